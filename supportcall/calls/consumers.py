@@ -1,0 +1,171 @@
+"""The WebSocket ``/ws/v1/calls``: authenticate, then relay requests to the call services.
+
+The consumer keeps no call state: it holds who is connected (from the token)
+and hands every request to one service function, which returns the ack and
+the events to deliver. Events for this connection come back through the
+channel layer, so it does not matter which process serves the other party.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from supportcall.directory.models import Agent, Site
+from supportcall.tokens.issuing import InvalidToken, consume
+from supportcall.tokens.models import Role
+
+from . import protocol, services
+from .delivery import deliver
+from .machine import CallError, Op
+from .services import Actor, Outcome
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class CallConsumer(AsyncWebsocketConsumer):
+    actor: Actor | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.origin = _header(self.scope, b"origin")
+        self.auth_timer = asyncio.create_task(self._close_if_silent())
+
+    async def _close_if_silent(self) -> None:
+        await asyncio.sleep(settings.SUPPORTCALL_AUTH_TIMEOUT)
+        if self.actor is None:
+            await self.close(CLOSE_UNAUTHORIZED)
+
+    async def disconnect(self, code: int) -> None:
+        self.auth_timer.cancel()
+        if self.actor is not None:
+            await self.channel_layer.group_discard(
+                services.party_group(self.actor.identity), self.channel_name
+            )
+            outcome = await database_sync_to_async(services.disconnect)(self.actor)
+            await deliver(outcome.outbox)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._reply(protocol.error(None, "bad_request", "send JSON text frames"))
+            return
+        if len(text_data.encode()) > settings.SUPPORTCALL_MAX_FRAME:
+            await self._reply(protocol.error(
+                None, "too_large", f"frames are limited to {settings.SUPPORTCALL_MAX_FRAME} bytes"
+            ))
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            content = None
+            if self.actor is not None:
+                await self._reply(protocol.error(None, "bad_request", "the frame is not JSON"))
+                return
+        if self.actor is None:
+            await self._authenticate(content)
+            return
+        await self._handle(content)
+
+    async def _authenticate(self, content: Any) -> None:
+        token = content.get("token") if isinstance(content, dict) else None
+        if not isinstance(content, dict) or content.get("type") != "auth" or not isinstance(token, str):
+            await self.close(CLOSE_UNAUTHORIZED)
+            return
+        try:
+            actor = await database_sync_to_async(self._actor_from)(token)
+        except InvalidToken as e:
+            log.info("refused a WebSocket: %s", e)
+            await self.close(CLOSE_UNAUTHORIZED)
+            return
+        except PermissionError as e:
+            log.info("refused a WebSocket: %s", e)
+            await self.close(CLOSE_FORBIDDEN)
+            return
+        self.actor = actor
+        self.auth_timer.cancel()
+        await self.channel_layer.group_add(services.party_group(actor.identity), self.channel_name)
+        await self._reply({
+            "type": "hello",
+            "protocol": 1,
+            "role": actor.role,
+            "identity": actor.identity,
+            "resume_token": None,
+            "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
+            **({"presence": await database_sync_to_async(services.presence_of)(actor)}
+               if actor.role == Role.AGENT else {}),
+        })
+
+    def _actor_from(self, token: str) -> Actor:
+        claims = consume(token)
+        agent_id = None
+        if claims.role == Role.VISITOR:
+            site = Site.objects.filter(pk=claims.site_id, enabled=True).first()
+            if site is None or not site.allows_origin(self.origin):
+                raise PermissionError(f"origin {self.origin} is not allowed for this site")
+        else:
+            agent_id = Agent.objects.filter(user_id=claims.user_id).values_list("pk", flat=True).first()
+            if agent_id is None:
+                raise InvalidToken("the user is no longer an agent")
+        services.connect(actor := Actor(
+            role=claims.role, identity=claims.identity, channel=self.channel_name,
+            site_id=claims.site_id, agent_id=agent_id, targets=claims.targets,
+            display_name=claims.display_name, context=claims.context,
+        ))
+        return actor
+
+    async def _handle(self, content: Any) -> None:
+        request_id = protocol.request_id(content)
+        try:
+            request = protocol.parse(content)
+            outcome = await database_sync_to_async(self._dispatch)(request)
+        except CallError as e:
+            await self._reply(protocol.error(request_id, e.code, e.message))
+            return
+        except Exception:
+            log.exception("failed to handle %s", content.get("type"))
+            await self._reply(protocol.error(request_id, "internal_error", "the server failed; see its log"))
+            return
+        await self._reply(protocol.ack(request_id, **outcome.result))
+        await deliver(outcome.outbox)
+
+    def _dispatch(self, request: protocol.Request) -> Outcome:
+        """Run the one service a request calls for (in the database thread)."""
+        actor, fields = self.actor, request.fields
+        assert actor is not None
+        if request.type == "call.create":
+            return services.create_call(actor, fields.get("to"), fields["media"], fields["sdp"])
+        if request.type == "call.answer":
+            assert request.call_id is not None
+            return services.answer(actor, request.call_id, fields["sdp"])
+        if request.type == "ice.candidate":
+            assert request.call_id is not None
+            return services.relay_candidate(actor, request.call_id, fields["candidate"])
+        if request.type == "presence.set":
+            return services.set_presence(actor, fields["status"])
+        op: Op = protocol.OPERATIONS[request.type]
+        assert request.call_id is not None
+        return services.operate(actor, request.call_id, op, **fields)
+
+    async def call_event(self, message: dict[str, Any]) -> None:
+        """An event for this connection, from any process."""
+        if message.get("skip") != self.channel_name:
+            await self._reply(message["event"])
+
+    async def _reply(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content))
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None

@@ -1,0 +1,171 @@
+"""Call records: the database is the authority on every call's state.
+
+A ``Call`` row holds the phase and the facts each party's state is derived
+from (who holds, who is muted, who sends video, the operation in progress).
+Each transition locks the row, runs the pure state machine and saves the
+result, and appends a ``CallEvent``. Deadlines (ringing, waiting for an
+answer to a re-offer) are columns a sweeper acts on.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from . import machine
+from .machine import Media, Party, Phase
+
+
+class Call(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="calls")
+
+    caller_identity = models.CharField(max_length=254)
+    caller_display_name = models.CharField(max_length=100, blank=True)
+    caller_context = models.JSONField(default=dict, blank=True)
+    target = models.CharField(max_length=254, help_text="The address the caller called.")
+    queue = models.ForeignKey(
+        "directory.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        help_text="The queue the call is routed through now (none for a direct call).",
+    )
+    media = models.CharField(max_length=16, choices=[(m.value, m.value) for m in Media])
+    agent = models.ForeignKey(
+        "directory.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        help_text="The agent who answered.",
+    )
+
+    phase = models.CharField(
+        max_length=16, choices=[(p.value, p.value) for p in Phase], default=Phase.INITIATED
+    )
+    held_by_caller = models.BooleanField(default=False)
+    held_by_agent = models.BooleanField(default=False)
+    caller_muted = models.BooleanField(default=False)
+    agent_muted = models.BooleanField(default=False)
+    caller_video = models.BooleanField(default=False)
+    agent_video = models.BooleanField(default=False)
+
+    # The operation in progress: a re-offer waiting for the other party's answer.
+    op = models.CharField(max_length=16, blank=True)
+    op_by = models.CharField(max_length=8, blank=True)
+    op_sdp = models.TextField(blank=True)
+    op_deadline = models.DateTimeField(null=True, blank=True)
+    ring_deadline = models.DateTimeField(null=True, blank=True)
+
+    offer_sdp = models.TextField(help_text="The caller's original offer.")
+    answer_sdp = models.TextField(blank=True)
+    caller_candidates = models.JSONField(
+        default=list, blank=True, help_text="The caller's ICE candidates before the answer."
+    )
+    # Where each party's connection is: events go to these Channels channels.
+    caller_channel = models.CharField(max_length=200, blank=True)
+    agent_channel = models.CharField(max_length=200, blank=True)
+
+    created = models.DateTimeField(auto_now_add=True)
+    answered = models.DateTimeField(null=True, blank=True)
+    ended = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True, help_text="As the caller saw it.")
+    ended_by = models.CharField(max_length=8, blank=True, help_text="caller, agent or system")
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["phase", "op_deadline"]),
+            models.Index(fields=["phase", "ring_deadline"]),
+            models.Index(fields=["caller_channel"]),
+            models.Index(fields=["agent_channel"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller_identity} → {self.target} ({self.phase})"
+
+    def state(self) -> machine.Call:
+        """The pure state machine's view of this row."""
+        def parties(caller: bool, agent: bool) -> frozenset[Party]:
+            return frozenset(p for p, on in ((Party.CALLER, caller), (Party.AGENT, agent)) if on)
+
+        return machine.Call(
+            phase=Phase(self.phase),
+            media=Media(self.media),
+            held=parties(self.held_by_caller, self.held_by_agent),
+            muted=parties(self.caller_muted, self.agent_muted),
+            video=parties(self.caller_video, self.agent_video),
+            pending=machine.Pending(machine.Op(self.op), Party(self.op_by)) if self.op else None,
+        )
+
+    def apply(self, call: machine.Call) -> None:
+        """Copy the state machine's result onto this row (not saved)."""
+        self.phase = call.phase
+        self.held_by_caller, self.held_by_agent = (p in call.held for p in Party)
+        self.caller_muted, self.agent_muted = (p in call.muted for p in Party)
+        self.caller_video, self.agent_video = (p in call.video for p in Party)
+        if call.pending is None:
+            self.op = self.op_by = self.op_sdp = ""
+            self.op_deadline = None
+        else:
+            self.op, self.op_by = call.pending.op, call.pending.by
+
+    def channel_of(self, party: Party) -> str:
+        return self.caller_channel if party is Party.CALLER else self.agent_channel
+
+
+class Leg(models.Model):
+    """One agent being rung for a call, and how that ended for the agent."""
+
+    class Status(models.TextChoices):
+        RINGING = "ringing"
+        ANSWERED = "answered"
+        ENDED = "ended"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
+    agent = models.ForeignKey("directory.Agent", on_delete=models.CASCADE, related_name="legs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RINGING)
+    reason = models.CharField(max_length=32, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    ended = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started"]
+        indexes = [models.Index(fields=["agent", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.status} {self.reason}".strip()
+
+
+class CallEvent(models.Model):
+    """An append-only log line: every transition, operation and routing decision."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=254, help_text="An address, or 'system'.")
+    name = models.CharField(max_length=32, help_text="What happened: create, ring, hold, ...")
+    phase_before = models.CharField(max_length=16, blank=True)
+    phase_after = models.CharField(max_length=16, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.actor} {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("call events are append-only")
+        super().save(*args, **kwargs)
+
+
+class Connection(models.Model):
+    """A live WebSocket: how the server knows which agents can be rung."""
+
+    channel_name = models.CharField(max_length=200, primary_key=True)
+    role = models.CharField(max_length=16)
+    identity = models.CharField(max_length=254)
+    agent = models.ForeignKey(
+        "directory.Agent", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="connections",
+    )
+    opened = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.identity} on {self.channel_name}"

@@ -1,0 +1,162 @@
+"""supportcall settings: one file, driven by the environment.
+
+Every knob has a default that serves a laptop (SQLite, the in-memory channel
+layer). ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis. A
+bad value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+
+def _setting(name: str, cast, default):
+    """Read one variable; a value that does not parse names the variable."""
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, ImproperlyConfigured, environ.compat.ImproperlyConfigured) as e:
+        raise ImproperlyConfigured(f"Bad setting {name}={env.str(name, default='')!r}: {e}") from e
+
+
+def _positive(name: str, cast, default):
+    value = _setting(name, cast, default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"Bad setting {name}={value!r}: must be greater than 0")
+    return value
+
+
+DEBUG = _setting("DEBUG", env.bool, False)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-secret-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = _setting(
+    "CSRF_TRUSTED_ORIGINS", env.list, ["http://127.0.0.1:8000", "http://localhost:8000"]
+)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "supportcall.directory",
+    "supportcall.tokens",
+    "supportcall.calls",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "supportcall.urls"
+ASGI_APPLICATION = "supportcall.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+try:
+    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+except Exception as e:  # django-environ raises several kinds for a bad URL
+    raise ImproperlyConfigured(f"Bad setting DATABASE_URL: {e}") from e
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The in-process call services run in one thread per process; a timeout
+    # keeps a second process (make run plus a CLI command) from failing fast.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"Bad setting REDIS_URL={REDIS_URL!r}: must start with redis://, rediss:// or unix://"
+        )
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "supportcall": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    },
+}
+
+# --- supportcall ----------------------------------------------------------
+
+# The domain of every address: alice@<domain>, support@<domain>.
+SUPPORTCALL_DOMAIN = env.str("SUPPORTCALL_DOMAIN", default="support.example.com")
+# How long a login token may wait before its WebSocket `auth`, in seconds.
+SUPPORTCALL_TOKEN_TTL = _positive("SUPPORTCALL_TOKEN_TTL", env.int, 60)
+# How long the other party has to answer a re-offer (hold, video...), in seconds.
+SUPPORTCALL_OP_TIMEOUT = _positive("SUPPORTCALL_OP_TIMEOUT", env.float, 10.0)
+# How long a call may ring before it ends with `no_answer`, in seconds.
+SUPPORTCALL_RING_TIMEOUT = _positive("SUPPORTCALL_RING_TIMEOUT", env.float, 30.0)
+# A WebSocket that has not sent `auth` by then is closed with 4401, in seconds.
+SUPPORTCALL_AUTH_TIMEOUT = _positive("SUPPORTCALL_AUTH_TIMEOUT", env.float, 10.0)
+# How often each process's sweeper looks for passed deadlines, in seconds;
+# 0 turns the in-process sweeper off (run `manage.py sweep` instead).
+SUPPORTCALL_SWEEP_INTERVAL = _setting("SUPPORTCALL_SWEEP_INTERVAL", env.float, 1.0)
+if SUPPORTCALL_SWEEP_INTERVAL < 0:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_SWEEP_INTERVAL: must be 0 or more")
+# Anonymous logins per client address per minute.
+SUPPORTCALL_LOGIN_RATE = _positive("SUPPORTCALL_LOGIN_RATE", env.int, 30)
+# The ICE servers handed to clients: a JSON list of RTCIceServer objects.
+# Default: none, so peers use host candidates only and nothing leaves the machine.
+try:
+    SUPPORTCALL_ICE_SERVERS = json.loads(env.str("SUPPORTCALL_ICE_SERVERS", default="[]"))
+    if not isinstance(SUPPORTCALL_ICE_SERVERS, list) or not all(
+        isinstance(s, dict) and "urls" in s for s in SUPPORTCALL_ICE_SERVERS
+    ):
+        raise ValueError("must be a JSON list of objects with 'urls'")
+except ValueError as e:
+    raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_ICE_SERVERS: {e}") from e
+# The largest WebSocket frame a client may send, in bytes.
+SUPPORTCALL_MAX_FRAME = _positive("SUPPORTCALL_MAX_FRAME", env.int, 64 * 1024)

@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from .models import IssuedToken
+
+
+@admin.register(IssuedToken)
+class IssuedTokenAdmin(admin.ModelAdmin):
+    list_display = ["id", "role", "identity", "site", "issued", "expires", "consumed", "revoked"]
+    list_filter = ["role", "revoked", "site"]
+    search_fields = ["identity", "id"]
+    readonly_fields = [
+        "id", "role", "identity", "site", "user", "targets", "origin", "display_name",
+        "context", "issued", "expires", "consumed",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        queryset.update(revoked=True)

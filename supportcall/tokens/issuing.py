@@ -1,0 +1,112 @@
+"""Issuing and consuming login tokens.
+
+A token is the signed id of an ``IssuedToken`` row plus its claims (role,
+identity, site, targets, expiry). The signature stops forgery; the row makes
+it single-use: consuming it is one conditional UPDATE, so a token replayed on
+two workers at once opens exactly one connection.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import signing
+from django.utils import timezone
+
+from supportcall.directory.models import Site, address
+
+from .models import IssuedToken, Role
+
+SALT = "supportcall.tokens"
+
+
+class InvalidToken(Exception):
+    """The token is forged, expired, already used or revoked."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a consumed token lets its connection do."""
+
+    token_id: uuid.UUID
+    role: Role
+    identity: str
+    site_id: int | None
+    user_id: int | None
+    targets: tuple[str, ...]
+    display_name: str = ""
+    context: dict[str, str] = field(default_factory=dict)
+
+
+def new_anonymous_identity() -> str:
+    return address(f"anonymous-{secrets.token_hex(6)}")
+
+
+def issue(
+    role: Role,
+    identity: str,
+    *,
+    site: Site | None = None,
+    user: User | None = None,
+    targets: list[str] | None = None,
+    origin: str = "",
+    display_name: str = "",
+    context: dict[str, str] | None = None,
+) -> tuple[str, IssuedToken]:
+    now = timezone.now()
+    row = IssuedToken.objects.create(
+        role=role,
+        identity=identity,
+        site=site,
+        user=user,
+        targets=targets or [],
+        origin=origin,
+        display_name=display_name,
+        context=context or {},
+        issued=now,
+        expires=now + timedelta(seconds=settings.SUPPORTCALL_TOKEN_TTL),
+    )
+    claims = {
+        "jti": row.id.hex,
+        "role": str(role),
+        "sub": identity,
+        "site": site.pk if site else None,
+        "user": user.pk if user else None,
+        "targets": row.targets,
+        "exp": int(row.expires.timestamp()),
+    }
+    return signing.dumps(claims, salt=SALT, compress=True), row
+
+
+def consume(token: str) -> Claims:
+    """Check a token and use it up; raise InvalidToken if it cannot be used."""
+    try:
+        data = signing.loads(token, salt=SALT)
+        token_id = uuid.UUID(hex=data["jti"])
+        expires = int(data["exp"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as e:
+        raise InvalidToken("the token is not one this server issued") from e
+    now = timezone.now()
+    if expires < now.timestamp():
+        raise InvalidToken("the token has expired")
+    used = IssuedToken.objects.filter(
+        id=token_id, consumed__isnull=True, revoked=False, expires__gt=now
+    ).update(consumed=now)
+    if used != 1:
+        raise InvalidToken("the token was already used, revoked or has expired")
+    row = IssuedToken.objects.values("display_name", "context").get(id=token_id)
+    return Claims(
+        token_id=token_id,
+        role=Role(data["role"]),
+        identity=data["sub"],
+        site_id=data["site"],
+        user_id=data["user"],
+        targets=tuple(data["targets"]),
+        display_name=row["display_name"],
+        context=row["context"],
+    )

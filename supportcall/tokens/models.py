@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VISITOR = "visitor"
+    AGENT = "agent"
+
+
+class IssuedToken(models.Model):
+    """Every token handed out, so that its single use can be enforced atomically."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    identity = models.CharField(max_length=254, help_text="The address the token speaks for.")
+    site = models.ForeignKey(
+        "directory.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    targets = models.JSONField(default=list, blank=True)
+    origin = models.CharField(max_length=200, blank=True)
+    # What an anonymous visitor told about itself, shown to the agent it calls.
+    display_name = models.CharField(max_length=100, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    issued = models.DateTimeField()
+    expires = models.DateTimeField()
+    consumed = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-issued"]
+        indexes = [models.Index(fields=["expires"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} token for {self.identity}"

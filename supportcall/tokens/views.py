@@ -1,0 +1,143 @@
+"""The two logins of the contract: anonymous (server-side, for visitors) and agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from supportcall.directory.models import Agent, Site
+from supportcall.http import HttpError, json_body, optional_str
+
+from .issuing import issue, new_anonymous_identity
+from .models import Role
+
+MAX_CONTEXT_FIELDS = 20
+MAX_CONTEXT_VALUE = 500
+
+
+def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
+    body = {
+        "token": token,
+        "expires_in": settings.SUPPORTCALL_TOKEN_TTL,
+        "identity": identity,
+        "ws_url": "/ws/v1/calls",
+        **extra,
+        "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
+    }
+    return JsonResponse(body, status=201)
+
+
+def _check_rate(request: HttpRequest) -> None:
+    """A fixed one-minute window per client address, kept in the shared cache."""
+    key = f"login-rate:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window expired between add and incr
+        count = 1
+    if count > settings.SUPPORTCALL_LOGIN_RATE:
+        raise HttpError("rate_limited", "too many logins; try again in a minute", {"Retry-After": "60"})
+
+
+def _context(body: dict[str, Any]) -> dict[str, str]:
+    context = body.get("context") or {}
+    if not isinstance(context, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in context.items()
+    ):
+        raise HttpError("bad_request", "'context' must be a flat object of string values")
+    if len(context) > MAX_CONTEXT_FIELDS:
+        raise HttpError("bad_request", f"'context' may have at most {MAX_CONTEXT_FIELDS} fields")
+    if any(len(k) > 64 or len(v) > MAX_CONTEXT_VALUE for k, v in context.items()):
+        raise HttpError(
+            "bad_request", f"'context' keys are at most 64 and values {MAX_CONTEXT_VALUE} characters"
+        )
+    return context
+
+
+def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "600"
+    response["Vary"] = "Origin"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def anonymous_login(request: HttpRequest) -> HttpResponse:
+    """Make an anonymous identity that may only call the site's queues and agents."""
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":
+        # The preflight does not name the site; answer for origins some site allows.
+        known = origin and any(s.allows_origin(origin) for s in Site.objects.filter(enabled=True))
+        return _cors(HttpResponse(status=204), origin if known else None)
+    try:
+        body = json_body(request)
+        key = body.get("site")
+        if not isinstance(key, str) or not key:
+            raise HttpError("bad_request", "'site' (the site key) is required")
+        display_name = optional_str(body, "display_name", 100)
+        context = _context(body)
+        site = Site.objects.filter(key=key, enabled=True).first()
+        if site is None:
+            raise HttpError("forbidden", f"site {key!r} does not exist or is disabled")
+        if not site.allows_origin(origin):
+            raise HttpError("forbidden", f"origin {origin} may not call for site {key!r}")
+        _check_rate(request)
+        targets = [q.address for q in site.queues.all()]
+        identity = new_anonymous_identity()
+        token, _ = issue(
+            Role.VISITOR,
+            identity,
+            site=site,
+            targets=targets,
+            origin=origin or "",
+            display_name=display_name,
+            context=context,
+        )
+        response: HttpResponse = _login_response(token, identity, targets=targets)
+        allowed_origin = origin
+    except HttpError as e:
+        response = e.response()
+        allowed_origin = origin if e.code != "forbidden" else None
+    return _cors(response, allowed_origin)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def agent_login(request: HttpRequest) -> HttpResponse:
+    """A token for an agent's WebSocket, by password or by the dashboard's session."""
+    try:
+        body = json_body(request)
+        if "username" in body or "password" in body:
+            username, password = body.get("username"), body.get("password")
+            if not isinstance(username, str) or not isinstance(password, str):
+                raise HttpError("bad_request", "'username' and 'password' must be strings")
+            user = authenticate(request, username=username, password=password)
+            if user is None:
+                raise HttpError("unauthorized", "wrong username or password")
+        elif request.user.is_authenticated:
+            rejected = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(
+                request, agent_login, (), {}
+            )
+            if rejected is not None:
+                raise HttpError("forbidden", "the CSRF token is missing or wrong")
+            user = request.user
+        else:
+            raise HttpError("unauthorized", "log in, or send 'username' and 'password'")
+        agent = Agent.objects.filter(user=user).select_related("user").first()
+        if agent is None or not user.is_active:
+            raise HttpError("forbidden", f"{user.username} is not an agent")
+        token, _ = issue(Role.AGENT, agent.address, user=user)
+        return _login_response(token, agent.address)
+    except HttpError as e:
+        return e.response()

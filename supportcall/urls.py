@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from supportcall import views
+from supportcall.tokens import views as tokens
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("api/v1/anonymous-login", tokens.anonymous_login, name="anonymous-login"),
+    path("api/v1/agent-login", tokens.agent_login, name="agent-login"),
+    path("api/v1/health", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,171 @@
+"""Shared fixtures: the demo directory and WebSocket parties driving the whole ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
+
+from supportcall.asgi import application
+from supportcall.directory.setup import ensure_agent, ensure_site
+
+SHOP = "http://shop.test"
+PASSWORD = "pw-for-tests"
+DOMAIN = "support.example.com"
+
+
+def addr(name: str) -> str:
+    return f"{name}@{DOMAIN}"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.SUPPORTCALL_SWEEP_INTERVAL = 0  # tests call the sweeper themselves
+    settings.SUPPORTCALL_DOMAIN = DOMAIN
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture
+def directory(transactional_db):
+    """Site 'shop' (origin http://shop.test) calling queue 'support' with alice and bob;
+    carol is in queue 'billing', which the site cannot call."""
+    ensure_site("shop", [SHOP], ["support"])
+    ensure_site("other", ["http://other.test"], ["billing"])
+    ensure_agent("alice", PASSWORD, ["support"])
+    ensure_agent("bob", PASSWORD, ["support"])
+    ensure_agent("carol", PASSWORD, ["billing"])
+
+
+class Party:
+    """One WebSocket connection to /ws/v1/calls, as a test drives it."""
+
+    def __init__(self, communicator: WebsocketCommunicator):
+        self.ws = communicator
+        self.ids = itertools.count(1)
+        self.identity = ""
+        self.hello: dict[str, Any] = {}
+
+    async def send(self, content: Any) -> None:
+        await self.ws.send_to(text_data=json.dumps(content) if not isinstance(content, str) else content)
+
+    async def request(self, type: str, **fields: Any) -> dict[str, Any]:
+        """Send a request and return its ack or error (events before it are kept)."""
+        rid = str(next(self.ids))
+        await self.send({"type": type, "id": rid, **fields})
+        return await self.expect_reply(rid)
+
+    async def ok(self, type: str, **fields: Any) -> dict[str, Any]:
+        reply = await self.request(type, **fields)
+        assert reply["type"] == "ack", reply
+        return reply
+
+    async def fails(self, code: str, type: str, **fields: Any) -> dict[str, Any]:
+        reply = await self.request(type, **fields)
+        assert reply["type"] == "error" and reply["code"] == code, reply
+        assert reply["message"]
+        return reply
+
+    async def expect_reply(self, rid: str | None) -> dict[str, Any]:
+        pending = []
+        while True:
+            frame = await self.receive()
+            if frame["type"] in ("ack", "error") and frame.get("id") == rid:
+                self.backlog = pending + getattr(self, "backlog", [])
+                return frame
+            pending.append(frame)
+
+    async def receive(self, timeout: float = 3) -> dict[str, Any]:
+        backlog = getattr(self, "backlog", [])
+        if backlog:
+            return backlog.pop(0)
+        return json.loads(await self.ws.receive_from(timeout=timeout))
+
+    async def event(self, type: str, timeout: float = 3, **match: Any) -> dict[str, Any]:
+        """The next frame, which must be of this type and match these fields."""
+        frame = await self.receive(timeout)
+        assert frame["type"] == type, frame
+        for key, value in match.items():
+            assert frame.get(key) == value, (key, frame)
+        return frame
+
+    async def events(self, n: int) -> list[dict[str, Any]]:
+        return [await self.receive() for _ in range(n)]
+
+    async def states(self, call_id: str, until: str = "", n: int = 0) -> list[str]:
+        """The call.state values received, until `until` is seen (other events are skipped)."""
+        seen: list[str] = []
+        while not seen or (until and seen[-1] != until) or (n and len(seen) < n):
+            frame = await self.receive()
+            if frame["type"] == "call.state" and frame["call_id"] == call_id:
+                seen.append(frame["state"])
+        return seen
+
+    async def silent(self, timeout: float = 0.2) -> None:
+        assert not getattr(self, "backlog", []), self.backlog
+        assert await self.ws.receive_nothing(timeout=timeout), "unexpected frame"
+
+    async def close(self) -> None:
+        await self.ws.disconnect()
+
+
+async def open_ws(origin: str | None = SHOP) -> WebsocketCommunicator:
+    headers = [(b"origin", origin.encode())] if origin else []
+    ws = WebsocketCommunicator(application, "/ws/v1/calls", headers=headers)
+    connected, _ = await ws.connect()
+    assert connected
+    return ws
+
+
+async def login_visitor(site: str = "shop", origin: str | None = SHOP, **body: Any) -> dict:
+    client = AsyncClient(headers={"origin": origin} if origin else {})
+    response = await client.post(
+        "/api/v1/anonymous-login", {"site": site, **body}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+async def login_agent(username: str) -> dict:
+    response = await AsyncClient().post(
+        "/api/v1/agent-login", {"username": username, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+async def connect(token: str, origin: str | None = SHOP) -> Party:
+    party = Party(await open_ws(origin))
+    await party.send({"type": "auth", "token": token})
+    party.hello = await party.event("hello")
+    party.identity = party.hello["identity"]
+    return party
+
+
+@pytest.fixture
+async def parties(directory):
+    """A factory of connected parties; every one is disconnected at the end."""
+    opened: list[Party] = []
+
+    async def make(who: str = "visitor", **kw: Any) -> Party:
+        login = await (login_visitor(**kw) if who == "visitor" else login_agent(who))
+        party = await connect(login["token"], kw.get("origin", SHOP) if who == "visitor" else None)
+        opened.append(party)
+        return party
+
+    yield make
+    for party in opened:
+        await party.close()
+
+
+sync = database_sync_to_async
+
+
+async def settle() -> None:
+    await asyncio.sleep(0.05)
