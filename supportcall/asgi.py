@@ -31,8 +31,10 @@ class StartSweeper:
 
 
 application = StartSweeper(
-    ProtocolTypeRouter({
-        "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
-    })
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": URLRouter(websocket_urlpatterns),
+        }
+    )
 )

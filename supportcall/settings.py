@@ -35,7 +35,9 @@ def _positive(name: str, cast, default):
 
 DEBUG = _setting("DEBUG", env.bool, False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-secret-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = _setting(
+    "ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = _setting(
     "CSRF_TRUSTED_ORIGINS", env.list, ["http://127.0.0.1:8000", "http://localhost:8000"]
 )
@@ -84,7 +86,9 @@ TEMPLATES = [
 ]
 
 try:
-    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+    DATABASES = {
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    }
 except Exception as e:  # django-environ raises several kinds for a bad URL
     raise ImproperlyConfigured(f"Bad setting DATABASE_URL: {e}") from e
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
 from django.test import AsyncClient
 
 from supportcall.asgi import application
@@ -29,6 +30,10 @@ def _test_settings(settings):
     settings.SUPPORTCALL_SWEEP_INTERVAL = 0  # tests call the sweeper themselves
     settings.SUPPORTCALL_DOMAIN = DOMAIN
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # the login rate limit counts per address
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -52,7 +57,9 @@ class Party:
         self.hello: dict[str, Any] = {}
 
     async def send(self, content: Any) -> None:
-        await self.ws.send_to(text_data=json.dumps(content) if not isinstance(content, str) else content)
+        await self.ws.send_to(
+            text_data=json.dumps(content) if not isinstance(content, str) else content
+        )
 
     async def request(self, type: str, **fields: Any) -> dict[str, Any]:
         """Send a request and return its ack or error (events before it are kept)."""
@@ -133,7 +140,8 @@ async def login_visitor(site: str = "shop", origin: str | None = SHOP, **body: A
 
 async def login_agent(username: str) -> dict:
     response = await AsyncClient().post(
-        "/api/v1/agent-login", {"username": username, "password": PASSWORD},
+        "/api/v1/agent-login",
+        {"username": username, "password": PASSWORD},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content

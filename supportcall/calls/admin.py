@@ -28,8 +28,15 @@ class CallEventInline(admin.TabularInline):
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = [
-        "created", "caller_identity", "caller_display_name", "target", "media", "agent",
-        "phase", "end_reason", "duration",
+        "created",
+        "caller_identity",
+        "caller_display_name",
+        "target",
+        "media",
+        "agent",
+        "phase",
+        "end_reason",
+        "duration",
     ]
     list_filter = ["phase", "media", "end_reason", "site", "queue"]
     search_fields = ["caller_identity", "caller_display_name", "target", "id"]

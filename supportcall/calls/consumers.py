@@ -59,9 +59,13 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self._reply(protocol.error(None, "bad_request", "send JSON text frames"))
             return
         if len(text_data.encode()) > settings.SUPPORTCALL_MAX_FRAME:
-            await self._reply(protocol.error(
-                None, "too_large", f"frames are limited to {settings.SUPPORTCALL_MAX_FRAME} bytes"
-            ))
+            await self._reply(
+                protocol.error(
+                    None,
+                    "too_large",
+                    f"frames are limited to {settings.SUPPORTCALL_MAX_FRAME} bytes",
+                )
+            )
             return
         try:
             content = json.loads(text_data)
@@ -77,7 +81,11 @@ class CallConsumer(AsyncWebsocketConsumer):
 
     async def _authenticate(self, content: Any) -> None:
         token = content.get("token") if isinstance(content, dict) else None
-        if not isinstance(content, dict) or content.get("type") != "auth" or not isinstance(token, str):
+        if (
+            not isinstance(content, dict)
+            or content.get("type") != "auth"
+            or not isinstance(token, str)
+        ):
             await self.close(CLOSE_UNAUTHORIZED)
             return
         try:
@@ -93,16 +101,21 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.actor = actor
         self.auth_timer.cancel()
         await self.channel_layer.group_add(services.party_group(actor.identity), self.channel_name)
-        await self._reply({
-            "type": "hello",
-            "protocol": 1,
-            "role": actor.role,
-            "identity": actor.identity,
-            "resume_token": None,
-            "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
-            **({"presence": await database_sync_to_async(services.presence_of)(actor)}
-               if actor.role == Role.AGENT else {}),
-        })
+        await self._reply(
+            {
+                "type": "hello",
+                "protocol": 1,
+                "role": actor.role,
+                "identity": actor.identity,
+                "resume_token": None,
+                "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
+                **(
+                    {"presence": await database_sync_to_async(services.presence_of)(actor)}
+                    if actor.role == Role.AGENT
+                    else {}
+                ),
+            }
+        )
 
     def _actor_from(self, token: str) -> Actor:
         claims = consume(token)
@@ -112,14 +125,23 @@ class CallConsumer(AsyncWebsocketConsumer):
             if site is None or not site.allows_origin(self.origin):
                 raise PermissionError(f"origin {self.origin} is not allowed for this site")
         else:
-            agent_id = Agent.objects.filter(user_id=claims.user_id).values_list("pk", flat=True).first()
+            agent_id = (
+                Agent.objects.filter(user_id=claims.user_id).values_list("pk", flat=True).first()
+            )
             if agent_id is None:
                 raise InvalidToken("the user is no longer an agent")
-        services.connect(actor := Actor(
-            role=claims.role, identity=claims.identity, channel=self.channel_name,
-            site_id=claims.site_id, agent_id=agent_id, targets=claims.targets,
-            display_name=claims.display_name, context=claims.context,
-        ))
+        services.connect(
+            actor := Actor(
+                role=claims.role,
+                identity=claims.identity,
+                channel=self.channel_name,
+                site_id=claims.site_id,
+                agent_id=agent_id,
+                targets=claims.targets,
+                display_name=claims.display_name,
+                context=claims.context,
+            )
+        )
         return actor
 
     async def _handle(self, content: Any) -> None:
@@ -132,7 +154,9 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         except Exception:
             log.exception("failed to handle %s", content.get("type"))
-            await self._reply(protocol.error(request_id, "internal_error", "the server failed; see its log"))
+            await self._reply(
+                protocol.error(request_id, "internal_error", "the server failed; see its log")
+            )
             return
         await self._reply(protocol.ack(request_id, **outcome.result))
         await deliver(outcome.outbox)

@@ -157,11 +157,11 @@ def check(call: Call, party: Party, op: Op, *, video: bool = False) -> None:
         raise CallError("invalid_state", "the call has ended")
     # Hanging up is never blocked: a stuck re-offer must not trap anyone in a call.
     if call.pending is not None and op is not Op.END:
-        raise CallError(
-            "operation_in_progress", f"a {call.pending.op} is in progress on this call"
-        )
+        raise CallError("operation_in_progress", f"a {call.pending.op} is in progress on this call")
     if op in VIDEO_OPS and call.media is Media.AUDIO_SINGLE:
-        raise CallError("not_supported", "this call has a single audio m-line; it cannot carry video")
+        raise CallError(
+            "not_supported", "this call has a single audio m-line; it cannot carry video"
+        )
     if op is Op.ACCEPT and video and call.media is not Media.VIDEO:
         raise CallError(
             "not_supported", "the caller offered no video: accept with audio, then start video"

@@ -26,12 +26,20 @@ class Call(models.Model):
     caller_context = models.JSONField(default=dict, blank=True)
     target = models.CharField(max_length=254, help_text="The address the caller called.")
     queue = models.ForeignKey(
-        "directory.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        "directory.Queue",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
         help_text="The queue the call is routed through now (none for a direct call).",
     )
     media = models.CharField(max_length=16, choices=[(m.value, m.value) for m in Media])
     agent = models.ForeignKey(
-        "directory.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        "directory.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
         help_text="The agent who answered.",
     )
 
@@ -81,6 +89,7 @@ class Call(models.Model):
 
     def state(self) -> machine.Call:
         """The pure state machine's view of this row."""
+
         def parties(caller: bool, agent: bool) -> frozenset[Party]:
             return frozenset(p for p, on in ((Party.CALLER, caller), (Party.AGENT, agent)) if on)
 
@@ -162,7 +171,10 @@ class Connection(models.Model):
     role = models.CharField(max_length=16)
     identity = models.CharField(max_length=254)
     agent = models.ForeignKey(
-        "directory.Agent", null=True, blank=True, on_delete=models.CASCADE,
+        "directory.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="connections",
     )
     opened = models.DateTimeField(auto_now_add=True)

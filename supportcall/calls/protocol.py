@@ -26,7 +26,9 @@ class Request:
 
 
 class _Field:
-    def __init__(self, kind: type | tuple[type, ...], required: bool = True, nullable: bool = False):
+    def __init__(
+        self, kind: type | tuple[type, ...], required: bool = True, nullable: bool = False
+    ):
         self.kind, self.required, self.nullable = kind, required, nullable
 
 
@@ -53,9 +55,7 @@ REQUESTS: dict[str, dict[str, _Field]] = {
 }
 
 # The requests that are operations, by their op name.
-OPERATIONS: dict[str, Op] = {
-    f"call.{op}": op for op in Op
-}
+OPERATIONS: dict[str, Op] = {f"call.{op}": op for op in Op}
 
 
 def request_id(content: Any) -> str | None:
@@ -90,7 +90,9 @@ def parse(content: Any) -> Request:
         value = content[name]
         if value is None and spec.nullable:
             fields[name] = None
-        elif not isinstance(value, spec.kind) or (spec.kind is not bool and isinstance(value, bool)):
+        elif not isinstance(value, spec.kind) or (
+            spec.kind is not bool and isinstance(value, bool)
+        ):
             raise CallError("bad_request", f"'{name}' must be {_kind_name(spec.kind)}")
         else:
             fields[name] = value
@@ -146,7 +148,10 @@ class StateEvent(TypedDict, total=False):
 
 def state(call_id: uuid.UUID, new: str, previous: str | None, reason: str = "") -> StateEvent:
     event: StateEvent = {
-        "type": "call.state", "call_id": str(call_id), "state": new, "previous": previous
+        "type": "call.state",
+        "call_id": str(call_id),
+        "state": new,
+        "previous": previous,
     }
     if reason:
         event["reason"] = reason

@@ -30,9 +30,10 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
     """A visitor may call its site's queues and the agents in them."""
     if queue is not None and queue.address in targets:
         return
-    if agent is not None and agent.queues.filter(
-        name__in=[t.partition("@")[0] for t in targets]
-    ).exists():
+    if (
+        agent is not None
+        and agent.queues.filter(name__in=[t.partition("@")[0] for t in targets]).exists()
+    ):
         return
     raise CallError("forbidden", "this site's visitors cannot call that address")
 

@@ -88,8 +88,12 @@ class _Change:
 
     def log(self, name: str, before: str = "", **detail: Any) -> None:
         CallEvent.objects.create(
-            call=self.row, actor=self.actor, name=name, phase_before=before,
-            phase_after=self.row.phase, detail=detail,
+            call=self.row,
+            actor=self.actor,
+            name=name,
+            phase_before=before,
+            phase_after=self.row.phase,
+            detail=detail,
         )
 
     def apply(self, step: machine.Step, name: str, **detail: Any) -> None:
@@ -111,10 +115,16 @@ class _Change:
                 reason = step.ended.get(Party.AGENT, Reason.ERROR)
                 self.end_legs(row.legs.filter(status=Leg.Status.RINGING), reason)
         if step.aborted is not None:
-            self.send(step.aborted.by, protocol.op_result(
-                row.id, step.aborted.op, False, "invalid_state",
-                "the call ended before the operation finished",
-            ))
+            self.send(
+                step.aborted.by,
+                protocol.op_result(
+                    row.id,
+                    step.aborted.op,
+                    False,
+                    "invalid_state",
+                    "the call ended before the operation finished",
+                ),
+            )
         row.save()
         self.log(name, before.phase, **detail)
 
@@ -206,9 +216,15 @@ def create_call(actor: Actor, to: str | None, media: str, offer: str) -> Outcome
     outbox: list[Delivery] = []
     with transaction.atomic():
         row = Call(
-            site_id=actor.site_id, caller_identity=actor.identity,
-            caller_display_name=actor.display_name, caller_context=actor.context,
-            target=to, queue=queue, media=kind, offer_sdp=offer, caller_channel=actor.channel,
+            site_id=actor.site_id,
+            caller_identity=actor.identity,
+            caller_display_name=actor.display_name,
+            caller_context=actor.context,
+            target=to,
+            queue=queue,
+            media=kind,
+            offer_sdp=offer,
+            caller_channel=actor.channel,
         )
         row.apply(machine.start(kind))
         row.save()
@@ -232,9 +248,9 @@ def operate(actor: Actor, call_id: uuid.UUID, op: Op, **fields: Any) -> Outcome:
     outbox: list[Delivery] = []
     with _locked(call_id, actor, outbox) as change:
         row, party, before = change.row, actor.party, change.row.state()
+        machine.check(before, party, op, video=bool(fields.get("video", False)))
         leg = _ringing_leg(change, actor) if party is Party.AGENT else None
         if op in machine.REOFFER_OPS:
-            machine.check(before, party, op)
             sdp.check_reoffer(fields["sdp"], row.offer_sdp, hold=op is Op.HOLD)
             row.op_sdp = fields["sdp"]
             row.op_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
@@ -258,15 +274,25 @@ def _accept(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call
     leg.status = Leg.Status.ANSWERED
     leg.save(update_fields=["status"])
     # The accepting agent's other tabs and every other agent stop ringing.
-    change.send_agent(leg.agent, protocol.state(row.id, "ended", "ringing", Reason.ANSWERED_ELSEWHERE),
-                      skip=actor.channel)
+    change.send_agent(
+        leg.agent,
+        protocol.state(row.id, "ended", "ringing", Reason.ANSWERED_ELSEWHERE),
+        skip=actor.channel,
+    )
     change.end_legs(row.legs.filter(status=Leg.Status.RINGING), Reason.ANSWERED_ELSEWHERE)
     change.send(Party.CALLER, protocol.answer(row.id, f["sdp"]))
     change.apply(step, Op.ACCEPT, video=video)
 
 
-def _reject(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call, *,
-            op: Op = Op.REJECT, **f: Any) -> None:
+def _reject(
+    change: _Change,
+    actor: Actor,
+    leg: Leg | None,
+    before: machine.Call,
+    *,
+    op: Op = Op.REJECT,
+    **f: Any,
+) -> None:
     assert leg is not None
     others = change.row.legs.filter(status=Leg.Status.RINGING).exclude(pk=leg.pk).exists()
     step = machine.request(before, Party.AGENT, op, others_ringing=others)
@@ -281,8 +307,9 @@ def _ignore(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call
     change.apply(step, Op.IGNORE)
 
 
-def _forward(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call, **f: Any) -> None:
-    machine.check(before, Party.AGENT, Op.FORWARD)
+def _forward(
+    change: _Change, actor: Actor, leg: Leg | None, before: machine.Call, **f: Any
+) -> None:
     assert leg is not None
     queue, agent = router.resolve(f["to"])
     if agent is not None and agent.pk == leg.agent_id:
@@ -306,8 +333,15 @@ def _end(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call, *
     change.apply(machine.request(before, actor.party, Op.END), Op.END)
 
 
-def _mute(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call, *,
-          op: Op = Op.MUTE, **f: Any) -> None:
+def _mute(
+    change: _Change,
+    actor: Actor,
+    leg: Leg | None,
+    before: machine.Call,
+    *,
+    op: Op = Op.MUTE,
+    **f: Any,
+) -> None:
     step = machine.request(before, actor.party, op)
     change.apply(step, op)
     _tell_media(change, actor.party)
@@ -316,9 +350,10 @@ def _mute(change: _Change, actor: Actor, leg: Leg | None, before: machine.Call, 
 def _tell_media(change: _Change, sender: Party) -> None:
     """Tell the other party what ``sender`` now sends."""
     call = change.row.state()
-    change.send(sender.other, protocol.media(
-        change.row.id, muted=sender in call.muted, video=sender in call.video
-    ))
+    change.send(
+        sender.other,
+        protocol.media(change.row.id, muted=sender in call.muted, video=sender in call.video),
+    )
 
 
 _INSTANT = {
@@ -367,7 +402,9 @@ def relay_candidate(actor: Actor, call_id: uuid.UUID, candidate: dict | None) ->
         else:
             # Kept for agents rung later (forward), relayed to those ringing now.
             if len(row.caller_candidates) >= MAX_EARLY_CANDIDATES:
-                raise CallError("too_large", f"at most {MAX_EARLY_CANDIDATES} candidates before the answer")
+                raise CallError(
+                    "too_large", f"at most {MAX_EARLY_CANDIDATES} candidates before the answer"
+                )
             row.caller_candidates = [*row.caller_candidates, candidate]
             row.save(update_fields=["caller_candidates"])
             for leg in row.legs.filter(status=Leg.Status.RINGING).select_related("agent__user"):
@@ -409,17 +446,26 @@ def disconnect(actor: Actor) -> Outcome:
         with _locked(call_id, actor, outbox) as change:
             if change.row.phase != Phase.ENDED:
                 change.apply(machine.lose(change.row.state(), actor.party), "connection_lost")
-    if actor.party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent_id).exists():
+    if (
+        actor.party is Party.AGENT
+        and not Connection.objects.filter(agent_id=actor.agent_id).exists()
+    ):
         ringing = Leg.objects.filter(agent_id=actor.agent_id, status=Leg.Status.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
             with _locked(call_id, actor, outbox) as change:
-                change.end_legs(change.row.legs.filter(
-                    agent_id=actor.agent_id, status=Leg.Status.RINGING), Reason.CONNECTION_LOST)
-                if change.row.phase == Phase.RINGING and not change.row.legs.filter(
-                    status=Leg.Status.RINGING
-                ).exists():
-                    change.apply(machine.give_up(change.row.state(), Reason.NO_ANSWER),
-                                 "no_answer", why="the last agent rung disconnected")
+                change.end_legs(
+                    change.row.legs.filter(agent_id=actor.agent_id, status=Leg.Status.RINGING),
+                    Reason.CONNECTION_LOST,
+                )
+                if (
+                    change.row.phase == Phase.RINGING
+                    and not change.row.legs.filter(status=Leg.Status.RINGING).exists()
+                ):
+                    change.apply(
+                        machine.give_up(change.row.state(), Reason.NO_ANSWER),
+                        "no_answer",
+                        why="the last agent rung disconnected",
+                    )
     return Outcome({}, outbox)
 
 
@@ -458,9 +504,12 @@ def sweep(now: datetime | None = None) -> Outcome:
             pending = row.state().pending
             assert pending is not None
             change.apply(machine.expire(row.state()), "timeout", op=pending.op)
-            change.send(pending.by, protocol.op_result(
-                row.id, pending.op, False, "timeout", "the other party did not answer in time"
-            ))
+            change.send(
+                pending.by,
+                protocol.op_result(
+                    row.id, pending.op, False, "timeout", "the other party did not answer in time"
+                ),
+            )
     unanswered = Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)
     for call_id in unanswered.values_list("id", flat=True):
         with transaction.atomic():

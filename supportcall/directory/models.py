@@ -111,9 +111,7 @@ class Agent(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     queues = models.ManyToManyField(Queue, blank=True, related_name="agents")
     # What the agent chose; whether it is connected is known from its connections.
-    presence = models.CharField(
-        max_length=16, choices=Presence.choices, default=Presence.AVAILABLE
-    )
+    presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AVAILABLE)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

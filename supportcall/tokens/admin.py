@@ -9,8 +9,18 @@ class IssuedTokenAdmin(admin.ModelAdmin):
     list_filter = ["role", "revoked", "site"]
     search_fields = ["identity", "id"]
     readonly_fields = [
-        "id", "role", "identity", "site", "user", "targets", "origin", "display_name",
-        "context", "issued", "expires", "consumed",
+        "id",
+        "role",
+        "identity",
+        "site",
+        "user",
+        "targets",
+        "origin",
+        "display_name",
+        "context",
+        "issued",
+        "expires",
+        "consumed",
     ]
     actions = ["revoke"]
 

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Run the deadline sweeper on its own (when SUPPORTCALL_SWEEP_INTERVAL=0 in the servers)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=settings.SUPPORTCALL_SWEEP_INTERVAL or 1.0)
+        parser.add_argument(
+            "--interval", type=float, default=settings.SUPPORTCALL_SWEEP_INTERVAL or 1.0
+        )
         parser.add_argument("--once", action="store_true", help="sweep once and exit")
 
     def handle(self, interval, once, **options):

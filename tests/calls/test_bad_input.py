@@ -1,0 +1,309 @@
+"""Bad input gets the contract's error code, the connection stays usable, no other call changes."""
+
+import json
+import uuid
+
+import pytest
+
+from supportcall.calls.models import Call
+from tests.calls.helpers import in_call, reoffer, ring
+from tests.conftest import addr, sync
+from tests.sdps import ANSWER, OFFER, hold, sdp, unhold
+
+
+async def usable(party) -> None:
+    """The connection still answers requests."""
+    await party.fails("bad_request", "no.such.type")
+
+
+async def snapshot(call_id) -> dict:
+    return await sync(lambda: Call.objects.values().get(id=call_id))()
+
+
+async def test_malformed_json_gets_bad_request_and_the_connection_stays_usable(parties):
+    visitor = await parties("visitor")
+    await visitor.send("{not json")
+    reply = await visitor.receive()
+    assert (reply["type"], reply["code"], reply["id"]) == ("error", "bad_request", None)
+    await usable(visitor)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        ([1, 2, 3], "JSON object"),
+        ('"a string"', "JSON object"),
+        ({"id": "1"}, "'type' is missing"),
+        ({"id": "1", "type": "call.fly"}, "unknown type"),
+        ({"id": "1", "type": "auth", "token": "x"}, "already authenticated"),
+        ({"id": 7, "type": "call.end"}, "'id' must be a string"),
+        ({"id": "x" * 65, "type": "call.end"}, "'id' must be a string"),
+        ({"id": "1", "type": "call.create", "media": "audio"}, "needs 'sdp'"),
+        ({"id": "1", "type": "call.create", "media": "audio", "sdp": 5}, "'sdp' must be a string"),
+        ({"id": "1", "type": "call.create", "media": "hologram", "sdp": "v=0"}, "'media' must be"),
+        ({"id": "1", "type": "call.end"}, "needs 'call_id'"),
+        ({"id": "1", "type": "call.end", "call_id": "not-a-uuid"}, "not a call id"),
+        ({"id": "1", "type": "call.end", "call_id": 12}, "'call_id' must be a string"),
+        (
+            {
+                "id": "1",
+                "type": "call.accept",
+                "call_id": str(uuid.uuid4()),
+                "sdp": "v=0",
+                "video": "yes",
+            },
+            "'video' must be true or false",
+        ),
+        (
+            {
+                "id": "1",
+                "type": "ice.candidate",
+                "call_id": str(uuid.uuid4()),
+                "candidate": "candidate:1",
+            },
+            "'candidate' must be an object",
+        ),
+        (
+            {
+                "id": "1",
+                "type": "ice.candidate",
+                "call_id": str(uuid.uuid4()),
+                "candidate": {"candidate": "nonsense"},
+            },
+            "must start with 'candidate:'",
+        ),
+        (
+            {
+                "id": "1",
+                "type": "ice.candidate",
+                "call_id": str(uuid.uuid4()),
+                "candidate": {"candidate": "candidate:1", "sdpMLineIndex": "0"},
+            },
+            "sdpMLineIndex",
+        ),
+        ({"id": "1", "type": "presence.set"}, "needs 'status'"),
+    ],
+)
+async def test_a_malformed_request_gets_bad_request(parties, frame, message):
+    visitor = await parties("visitor")
+    await visitor.send(frame)
+    reply = await visitor.receive()
+    assert reply["type"] == "error" and reply["code"] == "bad_request", reply
+    assert message in reply["message"]
+    assert reply["id"] == (
+        frame.get("id")
+        if isinstance(frame, dict) and isinstance(frame.get("id"), str) and len(frame["id"]) <= 64
+        else None
+    )
+    await usable(visitor)
+
+
+async def test_a_frame_over_64_kib_gets_too_large_and_the_connection_stays_usable(parties):
+    visitor = await parties("visitor")
+    await visitor.send(json.dumps({"id": "1", "type": "call.end", "pad": "x" * 70_000}))
+    reply = await visitor.receive()
+    assert (reply["type"], reply["code"]) == ("error", "too_large")
+    await usable(visitor)
+
+
+async def test_a_binary_frame_gets_bad_request(parties):
+    visitor = await parties("visitor")
+    await visitor.ws.send_to(bytes_data=b"\x00\x01")
+    assert (await visitor.receive())["code"] == "bad_request"
+    await usable(visitor)
+
+
+@pytest.mark.parametrize(
+    ("media", "offer", "message"),
+    [
+        ("audio", "hello", "must start with 'v=0'"),
+        ("audio", "v=0\r\nnot a line\r\n", "is not 'x=value'"),
+        ("audio", "v=0\r\ns=-\r\n", "no m-line"),
+        ("audio", "v=0\r\nm=audio\r\n", "not a valid m-line"),
+        ("audio", OFFER["audio_single"], "needs m-lines ['audio', 'video']"),
+        ("audio", OFFER["video"], "video m-line 'inactive'"),
+        ("video", OFFER["audio"], "video m-line that sends"),
+        ("audio_single", OFFER["audio"], "needs m-lines ['audio']"),
+        (
+            "video",
+            sdp(("audio", "sendrecv"), ("video", "sendrecv"), ("video", "sendrecv")),
+            "needs m-lines",
+        ),
+    ],
+)
+async def test_an_offer_that_does_not_parse_or_match_media_gets_bad_request(
+    parties, media, offer, message
+):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    reply = await visitor.fails(
+        "bad_request", "call.create", to=addr("support"), media=media, sdp=offer
+    )
+    assert message in reply["message"]
+    await alice.silent()
+    assert not await sync(Call.objects.exists)()
+
+
+async def test_an_sdp_over_the_limit_gets_too_large(parties):
+    visitor = await parties("visitor")
+    long_sdp = "v=0\r\na=" + "x" * 60_500  # over the SDP limit, under the frame limit
+    await visitor.fails("too_large", "call.create", media="audio", sdp=long_sdp)
+
+
+async def test_calling_an_address_that_does_not_exist_is_not_found(parties):
+    visitor = await parties("visitor")
+    await visitor.fails(
+        "not_found", "call.create", to=addr("nobody"), media="audio", sdp=OFFER["audio"]
+    )
+    await visitor.fails(
+        "not_found", "call.create", to="alice@elsewhere.example", media="audio", sdp=OFFER["audio"]
+    )
+    await visitor.fails(
+        "not_found", "call.create", to="no-at-sign", media="audio", sdp=OFFER["audio"]
+    )
+
+
+async def test_calling_a_queue_or_agent_of_another_site_is_forbidden(parties):
+    await parties("carol")
+    visitor = await parties("visitor")
+    await visitor.fails(
+        "forbidden", "call.create", to=addr("billing"), media="audio", sdp=OFFER["audio"]
+    )
+    await visitor.fails(
+        "forbidden", "call.create", to=addr("carol"), media="audio", sdp=OFFER["audio"]
+    )
+
+
+async def test_nobody_can_call_an_anonymous_visitor(parties):
+    first = await parties("visitor")
+    second = await parties("visitor")
+    await second.fails(
+        "forbidden", "call.create", to=first.identity, media="audio", sdp=OFFER["audio"]
+    )
+    await first.silent()
+
+
+async def test_an_agent_cannot_create_calls(parties):
+    alice = await parties("alice")
+    await alice.fails(
+        "forbidden", "call.create", to=addr("support"), media="audio", sdp=OFFER["audio"]
+    )
+
+
+@pytest.mark.parametrize("op", ["accept", "reject", "ignore", "forward"])
+async def test_a_visitor_cannot_do_an_agents_operation(parties, op):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    fields = (
+        {"sdp": ANSWER["audio"]}
+        if op == "accept"
+        else {"to": addr("bob")}
+        if op == "forward"
+        else {}
+    )
+    await visitor.fails("forbidden", f"call.{op}", call_id=call_id, **fields)
+    await alice.silent()
+
+
+async def test_an_agent_cannot_set_presence_for_a_visitor(parties):
+    visitor = await parties("visitor")
+    await visitor.fails("forbidden", "presence.set", status="away")
+
+
+async def test_an_unknown_presence_is_a_bad_request(parties):
+    alice = await parties("alice")
+    await alice.fails("bad_request", "presence.set", status="asleep")
+
+
+async def test_an_unknown_call_is_not_found(parties):
+    visitor = await parties("visitor")
+    await visitor.fails("not_found", "call.end", call_id=str(uuid.uuid4()))
+
+
+async def test_someone_elses_call_is_not_found_and_left_alone(parties):
+    visitor, alice, call_id = await in_call(parties)
+    before = await snapshot(call_id)
+    stranger = await parties("visitor")
+    bob = await parties("bob")
+    for party in (stranger, bob):
+        await party.fails("not_found", "call.end", call_id=call_id)
+        await party.fails("not_found", "call.hold", call_id=call_id, sdp=hold("audio"))
+        await party.fails("not_found", "ice.candidate", call_id=call_id, candidate=None)
+        await party.fails("not_found", "call.answer", call_id=call_id, sdp=hold("audio"))
+    await visitor.silent()
+    await alice.silent()
+    assert await snapshot(call_id) == before
+
+
+async def test_an_operation_in_the_wrong_state_is_invalid_state(parties):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    await visitor.fails("invalid_state", "call.hold", call_id=call_id, sdp=hold("audio"))
+    await visitor.fails("invalid_state", "call.mute", call_id=call_id)
+    await visitor.fails("invalid_state", "call.answer", call_id=call_id, sdp=hold("audio"))
+    await alice.fails("invalid_state", "call.unhold", call_id=call_id, sdp=unhold("audio"))
+    await visitor.ok("call.end", call_id=call_id)
+    await visitor.fails("invalid_state", "call.end", call_id=call_id)
+    await alice.fails("invalid_state", "call.accept", call_id=call_id, sdp=ANSWER["audio"])
+
+
+async def test_a_re_offer_that_changes_the_m_lines_gets_bad_request(parties):
+    visitor, alice, call_id = await in_call(parties)
+    reply = await alice.fails("bad_request", "call.hold", call_id=call_id, sdp=hold("audio_single"))
+    assert "keep the call's m-lines" in reply["message"]
+    await visitor.silent()
+
+
+async def test_a_hold_re_offer_that_still_sends_gets_bad_request(parties):
+    visitor, alice, call_id = await in_call(parties)
+    reply = await alice.fails("bad_request", "call.hold", call_id=call_id, sdp=OFFER["audio"])
+    assert "inactive" in reply["message"]
+    await visitor.silent()
+    await reoffer(alice, visitor, call_id, "hold", hold("audio"), hold("audio"))
+
+
+async def test_an_answer_that_does_not_match_the_offer_gets_bad_request(parties):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    await alice.fails("bad_request", "call.accept", call_id=call_id, sdp=ANSWER["audio_single"])
+    await alice.fails("bad_request", "call.accept", call_id=call_id, sdp="garbage")
+    await visitor.silent()
+    await alice.ok("call.accept", call_id=call_id, sdp=ANSWER["audio"])
+
+
+async def test_the_initiator_cannot_answer_its_own_re_offer(parties):
+    _visitor, alice, call_id = await in_call(parties)
+    await alice.ok("call.hold", call_id=call_id, sdp=hold("audio"))
+    await alice.fails("invalid_state", "call.answer", call_id=call_id, sdp=hold("audio"))
+
+
+async def test_a_bad_request_on_one_call_does_not_touch_another(parties):
+    visitor, alice, call_id = await in_call(parties)
+    before = await snapshot(call_id)
+    bob = await parties("bob")
+    other = await parties("visitor")
+    other_id = await ring(other, bob)
+    await bob.fails("bad_request", "call.accept", call_id=other_id, sdp="garbage")
+    await other.fails("invalid_state", "call.hold", call_id=other_id, sdp=hold("audio"))
+    await other.send("{oops")
+    await other.receive()
+    assert await snapshot(call_id) == before
+    await visitor.silent()
+    await alice.silent()
+
+
+async def test_too_many_early_candidates_get_too_large(parties):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    candidate = {
+        "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    }
+    for _ in range(50):
+        await visitor.ok("ice.candidate", call_id=call_id, candidate=candidate)
+    await visitor.fails("too_large", "ice.candidate", call_id=call_id, candidate=candidate)

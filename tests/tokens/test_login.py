@@ -1,0 +1,168 @@
+"""The two HTTP logins of the contract."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from supportcall.tokens.models import IssuedToken
+from tests.conftest import PASSWORD, SHOP, addr
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+
+def post(path, body, origin=None, client=None, **headers):
+    client = client or Client()
+    if origin:
+        headers["HTTP_ORIGIN"] = origin
+    return client.post(path, body, content_type="application/json", **headers)
+
+
+def test_anonymous_login_issues_a_visitor_token_for_the_sites_queues():
+    response = post(
+        "/api/v1/anonymous-login",
+        {"site": "shop", "display_name": "Ada", "context": {"page": "/cart"}},
+        origin=SHOP,
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["identity"].startswith("anonymous-") and body["identity"].endswith(
+        "@" + addr("")[1:]
+    )
+    assert body["targets"] == [addr("support")]
+    assert body["expires_in"] == 60
+    assert body["ws_url"] == "/ws/v1/calls"
+    assert body["ice_servers"] == []
+    assert response["Access-Control-Allow-Origin"] == SHOP
+    row = IssuedToken.objects.get()
+    assert (row.role, row.identity, row.display_name, row.context) == (
+        "visitor",
+        body["identity"],
+        "Ada",
+        {"page": "/cart"},
+    )
+    assert row.consumed is None
+
+
+def test_each_anonymous_login_is_a_new_identity():
+    first = post("/api/v1/anonymous-login", {"site": "shop"}).json()["identity"]
+    second = post("/api/v1/anonymous-login", {"site": "shop"}).json()["identity"]
+    assert first != second
+
+
+def test_ice_servers_come_from_settings(settings):
+    settings.SUPPORTCALL_ICE_SERVERS = [{"urls": ["stun:127.0.0.1:3478"]}]
+    body = post("/api/v1/anonymous-login", {"site": "shop"}).json()
+    assert body["ice_servers"] == [{"urls": ["stun:127.0.0.1:3478"]}]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ([1, 2], "JSON object"),
+        ({}, "'site'"),
+        ({"site": 3}, "'site'"),
+        ({"site": "shop", "display_name": 5}, "'display_name'"),
+        ({"site": "shop", "display_name": "x" * 101}, "longer than 100"),
+        ({"site": "shop", "context": "page"}, "flat object"),
+        ({"site": "shop", "context": {"page": {"nested": 1}}}, "flat object"),
+        ({"site": "shop", "context": {"k": "v" * 501}}, "values 500"),
+        ({"site": "shop", "context": {f"k{i}": "v" for i in range(21)}}, "at most 20"),
+    ],
+)
+def test_anonymous_login_with_a_malformed_body_is_a_bad_request(body, message):
+    if isinstance(body, str):
+        response = Client().post("/api/v1/anonymous-login", body, content_type="application/json")
+    else:
+        response = post("/api/v1/anonymous-login", body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert message in response.json()["error"]["message"]
+    assert not IssuedToken.objects.exists()
+
+
+def test_anonymous_login_for_an_unknown_site_is_forbidden():
+    response = post("/api/v1/anonymous-login", {"site": "nope"}, origin=SHOP)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_anonymous_login_for_a_disabled_site_is_forbidden():
+    from supportcall.directory.models import Site
+
+    Site.objects.filter(key="shop").update(enabled=False)
+    response = post("/api/v1/anonymous-login", {"site": "shop"}, origin=SHOP)
+    assert response.status_code == 403
+
+
+def test_anonymous_login_from_an_origin_the_site_does_not_allow_is_forbidden():
+    response = post("/api/v1/anonymous-login", {"site": "shop"}, origin="http://evil.test")
+    assert response.status_code == 403
+    assert "evil.test" in response.json()["error"]["message"]
+    assert "Access-Control-Allow-Origin" not in response
+    assert not IssuedToken.objects.exists()
+
+
+def test_the_cors_preflight_is_answered_only_for_allowed_origins():
+    client = Client()
+    ok = client.options("/api/v1/anonymous-login", HTTP_ORIGIN=SHOP)
+    assert ok.status_code == 204 and ok["Access-Control-Allow-Origin"] == SHOP
+    refused = client.options("/api/v1/anonymous-login", HTTP_ORIGIN="http://evil.test")
+    assert "Access-Control-Allow-Origin" not in refused
+
+
+def test_too_many_anonymous_logins_are_rate_limited(settings):
+    settings.SUPPORTCALL_LOGIN_RATE = 3
+    codes = [post("/api/v1/anonymous-login", {"site": "shop"}).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    response = post("/api/v1/anonymous-login", {"site": "shop"})
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert response["Retry-After"] == "60"
+
+
+def test_agent_login_with_a_password_issues_an_agent_token():
+    response = post("/api/v1/agent-login", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["identity"] == addr("alice") and "targets" not in body
+    assert IssuedToken.objects.get().role == "agent"
+
+
+def test_agent_login_with_a_wrong_password_is_unauthorized():
+    response = post("/api/v1/agent-login", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_agent_login_of_a_user_who_is_not_an_agent_is_forbidden():
+    User.objects.create_user("mallory", password=PASSWORD)
+    response = post("/api/v1/agent-login", {"username": "mallory", "password": PASSWORD})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_agent_login_without_credentials_or_session_is_unauthorized():
+    assert post("/api/v1/agent-login", {}).status_code == 401
+
+
+def test_agent_login_with_wrongly_typed_credentials_is_a_bad_request():
+    assert post("/api/v1/agent-login", {"username": "alice", "password": 1}).status_code == 400
+
+
+def test_agent_login_by_the_dashboard_session_needs_the_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="alice", password=PASSWORD)
+    refused = post("/api/v1/agent-login", {}, client=client)
+    assert refused.status_code == 403
+    client.get("/admin/login/")  # sets the csrftoken cookie
+    token = client.cookies["csrftoken"].value
+    accepted = post("/api/v1/agent-login", {}, client=client, HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201
+    assert accepted.json()["identity"] == addr("alice")
+
+
+def test_health_reports_database_and_channel_layer():
+    response = Client().get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
