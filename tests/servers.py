@@ -1,0 +1,162 @@
+"""Real daphne servers for end-to-end tests, on SQLite or on PostgreSQL and Redis.
+
+A test that needs PostgreSQL or Redis and cannot reach them skips with a loud
+reason on a laptop, and fails in CI (CI=true), where they must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+DEMO_PASSWORD = "demo-password"
+# Short deadlines so that tests of timeouts are quick; the sweeper runs often.
+TEST_ENV = {
+    "SUPPORTCALL_SWEEP_INTERVAL": "0.2",
+    "SUPPORTCALL_OP_TIMEOUT": "3",
+    "SUPPORTCALL_RING_TIMEOUT": "20",
+    "SUPPORTCALL_LOGIN_RATE": "10000",
+    "SUPPORTCALL_DOMAIN": "support.example.com",
+}
+
+
+def need(service: str, reachable: bool, how: str) -> None:
+    """Skip loudly without a service on a laptop; fail in CI, where it must be there."""
+    if reachable:
+        return
+    message = f"{service} is not reachable ({how}); this test needs the real thing"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " and CI must run it", pytrace=False)
+    pytest.skip(message)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class Server:
+    """One daphne process serving supportcall on 127.0.0.1."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path):
+        self.env, self.port = env, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"daphne-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Server:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "supportcall.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne did not become healthy:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+
+def base_env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(TEST_ENV)
+    env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
+    env["DJANGO_SETTINGS_MODULE"] = "supportcall.settings"
+    env.update(extra)
+    return env
+
+
+def prepare(env: dict[str, str]) -> None:
+    manage(env, "migrate", "--noinput")
+    manage(env, "demo_data", "--password", DEMO_PASSWORD)
+
+
+def postgres_database() -> str:
+    """A fresh, empty PostgreSQL database for this test session; its URL."""
+    import psycopg
+
+    need("PostgreSQL", _port_open("127.0.0.1", 5432), POSTGRES_URL)
+    name = f"supportcall_e2e_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_url() -> str:
+    need("Redis", _port_open("127.0.0.1", 6379), REDIS_URL)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return REDIS_URL
