@@ -26,6 +26,15 @@ def _setting(name: str, cast, default):
         raise ImproperlyConfigured(f"Bad setting {name}={env.str(name, default='')!r}: {e}") from e
 
 
+def _bool(name: str, default: bool) -> bool:
+    value = env.str(name, default=str(default)).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"Bad setting {name}={value!r}: use true or false")
+
+
 def _positive(name: str, cast, default):
     value = _setting(name, cast, default)
     if value <= 0:
@@ -33,7 +42,7 @@ def _positive(name: str, cast, default):
     return value
 
 
-DEBUG = _setting("DEBUG", env.bool, False)
+DEBUG = _bool("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-secret-key-change-me-in-production-0123456789")
 ALLOWED_HOSTS = _setting(
     "ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -91,6 +100,13 @@ try:
     }
 except Exception as e:  # django-environ raises several kinds for a bad URL
     raise ImproperlyConfigured(f"Bad setting DATABASE_URL: {e}") from e
+if DATABASES["default"]["ENGINE"] not in (
+    "django.db.backends.sqlite3",
+    "django.db.backends.postgresql",
+):
+    raise ImproperlyConfigured(
+        f"Bad setting DATABASE_URL={env.str('DATABASE_URL')!r}: use sqlite:///path or postgres://..."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The in-process call services run in one thread per process; a timeout
     # keeps a second process (make run plus a CLI command) from failing fast.

@@ -788,11 +788,8 @@ class Story:
         return self._take(machine.expire(self.call))
 
     def refused(self, party: str, op: str, **flags: Any) -> str:
-        """The code ``op`` fails with; the call must be left exactly as it was."""
-        before = self.call
-        code = refusal(self.call, party, op, **flags)
-        assert self.call is before
-        return code
+        """The code ``op`` fails with (a refused request leaves the story's call as it was)."""
+        return refusal(self.call, party, op, **flags)
 
     def reoffer(self, party: str, op: str) -> Step:
         """``party`` starts a re-offer and the other party answers it."""
