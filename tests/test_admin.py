@@ -53,3 +53,9 @@ def test_call_events_are_append_only():
     event.name = "rewritten"
     with pytest.raises(ValueError, match="append-only"):
         event.save()
+
+
+def test_the_index_page_renders_with_its_stylesheet(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"supportcall/site.css" in response.content

@@ -85,3 +85,26 @@ async def test_a_call_across_two_processes_carries_every_operation(cluster):
     finally:
         await alice.close()
         await visitor.close()
+
+
+async def test_a_token_replayed_on_two_processes_at_once_opens_one_connection(cluster):
+    import json
+
+    import requests
+    import websockets
+
+    a, b = cluster
+    outcomes = []
+    for _ in range(10):
+        token = requests.post(a.url + "/api/v1/anonymous-login", json={"site": "demo"}).json()["token"]
+
+        async def present(server, token=token):
+            async with websockets.connect(server.url.replace("http", "ws") + "/ws/v1/calls") as ws:
+                await ws.send(json.dumps({"type": "auth", "token": token}))
+                try:
+                    return json.loads(await asyncio.wait_for(ws.recv(), 10))["type"]
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code
+
+        outcomes.append(sorted(map(str, await asyncio.gather(present(a), present(b)))))
+    assert outcomes == [["4401", "hello"]] * 10
