@@ -178,5 +178,7 @@ try:
         raise ValueError("must be a JSON list of objects with 'urls'")
 except ValueError as e:
     raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_ICE_SERVERS: {e}") from e
+# Frames a WebSocket may send per second before it gets `rate_limited`.
+SUPPORTCALL_WS_RATE = _positive("SUPPORTCALL_WS_RATE", env.int, 50)
 # The largest WebSocket frame a client may send, in bytes.
 SUPPORTCALL_MAX_FRAME = _positive("SUPPORTCALL_MAX_FRAME", env.int, 64 * 1024)

@@ -36,6 +36,7 @@ class CallConsumer(AsyncWebsocketConsumer):
     actor: Actor | None = None
 
     async def connect(self) -> None:
+        self.window_start, self.window_frames = 0.0, 0
         await self.accept()
         self.origin = _header(self.scope, b"origin")
         self.auth_timer = asyncio.create_task(self._close_if_silent())
@@ -55,6 +56,11 @@ class CallConsumer(AsyncWebsocketConsumer):
             await deliver(outcome.outbox)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._over_rate():
+            await self._reply(protocol.error(
+                None, "rate_limited", f"at most {settings.SUPPORTCALL_WS_RATE} frames a second"
+            ))
+            return
         if text_data is None:
             await self._reply(protocol.error(None, "bad_request", "send JSON text frames"))
             return
@@ -78,6 +84,14 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self._authenticate(content)
             return
         await self._handle(content)
+
+    def _over_rate(self) -> bool:
+        """A one-second window per connection: a flood must not starve other calls."""
+        now = asyncio.get_running_loop().time()
+        if now - self.window_start >= 1.0:
+            self.window_start, self.window_frames = now, 0
+        self.window_frames += 1
+        return self.window_frames > settings.SUPPORTCALL_WS_RATE
 
     async def _authenticate(self, content: Any) -> None:
         token = content.get("token") if isinstance(content, dict) else None

@@ -307,3 +307,18 @@ async def test_too_many_early_candidates_get_too_large(parties):
     for _ in range(50):
         await visitor.ok("ice.candidate", call_id=call_id, candidate=candidate)
     await visitor.fails("too_large", "ice.candidate", call_id=call_id, candidate=candidate)
+
+
+async def test_a_flood_of_frames_gets_rate_limited_and_the_connection_recovers(parties, settings):
+    import asyncio
+
+    settings.SUPPORTCALL_WS_RATE = 5
+    visitor = await parties("visitor")
+    for i in range(12):
+        await visitor.send({"type": "presence.set", "id": str(i), "status": "away"})
+    codes = [(await visitor.receive())["code"] for _ in range(12)]
+    # However the one-second windows fall, a burst of 12 at 5 a second is cut.
+    assert codes[0] == "forbidden" and "rate_limited" in codes
+    assert set(codes) == {"forbidden", "rate_limited"}
+    await asyncio.sleep(1.05)
+    await usable(visitor)
