@@ -22,16 +22,26 @@ def admin_client(client):
 
 def a_call() -> Call:
     actor = services.Actor(
-        role=Role.VISITOR, identity="anonymous-1@support.example.com", channel="c1",
-        site_id=Site.objects.get(key="shop").pk, targets=("support@support.example.com",),
+        role=Role.VISITOR,
+        identity="anonymous-1@support.example.com",
+        channel="c1",
+        site_id=Site.objects.get(key="shop").pk,
+        targets=("support@support.example.com",),
     )
     outcome = services.create_call(actor, None, "audio", OFFER["audio"])
     return Call.objects.get(id=outcome.result["call_id"])
 
 
 @pytest.mark.parametrize(
-    "model", ["directory/site", "directory/queue", "directory/agent", "calls/call",
-              "calls/connection", "tokens/issuedtoken"],
+    "model",
+    [
+        "directory/site",
+        "directory/queue",
+        "directory/agent",
+        "calls/call",
+        "calls/connection",
+        "tokens/issuedtoken",
+    ],
 )
 def test_every_changelist_renders(admin_client, model):
     a_call()

@@ -57,9 +57,11 @@ class CallConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self._over_rate():
-            await self._reply(protocol.error(
-                None, "rate_limited", f"at most {settings.SUPPORTCALL_WS_RATE} frames a second"
-            ))
+            await self._reply(
+                protocol.error(
+                    None, "rate_limited", f"at most {settings.SUPPORTCALL_WS_RATE} frames a second"
+                )
+            )
             return
         if text_data is None:
             await self._reply(protocol.error(None, "bad_request", "send JSON text frames"))
@@ -135,12 +137,14 @@ class CallConsumer(AsyncWebsocketConsumer):
         claims = consume(token)
         agent_id = None
         if claims.role == Role.VISITOR:
-            site = Site.objects.filter(pk=claims.site_id, enabled=True).first()
+            site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
             if site is None or not site.allows_origin(self.origin):
                 raise PermissionError(f"origin {self.origin} is not allowed for this site")
         else:
             agent_id = (
-                Agent.objects.filter(user_id=claims.user_id).values_list("pk", flat=True).first()
+                Agent.objects.filter(user_id=claims.user_id or 0)
+                .values_list("pk", flat=True)
+                .first()
             )
             if agent_id is None:
                 raise InvalidToken("the user is no longer an agent")

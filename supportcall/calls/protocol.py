@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any
 
 from .machine import CallError, Media, Op
 
@@ -124,7 +124,8 @@ def _check_candidate(candidate: dict[str, Any]) -> None:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    return {str: "a string", bool: "true or false", dict: "an object"}.get(kind, str(kind))  # type: ignore[call-overload]
+    names: dict[Any, str] = {str: "a string", bool: "true or false", dict: "an object"}
+    return names.get(kind, str(kind))
 
 
 # --- answers and events ---------------------------------------------------
@@ -138,16 +139,12 @@ def error(request_id: str | None, code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "id": request_id, "code": code, "message": message}
 
 
-class StateEvent(TypedDict, total=False):
-    type: Literal["call.state"]
-    call_id: str
-    state: str
-    previous: str | None
-    reason: str
+# An event as it goes on the wire: {"type": "call.state", "call_id": ..., ...}.
+Event = dict[str, Any]
 
 
-def state(call_id: uuid.UUID, new: str, previous: str | None, reason: str = "") -> StateEvent:
-    event: StateEvent = {
+def state(call_id: uuid.UUID, new: str, previous: str | None, reason: str = "") -> Event:
+    event: Event = {
         "type": "call.state",
         "call_id": str(call_id),
         "state": new,

@@ -49,6 +49,17 @@ class Actor:
     def party(self) -> Party:
         return Party.CALLER if self.role == Role.VISITOR else Party.AGENT
 
+    @property
+    def agent(self) -> int:
+        """The agent's id; only agents' connections have one."""
+        assert self.agent_id is not None, "not an agent"
+        return self.agent_id
+
+    @property
+    def site(self) -> int:
+        assert self.site_id is not None, "not a visitor"
+        return self.site_id
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -183,17 +194,17 @@ def _locked(call_id: uuid.UUID, actor: Actor, outbox: list[Delivery]) -> Iterato
 def _is_party(row: Call, actor: Actor) -> bool:
     if actor.role == Role.VISITOR:
         return row.caller_identity == actor.identity
-    return row.agent_id == actor.agent_id or row.legs.filter(agent_id=actor.agent_id).exists()
+    return row.agent_id == actor.agent or row.legs.filter(agent_id=actor.agent).exists()
 
 
 def _ringing_leg(change: _Change, actor: Actor) -> Leg | None:
     """The actor's ringing leg of a call that is still ringing, or None once answered."""
     row = change.row
-    if row.phase == Phase.ANSWERED and row.agent_id != actor.agent_id:
+    if row.phase == Phase.ANSWERED and row.agent_id != actor.agent:
         raise CallError("invalid_state", "another agent answered this call")
     if row.phase != Phase.RINGING:
         return None
-    leg = row.legs.filter(agent_id=actor.agent_id, status=Leg.Status.RINGING).first()
+    leg = row.legs.filter(agent_id=actor.agent, status=Leg.Status.RINGING).first()
     if leg is None:
         raise CallError("invalid_state", "this call is no longer ringing for you")
     return leg
@@ -216,7 +227,7 @@ def create_call(actor: Actor, to: str | None, media: str, offer: str) -> Outcome
     outbox: list[Delivery] = []
     with transaction.atomic():
         row = Call(
-            site_id=actor.site_id,
+            site_id=actor.site,
             caller_identity=actor.identity,
             caller_display_name=actor.display_name,
             caller_context=actor.context,
@@ -394,7 +405,7 @@ def relay_candidate(actor: Actor, call_id: uuid.UUID, candidate: dict | None) ->
         if row.phase == Phase.ENDED:
             raise CallError("invalid_state", "the call has ended")
         if actor.party is Party.AGENT:
-            if row.phase != Phase.ANSWERED or row.agent_id != actor.agent_id:
+            if row.phase != Phase.ANSWERED or row.agent_id != actor.agent:
                 raise CallError("invalid_state", "accept the call before sending candidates")
             change.send(Party.CALLER, event)
         elif row.phase == Phase.ANSWERED:
@@ -417,7 +428,7 @@ def set_presence(actor: Actor, status: str) -> Outcome:
         raise CallError("forbidden", "only agents have a presence")
     if status not in Agent.Presence.values:
         raise CallError("bad_request", "'status' must be 'available' or 'away'")
-    Agent.objects.filter(pk=actor.agent_id).update(presence=status)
+    Agent.objects.filter(pk=actor.agent).update(presence=status)
     event = {"type": "presence", "status": status}
     return Outcome({"status": status}, [Delivery(party_group(actor.identity), event, group=True)])
 
@@ -430,7 +441,7 @@ def connect(actor: Actor) -> None:
 
 
 def presence_of(actor: Actor) -> str:
-    return Agent.objects.values_list("presence", flat=True).get(pk=actor.agent_id)
+    return Agent.objects.values_list("presence", flat=True).get(pk=actor.agent)
 
 
 def disconnect(actor: Actor) -> Outcome:
@@ -446,15 +457,12 @@ def disconnect(actor: Actor) -> Outcome:
         with _locked(call_id, actor, outbox) as change:
             if change.row.phase != Phase.ENDED:
                 change.apply(machine.lose(change.row.state(), actor.party), "connection_lost")
-    if (
-        actor.party is Party.AGENT
-        and not Connection.objects.filter(agent_id=actor.agent_id).exists()
-    ):
-        ringing = Leg.objects.filter(agent_id=actor.agent_id, status=Leg.Status.RINGING)
+    if actor.party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
+        ringing = Leg.objects.filter(agent_id=actor.agent, status=Leg.Status.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
             with _locked(call_id, actor, outbox) as change:
                 change.end_legs(
-                    change.row.legs.filter(agent_id=actor.agent_id, status=Leg.Status.RINGING),
+                    change.row.legs.filter(agent_id=actor.agent, status=Leg.Status.RINGING),
                     Reason.CONNECTION_LOST,
                 )
                 if (

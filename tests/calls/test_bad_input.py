@@ -295,7 +295,8 @@ async def test_a_bad_request_on_one_call_does_not_touch_another(parties):
     await alice.silent()
 
 
-async def test_too_many_early_candidates_get_too_large(parties):
+async def test_too_many_early_candidates_get_too_large(parties, settings):
+    settings.SUPPORTCALL_WS_RATE = 1000
     alice = await parties("alice")
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_site_with_origins_and_queues():
-    call_command("create_site", "shop", "--origin", "https://Shop.example.com/", "--queue", "support")
+    call_command(
+        "create_site", "shop", "--origin", "https://Shop.example.com/", "--queue", "support"
+    )
     site = Site.objects.get(key="shop")
     assert site.allowed_origins == ["https://shop.example.com"]
     assert [q.name for q in site.queues.all()] == ["support"]
@@ -49,7 +51,9 @@ def test_create_queue_with_a_bad_name_fails():
 
 
 def test_create_agent_makes_a_user_who_can_log_in_and_sets_its_queues():
-    call_command("create_agent", "carol", "--password", "pw", "--queue", "billing", "--queue", "vip")
+    call_command(
+        "create_agent", "carol", "--password", "pw", "--queue", "billing", "--queue", "vip"
+    )
     agent = Agent.objects.get(user__username="carol")
     assert agent.user.check_password("pw")
     assert sorted(q.name for q in agent.queues.all()) == ["billing", "vip"]

@@ -96,7 +96,10 @@ async def test_a_token_replayed_on_two_processes_at_once_opens_one_connection(cl
     a, b = cluster
     outcomes = []
     for _ in range(10):
-        token = requests.post(a.url + "/api/v1/anonymous-login", json={"site": "demo"}).json()["token"]
+        login = await asyncio.to_thread(
+            requests.post, a.url + "/api/v1/anonymous-login", json={"site": "demo"}, timeout=10
+        )
+        token = login.json()["token"]
 
         async def present(server, token=token):
             async with websockets.connect(server.url.replace("http", "ws") + "/ws/v1/calls") as ws:
