@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from supportcall.directory.models import Agent, Queue
@@ -477,21 +478,29 @@ def disconnect(actor: Actor) -> Outcome:
     return Outcome({}, outbox)
 
 
+def _each_locked(calls: QuerySet[Call]) -> Iterator[Call]:
+    """Each call of ``calls``, locked and re-read: another process may have acted on it since.
+
+    The caller re-checks the row and changes it before asking for the next one.
+    """
+    for call_id in calls.values_list("id", flat=True):
+        with transaction.atomic():
+            row = Call.objects.select_for_update().get(id=call_id)
+            if calls.filter(id=call_id).exists():
+                yield row
+
+
 def forget_connections() -> Outcome:
     """After a restart of the only process (the in-memory channel layer), nobody is connected.
 
     Its calls lost both parties with it: they end `connection_lost`, so no
     record stays open and no stale agent is rung.
     """
-    outbox: list[Delivery] = []
     Connection.objects.all().delete()
-    for call_id in Call.objects.exclude(phase=Phase.ENDED).values_list("id", flat=True):
-        with transaction.atomic():
-            row = Call.objects.select_for_update().get(id=call_id)
-            if row.phase != Phase.ENDED:
-                _Change(row, "system", outbox).apply(
-                    machine.lose(row.state(), Party.CALLER), "connection_lost", why="server restart"
-                )
+    for row in _each_locked(Call.objects.exclude(phase=Phase.ENDED)):
+        _Change(row, "system", []).apply(
+            machine.lose(row.state(), Party.CALLER), "connection_lost", why="server restart"
+        )
     return Outcome({}, [])  # their channels died with the old process
 
 
@@ -502,28 +511,18 @@ def sweep(now: datetime | None = None) -> Outcome:
     """
     now = now or timezone.now()
     outbox: list[Delivery] = []
-    late_ops = Call.objects.filter(phase=Phase.ANSWERED, op_deadline__lt=now)
-    for call_id in late_ops.values_list("id", flat=True):
-        with transaction.atomic():
-            row = Call.objects.select_for_update().get(id=call_id)
-            if row.phase != Phase.ANSWERED or not row.op_deadline or row.op_deadline >= now:
-                continue
-            change = _Change(row, "system", outbox)
-            pending = row.state().pending
-            assert pending is not None
-            change.apply(machine.expire(row.state()), "timeout", op=pending.op)
-            change.send(
-                pending.by,
-                protocol.op_result(
-                    row.id, pending.op, False, "timeout", "the other party did not answer in time"
-                ),
-            )
-    unanswered = Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)
-    for call_id in unanswered.values_list("id", flat=True):
-        with transaction.atomic():
-            row = Call.objects.select_for_update().get(id=call_id)
-            if row.phase != Phase.RINGING or not row.ring_deadline or row.ring_deadline >= now:
-                continue
-            change = _Change(row, "system", outbox)
-            change.apply(machine.give_up(row.state(), Reason.NO_ANSWER), "no_answer")
+    for row in _each_locked(Call.objects.filter(phase=Phase.ANSWERED, op_deadline__lt=now)):
+        pending = row.state().pending
+        assert pending is not None
+        change = _Change(row, "system", outbox)
+        change.apply(machine.expire(row.state()), "timeout", op=pending.op)
+        change.send(
+            pending.by,
+            protocol.op_result(
+                row.id, pending.op, False, "timeout", "the other party did not answer in time"
+            ),
+        )
+    for row in _each_locked(Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)):
+        change = _Change(row, "system", outbox)
+        change.apply(machine.give_up(row.state(), Reason.NO_ANSWER), "no_answer")
     return Outcome({}, outbox)
