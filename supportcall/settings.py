@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
+    "supportcall.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -129,7 +130,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/agent/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

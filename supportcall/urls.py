@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from supportcall import views
 from supportcall.tokens import views as tokens
@@ -9,5 +9,7 @@ urlpatterns = [
     path("api/v1/anonymous-login", tokens.anonymous_login, name="anonymous-login"),
     path("api/v1/agent-login", tokens.agent_login, name="agent-login"),
     path("api/v1/health", views.health, name="health"),
+    path("agent/", include("supportcall.dashboard.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -206,7 +206,7 @@ class RtpByteCounter:
             handler = getattr(receiver, "_handle_rtp_packet", None)
             if handler is None:
                 raise RuntimeError("this aiortc has no RTCRtpReceiver._handle_rtp_packet")
-            receiver._handle_rtp_packet = self._wrap(transceiver.kind, handler)  # type: ignore[method-assign]
+            receiver._handle_rtp_packet = self._wrap(transceiver.kind, handler)  # type: ignore[method-assign,assignment]
             setattr(receiver, self._MARK, True)
 
     def _wrap(

@@ -27,6 +27,7 @@ The rules for directions live in :class:`MediaPlan`, pure code.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
@@ -154,7 +155,7 @@ class MediaPeer:
         self.frames = FrameCounter()
         self.rtp_bytes = RtpByteCounter()
         self.pc.on("track", self.frames.attach)
-        self._closed = False
+        self._closing: asyncio.Future[None] | None = None
 
     # -- transceivers ----------------------------------------------------
 
@@ -212,7 +213,9 @@ class MediaPeer:
         offered = dict(m_lines(offer_sdp))
         self.plan = dataclasses.replace(
             self.plan,
-            video_send=bool(video and "video" in offered),
+            # The caller's direction is its own view: "recvonly" means it
+            # wants to receive the video this side sends.
+            video_send=bool(video and receives(offered.get("video"))),
             video_recv=sends(offered.get("video")),
         )
         self._add_transceivers()
@@ -288,9 +291,14 @@ class MediaPeer:
         return dict(self.frames.counts)
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        """Close the peer connection; safe to call often and concurrently."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        # Shielded: aiortc's close swallows a CancelledError that arrives
+        # midway, which would leave the cancelled caller running.
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         try:
             await self.pc.close()
         finally:

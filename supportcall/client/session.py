@@ -16,16 +16,13 @@ peer connection and closes it when the call ends; :meth:`Client.close`
 closes everything that is left.
 """
 
-# Every wait takes a ``timeout``: that is this API's promise never to hang.
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from aiortc import RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
@@ -80,7 +77,7 @@ class _Notifier:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float, what: str) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float, what: str) -> T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -105,27 +102,30 @@ async def wait_for_flow(
     window: float = 0.5,
     interval: float = 0.1,
 ) -> int:
-    """Poll a byte counter until ``kind`` flows (grows within ``window``) or,
-    with ``flowing=False``, until it has not grown for ``window`` seconds.
-    Returns the counter's value; ``TimeoutError`` if that never happens."""
+    """Poll a byte counter until ``kind`` flows or, with ``flowing=False``,
+    until it has not grown for ``window`` seconds. Returns the counter's value;
+    ``TimeoutError`` if that never happens.
+
+    Flowing means growing in two polls within ``window``: one late packet
+    still in flight after a hold must not count as media flowing again.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    start = read().get(kind, 0)
-    last, last_change = start, loop.time()
+    last, last_change = read().get(kind, 0), loop.time()
+    growth: list[float] = []
     while True:
         await asyncio.sleep(interval)
         now, value = loop.time(), read().get(kind, 0)
         if value != last:
             last, last_change = value, now
-        if flowing and value > start:
+            growth.append(now)
+        if flowing and len([t for t in growth if now - t <= window]) >= 2:
             return value
         if not flowing and now - last_change >= window:
             return value
         if now >= deadline:
             state = "flow" if flowing else "stop"
             raise TimeoutError(f"{kind} bytes did not {state} within {timeout}s (at {value})")
-        if flowing and now - last_change >= window:
-            start = value  # only growth within the last window counts
 
 
 class Call:
@@ -162,7 +162,8 @@ class Call:
         self.errors: list[Exception] = []
         self.on_event: EventCallback | None = None
         self._media = media_peer
-        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # None asks the task to stop: cancelling it could land inside aiortc.
+        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._notifier = _Notifier()
         self._ops: dict[str, list[asyncio.Future[OpResult]]] = {}
         self._reoffers: list[_PendingReoffer] = []
@@ -378,6 +379,8 @@ class Call:
     async def _run(self) -> None:
         while True:
             event = await self._inbox.get()
+            if event is None:
+                return
             self.events.append(event)
             try:
                 await self._apply(event)
@@ -507,7 +510,9 @@ class Call:
         task.add_done_callback(self._background.discard)
 
     async def _shutdown(self) -> None:
-        tasks = [self._task, *self._background]
+        self._inbox.put_nowait(None)
+        done, _ = await asyncio.wait([self._task], timeout=self.client.timeout)
+        tasks = [*self._background] + ([] if done else [self._task])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -579,7 +584,7 @@ class Client:
         self._dispatcher = asyncio.create_task(self._dispatch(), name="supportcall-dispatch")
         return self.hello
 
-    async def __aenter__(self) -> Client:
+    async def __aenter__(self) -> Self:
         await self.connect()
         return self
 

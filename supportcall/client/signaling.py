@@ -7,9 +7,6 @@ Login is plain HTTP (``requests``, run in a thread so the event loop keeps
 serving media) and sends no ``Origin`` header: this client is not a browser.
 """
 
-# The timeouts in this API are the contract's, like websockets' ``recv(timeout)``.
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import asyncio
@@ -166,8 +163,8 @@ class Signaling:
                     logger.warning("ignoring a frame that is not an object: %.200r", text)
                     continue
                 future = None
-                if message.get("type") in ("ack", "error"):
-                    future = self._pending.pop(str(message.get("id")), None)
+                if message.get("type") in ("ack", "error") and message.get("id") is not None:
+                    future = self._pending.pop(str(message["id"]), None)
                 if future is not None:
                     if not future.done():
                         future.set_result(message)

@@ -54,11 +54,12 @@ async def answered_call(clients, media="audio", video=False):
     (await incoming.accept(video=video)).raise_for_error()
     await call.wait_for_state("in_call", timeout=5)
     await incoming.wait_for_state("in_call", timeout=5)
-    return visitor, agent, call, incoming
+    return call, incoming
 
 
 async def test_visitor_calls_agent_and_audio_flows_both_ways(clients):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, incoming = await answered_call(clients)
+    visitor = call.client
 
     await call.wait_for_media("audio")
     await incoming.wait_for_media("audio")
@@ -72,7 +73,7 @@ async def test_visitor_calls_agent_and_audio_flows_both_ways(clients):
 
 
 async def test_hold_and_unhold_stop_and_resume_media_on_both_sides(clients):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, incoming = await answered_call(clients)
     await call.wait_for_media("audio")
 
     result = await call.hold()
@@ -95,11 +96,9 @@ async def test_hold_and_unhold_stop_and_resume_media_on_both_sides(clients):
     assert offer["op"] == "hold"
 
 
-async def test_hold_returns_after_the_answer_even_if_op_result_overtakes_it(
-    clients, fake_server
-):
+async def test_hold_returns_after_the_answer_even_if_op_result_overtakes_it(clients, fake_server):
     fake_server.op_result_before_answer = True
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, _incoming = await answered_call(clients)
     before = len(call.events)
 
     (await call.hold()).raise_for_error()
@@ -124,7 +123,7 @@ async def test_events_that_overtake_the_create_ack_are_kept(clients, fake_server
 async def test_a_reoffer_timeout_fails_the_op_and_leaves_the_connection_usable(
     clients, fake_server
 ):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, incoming = await answered_call(clients)
     fake_server.reoffer_timeout = 0.5
     fake_server.drop_offers = True
 
@@ -143,7 +142,7 @@ async def test_a_reoffer_timeout_fails_the_op_and_leaves_the_connection_usable(
 
 
 async def test_an_error_answer_raises_call_error_with_the_servers_code(clients):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, _incoming = await answered_call(clients)
 
     with pytest.raises(CallError) as caught:
         await call.unhold()
@@ -153,7 +152,7 @@ async def test_an_error_answer_raises_call_error_with_the_servers_code(clients):
 
 
 async def test_a_second_operation_in_flight_gets_operation_in_progress(clients, fake_server):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, _incoming = await answered_call(clients)
     fake_server.drop_offers = True
     fake_server.reoffer_timeout = 1.0
     hold = asyncio.ensure_future(call.hold())
@@ -167,7 +166,7 @@ async def test_a_second_operation_in_flight_gets_operation_in_progress(clients, 
 
 
 async def test_agent_video_start_on_an_audio_call_sends_video_to_the_visitor(clients):
-    visitor, agent, call, incoming = await answered_call(clients, media="audio")
+    call, incoming = await answered_call(clients, media="audio")
 
     (await incoming.video_start()).raise_for_error()
 
@@ -178,7 +177,7 @@ async def test_agent_video_start_on_an_audio_call_sends_video_to_the_visitor(cli
 
 
 async def test_video_call_answered_with_video_sends_video_both_ways(clients):
-    visitor, agent, call, incoming = await answered_call(clients, media="video", video=True)
+    call, incoming = await answered_call(clients, media="video", video=True)
 
     await call.wait_for_media("video")
     await incoming.wait_for_media("video")
@@ -186,7 +185,7 @@ async def test_video_call_answered_with_video_sends_video_both_ways(clients):
 
 
 async def test_mute_stops_the_audio_the_other_party_receives(clients):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, incoming = await answered_call(clients)
     await incoming.wait_for_media("audio")
 
     (await call.mute()).raise_for_error()
@@ -202,7 +201,7 @@ async def test_mute_stops_the_audio_the_other_party_receives(clients):
 
 
 async def test_ending_closes_the_peer_connections_with_reasons(clients):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, incoming = await answered_call(clients)
 
     (await call.end()).raise_for_error()
 
@@ -271,7 +270,7 @@ async def test_ice_candidate_events_are_added_to_the_peer_connection(clients, fa
         },
         None,
     ]
-    visitor, agent, call, incoming = await answered_call(clients)
+    _, incoming = await answered_call(clients)
 
     remote = incoming.pc.remoteDescription.sdp
     assert "192.0.2.77 50000 typ host" in remote
@@ -326,11 +325,11 @@ async def test_a_replayed_token_is_closed_with_4401(fake_server):
 
 
 async def test_close_ends_active_calls_and_leaves_no_tasks(clients):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, incoming = await answered_call(clients)
     before = asyncio.all_tasks()
 
-    await visitor.close()
-    await agent.close()
+    await call.client.close()
+    await incoming.client.close()
     await asyncio.sleep(0.1)
 
     assert call.end_reason == "ended_by_local"
@@ -342,11 +341,11 @@ async def test_close_ends_active_calls_and_leaves_no_tasks(clients):
 
 
 async def test_close_without_hangup_just_drops_the_connection(clients, fake_server):
-    visitor, agent, call, incoming = await answered_call(clients)
+    call, _incoming = await answered_call(clients)
 
-    await visitor.close(hangup=False)
+    await call.client.close(hangup=False)
 
     assert call.end_reason is None
     assert "call.end" not in [m.get("type") for m in fake_server.received]
-    assert visitor.signaling.closed is not None
+    assert call.client.signaling.closed is not None
     assert call.pc.connectionState == "closed"

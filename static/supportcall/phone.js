@@ -1,0 +1,551 @@
+// supportcall's browser client: the wire contract (docs/protocol.md) over the
+// browser's own WebSocket and RTCPeerConnection. Shared by the widget and the
+// agent dashboard; no build step, no dependencies.
+//
+//   import { Phone } from "/static/supportcall/phone.js";
+//   const phone = await Phone.visitor("https://support.example.com", { site: "demo" });
+//   const call = await phone.call({ media: "audio" });
+//   call.addEventListener("state", (e) => console.log(e.detail.state));
+
+const PROTOCOL_PATH = "/ws/v1/calls";
+const REQUEST_TIMEOUT_MS = 15000;
+
+/** An error with one of the contract's codes (bad_request, forbidden, ...). */
+export class PhoneError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = "PhoneError";
+    this.code = code;
+  }
+}
+
+// Plain sentences for people, by error code or end reason.
+export const EXPLAIN = {
+  ended_by_local: "You ended the call.",
+  ended_by_remote: "The other side ended the call.",
+  rejected: "The call was declined.",
+  ignored: "You ignored the call.",
+  no_answer: "Nobody answered in time.",
+  no_agents: "No agent is available right now.",
+  answered_elsewhere: "The call was answered elsewhere.",
+  cancelled: "The caller hung up.",
+  forwarded: "You forwarded the call.",
+  connection_lost: "The connection was lost.",
+  error: "The call failed because of a server error.",
+  forbidden: "This is not allowed.",
+  not_found: "Nobody can be reached at that address.",
+  invalid_state: "That is not possible in the call's current state.",
+  operation_in_progress: "Another action on this call is still running.",
+  not_supported: "This call does not support that.",
+  rate_limited: "Too many attempts; try again in a minute.",
+  timeout: "The other side did not respond in time.",
+  too_large: "The message was too large.",
+  bad_request: "The request was not understood.",
+  unauthorized: "You need to log in again.",
+  internal_error: "The server failed.",
+  network: "The network connection to the support server failed.",
+};
+
+async function postJSON(url, body, headers = {}) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: JSON.stringify(body),
+      credentials: headers["X-CSRFToken"] ? "same-origin" : "omit",
+    });
+  } catch (e) {
+    throw new PhoneError("network", EXPLAIN.network);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = data.error || {};
+    throw new PhoneError(error.code || "network", error.message || `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+/** The m-line kinds and directions of an SDP, in order. */
+export function mLines(sdp) {
+  const lines = [];
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith("m=")) lines.push({ kind: line.slice(2).split(" ")[0], direction: "sendrecv" });
+    const d = line.match(/^a=(sendrecv|sendonly|recvonly|inactive)$/);
+    if (d && lines.length) lines[lines.length - 1].direction = d[1];
+  }
+  return lines;
+}
+
+/**
+ * One WebSocket session: auth, requests answered by ack/error, events to calls.
+ * Events: "hello", "incoming" (a new Call), "presence", "closed".
+ */
+export class Phone extends EventTarget {
+  constructor(server, login, { origin } = {}) {
+    super();
+    this.server = server.replace(/\/$/, "");
+    this.login = login;
+    this.calls = new Map();
+    this.nextId = 1;
+    this.waiting = new Map();
+    this.iceServers = login.ice_servers || [];
+    this.closed = null;
+  }
+
+  /** Log in anonymously for a site (the server checks this page's origin). */
+  static async visitor(server, { site, displayName, context } = {}) {
+    const body = { site };
+    if (displayName) body.display_name = displayName;
+    if (context) body.context = context;
+    const login = await postJSON(`${server.replace(/\/$/, "")}/api/v1/anonymous-login`, body);
+    const phone = new Phone(server, login);
+    await phone.open();
+    return phone;
+  }
+
+  /** Log in as the agent whose Django session this page has (the dashboard). */
+  static async agent(server, { csrfToken }) {
+    const login = await postJSON(`${server.replace(/\/$/, "")}/api/v1/agent-login`, {}, {
+      "X-CSRFToken": csrfToken,
+    });
+    const phone = new Phone(server, login);
+    await phone.open();
+    return phone;
+  }
+
+  get identity() {
+    return this.hello?.identity;
+  }
+
+  open() {
+    const url = new URL(this.login.ws_url || PROTOCOL_PATH, this.server);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      this.ws = ws;
+      let greeted = false;
+      ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.login.token }));
+      ws.onmessage = (message) => {
+        const frame = JSON.parse(message.data);
+        if (!greeted && frame.type === "hello") {
+          greeted = true;
+          this.hello = frame;
+          if (frame.ice_servers) this.iceServers = frame.ice_servers;
+          this.dispatchEvent(new CustomEvent("hello", { detail: frame }));
+          resolve(this);
+          return;
+        }
+        this.receive(frame);
+      };
+      ws.onclose = (event) => {
+        const code = event.code === 4403 ? "forbidden" : event.code === 4401 ? "unauthorized" : "network";
+        const message =
+          code === "forbidden"
+            ? "This page is not allowed to call support."
+            : code === "unauthorized"
+              ? "The login expired; please try again."
+              : EXPLAIN.network;
+        this.closed = new PhoneError(code, message);
+        for (const { reject: fail, timer } of this.waiting.values()) {
+          clearTimeout(timer);
+          fail(this.closed);
+        }
+        this.waiting.clear();
+        for (const call of this.calls.values()) call.connectionLost();
+        if (!greeted) reject(this.closed);
+        this.dispatchEvent(new CustomEvent("closed", { detail: this.closed }));
+      };
+    });
+  }
+
+  close() {
+    this.ws?.close(1000);
+  }
+
+  /** Send a request; resolves with its ack, rejects with a PhoneError on error. */
+  request(type, fields = {}) {
+    if (this.closed) return Promise.reject(this.closed);
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new PhoneError("timeout", EXPLAIN.timeout));
+      }, REQUEST_TIMEOUT_MS);
+      this.waiting.set(id, { resolve, reject, timer });
+      this.ws.send(JSON.stringify({ type, id, ...fields }));
+    });
+  }
+
+  receive(frame) {
+    if (frame.type === "ack" || frame.type === "error") {
+      const waiter = this.waiting.get(frame.id);
+      if (!waiter) return;
+      this.waiting.delete(frame.id);
+      clearTimeout(waiter.timer);
+      if (frame.type === "ack") waiter.resolve(frame);
+      else waiter.reject(new PhoneError(frame.code, frame.message));
+      return;
+    }
+    if (frame.type === "presence") {
+      this.dispatchEvent(new CustomEvent("presence", { detail: frame }));
+      return;
+    }
+    if (frame.type === "call.incoming") {
+      const call = new Call(this, frame.call_id, {
+        direction: "incoming",
+        media: frame.media,
+        from: frame.from,
+        to: frame.to,
+        offer: frame.sdp,
+      });
+      this.calls.set(call.id, call);
+      this.dispatchEvent(new CustomEvent("incoming", { detail: call }));
+      return;
+    }
+    const call = this.calls.get(frame.call_id);
+    if (call) call.receive(frame);
+  }
+
+  /** presence.set: "available" or "away". */
+  setPresence(status) {
+    return this.request("presence.set", { status });
+  }
+
+  /**
+   * Place a call (visitors). media: "audio" | "video" | "audio_single".
+   * `stream` is the local MediaStream (from getUserMedia): the caller asks for
+   * it first so that a denied microphone is explained before anything rings.
+   */
+  async call({ to, media = "audio", stream }) {
+    const call = new Call(this, null, { direction: "outgoing", media, to });
+    await call.startOutgoing(stream);
+    return call;
+  }
+}
+
+/**
+ * One call seen from this side. Events:
+ *   "state"   {state, previous, reason}
+ *   "media"   {muted, video}   what the remote party now sends
+ *   "track"   {track, streams} a remote track arrived
+ *   "result"  {op, ok, code, message}
+ */
+export class Call extends EventTarget {
+  constructor(phone, id, { direction, media, from, to, offer }) {
+    super();
+    this.phone = phone;
+    this.id = id;
+    this.direction = direction;
+    this.media = media;
+    this.from = from;
+    this.to = to;
+    this.offer = offer;
+    this.state = direction === "incoming" ? "ringing" : null;
+    this.states = this.state ? [this.state] : [];
+    this.reason = null;
+    this.remoteMedia = { muted: false, video: media === "video" };
+    this.muted = false;
+    this.sendingVideo = false;
+    this.pendingCandidates = [];
+    this.earlyCandidates = [];
+    this.results = new Map(); // op -> {resolve, reject}
+    this.pendingReoffer = null;
+    this.remoteStream = new MediaStream();
+    // Events are handled one at a time: SDP steps must not interleave.
+    this.queue = Promise.resolve();
+  }
+
+  get ended() {
+    return this.state === "ended";
+  }
+
+  // --- peer connection -------------------------------------------------------
+
+  createPeer(stream) {
+    const pc = new RTCPeerConnection({ iceServers: this.phone.iceServers });
+    this.pc = pc;
+    this.localStream = stream;
+    pc.onicecandidate = (event) => {
+      const candidate = event.candidate ? event.candidate.toJSON() : null;
+      if (!this.id) this.earlyCandidates.push(candidate);
+      else this.sendCandidate(candidate);
+    };
+    pc.ontrack = (event) => {
+      this.remoteStream.addTrack(event.track);
+      this.dispatchEvent(new CustomEvent("track", { detail: { track: event.track } }));
+    };
+    return pc;
+  }
+
+  sendCandidate(candidate) {
+    if (this.ended) return;
+    this.phone.request("ice.candidate", { call_id: this.id, candidate }).catch(() => {});
+  }
+
+  /** The transceivers of the offer, in m-line order, as the contract wants them for `media`. */
+  addTransceivers(stream) {
+    const audio = stream?.getAudioTracks()[0];
+    const video = stream?.getVideoTracks()[0];
+    this.audio = this.pc.addTransceiver(audio || "audio", {
+      direction: "sendrecv",
+      streams: stream ? [stream] : [],
+    });
+    if (this.media === "audio_single") return;
+    if (this.media === "video") {
+      this.video = this.pc.addTransceiver(video || "video", {
+        direction: "sendrecv",
+        streams: stream ? [stream] : [],
+      });
+      this.sendingVideo = true;
+    } else {
+      this.video = this.pc.addTransceiver("video", { direction: "inactive" });
+    }
+  }
+
+  async startOutgoing(stream) {
+    const pc = this.createPeer(stream);
+    this.addTransceivers(stream);
+    await pc.setLocalDescription(await pc.createOffer());
+    const ack = await this.phone.request("call.create", {
+      ...(this.to ? { to: this.to } : {}),
+      media: this.media,
+      sdp: pc.localDescription.sdp,
+    });
+    this.id = ack.call_id;
+    this.phone.calls.set(this.id, this);
+    for (const candidate of this.earlyCandidates) this.sendCandidate(candidate);
+    this.earlyCandidates = [];
+  }
+
+  /** Accept an incoming call (agents); `stream` holds the agent's microphone (and camera). */
+  async accept({ video = false, stream } = {}) {
+    const pc = this.createPeer(stream);
+    await pc.setRemoteDescription({ type: "offer", sdp: this.offer });
+    const [audioT, videoT] = pc.getTransceivers();
+    this.audio = audioT;
+    this.video = this.media === "audio_single" ? null : videoT;
+    const audio = stream?.getAudioTracks()[0];
+    if (audio) await this.audio.sender.replaceTrack(audio);
+    this.audio.direction = "sendrecv";
+    if (this.video) {
+      const camera = video ? stream?.getVideoTracks()[0] : null;
+      if (camera) await this.video.sender.replaceTrack(camera);
+      // Receive the caller's video when offered; send ours only when accepting with video.
+      this.video.direction = this.media === "video" ? (camera ? "sendrecv" : "recvonly") : "inactive";
+      this.sendingVideo = Boolean(camera);
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    this.flushCandidates();
+    return this.operation("accept", { video, sdp: pc.localDescription.sdp });
+  }
+
+  reject() {
+    return this.operation("reject");
+  }
+
+  ignore() {
+    return this.operation("ignore");
+  }
+
+  forward(to) {
+    return this.operation("forward", { to });
+  }
+
+  end() {
+    return this.operation("end");
+  }
+
+  /** Stop sending audio: the microphone track leaves the sender, so no RTP is sent. */
+  async mute() {
+    const result = await this.operation("mute");
+    if (result.ok) {
+      this.muted = true;
+      await this.audio?.sender.replaceTrack(null);
+    }
+    return result;
+  }
+
+  async unmute() {
+    const result = await this.operation("unmute");
+    if (result.ok) {
+      this.muted = false;
+      await this.audio?.sender.replaceTrack(this.localStream?.getAudioTracks()[0] || null);
+    }
+    return result;
+  }
+
+  hold() {
+    return this.reoffer("hold", () => {
+      this.directionsBeforeHold = this.pc.getTransceivers().map((t) => t.direction);
+      for (const t of this.pc.getTransceivers()) t.direction = "inactive";
+    });
+  }
+
+  unhold() {
+    return this.reoffer("unhold", () => {
+      const before = this.directionsBeforeHold || [];
+      this.pc.getTransceivers().forEach((t, i) => (t.direction = before[i] || "sendrecv"));
+    });
+  }
+
+  /** Start sending video; `camera` is a video MediaStreamTrack. */
+  videoStart(camera) {
+    return this.reoffer("video_start", async () => {
+      await this.video.sender.replaceTrack(camera);
+      this.cameraTrack = camera;
+      this.video.direction = "sendrecv";
+    });
+  }
+
+  videoStop() {
+    return this.reoffer("video_stop", async () => {
+      await this.video.sender.replaceTrack(null);
+      this.cameraTrack?.stop();
+      this.video.direction = this.remoteMedia.video ? "recvonly" : "inactive";
+    });
+  }
+
+  // --- operations ------------------------------------------------------------
+
+  /** Send an operation; resolves with its op.result {ok, code, message}. */
+  async operation(op, fields = {}) {
+    const finished = new Promise((resolve) => this.results.set(op, resolve));
+    try {
+      await this.phone.request(`call.${op}`, { call_id: this.id, ...fields });
+    } catch (error) {
+      this.results.delete(op);
+      const result = { op, ok: false, code: error.code, message: error.message };
+      this.dispatchEvent(new CustomEvent("result", { detail: result }));
+      return result;
+    }
+    return finished;
+  }
+
+  /** A re-offer: change the transceivers, offer, and roll back if it fails. */
+  async reoffer(op, change) {
+    const saved = this.pc.getTransceivers().map((t) => t.direction);
+    await change();
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    this.pendingReoffer = op;
+    const result = await this.operation(op, { sdp: offer.sdp });
+    if (!result.ok) {
+      // Nothing changed on the server: put our side back as it was.
+      if (this.pc.signalingState === "have-local-offer") {
+        await this.pc.setLocalDescription({ type: "rollback" });
+      }
+      this.pc.getTransceivers().forEach((t, i) => (t.direction = saved[i]));
+    } else if (op === "video_start") {
+      this.sendingVideo = true;
+    } else if (op === "video_stop") {
+      this.sendingVideo = false;
+    }
+    this.pendingReoffer = null;
+    return result;
+  }
+
+  flushCandidates() {
+    for (const candidate of this.pendingCandidates) {
+      this.pc.addIceCandidate(candidate || undefined).catch(() => {});
+    }
+    this.pendingCandidates = [];
+  }
+
+  // --- events ----------------------------------------------------------------
+
+  receive(frame) {
+    this.queue = this.queue.then(() => this.handle(frame)).catch((error) => {
+      console.error("supportcall: failed to handle", frame.type, error);
+    });
+  }
+
+  async handle(frame) {
+    switch (frame.type) {
+      case "call.state":
+        this.setState(frame.state, frame.previous, frame.reason);
+        break;
+      case "call.answer":
+        await this.pc.setRemoteDescription({ type: "answer", sdp: frame.sdp });
+        this.flushCandidates();
+        break;
+      case "call.offer":
+        await this.answerReoffer(frame);
+        break;
+      case "ice.candidate":
+        if (this.pc?.remoteDescription) {
+          await this.pc.addIceCandidate(frame.candidate || undefined).catch(() => {});
+        } else {
+          this.pendingCandidates.push(frame.candidate);
+        }
+        break;
+      case "call.media":
+        this.remoteMedia = { muted: frame.muted, video: frame.video };
+        this.dispatchEvent(new CustomEvent("media", { detail: this.remoteMedia }));
+        break;
+      case "op.result": {
+        const resolve = this.results.get(frame.op);
+        this.results.delete(frame.op);
+        const result = { op: frame.op, ok: frame.ok, code: frame.code, message: frame.message };
+        this.dispatchEvent(new CustomEvent("result", { detail: result }));
+        resolve?.(result);
+        break;
+      }
+    }
+  }
+
+  /**
+   * The other party's re-offer (hold, unhold, video): answer it. The browser
+   * answers each m-line with what both sides allow, so a remote hold needs no
+   * change here; only starting to receive video does, on a video m-line we had
+   * left inactive.
+   */
+  async answerReoffer(frame) {
+    const pc = this.pc;
+    await pc.setRemoteDescription({ type: "offer", sdp: frame.sdp });
+    const held = this.state === "on_hold" || this.state === "on_double_hold";
+    const offered = mLines(frame.sdp);
+    const videoIndex = pc.getTransceivers().indexOf(this.video);
+    if (this.video && !held && videoIndex >= 0) {
+      const remoteSends = ["sendrecv", "sendonly"].includes(offered[videoIndex]?.direction);
+      this.video.direction = this.sendingVideo
+        ? "sendrecv"
+        : remoteSends
+          ? "recvonly"
+          : "inactive";
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    await this.phone.request("call.answer", { call_id: this.id, sdp: pc.localDescription.sdp });
+  }
+
+  setState(state, previous, reason) {
+    this.state = state;
+    this.states.push(state);
+    if (state === "ended") {
+      this.reason = reason;
+      this.pc?.close();
+      this.localStream?.getTracks().forEach((t) => t.stop());
+      this.cameraTrack?.stop();
+      for (const resolve of this.results.values()) {
+        resolve({ ok: false, code: "invalid_state", message: "the call ended" });
+      }
+      this.results.clear();
+    }
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, previous, reason } }));
+  }
+
+  connectionLost() {
+    if (!this.ended) this.setState("ended", this.state, "connection_lost");
+  }
+
+  /** Inbound RTP bytes by kind, from getStats (for tests and diagnostics). */
+  async inboundBytes() {
+    const bytes = { audio: 0, video: 0 };
+    if (!this.pc) return bytes;
+    const stats = await this.pc.getStats();
+    stats.forEach((s) => {
+      if (s.type === "inbound-rtp") bytes[s.kind] = (bytes[s.kind] || 0) + (s.bytesReceived || 0);
+    });
+    return bytes;
+  }
+}
