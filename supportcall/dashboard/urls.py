@@ -1,5 +1,10 @@
 from django.urls import path
 
+from . import views
+
 app_name = "dashboard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("calls.json", views.calls, name="calls"),
+]

@@ -1,0 +1,72 @@
+"""What the dashboard shows an agent: who it can forward to, and its recent calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+
+from supportcall.calls.models import Leg
+from supportcall.directory.models import Agent, Queue
+
+RECENT_CALLS = 20
+
+
+def agent_of(user: AbstractBaseUser | AnonymousUser) -> Agent | None:
+    """The active agent a logged-in user is, or None (not logged in, not an agent)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Agent.objects.filter(user_id=user.pk).select_related("user").first()
+
+
+def forward_targets(agent: Agent) -> list[dict[str, str]]:
+    """Every other active agent and every queue, as the forward list shows them."""
+    agents = Agent.objects.filter(user__is_active=True).exclude(pk=agent.pk).select_related("user")
+    return [{"kind": "agent", "address": a.address, "name": a.name} for a in agents] + [
+        {"kind": "queue", "address": q.address, "name": q.display_name or q.name}
+        for q in Queue.objects.all()
+    ]
+
+
+def _outcome(leg: Leg) -> str:
+    """How the call went for this agent, in the contract's words (its states and end reasons)."""
+    call = leg.call
+    if leg.status == Leg.Status.RINGING:
+        return "ringing"
+    if leg.status == Leg.Status.ENDED:
+        return leg.reason
+    if call.ended is None:
+        return "in_call"
+    # The row keeps the end reason as the caller saw it; turn it around for the agent.
+    return {"agent": "ended_by_local", "caller": "ended_by_remote"}.get(
+        call.ended_by, call.end_reason
+    )
+
+
+def recent_calls(agent: Agent, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
+    """The calls that rang this agent, newest first: one row per call (its latest leg)."""
+    legs = Leg.objects.filter(agent=agent).select_related("call").order_by("-started", "-pk")
+    rows: dict[str, dict[str, Any]] = {}
+    for leg in legs[: limit * 3]:
+        call = leg.call
+        if str(call.id) in rows:
+            continue
+        answered = leg.status == Leg.Status.ANSWERED and call.answered is not None
+        end = call.ended or timezone.now()
+        rows[str(call.id)] = {
+            "id": str(call.id),
+            "started": leg.started.isoformat(),
+            "caller": {"display_name": call.caller_display_name, "address": call.caller_identity},
+            "context": call.caller_context,
+            "to": call.target,
+            "media": call.media,
+            "answered": call.answered.isoformat() if answered and call.answered else None,
+            "duration_s": round((end - call.answered).total_seconds())
+            if answered and call.answered
+            else None,
+            "outcome": _outcome(leg),
+        }
+        if len(rows) == limit:
+            break
+    return list(rows.values())

@@ -1,0 +1,46 @@
+"""The agent dashboard: one page (the calls happen in the browser, over phone.js) and
+the agent's recent calls as JSON."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from supportcall.http import HttpError
+
+from .history import agent_of, forward_targets, recent_calls
+
+
+@never_cache
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard for agents; a clear refusal (403) for any other account."""
+    agent = agent_of(request.user)
+    if agent is None:
+        return render(request, "agent/not_an_agent.html", status=403)
+    config = {
+        "identity": agent.address,
+        "name": agent.name,
+        "callsUrl": reverse("dashboard:calls"),
+        "loginUrl": resolve_url(settings.LOGIN_URL),
+        "forwardTargets": forward_targets(agent),
+    }
+    return render(request, "agent/dashboard.html", {"agent": agent, "config": config})
+
+
+@never_cache
+@require_GET
+def calls(request: HttpRequest) -> JsonResponse:
+    """This agent's recent calls, newest first (session-authenticated, agents only)."""
+    if not request.user.is_authenticated:
+        return HttpError("unauthorized", "log in as an agent first").response()
+    agent = agent_of(request.user)
+    if agent is None:
+        return HttpError("forbidden", f"{request.user.get_username()} is not an agent").response()
+    return JsonResponse({"calls": recent_calls(agent)})

@@ -1,0 +1,686 @@
+"""The agent dashboard in a real Chromium, answering real calls from the Python client.
+
+Each test logs in through the real login form, and the visitor is
+``supportcall.client.Visitor`` (aiortc): this is also the cross-implementation
+test, a Python visitor answered in the browser with media flowing both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+
+import pytest
+from playwright.async_api import expect
+
+from supportcall.client import Visitor
+from tests.browser.conftest import screenshot
+from tests.servers import DEMO_PASSWORD, ROOT, manage
+
+pytestmark = pytest.mark.browser
+
+SUPPORT = "support@support.example.com"
+BOB = "bob@support.example.com"
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _collected_static():
+    """The `web` server runs with DEBUG off, so WhiteNoise serves /static/ from
+    STATIC_ROOT, read when the server starts: collect first (autouse runs before `web`)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportcall.settings"}
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    assert (ROOT / "staticfiles" / "supportcall" / "dashboard.js").exists()
+
+
+@pytest.fixture
+async def browser(chromium):
+    return await chromium()
+
+
+@pytest.fixture
+async def dashboards(browser, web):
+    """`await dashboards("alice")`: a new browser context (its own session) logged in
+    through the login form, on the dashboard, connected and available; or, with
+    `open_tab=page`, another tab of that page's session. Every page must end the
+    test without a JavaScript error."""
+    errors: list[str] = []
+    console: list[str] = []
+
+    def watch(page):
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+        page.on("requestfailed", lambda r: console.append(f"request failed: {r.url} {r.failure}"))
+        return page
+
+    async def open_(username="alice", *, viewport=None, init_script=None, open_tab=None):
+        if open_tab is not None:
+            page = watch(await open_tab.context.new_page())
+            await page.goto(f"{web.url}/agent/")
+        else:
+            context = await browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+            if init_script:
+                await context.add_init_script(init_script)
+            page = watch(await context.new_page())
+            await log_in(page, web, username)
+            await expect(page).to_have_url(f"{web.url}/agent/")
+        try:
+            await expect(page.get_by_test_id("connection")).to_have_text(
+                "Connected", timeout=WAIT_MS
+            )
+        except AssertionError as e:
+            raise AssertionError(
+                f"{e}\n--- the browser's console:\n" + "\n".join(console)
+            ) from None
+        presence = page.get_by_test_id("presence")
+        if open_tab is None and await presence.input_value() != "available":
+            # Presence is remembered across connections: an earlier test may have left it away.
+            await presence.select_option("available")
+            await expect(page.get_by_test_id("result")).to_contain_text("available")
+        return page
+
+    yield open_
+    assert errors == []
+
+
+@pytest.fixture
+async def visitors(web):
+    """`await visitors(...)`: a connected Python visitor (Ada, order 1042 by default);
+    all are closed (hanging up their calls) at the end."""
+    opened: list[Visitor] = []
+
+    async def make(**kw):
+        kw = {"display_name": "Ada", "context": {"order": "1042"}, **kw}
+        visitor = Visitor(web.url, "demo", **kw)
+        await visitor.connect()
+        opened.append(visitor)
+        return visitor
+
+    yield make
+    for visitor in opened:
+        await visitor.close()
+
+
+async def log_in(page, web, username, password=DEMO_PASSWORD):
+    await page.goto(f"{web.url}/accounts/login/")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+def incoming(page, call):
+    return page.locator(f'[data-testid=incoming][data-call-id="{call.call_id}"]')
+
+
+def in_progress(page, call, state=None):
+    selector = f'[data-testid=call][data-call-id="{call.call_id}"]'
+    return page.locator(selector + (f'[data-state="{state}"]' if state else ""))
+
+
+async def ringing_at(page, visitor, media="audio"):
+    """The visitor calls the support queue; the card appears on the page."""
+    call = await visitor.call(media=media)
+    await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
+    return call
+
+
+async def answered(page, visitor, media="audio", button="accept-audio"):
+    call = await ringing_at(page, visitor, media)
+    await incoming(page, call).get_by_test_id(button).click()
+    await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await call.wait_for_state("in_call", timeout=WAIT_MS / 1000)
+    return call
+
+
+async def page_bytes(page, call) -> dict[str, int]:
+    return await page.evaluate(
+        "(id) => window.dashboard.calls.get(id).inboundBytes()", call.call_id
+    )
+
+
+async def page_media(page, call, kind="audio", flowing=True, timeout=10.0, window=1.0):
+    """Wait until the page's inbound bytes of `kind` grow (twice), or stop growing for
+    `window` seconds; return the count."""
+    deadline = time.monotonic() + timeout
+    last = (await page_bytes(page, call))[kind]
+    last_change, grew = time.monotonic(), 0
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        value = (await page_bytes(page, call))[kind]
+        if value != last:
+            last, last_change, grew = value, time.monotonic(), grew + 1
+        if flowing and grew >= 2:
+            return value
+        if not flowing and time.monotonic() - last_change >= window:
+            return value
+    raise AssertionError(f"page {kind} bytes did not {'flow' if flowing else 'stop'} (at {last})")
+
+
+async def result(page, ok: bool, *texts: str):
+    toast = page.get_by_test_id("result")
+    await expect(toast).to_have_attribute("data-ok", "true" if ok else "false", timeout=WAIT_MS)
+    for text in texts:
+        await expect(toast).to_contain_text(text, timeout=WAIT_MS)
+
+
+# --- logging in --------------------------------------------------------------------
+
+
+async def test_an_agent_logs_in_through_the_form_and_sees_an_empty_dashboard(dashboards):
+    page = await dashboards("alice")
+    await expect(page.get_by_test_id("presence")).to_have_value("available")
+    await expect(page.get_by_text("Waiting for calls")).to_be_visible()
+    await expect(page.get_by_text("Alice Agent")).to_be_visible()
+    assert await page.evaluate("window.dashboard.phone.identity") == "alice@support.example.com"
+
+
+async def test_a_wrong_password_is_refused_on_the_login_page(browser, web):
+    page = await browser.new_page()
+    await log_in(page, web, "alice", "not-the-password")
+    await expect(page.get_by_test_id("login-error")).to_contain_text("correct username")
+    await expect(page).to_have_url(f"{web.url}/accounts/login/")
+
+
+async def test_a_user_who_is_not_an_agent_is_told_so_after_logging_in(browser, web):
+    page = await browser.new_page()
+    await log_in(page, web, "admin")
+    await expect(page).to_have_url(f"{web.url}/agent/")
+    await expect(page.get_by_role("heading")).to_have_text("This account is not an agent")
+    await expect(page.get_by_test_id("presence")).to_have_count(0)
+    await page.get_by_role("button", name="Sign in with another account").click()
+    await expect(page).to_have_url(f"{web.url}/accounts/login/")
+
+
+# --- ringing -----------------------------------------------------------------------
+
+
+async def test_an_incoming_call_shows_caller_context_media_and_queue_and_rings(
+    dashboards, visitors
+):
+    page = await dashboards("alice")
+    visitor = await visitors(context={"order": "1042", "page": "https://shop.example.com/cart"})
+    call = await ringing_at(page, visitor, "audio")
+    card = incoming(page, call)
+    await expect(card.get_by_test_id("caller")).to_have_text("Ada")
+    await expect(card.get_by_test_id("media")).to_have_text("Audio call")
+    await expect(card.get_by_test_id("queue")).to_have_text(SUPPORT)
+    context = card.get_by_test_id("context")
+    await expect(context).to_contain_text("order")
+    await expect(context).to_contain_text("1042")
+    link = context.get_by_role("link", name="https://shop.example.com/cart")
+    await expect(link).to_have_attribute("href", "https://shop.example.com/cart")
+    # An audio call is accepted with audio (video can start later): no accept-video.
+    await expect(card.get_by_test_id("accept-audio")).to_be_enabled()
+    await expect(card.get_by_test_id("accept-video")).to_have_count(0)
+    options = await card.get_by_test_id("forward-to").locator("option").all_inner_texts()
+    assert any(BOB in o for o in options) and any(SUPPORT in o for o in options)
+    assert not any("alice@" in o for o in options)
+    # It rings: the Web Audio chime plays and the title flashes.
+    assert await page.evaluate("window.dashboard.ringer.active")
+    await page.wait_for_function("document.title.includes('Ada is calling')", timeout=WAIT_MS)
+    await screenshot(page, "dashboard-incoming")
+
+
+async def test_a_video_call_offers_accept_with_video(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await ringing_at(page, await visitors(display_name=None), "video")
+    card = incoming(page, call)
+    await expect(card.get_by_test_id("caller")).to_have_text("Anonymous visitor")
+    await expect(card.get_by_test_id("media")).to_have_text("Video call")
+    await expect(card.get_by_test_id("accept-video")).to_be_visible()
+
+
+async def test_several_calls_ring_at_once_and_a_cancelled_one_leaves_with_its_reason(
+    dashboards, visitors
+):
+    page = await dashboards("alice")
+    ada = await ringing_at(page, await visitors())
+    bea = await ringing_at(page, await visitors(display_name="Bea"))
+    await expect(page.get_by_test_id("incoming")).to_have_count(2)
+    await expect(page.get_by_text("2 ringing")).to_be_visible()
+    assert (await ada.end()).ok
+    gone = incoming(page, ada)
+    await expect(gone).to_have_attribute("data-state", "ended")
+    await expect(gone).to_contain_text("The caller hung up.")
+    await expect(gone).to_have_count(0, timeout=WAIT_MS)
+    await expect(incoming(page, bea).get_by_test_id("accept-audio")).to_be_enabled()
+    assert await page.evaluate("window.dashboard.ringer.active")
+    assert (await bea.end()).ok
+    await expect(page.get_by_test_id("incoming")).to_have_count(0, timeout=WAIT_MS)
+    await page.wait_for_function("!window.dashboard.ringer.active")
+    await page.wait_for_function("!document.title.includes('calling')")
+
+
+async def test_a_call_in_a_background_tab_raises_a_notification(dashboards, visitors):
+    # Headless Chromium has no real notification centre and is always "visible":
+    # stand in for both, and record what the page asks for.
+    background_tab = """
+        window.__notifications = [];
+        window.Notification = class {
+            static permission = "granted";
+            static requestPermission() { return Promise.resolve("granted"); }
+            constructor(title, options) { window.__notifications.push({title, ...options}); }
+            close() { window.__notifications.closed = true; }
+        };
+        Object.defineProperty(document, "visibilityState", {get: () => "hidden"});
+        document.hasFocus = () => false;
+    """
+    page = await dashboards("alice", init_script=background_tab)
+    call = await ringing_at(page, await visitors())
+    notes = await page.evaluate("window.__notifications")
+    assert [(n["title"], n["tag"]) for n in notes] == [
+        ("Ada is calling", f"supportcall-{call.call_id}")
+    ]
+    assert SUPPORT in notes[0]["body"]
+    assert (await call.end()).ok
+    await page.wait_for_function("window.__notifications.closed === true")
+
+
+# --- answering -----------------------------------------------------------------------
+
+
+async def test_accepting_with_audio_starts_the_timer_and_media_flows_both_ways(
+    dashboards, visitors
+):
+    page = await dashboards("alice")
+    visitor = await visitors()
+    call = await answered(page, visitor, "audio")
+    panel = in_progress(page, call)
+    await expect(incoming(page, call)).to_have_count(0)
+    await expect(panel.get_by_test_id("caller")).to_have_text("Ada")
+    await expect(panel.get_by_test_id("queue")).to_have_text(SUPPORT)
+    assert not await page.evaluate("window.dashboard.ringer.active")
+    # Media in the page and at the Python visitor.
+    await page_media(page, call, "audio")
+    await call.wait_for_media("audio", timeout=10)
+    timer = panel.get_by_test_id("timer")
+    first = await timer.inner_text()
+    await expect(timer).not_to_have_text(first, timeout=3000)
+    for button in ("mute", "hold", "video"):
+        await expect(panel.get_by_test_id(button)).to_have_attribute("aria-pressed", "false")
+    await expect(
+        page.locator(
+            "[data-testid=caller-muted], [data-testid=caller-holds], [data-testid=on-hold]"
+        )
+    ).to_have_count(0)
+    await expect(
+        page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+    ).to_contain_text("In progress")
+
+
+async def test_accepting_a_video_call_with_video_plays_the_callers_video(dashboards, visitors):
+    page = await dashboards("alice")
+    visitor = await visitors()
+    call = await answered(page, visitor, "video", button="accept-video")
+    panel = in_progress(page, call)
+    video = panel.get_by_test_id("remote-video")
+    await expect(video).to_be_visible()
+    await page.wait_for_function(
+        '(id) => { const v = document.querySelector(`[data-testid=call][data-call-id="${id}"]'
+        " video[data-testid=remote-video]`); return v.videoWidth > 0 && !v.paused; }",
+        arg=call.call_id,
+        timeout=WAIT_MS,
+    )
+    await page_media(page, call, "video")
+    await call.wait_for_media("video", timeout=10)  # the agent's (fake) camera
+    await expect(panel.get_by_test_id("video")).to_have_attribute("aria-pressed", "true")
+    await expect(panel.locator(".self-view")).to_be_visible()
+    await asyncio.sleep(0.5)  # a few more frames for the picture
+    await screenshot(page, "dashboard-in-call")
+
+
+async def test_video_can_be_started_and_stopped_on_an_audio_call(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    button = in_progress(page, call).get_by_test_id("video")
+    after = len(call.events)
+    await button.click()
+    await expect(button).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
+    await call.wait_for_event("call.media", timeout=10, after=after, video=True)
+    await call.wait_for_media("video", timeout=10)
+    await button.click()
+    await expect(button).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
+    await call.wait_for_event("call.media", timeout=10, after=after, video=False)
+    await call.wait_for_media("video", flowing=False, timeout=10)
+
+
+async def test_an_audio_single_call_has_no_video_button(dashboards, visitors):
+    page = await dashboards("alice")
+    visitor = await visitors()
+    call = await ringing_at(page, visitor, "audio_single")
+    card = incoming(page, call)
+    await expect(card.get_by_test_id("media")).to_have_text("Audio only")
+    await expect(card.get_by_test_id("accept-video")).to_have_count(0)
+    await card.get_by_test_id("accept-audio").click()
+    panel = in_progress(page, call, "in_call")
+    await expect(panel).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("video")).to_have_count(0)
+    await expect(panel.get_by_test_id("mute")).to_be_visible()
+    await call.wait_for_media("audio", timeout=10)
+
+
+# --- in the call ---------------------------------------------------------------------
+
+
+async def test_hold_from_the_dashboard_stops_media_until_resumed(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    panel = in_progress(page, call)
+    await call.wait_for_media("audio", timeout=10)
+    hold = panel.get_by_test_id("hold")
+    await hold.click()
+    await expect(in_progress(page, call, "on_hold")).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("on-hold")).to_be_visible()
+    await expect(panel.get_by_test_id("caller-holds")).to_have_count(0)
+    await expect(hold).to_have_attribute("aria-pressed", "true")
+    await result(page, True, "on hold")
+    await call.wait_for_state("remotely_held", timeout=10)
+    await call.wait_for_media("audio", flowing=False, timeout=10)
+    await page_media(page, call, "audio", flowing=False)
+
+    await hold.click()
+    await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("on-hold")).to_have_count(0)
+    await expect(hold).to_have_attribute("aria-pressed", "false")
+    await call.wait_for_state("in_call", timeout=10)
+    await call.wait_for_media("audio", timeout=10)
+    await page_media(page, call, "audio")
+
+
+async def test_the_caller_holding_and_muting_shows_on_the_dashboard(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    panel = in_progress(page, call)
+
+    assert (await call.hold()).ok
+    await expect(in_progress(page, call, "remotely_held")).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("caller-holds")).to_be_visible()
+    await expect(panel.get_by_test_id("on-hold")).to_have_count(0)
+    # Both on hold: each indicator, and resuming from the dashboard leaves the caller's hold.
+    await panel.get_by_test_id("hold").click()
+    await expect(in_progress(page, call, "on_double_hold")).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("caller-holds")).to_be_visible()
+    await expect(panel.get_by_test_id("on-hold")).to_be_visible()
+    await panel.get_by_test_id("hold").click()
+    await expect(in_progress(page, call, "remotely_held")).to_be_visible(timeout=WAIT_MS)
+    assert (await call.unhold()).ok
+    await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("caller-holds")).to_have_count(0)
+
+    assert (await call.mute()).ok
+    await expect(panel.get_by_test_id("caller-muted")).to_be_visible(timeout=WAIT_MS)
+    await page_media(page, call, "audio", flowing=False)
+    assert (await call.unmute()).ok
+    await expect(panel.get_by_test_id("caller-muted")).to_have_count(0, timeout=WAIT_MS)
+    await page_media(page, call, "audio")
+
+
+async def test_muting_from_the_dashboard_silences_the_agent_for_the_visitor(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    mute = in_progress(page, call).get_by_test_id("mute")
+    await call.wait_for_media("audio", timeout=10)
+    after = len(call.events)
+    await mute.click()
+    await expect(mute).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
+    await call.wait_for_event("call.media", timeout=10, after=after, muted=True)
+    await call.wait_for_media("audio", flowing=False, timeout=10)
+    await mute.click()
+    await expect(mute).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
+    await call.wait_for_event("call.media", timeout=10, after=after, muted=False)
+    await call.wait_for_media("audio", timeout=10)
+
+
+async def test_a_hold_the_caller_never_answers_fails_and_says_why(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    panel = in_progress(page, call)
+    answer_reoffers = call._on_offer
+
+    async def ignore_reoffer(op, sdp):
+        pass
+
+    call._on_offer = ignore_reoffer  # the visitor's side never answers the hold
+    await panel.get_by_test_id("hold").click()
+    # The server gives up after SUPPORTCALL_OP_TIMEOUT (3 s in the `web` fixture).
+    await result(page, False, "Hold failed", "did not respond in time")
+    await expect(in_progress(page, call, "in_call")).to_be_visible()
+    await expect(panel.get_by_test_id("hold")).to_have_attribute("aria-pressed", "false")
+    await expect(panel.get_by_test_id("on-hold")).to_have_count(0)
+    await page_media(page, call, "audio")
+    # The page rolled its offer back: the next hold works.
+    call._on_offer = answer_reoffers
+    await panel.get_by_test_id("hold").click()
+    await expect(in_progress(page, call, "on_hold")).to_be_visible(timeout=WAIT_MS)
+    await result(page, True, "on hold")
+
+
+async def test_hanging_up_ends_the_call_for_both_and_it_lands_in_recent_calls(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(display_name="Hana"), "audio")
+    await page.wait_for_timeout(1200)
+    await in_progress(page, call).get_by_test_id("hangup").click()
+    ended = in_progress(page, call, "ended")
+    await expect(ended).to_contain_text("You ended the call.", timeout=WAIT_MS)
+    await call.wait_for_state("ended", timeout=10)
+    assert call.end_reason == "ended_by_remote"
+    row = page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+    await expect(row).to_contain_text("Hana", timeout=WAIT_MS)
+    await expect(row).to_contain_text(re.compile(r"You hung up · 0:0[1-4]"))
+    await expect(ended).to_have_count(0, timeout=WAIT_MS)
+    await result(page, True, "Call ended.")
+
+
+async def test_phone_js_ending_operations_resolve_with_the_servers_result(dashboards, visitors):
+    # The server sends call.state "ended" before the op.result of end / reject:
+    # the promise must carry the op.result, not "the call ended".
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    ended = await page.evaluate("(id) => window.dashboard.calls.get(id).end()", call.call_id)
+    assert (ended["op"], ended["ok"]) == ("end", True)
+    ringing = await ringing_at(page, await visitors())
+    rejected = await page.evaluate(
+        "(id) => window.dashboard.calls.get(id).reject()", ringing.call_id
+    )
+    assert (rejected["op"], rejected["ok"]) == ("reject", True)
+
+
+async def test_the_visitor_hanging_up_is_shown_and_recorded(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(display_name="Ida"), "audio")
+    assert (await call.end()).ok
+    await expect(in_progress(page, call, "ended")).to_contain_text(
+        "The other side ended the call.", timeout=WAIT_MS
+    )
+    rows = page.get_by_test_id("recent-calls").locator("[data-testid=recent-call]")
+    await expect(rows.first).to_have_attribute("data-call-id", call.call_id, timeout=WAIT_MS)
+    await expect(rows.first).to_contain_text("Ida")
+    await expect(rows.first).to_contain_text("Caller hung up")
+
+
+# --- reject, ignore, forward -----------------------------------------------------------
+
+
+async def test_reject_ends_the_call_for_the_visitor(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await ringing_at(page, await visitors())
+    await incoming(page, call).get_by_test_id("reject").click()
+    await call.wait_for_state("ended", timeout=10)
+    assert call.end_reason == "rejected"
+    await expect(incoming(page, call)).to_contain_text("The call was declined.")
+    await result(page, True, "Call declined.")
+    await expect(incoming(page, call)).to_have_count(0, timeout=WAIT_MS)
+    row = page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+    await expect(row).to_contain_text("Declined")
+
+
+async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await ringing_at(page, await visitors())
+    await incoming(page, call).get_by_test_id("ignore").click()
+    await expect(incoming(page, call)).to_contain_text("You ignored the call.", timeout=WAIT_MS)
+    await page.wait_for_function("!window.dashboard.ringer.active")
+    await asyncio.sleep(0.5)
+    assert call.state == "ringing"
+    assert (await call.end()).ok
+
+
+async def test_forwarding_to_an_agent_who_is_not_there_fails_and_says_why(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await ringing_at(page, await visitors())
+    card = incoming(page, call)
+    await card.get_by_test_id("forward-to").select_option(BOB)
+    await card.get_by_test_id("forward").click()
+    await result(page, False, "Forward failed", "Nobody can be reached", BOB)
+    await expect(card.get_by_test_id("accept-audio")).to_be_enabled()
+    assert await page.evaluate("window.dashboard.ringer.active")
+    await card.get_by_test_id("accept-audio").click()
+    await call.wait_for_state("in_call", timeout=10)
+
+
+async def test_forwarding_to_bob_rings_bob_who_answers_and_media_flows(
+    browser, dashboards, visitors
+):
+    alice = await dashboards("alice")
+    bob = await dashboards("bob")
+    visitor = await visitors(display_name="Ada")
+    call = await visitor.call(media="audio")
+    # The queue rings both; alice forwards to bob, whose first ring ends and a new one starts.
+    await expect(incoming(alice, call)).to_be_visible(timeout=WAIT_MS)
+    await expect(incoming(bob, call)).to_be_visible(timeout=WAIT_MS)
+    card = incoming(alice, call)
+    await card.get_by_test_id("forward-to").select_option(BOB)
+    await card.get_by_test_id("forward").click()
+    await expect(card).to_contain_text("You forwarded the call.", timeout=WAIT_MS)
+    at_bob = incoming(bob, call)
+    await expect(at_bob).to_have_count(1)
+    await expect(at_bob).to_have_attribute("data-state", "ringing", timeout=WAIT_MS)
+    await expect(at_bob.get_by_test_id("queue")).to_have_text(BOB)
+    await expect(at_bob.get_by_test_id("caller")).to_have_text("Ada")
+    await at_bob.get_by_test_id("accept-audio").click()
+    await expect(in_progress(bob, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await call.wait_for_state("in_call", timeout=10)
+    await call.wait_for_media("audio", timeout=10)
+    await page_media(bob, call, "audio")
+    row = alice.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+    await expect(row).to_contain_text("Forwarded", timeout=WAIT_MS)
+
+
+# --- presence ------------------------------------------------------------------------------
+
+
+async def test_an_away_agent_is_not_rung_and_the_visitor_hears_no_agents(dashboards, visitors):
+    page = await dashboards("alice")
+    presence = page.get_by_test_id("presence")
+    await presence.select_option("away")
+    await result(page, True, "You are away")
+    await expect(page.get_by_text("You are away", exact=True)).to_be_visible()
+    try:
+        call = await (await visitors()).call(media="audio")
+        await call.wait_for_state("ended", timeout=10)
+        assert call.end_reason == "no_agents"
+        await expect(page.get_by_test_id("incoming")).to_have_count(0)
+        assert not await page.evaluate("window.dashboard.ringer.active")
+    finally:
+        await presence.select_option("available")
+        await result(page, True, "You are available")
+
+
+async def test_presence_stays_in_sync_across_two_tabs(dashboards):
+    first = await dashboards("alice")
+    second = await dashboards(open_tab=first)
+    try:
+        await first.get_by_test_id("presence").select_option("away")
+        await expect(second.get_by_test_id("presence")).to_have_value("away", timeout=WAIT_MS)
+        # A tab opened now starts from the presence in its hello.
+        third = await dashboards(open_tab=first)
+        await expect(third.get_by_test_id("presence")).to_have_value("away")
+        await second.get_by_test_id("presence").select_option("available")
+        await expect(first.get_by_test_id("presence")).to_have_value("available", timeout=WAIT_MS)
+        await expect(third.get_by_test_id("presence")).to_have_value("available", timeout=WAIT_MS)
+    finally:
+        await first.get_by_test_id("presence").select_option("available")
+
+
+async def test_a_call_rings_in_every_tab_and_answering_in_one_stops_the_others(
+    dashboards, visitors
+):
+    first = await dashboards("alice")
+    second = await dashboards(open_tab=first)
+    call = await ringing_at(first, await visitors())
+    await expect(incoming(second, call)).to_be_visible(timeout=WAIT_MS)
+    await incoming(first, call).get_by_test_id("accept-audio").click()
+    await expect(in_progress(first, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await expect(incoming(second, call)).to_contain_text("answered elsewhere", timeout=WAIT_MS)
+
+
+async def test_a_lost_connection_ends_the_call_shows_and_comes_back(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    await page.evaluate("window.dashboard.phone.ws.close()")
+    await expect(in_progress(page, call, "ended")).to_contain_text(
+        "The connection was lost.", timeout=WAIT_MS
+    )
+    await call.wait_for_state("ended", timeout=10)
+    assert call.end_reason == "connection_lost"
+    connection = page.get_by_test_id("connection")
+    await expect(connection).to_have_attribute("data-status", "disconnected")
+    await expect(connection).to_contain_text("Disconnected")
+    await expect(connection).to_have_text("Connected", timeout=WAIT_MS)
+    # The new connection rings again.
+    again = await ringing_at(page, await visitors())
+    await incoming(page, again).get_by_test_id("accept-audio").click()
+    await again.wait_for_state("in_call", timeout=10)
+
+
+# --- keyboard and small screens ------------------------------------------------------------
+
+
+async def test_a_call_can_be_answered_and_ended_with_the_keyboard(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await ringing_at(page, await visitors())
+
+    async def tab_to(testid):
+        for _ in range(30):
+            await page.keyboard.press("Tab")
+            if await page.evaluate("document.activeElement?.dataset.testid") == testid:
+                return
+        raise AssertionError(f"Tab never reached {testid}")
+
+    await tab_to("accept-audio")
+    assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        "Accept the call from Ada with audio"
+    )
+    await page.keyboard.press("Enter")
+    await call.wait_for_state("in_call", timeout=10)
+    await tab_to("mute")
+    await page.keyboard.press("Space")
+    await expect(in_progress(page, call).get_by_test_id("mute")).to_have_attribute(
+        "aria-pressed", "true", timeout=WAIT_MS
+    )
+    await tab_to("hangup")
+    await page.keyboard.press("Enter")
+    await call.wait_for_state("ended", timeout=10)
+
+
+async def test_the_dashboard_fits_a_narrow_screen(dashboards, visitors):
+    page = await dashboards("alice", viewport={"width": 375, "height": 740})
+    call = await ringing_at(
+        page,
+        await visitors(context={"page": "https://shop.example.com/checkout/step-2?coupon=SPRING"}),
+    )
+    overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert await page.evaluate(overflow) == 0
+    for testid in ("accept-audio", "reject", "ignore", "forward"):
+        await expect(incoming(page, call).get_by_test_id(testid)).to_be_in_viewport()
+    await incoming(page, call).get_by_test_id("accept-audio").click()
+    panel = in_progress(page, call, "in_call")
+    await expect(panel).to_be_visible(timeout=WAIT_MS)
+    assert await page.evaluate(overflow) == 0
+    await panel.get_by_test_id("hangup").scroll_into_view_if_needed()
+    await expect(panel.get_by_test_id("hangup")).to_be_in_viewport()
+    await page.get_by_test_id("result").get_by_role("button", name="Dismiss").click()
+    await expect(page.get_by_test_id("result")).to_be_hidden()
+    await screenshot(page, "dashboard-narrow")
