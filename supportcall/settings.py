@@ -162,6 +162,8 @@ SUPPORTCALL_TOKEN_TTL = _positive("SUPPORTCALL_TOKEN_TTL", env.int, 60)
 SUPPORTCALL_OP_TIMEOUT = _positive("SUPPORTCALL_OP_TIMEOUT", env.float, 10.0)
 # How long a call may ring before it ends with `no_answer`, in seconds.
 SUPPORTCALL_RING_TIMEOUT = _positive("SUPPORTCALL_RING_TIMEOUT", env.float, 30.0)
+# An agent who lets this many calls in a row ring out is set away.
+SUPPORTCALL_MISSED_CALLS_AWAY = _positive("SUPPORTCALL_MISSED_CALLS_AWAY", env.int, 3)
 # A WebSocket that has not sent `auth` by then is closed with 4401, in seconds.
 SUPPORTCALL_AUTH_TIMEOUT = _positive("SUPPORTCALL_AUTH_TIMEOUT", env.float, 10.0)
 # How often each process's sweeper looks for passed deadlines, in seconds;
