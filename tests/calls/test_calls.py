@@ -211,8 +211,13 @@ async def test_an_ignored_queue_call_waits_in_the_queue_until_its_maximum_wait(p
     await alice.events(2)
     assert await visitor.events(2) == [
         state(call_id, "queued", "ringing"),
-        {"type": "queue.position", "call_id": call_id, "position": 1,
-         "agents_available": 1, "estimated_wait_s": 30},
+        {
+            "type": "queue.position",
+            "call_id": call_id,
+            "position": 1,
+            "agents_available": 1,
+            "estimated_wait_s": 30,
+        },
     ]
     await sweep(in_seconds=301)
     assert await visitor.events(1) == [state(call_id, "ended", "queued", "no_answer")]
