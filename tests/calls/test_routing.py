@@ -202,7 +202,7 @@ async def test_an_agent_who_declined_is_not_rung_again_for_that_call(parties, sa
     await visitor.until("call.state", call_id=call_id, state="queued")
     await ann.events(2)
     await ann.silent()
-    skipped = [e for e in await ring_log(call_id) if e["name"] == "queued"][0]["skipped"]
+    skipped = next(e for e in await ring_log(call_id) if e["name"] == "queued")["skipped"]
     assert skipped["ann"] == "declined this call"
 
 
