@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
+    "supportcall.callbacks",
     "supportcall.dashboard",
 ]
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from supportcall import views
+from supportcall.callbacks import views as callbacks
+from supportcall.calls import views as calls
 from supportcall.tokens import views as tokens
 
 urlpatterns = [
@@ -9,6 +11,8 @@ urlpatterns = [
     path("api/v1/anonymous-login", tokens.anonymous_login, name="anonymous-login"),
     path("api/v1/agent-login", tokens.agent_login, name="agent-login"),
     path("api/v1/health", views.health, name="health"),
+    path("api/v1/sites/<slug:key>/status", calls.site_status, name="site-status"),
+    path("api/v1/callbacks", callbacks.leave_callback, name="callbacks"),
     path("agent/", include("supportcall.dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -85,6 +85,9 @@ def test_next_opening_later_today_and_tomorrow():
 
 
 def test_a_line_that_never_opens_has_no_next_opening():
-    never = schedule("UTC", [], [date(2026, 1, 1) + (date(2026, 1, 2) - date(2026, 1, 1)) * i
-                                 for i in range(500)])
+    never = schedule(
+        "UTC",
+        [],
+        [date(2026, 1, 1) + (date(2026, 1, 2) - date(2026, 1, 1)) * i for i in range(500)],
+    )
     assert never.next_opening(at(2026, 1, 1, 0, 0), horizon_days=400) is None

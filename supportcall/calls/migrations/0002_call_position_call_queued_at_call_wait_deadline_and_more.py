@@ -4,48 +4,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0001_initial'),
-        ('directory', '0002_agent_idle_since_agent_max_calls_agent_missed_in_row_and_more'),
+        ("calls", "0001_initial"),
+        ("directory", "0002_agent_idle_since_agent_max_calls_agent_missed_in_row_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='call',
-            name='position',
-            field=models.JSONField(blank=True, default=dict, help_text='The last queue.position sent to the caller.'),
+            model_name="call",
+            name="position",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="The last queue.position sent to the caller."
+            ),
         ),
         migrations.AddField(
-            model_name='call',
-            name='queued_at',
-            field=models.DateTimeField(blank=True, help_text='When the call first waited in its queue (FIFO order).', null=True),
+            model_name="call",
+            name="queued_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the call first waited in its queue (FIFO order).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='call',
-            name='wait_deadline',
-            field=models.DateTimeField(blank=True, help_text="The queue's maximum wait: unanswered by then, no_answer.", null=True),
+            model_name="call",
+            name="wait_deadline",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="The queue's maximum wait: unanswered by then, no_answer.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='leg',
-            name='deadline',
-            field=models.DateTimeField(blank=True, help_text='In a queue: the ringing moves on then.', null=True),
+            model_name="leg",
+            name="deadline",
+            field=models.DateTimeField(
+                blank=True, help_text="In a queue: the ringing moves on then.", null=True
+            ),
         ),
         migrations.AlterField(
-            model_name='call',
-            name='ring_deadline',
-            field=models.DateTimeField(blank=True, help_text='A direct call to an agent ends no_answer then.', null=True),
+            model_name="call",
+            name="ring_deadline",
+            field=models.DateTimeField(
+                blank=True, help_text="A direct call to an agent ends no_answer then.", null=True
+            ),
         ),
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['phase', 'wait_deadline'], name='calls_call_phase_10207b_idx'),
+            model_name="call",
+            index=models.Index(
+                fields=["phase", "wait_deadline"], name="calls_call_phase_10207b_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['queue', 'phase', 'queued_at'], name='calls_call_queue_i_9ddea9_idx'),
+            model_name="call",
+            index=models.Index(
+                fields=["queue", "phase", "queued_at"], name="calls_call_queue_i_9ddea9_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='leg',
-            index=models.Index(fields=['status', 'deadline'], name='calls_leg_status_367e72_idx'),
+            model_name="leg",
+            index=models.Index(fields=["status", "deadline"], name="calls_leg_status_367e72_idx"),
         ),
     ]

@@ -8,77 +8,141 @@ import supportcall.directory.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0001_initial'),
+        ("directory", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agent',
-            name='idle_since',
-            field=models.DateTimeField(default=django.utils.timezone.now, help_text='Since when the agent has been free (longest_idle).'),
+            model_name="agent",
+            name="idle_since",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now,
+                help_text="Since when the agent has been free (longest_idle).",
+            ),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='max_calls',
-            field=models.PositiveSmallIntegerField(default=1, help_text='How many calls at once before the agent counts as busy.'),
+            model_name="agent",
+            name="max_calls",
+            field=models.PositiveSmallIntegerField(
+                default=1, help_text="How many calls at once before the agent counts as busy."
+            ),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='missed_in_row',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Calls let ring out in a row; too many set the agent away.'),
+            model_name="agent",
+            name="missed_in_row",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Calls let ring out in a row; too many set the agent away."
+            ),
         ),
         migrations.AddField(
-            model_name='queue',
-            name='max_wait',
-            field=models.PositiveIntegerField(blank=True, default=300, help_text='Seconds a caller may wait unanswered before the call ends (no_answer). Empty: no limit.', null=True),
+            model_name="queue",
+            name="max_wait",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=300,
+                help_text="Seconds a caller may wait unanswered before the call ends (no_answer). Empty: no limit.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='queue',
-            name='ring_timeout',
-            field=models.PositiveIntegerField(default=20, help_text='Seconds an agent is rung before the call moves on.'),
+            model_name="queue",
+            name="ring_timeout",
+            field=models.PositiveIntegerField(
+                default=20, help_text="Seconds an agent is rung before the call moves on."
+            ),
         ),
         migrations.AddField(
-            model_name='queue',
-            name='strategy',
-            field=models.CharField(choices=[('ring_all', 'Ring all available agents at once'), ('longest_idle', 'Ring the agent idle longest, then the next')], default='ring_all', max_length=16),
+            model_name="queue",
+            name="strategy",
+            field=models.CharField(
+                choices=[
+                    ("ring_all", "Ring all available agents at once"),
+                    ("longest_idle", "Ring the agent idle longest, then the next"),
+                ],
+                default="ring_all",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='queue',
-            name='timezone',
-            field=models.CharField(default='UTC', max_length=64, validators=[supportcall.directory.models.valid_timezone]),
+            model_name="queue",
+            name="timezone",
+            field=models.CharField(
+                default="UTC",
+                max_length=64,
+                validators=[supportcall.directory.models.valid_timezone],
+            ),
         ),
         migrations.AddField(
-            model_name='queue',
-            name='wait_when_empty',
-            field=models.BooleanField(default=False, help_text='Keep callers waiting even when no agent is online (otherwise: no_agents).'),
+            model_name="queue",
+            name="wait_when_empty",
+            field=models.BooleanField(
+                default=False,
+                help_text="Keep callers waiting even when no agent is online (otherwise: no_agents).",
+            ),
         ),
         migrations.CreateModel(
-            name='OpeningHours',
+            name="OpeningHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.IntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('opens', models.TimeField()),
-                ('closes', models.TimeField(help_text='00:00 means until midnight.')),
-                ('queue', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hours', to='directory.queue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.IntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("opens", models.TimeField()),
+                ("closes", models.TimeField(help_text="00:00 means until midnight.")),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hours",
+                        to="directory.queue",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'opening hours',
-                'ordering': ['weekday', 'opens'],
+                "verbose_name_plural": "opening hours",
+                "ordering": ["weekday", "opens"],
             },
         ),
         migrations.CreateModel(
-            name='ClosedDay',
+            name="ClosedDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('queue', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closed_days', to='directory.queue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="closed_days",
+                        to="directory.queue",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
-                'unique_together': {('queue', 'date')},
+                "ordering": ["date"],
+                "unique_together": {("queue", "date")},
             },
         ),
     ]
