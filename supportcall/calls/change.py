@@ -130,7 +130,7 @@ class Change:
                 reason = step.ended.get(Party.AGENT, Reason.ERROR)
                 self.end_legs(row.legs.filter(status=Leg.Status.RINGING), reason)
             elif row.agent is not None:  # the agent is free again: idle from now on
-                Agent.objects.filter(pk=row.agent_id).update(idle_since=self.now)
+                Agent.objects.filter(pk=row.agent.pk).update(idle_since=self.now)
                 self.touch(row.agent)
         if step.aborted is not None:
             self.send(

@@ -9,6 +9,7 @@ available one who is not already being rung for another call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
@@ -48,7 +49,7 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
     raise CallError("forbidden", "this site's visitors cannot call that address")
 
 
-def with_presence(agents: QuerySet[Agent]) -> QuerySet[Agent]:
+def with_presence(agents: QuerySet[Agent]) -> QuerySet[Any]:
     """Annotate what presence is computed from: connections, calls in progress, ringing."""
     return agents.annotate(
         online=Exists(Connection.objects.filter(agent=OuterRef("pk"))),
@@ -132,7 +133,7 @@ class Estimate:
 def estimate(queue: Queue, position: int) -> Estimate:
     """An honest guess from the queue's recent answer times, shared among its free agents."""
     recent = Call.objects.filter(queue=queue, answered__isnull=False).order_by("-answered")[:20]
-    waits = [(c.answered - c.created).total_seconds() for c in recent]
+    waits = [(c.answered - c.created).total_seconds() for c in recent if c.answered]
     typical = sum(waits) / len(waits) if waits else 30.0
     agents = len(free(queue.agents.all()))
     online = online_count(queue)
