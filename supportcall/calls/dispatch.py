@@ -79,7 +79,7 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     if not ahead:
         # Agents who let this call ring out get another turn only when nobody else is free.
         free = router.free(agents, declined | router.missed(row)) or router.free(agents, declined)
-        chosen = router.pick(queue, free)
+        chosen = _claim(router.pick(queue, free))
     skipped = router.skipped(agents, chosen, declined)
     if ahead:
         skipped = {"(queue)": "earlier callers are waiting", **skipped}
@@ -91,6 +91,23 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     else:
         wait(change, skipped)
     change.touch()
+
+
+def _claim(agents: list[Agent]) -> list[Agent]:
+    """Lock the chosen agents' rows so that another process cannot ring them for another call
+    at the same time; an agent locked elsewhere, or rung meanwhile, is left out."""
+    ids = [a.pk for a in agents]
+    locked = set(
+        Agent.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    rung = set(
+        Leg.objects.filter(agent_id__in=locked, status=Leg.Status.RINGING).values_list(
+            "agent_id", flat=True
+        )
+    )
+    return [a for a in agents if a.pk in locked and a.pk not in rung]
 
 
 def wait(change: Change, skipped: dict[str, str]) -> None:

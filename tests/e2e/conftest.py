@@ -33,6 +33,8 @@ def cluster(tmp_path_factory):
     env = base_env(tmp, DATABASE_URL=database, REDIS_URL=redis_url())
     prepare(env)
     servers = [Server(env, tmp).start(), Server(env, tmp).start()]
+    for server in servers:
+        server.env = env
     yield servers
     for server in servers:
         server.stop()
