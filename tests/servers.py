@@ -69,6 +69,11 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def django_shell(env: dict[str, str], code: str) -> str:
+    """Run Python in a server's Django (its database), as an operator would."""
+    return manage(env, "shell", "-c", code)
+
+
 class Server:
     """One daphne process serving supportcall on 127.0.0.1."""
 
