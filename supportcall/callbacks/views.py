@@ -32,3 +32,37 @@ def leave_callback(request: HttpRequest) -> HttpResponse:
         )
     except HttpError as e:
         return cors(e.response(), origin if e.code != "forbidden" else None)
+
+
+def _agent(request: HttpRequest):
+    from supportcall.directory.models import Agent
+
+    if not request.user.is_authenticated:
+        raise HttpError("unauthorized", "log in as an agent")
+    agent = Agent.objects.filter(user=request.user).first()
+    if agent is None:
+        raise HttpError("forbidden", f"{request.user.get_username()} is not an agent")
+    return agent
+
+
+@require_http_methods(["GET"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The missed-calls inbox: open and claimed requests of the agent's queues."""
+    try:
+        agent = _agent(request)
+    except HttpError as e:
+        return e.response()
+    return JsonResponse({"callbacks": [c.as_json() for c in services.inbox(agent)]})
+
+
+@require_http_methods(["POST"])
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Claim a request (so nobody else calls back) or mark it done."""
+    try:
+        if action not in ("claim", "done"):
+            raise HttpError("not_found", f"no action {action!r}: use claim or done")
+        agent = _agent(request)
+        callback = (services.claim if action == "claim" else services.finish)(agent, pk)
+    except HttpError as e:
+        return e.response()
+    return JsonResponse(callback.as_json())

@@ -103,3 +103,48 @@ def test_agents_only_see_requests_of_their_queues():
     assert services.inbox(agent("carol")) == []
     with pytest.raises(HttpError, match="no callback request"):
         services.claim(agent("carol"), request.pk)
+
+
+def logged_in(username):
+    client = Client()
+    client.force_login(agent(username).user)
+    return client
+
+
+def test_the_inbox_endpoint_lists_the_agents_requests_and_claims_them():
+    leave({"name": "Ada", "email": "a@b.co"})
+    alice = logged_in("alice")
+    listing = alice.get("/api/v1/agent/callbacks").json()["callbacks"]
+    assert [(c["name"], c["status"]) for c in listing] == [("Ada", "open")]
+    claimed = alice.post(f"/api/v1/agent/callbacks/{listing[0]['id']}/claim")
+    assert claimed.json()["claimed_by"] == "alice@support.example.com"
+    bob = logged_in("bob").post(f"/api/v1/agent/callbacks/{listing[0]['id']}/claim")
+    assert bob.status_code == 403
+    done = alice.post(f"/api/v1/agent/callbacks/{listing[0]['id']}/done")
+    assert done.json()["status"] == "done"
+    assert alice.get("/api/v1/agent/callbacks").json()["callbacks"] == []
+
+
+def test_the_inbox_endpoint_refuses_strangers():
+    assert Client().get("/api/v1/agent/callbacks").status_code == 401
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_user("mallory"))
+    assert client.get("/api/v1/agent/callbacks").status_code == 403
+    assert logged_in("alice").post("/api/v1/agent/callbacks/1/steal").status_code == 404
+
+
+def test_the_supervisor_view_is_for_staff_only():
+    assert Client().get("/api/v1/supervisor").status_code == 401
+    assert logged_in("alice").get("/api/v1/supervisor").status_code == 403
+    staff = agent("bob").user
+    staff.is_staff = True
+    staff.save()
+    body = logged_in("bob").get("/api/v1/supervisor").json()
+    assert {q["name"] for q in body["queues"]} == {"support", "billing"}
+    assert {a["address"]: a["presence"] for a in body["agents"]} == {
+        "alice@support.example.com": "offline",
+        "bob@support.example.com": "offline",
+        "carol@support.example.com": "offline",
+    }
