@@ -43,13 +43,10 @@ def route(change: Change, queue: Queue | None, agent: Agent | None, to: str) -> 
     row = change.row
     if queue is None:
         assert agent is not None
-        free = router.free(Agent.objects.filter(pk=agent.pk))
+        only = Agent.objects.filter(pk=agent.pk)
+        free = _claim(router.free(only))
         if not free:
-            give_up(
-                change,
-                Reason.NO_AGENTS,
-                skipped={agent.user.username: router.presence_of(agent.pk)},
-            )
+            give_up(change, Reason.NO_AGENTS, skipped=router.skipped(only, [], set()))
             return
         row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_RING_TIMEOUT)
         change.ring(free, to, deadline=None)
