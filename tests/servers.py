@@ -136,7 +136,9 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def prepare(env: dict[str, str]) -> None:
+    """What `make run` does before serving: the schema, the static files, the demo data."""
     manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(env, "demo_data", "--password", DEMO_PASSWORD)
 
 

@@ -85,8 +85,8 @@ def anonymous_login(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = _login_response(token, identity, targets=targets)
         allowed_origin = origin
     except HttpError as e:
-        response = e.response()
-        allowed_origin = origin if e.code != "forbidden" else None
+        # Refusals are readable too, so that a page can say why; they carry no token.
+        response, allowed_origin = e.response(), origin
     return cors(response, allowed_origin)
 
 
