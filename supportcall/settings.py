@@ -124,7 +124,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1000,
+                "expiry": 60,
+                # Separates deployments (or test runs) sharing one Redis.
+                "prefix": env.str("SUPPORTCALL_CHANNEL_PREFIX", default="supportcall"),
+            },
         }
     }
 else:

@@ -162,8 +162,6 @@ def drop_postgres_database(url: str) -> None:
 
 
 def redis_url() -> str:
+    """The test Redis; each test session separates its channels with its own prefix."""
     need("Redis", _port_open("127.0.0.1", 6379), REDIS_URL)
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     return REDIS_URL
