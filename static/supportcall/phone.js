@@ -9,6 +9,8 @@
 
 const PROTOCOL_PATH = "/ws/v1/calls";
 const REQUEST_TIMEOUT_MS = 15000;
+// Operations after which this party's call is over (their op.result follows call.state "ended").
+const ENDING_OPS = ["end", "reject", "ignore", "forward"];
 
 /** An error with one of the contract's codes (bad_request, forbidden, ...). */
 export class PhoneError extends Error {
@@ -307,11 +309,18 @@ export class Call extends EventTarget {
     const pc = this.createPeer(stream);
     this.addTransceivers(stream);
     await pc.setLocalDescription(await pc.createOffer());
-    const ack = await this.phone.request("call.create", {
-      ...(this.to ? { to: this.to } : {}),
-      media: this.media,
-      sdp: pc.localDescription.sdp,
-    });
+    let ack;
+    try {
+      ack = await this.phone.request("call.create", {
+        ...(this.to ? { to: this.to } : {}),
+        media: this.media,
+        sdp: pc.localDescription.sdp,
+      });
+    } catch (error) {
+      // No call exists, and the caller never gets this object: close its peer.
+      pc.close();
+      throw error;
+    }
     this.id = ack.call_id;
     this.phone.calls.set(this.id, this);
     for (const candidate of this.earlyCandidates) this.sendCandidate(candidate);
@@ -398,12 +407,17 @@ export class Call extends EventTarget {
     });
   }
 
-  videoStop() {
-    return this.reoffer("video_stop", async () => {
+  async videoStop() {
+    // The camera sent now: from videoStart, or the first stream of a video call.
+    const camera = this.video?.sender.track;
+    const result = await this.reoffer("video_stop", async () => {
       await this.video.sender.replaceTrack(null);
-      this.cameraTrack?.stop();
       this.video.direction = this.remoteMedia.video ? "recvonly" : "inactive";
     });
+    // Release the camera (its light goes off) only once the stop succeeded.
+    if (result.ok || this.ended) camera?.stop();
+    else await this.video.sender.replaceTrack(camera);
+    return result;
   }
 
   // --- operations ------------------------------------------------------------
@@ -468,6 +482,7 @@ export class Call extends EventTarget {
       case "call.answer":
         await this.pc.setRemoteDescription({ type: "answer", sdp: frame.sdp });
         this.flushCandidates();
+        if (!this.pendingReoffer) this.learnRemoteVideo(frame.sdp);
         break;
       case "call.offer":
         await this.answerReoffer(frame);
@@ -518,6 +533,20 @@ export class Call extends EventTarget {
     await this.phone.request("call.answer", { call_id: this.id, sdp: pc.localDescription.sdp });
   }
 
+  /**
+   * The answer to the call's offer says whether the agent sends video; no
+   * call.media tells it (an agent may accept a video call with audio only).
+   */
+  learnRemoteVideo(sdp) {
+    const index = this.pc.getTransceivers().indexOf(this.video);
+    const direction = index >= 0 ? mLines(sdp)[index]?.direction : null;
+    const video = direction === "sendrecv" || direction === "sendonly";
+    if (direction && video !== this.remoteMedia.video) {
+      this.remoteMedia = { ...this.remoteMedia, video };
+      this.dispatchEvent(new CustomEvent("media", { detail: this.remoteMedia }));
+    }
+  }
+
   setState(state, previous, reason) {
     this.state = state;
     this.states.push(state);
@@ -526,16 +555,24 @@ export class Call extends EventTarget {
       this.pc?.close();
       this.localStream?.getTracks().forEach((t) => t.stop());
       this.cameraTrack?.stop();
-      for (const resolve of this.results.values()) {
-        resolve({ ok: false, code: "invalid_state", message: "the call ended" });
+      // end, reject, ignore and forward end the call themselves: the server sends
+      // their op.result after this state, and it is the one that says how they went.
+      for (const [op, resolve] of this.results) {
+        if (ENDING_OPS.includes(op)) continue;
+        this.results.delete(op);
+        resolve({ op, ok: false, code: "invalid_state", message: "the call ended" });
       }
-      this.results.clear();
     }
     this.dispatchEvent(new CustomEvent("state", { detail: { state, previous, reason } }));
   }
 
   connectionLost() {
     if (!this.ended) this.setState("ended", this.state, "connection_lost");
+    // No op.result can come now.
+    for (const [op, resolve] of this.results) {
+      resolve({ op, ok: false, code: "network", message: EXPLAIN.network });
+    }
+    this.results.clear();
   }
 
   /** Inbound RTP bytes by kind, from getStats (for tests and diagnostics). */

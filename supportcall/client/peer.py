@@ -43,6 +43,7 @@ from .media import (
     create_peer_connection,
     inbound_packets,
 )
+from .renumber import keep_negotiated
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,10 @@ class MediaPeer:
             offer = await self.pc.createOffer()
         finally:
             self._set_directions(self.plan.answer_preferences())
+        if self.pc.remoteDescription is not None:
+            # Keep the numbers the call already agreed on (see renumber.py).
+            renumbered = keep_negotiated(offer.sdp, self.pc.remoteDescription.sdp)
+            offer = RTCSessionDescription(sdp=renumbered, type="offer")
         return Reoffer(op=op, offer=offer, plan=plan)
 
     async def apply_reoffer_answer(self, reoffer: Reoffer, answer_sdp: str) -> None:
