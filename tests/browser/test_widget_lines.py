@@ -13,7 +13,10 @@ from tests.servers import django_shell
 
 pytestmark = pytest.mark.browser
 
-QUEUE = "from supportcall.directory.models import Queue, ClosedDay; q = Queue.objects.get(name='support');"
+QUEUE = (
+    "from supportcall.directory.models import Queue, ClosedDay;"
+    "q = Queue.objects.get(name='support');"
+)
 
 
 def shell(web, code: str) -> str:
@@ -50,7 +53,8 @@ async def fill_callback(page, **fields):
 
 async def test_a_closed_line_says_when_it_opens_and_takes_a_callback_request(web, chromium, line):
     line(
-        "from django.utils import timezone; ClosedDay.objects.create(queue=q, date=timezone.localdate())"
+        "from django.utils import timezone;"
+        "ClosedDay.objects.create(queue=q, date=timezone.localdate())"
     )
     page = await host_page(web, chromium, "closed.html")
     launcher = tid(page, "call-button")
