@@ -131,6 +131,9 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     env.update(TEST_ENV)
     env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
     env["DJANGO_SETTINGS_MODULE"] = "supportcall.settings"
+    # Its own static files: whitenoise indexes them at start, and other test runs
+    # collecting into a shared folder meanwhile could stall its downloads.
+    env["STATIC_ROOT"] = str(tmp / "static")
     env.update(extra)
     return env
 
