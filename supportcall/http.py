@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 STATUS = {
     "bad_request": 400,
@@ -52,3 +54,28 @@ def optional_str(body: dict[str, Any], name: str, max_length: int) -> str:
     if len(value) > max_length:
         raise HttpError("bad_request", f"'{name}' is longer than {max_length} characters")
     return value
+
+
+def check_rate(request: HttpRequest) -> None:
+    """A fixed one-minute window per client address and purpose, kept in the shared cache."""
+    key = f"rate:{request.path}:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window expired between add and incr
+        count = 1
+    if count > settings.SUPPORTCALL_LOGIN_RATE:
+        raise HttpError(
+            "rate_limited", "too many requests; try again in a minute", {"Retry-After": "60"}
+        )
+
+
+def cors(response: HttpResponse, origin: str | None) -> HttpResponse:
+    """Let a page on ``origin`` (one the site allows, or None) read this response."""
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "600"
+    response["Vary"] = "Origin"
+    return response

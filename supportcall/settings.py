@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
+    "supportcall.callbacks",
     "supportcall.dashboard",
 ]
 
@@ -123,7 +124,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1000,
+                "expiry": 60,
+                # Separates deployments (or test runs) sharing one Redis.
+                "prefix": env.str("SUPPORTCALL_CHANNEL_PREFIX", default="supportcall"),
+            },
         }
     }
 else:
@@ -141,7 +148,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files whitenoise serves.
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
 LOGGING = {
     "version": 1,
@@ -162,6 +170,8 @@ SUPPORTCALL_TOKEN_TTL = _positive("SUPPORTCALL_TOKEN_TTL", env.int, 60)
 SUPPORTCALL_OP_TIMEOUT = _positive("SUPPORTCALL_OP_TIMEOUT", env.float, 10.0)
 # How long a call may ring before it ends with `no_answer`, in seconds.
 SUPPORTCALL_RING_TIMEOUT = _positive("SUPPORTCALL_RING_TIMEOUT", env.float, 30.0)
+# An agent who lets this many calls in a row ring out is set away.
+SUPPORTCALL_MISSED_CALLS_AWAY = _positive("SUPPORTCALL_MISSED_CALLS_AWAY", env.int, 3)
 # A WebSocket that has not sent `auth` by then is closed with 4401, in seconds.
 SUPPORTCALL_AUTH_TIMEOUT = _positive("SUPPORTCALL_AUTH_TIMEOUT", env.float, 10.0)
 # How often each process's sweeper looks for passed deadlines, in seconds;

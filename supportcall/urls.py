@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from supportcall import views
+from supportcall.callbacks import views as callbacks
+from supportcall.calls import supervision
+from supportcall.calls import views as calls
 from supportcall.tokens import views as tokens
 
 urlpatterns = [
@@ -9,6 +12,15 @@ urlpatterns = [
     path("api/v1/anonymous-login", tokens.anonymous_login, name="anonymous-login"),
     path("api/v1/agent-login", tokens.agent_login, name="agent-login"),
     path("api/v1/health", views.health, name="health"),
+    path("api/v1/sites/<slug:key>/status", calls.site_status, name="site-status"),
+    path("api/v1/callbacks", callbacks.leave_callback, name="callbacks"),
+    path("api/v1/agent/callbacks", callbacks.inbox, name="callback-inbox"),
+    path(
+        "api/v1/agent/callbacks/<int:pk>/<str:action>",
+        callbacks.act,
+        name="callback-act",
+    ),
+    path("api/v1/supervisor", supervision.supervisor, name="supervisor"),
     path("agent/", include("supportcall.dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

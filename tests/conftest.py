@@ -101,6 +101,13 @@ class Party:
             assert frame.get(key) == value, (key, frame)
         return frame
 
+    async def until(self, type: str, timeout: float = 3, **match: Any) -> dict[str, Any]:
+        """The first frame of this type matching these fields; frames before it are dropped."""
+        while True:
+            frame = await self.receive(timeout)
+            if frame["type"] == type and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+
     async def events(self, n: int) -> list[dict[str, Any]]:
         return [await self.receive() for _ in range(n)]
 

@@ -69,6 +69,11 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def django_shell(env: dict[str, str], code: str) -> str:
+    """Run Python in a server's Django (its database), as an operator would."""
+    return manage(env, "shell", "-c", code)
+
+
 class Server:
     """One daphne process serving supportcall on 127.0.0.1."""
 
@@ -126,12 +131,17 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     env.update(TEST_ENV)
     env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
     env["DJANGO_SETTINGS_MODULE"] = "supportcall.settings"
+    # Its own static files: whitenoise indexes them at start, and other test runs
+    # collecting into a shared folder meanwhile could stall its downloads.
+    env["STATIC_ROOT"] = str(tmp / "static")
     env.update(extra)
     return env
 
 
 def prepare(env: dict[str, str]) -> None:
+    """What `make run` does before serving: the schema, the static files, the demo data."""
     manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(env, "demo_data", "--password", DEMO_PASSWORD)
 
 
@@ -155,8 +165,6 @@ def drop_postgres_database(url: str) -> None:
 
 
 def redis_url() -> str:
+    """The test Redis; each test session separates its channels with its own prefix."""
     need("Redis", _port_open("127.0.0.1", 6379), REDIS_URL)
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     return REDIS_URL

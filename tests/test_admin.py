@@ -41,6 +41,7 @@ def a_call() -> Call:
         "calls/call",
         "calls/connection",
         "tokens/issuedtoken",
+        "callbacks/callbackrequest",
     ],
 )
 def test_every_changelist_renders(admin_client, model):
@@ -69,3 +70,21 @@ def test_the_index_page_renders_with_its_stylesheet(client):
     response = client.get("/")
     assert response.status_code == 200
     assert b"supportcall/site.css" in response.content
+
+
+def test_a_queue_is_set_up_with_strategy_hours_and_closed_days(admin_client):
+    from supportcall.directory.models import Queue
+
+    queue = Queue.objects.get(name="support")
+    response = admin_client.get(reverse("admin:directory_queue_change", args=[queue.pk]))
+    assert response.status_code == 200
+    for text in (
+        b"strategy",
+        b"ring_timeout",
+        b"max_wait",
+        b"wait_when_empty",
+        b"timezone",
+        b"hours-TOTAL_FORMS",
+        b"closed_days-TOTAL_FORMS",
+    ):
+        assert text in response.content

@@ -232,6 +232,7 @@ export class Phone extends EventTarget {
  *   "media"   {muted, video}   what the remote party now sends
  *   "track"   {track, streams} a remote track arrived
  *   "result"  {op, ok, code, message}
+ *   "position" {position, agentsAvailable, estimatedWaitS}  while waiting in a queue
  */
 export class Call extends EventTarget {
   constructor(phone, id, { direction, media, from, to, offer }) {
@@ -494,6 +495,14 @@ export class Call extends EventTarget {
           this.pendingCandidates.push(frame.candidate);
         }
         break;
+      case "queue.position":
+        this.position = {
+          position: frame.position,
+          agentsAvailable: frame.agents_available,
+          estimatedWaitS: frame.estimated_wait_s,
+        };
+        this.dispatchEvent(new CustomEvent("position", { detail: this.position }));
+        break;
       case "call.media":
         this.remoteMedia = { muted: frame.muted, video: frame.video };
         this.dispatchEvent(new CustomEvent("media", { detail: this.remoteMedia }));
@@ -585,4 +594,18 @@ export class Call extends EventTarget {
     });
     return bytes;
   }
+}
+
+/** The site's lines before anyone logs in: open, accepting calls, agents free, the wait. */
+export async function siteStatus(server, site) {
+  const response = await fetch(`${server.replace(/\/$/, "")}/api/v1/sites/${encodeURIComponent(site)}/status`, {
+    credentials: "omit",
+  });
+  if (!response.ok) throw new PhoneError("network", `HTTP ${response.status}`);
+  return response.json();
+}
+
+/** Leave a callback request; resolves with {id, status}, rejects with a PhoneError. */
+export function leaveCallback(server, request) {
+  return postJSON(`${server.replace(/\/$/, "")}/api/v1/callbacks`, request);
 }

@@ -204,6 +204,23 @@
     .ctl:focus-visible { outline: none; }
     .ctl:focus-visible .disc { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 2px; }
 
+    .position { margin: 4px 0 0; color: var(--muted); font-size: 13px; }
+    .offer { width: 100%; margin-top: 12px; }
+    .callback { display: grid; gap: 10px; margin-top: 12px; }
+    .callback label { display: grid; gap: 4px; font-size: 13px; font-weight: 600; }
+    .callback .hint { font-weight: 400; color: var(--muted); }
+    .callback input, .callback textarea {
+      font: inherit; font-weight: 400; color: var(--fg); background: var(--bg);
+      border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; width: 100%; resize: vertical;
+    }
+    .callback input:focus-visible, .callback textarea:focus-visible {
+      outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 1px;
+    }
+    .form-title { color: var(--muted); }
+    .form-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 8px 10px; }
+    .form-actions { display: flex; gap: 8px; }
+    .form-actions .choice { flex: 1; }
+    .done { margin-top: 12px; padding: 10px 12px; border-radius: 10px; background: var(--soft); }
     @media (max-width: 480px) {
       .root { right: 12px; bottom: 12px; left: 12px; align-items: flex-end; }
       .panel { width: 100%; max-height: calc(100vh - 88px); }
@@ -238,7 +255,24 @@
             <p class="status" data-testid="status" data-state="idle" role="status" aria-live="polite"></p>
             <span class="timer" data-testid="timer" role="timer" aria-label="Call duration" hidden>00:00</span>
           </div>
+          <p class="position" data-testid="queue-position" hidden></p>
           <p class="error" data-testid="error" role="alert" hidden>${ICON.alert}<span class="error-text"></span></p>
+          <button class="choice offer" type="button" data-testid="callback-offer" hidden>
+            ${ICON.phone}<span>Leave a callback request</span></button>
+          <form class="callback" data-testid="callback-form" hidden novalidate>
+            <p class="form-title">Leave your details: we will call you back.</p>
+            <label>Name <input name="name" data-testid="callback-name" autocomplete="name" maxlength="100"></label>
+            <label>Phone <input name="phone" type="tel" data-testid="callback-phone" autocomplete="tel" maxlength="32"></label>
+            <label>Email <input name="email" type="email" data-testid="callback-email" autocomplete="email" maxlength="254"></label>
+            <label>Note <span class="hint">(optional)</span>
+              <textarea name="note" data-testid="callback-note" maxlength="1000" rows="3"></textarea></label>
+            <p class="form-error" data-testid="callback-error" role="alert" hidden></p>
+            <div class="form-actions">
+              <button class="choice primary" type="submit" data-testid="callback-submit">Send</button>
+              <button class="choice" type="button" data-testid="callback-cancel">Cancel</button>
+            </div>
+          </form>
+          <p class="done" data-testid="callback-done" role="status" hidden></p>
           <div class="choices" hidden>
             <button class="choice primary" type="button" data-testid="choose-audio">${ICON.phone}<span>Voice call</span></button>
             <button class="choice" type="button" data-testid="choose-video">${ICON.video}<span>Video call</span></button>
@@ -343,7 +377,15 @@
         callAgain: t("call-again"), mute: t("mute"), video: t("video"), hold: t("hold"),
         hangup: t("hangup"), remoteVideo: t("remote-video"), localVideo: t("local-video"),
         remoteMuted: t("remote-muted"), remoteVideoOff: t("remote-video-off"),
+        position: t("queue-position"), callbackOffer: t("callback-offer"), callbackForm: t("callback-form"),
+        callbackError: t("callback-error"), callbackDone: t("callback-done"),
+        callbackCancel: t("callback-cancel"), callbackSubmit: t("callback-submit"),
       };
+      /** The line's status from the server (open, agents free, wait), or null if unknown. */
+      this.line = null;
+      /** The callback request view: null, "form" or "done". */
+      this.callbackView = null;
+      this.callbackText = "";
       if (config.color) this.el.root.style.setProperty("--accent", config.color);
 
       const on = (el, handler) => el.addEventListener("click", (event) => {
@@ -358,6 +400,12 @@
       on(this.el.mute, () => this.toggleMute());
       on(this.el.hold, () => this.toggleHold());
       on(this.el.video, () => this.toggleVideo());
+      on(this.el.callbackOffer, () => this.openCallbackForm());
+      on(this.el.callbackCancel, () => this.closeCallbackForm());
+      this.el.callbackForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.sendCallback();
+      });
       this.el.root.addEventListener("keydown", (event) => {
         if (event.key !== "Escape") return;
         event.stopPropagation();
@@ -365,6 +413,103 @@
         else this.closePanel();
       });
       this.render();
+      this.refreshLine();
+      this.lineTimer = setInterval(() => {
+        if (!ACTIVE.includes(this.state)) this.refreshLine();
+      }, 30000);
+    }
+
+    // --- the line's status ----------------------------------------------------------
+
+    /** Ask the server whether calls are possible now, before anyone logs in. */
+    async refreshLine() {
+      try {
+        const { siteStatus } = await phoneModule;
+        const status = await siteStatus(this.config.server, this.config.site);
+        const wanted = this.config.queue;
+        this.line =
+          status.queues.find((q) => wanted && (q.name === wanted || q.address === wanted)) ||
+          status.queues[0] || null;
+      } catch {
+        this.line = null; // unknown: calling will tell
+      }
+      this.render();
+    }
+
+    /** "closed", "unavailable" (nobody online), or null when a call can be placed. */
+    lineBlocked() {
+      if (!this.line) return null;
+      if (!this.line.open) return "closed";
+      if (!this.line.accepting) return "unavailable";
+      return null;
+    }
+
+    lineWords() {
+      const line = this.line;
+      const blocked = this.lineBlocked();
+      if (blocked === "closed") {
+        return line.next_open_text ? `Closed — open ${line.next_open_text}` : "Closed";
+      }
+      if (blocked === "unavailable") return "No agent is available right now.";
+      return "";
+    }
+
+    // --- callback requests ----------------------------------------------------------
+
+    canLeaveCallback() {
+      if (ACTIVE.includes(this.state)) return false;
+      return Boolean(this.lineBlocked()) || (this.state === "ended" && ["no_answer", "no_agents"].includes(this.reason));
+    }
+
+    openCallbackForm() {
+      this.callbackView = "form";
+      this.callbackText = "";
+      const form = this.el.callbackForm;
+      if (!form.elements.name.value && this.config.displayName) form.elements.name.value = this.config.displayName;
+      this.isOpen = true;
+      this.render();
+      this.focus(form.elements.name);
+    }
+
+    closeCallbackForm() {
+      this.callbackView = null;
+      this.render();
+      this.focus(this.el.callbackOffer.hidden ? this.preferredFocus() : this.el.callbackOffer);
+    }
+
+    async sendCallback() {
+      const form = this.el.callbackForm;
+      const value = (name) => form.elements[name].value.trim();
+      const request = {
+        site: this.config.site, name: value("name"), phone: value("phone"), email: value("email"),
+        note: value("note"), context: this.config.context,
+      };
+      if (this.line) request.queue = this.line.name;
+      if (this.call?.id && this.state === "ended") request.call_id = this.call.id;
+      let problem = "";
+      if (!request.name) problem = "Please give your name.";
+      else if (!request.phone && !request.email) problem = "Please give a phone number or an email address.";
+      if (problem) {
+        this.callbackText = problem;
+        this.render();
+        this.focus(request.name ? form.elements.phone : form.elements.name);
+        return;
+      }
+      this.el.callbackSubmit.setAttribute("aria-disabled", "true");
+      try {
+        const { leaveCallback } = await phoneModule;
+        await leaveCallback(this.config.server, request);
+        this.callbackView = "done";
+        const how = request.phone ? `at ${request.phone}` : `at ${request.email}`;
+        this.el.callbackDone.textContent = `Thank you, ${request.name}. We will get back to you ${how}.`;
+        form.reset();
+      } catch (error) {
+        this.callbackText = error.message || "The request could not be sent. Please try again.";
+      } finally {
+        this.el.callbackSubmit.removeAttribute("aria-disabled");
+        this.render();
+        this.focus(this.callbackView === "done" ? this.el.callbackDone : this.el.callbackSubmit);
+      }
     }
 
     /** The media of a widget that does not let the visitor choose, or null. */
@@ -386,6 +531,11 @@
       }
       // From idle, ended or error: start over.
       this.resetToIdle();
+      if (this.lineBlocked()) {
+        // Nobody can answer now: say why, and offer a callback instead.
+        this.openPanel(this.el.callbackOffer);
+        return;
+      }
       const media = this.fixedMedia();
       if (media) this.start(media);
       else this.openPanel(this.el.chooseAudio);
@@ -406,6 +556,7 @@
 
     resetToIdle() {
       if (ACTIVE.includes(this.state)) return;
+      if (this.callbackView === "done") this.callbackView = null;
       this.state = "idle";
       this.reason = null;
       this.errorText = "";
@@ -424,7 +575,8 @@
     // --- calling ----------------------------------------------------------------
 
     async start(media) {
-      if (!media || ACTIVE.includes(this.state)) return;
+      if (!media || ACTIVE.includes(this.state) || this.lineBlocked()) return;
+      this.callbackView = null;
       const attempt = (this.attempt = { cancelled: false });
       this.media = media;
       this.reason = null;
@@ -538,6 +690,7 @@
       // What the agent sends (call.media, and the answer for the first time).
       call.addEventListener("media", current(() => this.render()));
       call.addEventListener("track", current(() => this.showRemote()));
+      call.addEventListener("position", current(() => this.render()));
       if (call.state) this.onState({ state: call.state, reason: call.reason });
       else this.render();
     }
@@ -553,6 +706,7 @@
       if (state === "ended") {
         this.reason = reason;
         this.cleanUp();
+        this.refreshLine();
       }
       this.render();
       // Focus that was in the widget stays there (the hang-up button may have gone).
@@ -694,12 +848,20 @@
       const launcher = this.el.launcher;
       const active = ACTIVE.includes(this.state);
       let text = this.config.buttonText;
+      const line = this.line;
+      const blocked = this.lineBlocked();
+      if (!active && blocked === "closed") text = this.lineWords();
+      else if (!active && blocked === "unavailable") text = `${this.config.buttonText} (no agent online)`;
+      else if (!active && line && line.agents_available === 0 && line.estimated_wait_s > 0) {
+        text = `${this.config.buttonText} (${waitWords(line.estimated_wait_s)} wait)`;
+      }
       if (this.state === "in_call") text = `In call ${clock(Date.now() - this.answeredAt)}`;
       else if (ANSWERED.includes(this.state)) text = "On hold";
       else if (active) text = "Calling…";
       const html = `${active ? '<span class="live" aria-hidden="true"></span>' : ICON.phone}<span>${escapeHTML(text)}</span>`;
       if (launcher.innerHTML !== html) launcher.innerHTML = html;
       launcher.setAttribute("aria-expanded", String(this.isOpen));
+      launcher.dataset.line = active ? "call" : blocked || "open";
       if (active) launcher.setAttribute("aria-label", this.isOpen ? `Hide the call (${text})` : `Show the call (${text})`);
       else launcher.removeAttribute("aria-label");
     }
@@ -721,7 +883,21 @@
         status = "Call ended";
         if (!ADVICE[this.reason] && this.reason) status += `. ${this.explainReason(this.reason)}`;
       }
-      el.status.dataset.state = state === "queued" ? "initiated" : state;
+      const blocked = this.lineBlocked();
+      if (state === "idle" && blocked) {
+        status = blocked === "closed" ? `We are closed now.${this.line.next_open_text ? ` We open ${this.line.next_open_text}.` : ""}` : this.lineWords();
+      }
+      const position = state === "queued" ? call?.position : null;
+      if (position) {
+        status = position.position === 1 ? "You are next in line" : `You are number ${position.position} in line`;
+      }
+      el.position.hidden = !position;
+      if (position) {
+        el.position.textContent = position.agentsAvailable
+          ? "An agent will answer shortly."
+          : `Estimated wait: ${waitWords(position.estimatedWaitS)}. Please stay on the line.`;
+      }
+      el.status.dataset.state = state;
       if (el.status.textContent !== status) el.status.textContent = status;
 
       // The explanation of a failure.
@@ -745,6 +921,19 @@
         el.choices.hidden = true;
       }
       el.choices.classList.toggle("single", Boolean(fixed));
+      for (const choice of [el.chooseAudio, el.chooseVideo, el.callAgain]) {
+        if (blocked) choice.setAttribute("aria-disabled", "true");
+        else choice.removeAttribute("aria-disabled");
+      }
+
+      // Callback requests: offered when nobody can answer, then the form, then thanks.
+      const form = this.callbackView === "form";
+      el.callbackOffer.hidden = !this.canLeaveCallback() || Boolean(this.callbackView);
+      el.callbackForm.hidden = !form;
+      el.callbackDone.hidden = this.callbackView !== "done";
+      el.callbackError.hidden = !(form && this.callbackText);
+      el.callbackError.textContent = this.callbackText;
+      if (form) el.choices.hidden = true;
 
       // The stage: the agent's picture, or the videos.
       const localTrack = this.sendingTrack();
@@ -796,6 +985,13 @@
     explainReason(reason) {
       return EXPLAIN[reason] || "The call ended.";
     }
+  }
+
+  /** "about 2 min", "under a minute" */
+  function waitWords(seconds) {
+    if (seconds < 60) return "under a minute";
+    const minutes = Math.round(seconds / 60);
+    return `about ${minutes} min`;
   }
 
   function setButton(button, { pressed, disabled, icon, label }) {

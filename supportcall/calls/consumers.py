@@ -105,7 +105,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.close(CLOSE_UNAUTHORIZED)
             return
         try:
-            actor = await database_sync_to_async(self._actor_from)(token)
+            actor, connected = await database_sync_to_async(self._actor_from)(token)
         except InvalidToken as e:
             log.info("refused a WebSocket: %s", e)
             await self.close(CLOSE_UNAUTHORIZED)
@@ -132,8 +132,10 @@ class CallConsumer(AsyncWebsocketConsumer):
                 ),
             }
         )
+        # Waiting calls may ring this agent now: only once it has its hello.
+        await deliver(connected.outbox)
 
-    def _actor_from(self, token: str) -> Actor:
+    def _actor_from(self, token: str) -> tuple[Actor, Outcome]:
         claims = consume(token)
         agent_id = None
         if claims.role == Role.VISITOR:
@@ -148,19 +150,17 @@ class CallConsumer(AsyncWebsocketConsumer):
             )
             if agent_id is None:
                 raise InvalidToken("the user is no longer an agent")
-        services.connect(
-            actor := Actor(
-                role=claims.role,
-                identity=claims.identity,
-                channel=self.channel_name,
-                site_id=claims.site_id,
-                agent_id=agent_id,
-                targets=claims.targets,
-                display_name=claims.display_name,
-                context=claims.context,
-            )
+        actor = Actor(
+            role=claims.role,
+            identity=claims.identity,
+            channel=self.channel_name,
+            site_id=claims.site_id,
+            agent_id=agent_id,
+            targets=claims.targets,
+            display_name=claims.display_name,
+            context=claims.context,
         )
-        return actor
+        return actor, services.connect(actor)
 
     async def _handle(self, content: Any) -> None:
         request_id = protocol.request_id(content)
@@ -193,6 +193,9 @@ class CallConsumer(AsyncWebsocketConsumer):
             return services.relay_candidate(actor, request.call_id, fields["candidate"])
         if request.type == "presence.set":
             return services.set_presence(actor, fields["status"])
+        if request.type == "queue.position":
+            assert request.call_id is not None
+            return services.queue_position(actor, request.call_id)
         op: Op = protocol.OPERATIONS[request.type]
         assert request.call_id is not None
         return services.operate(actor, request.call_id, op, **fields)

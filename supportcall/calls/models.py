@@ -58,7 +58,18 @@ class Call(models.Model):
     op_by = models.CharField(max_length=8, blank=True)
     op_sdp = models.TextField(blank=True)
     op_deadline = models.DateTimeField(null=True, blank=True)
-    ring_deadline = models.DateTimeField(null=True, blank=True)
+    ring_deadline = models.DateTimeField(
+        null=True, blank=True, help_text="A direct call to an agent ends no_answer then."
+    )
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the call first waited in its queue (FIFO order)."
+    )
+    wait_deadline = models.DateTimeField(
+        null=True, blank=True, help_text="The queue's maximum wait: unanswered by then, no_answer."
+    )
+    position = models.JSONField(
+        default=dict, blank=True, help_text="The last queue.position sent to the caller."
+    )
 
     offer_sdp = models.TextField(help_text="The caller's original offer.")
     answer_sdp = models.TextField(blank=True)
@@ -80,6 +91,8 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["phase", "op_deadline"]),
             models.Index(fields=["phase", "ring_deadline"]),
+            models.Index(fields=["phase", "wait_deadline"]),
+            models.Index(fields=["queue", "phase", "queued_at"]),
             models.Index(fields=["caller_channel"]),
             models.Index(fields=["agent_channel"]),
         ]
@@ -131,11 +144,17 @@ class Leg(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RINGING)
     reason = models.CharField(max_length=32, blank=True)
     started = models.DateTimeField(auto_now_add=True)
+    deadline = models.DateTimeField(
+        null=True, blank=True, help_text="In a queue: the ringing moves on then."
+    )
     ended = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["started"]
-        indexes = [models.Index(fields=["agent", "status"])]
+        indexes = [
+            models.Index(fields=["agent", "status"]),
+            models.Index(fields=["status", "deadline"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agent} {self.status} {self.reason}".strip()

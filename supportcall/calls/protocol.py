@@ -52,6 +52,7 @@ REQUESTS: dict[str, dict[str, _Field]] = {
     "call.answer": {**_CALL_ID, **_SDP},
     "ice.candidate": {**_CALL_ID, "candidate": _Field(dict, nullable=True)},
     "presence.set": {"status": _Field(str)},
+    "queue.position": _CALL_ID,
 }
 
 # The requests that are operations, by their op name.
@@ -177,3 +178,7 @@ def candidate(call_id: uuid.UUID, value: dict[str, Any] | None) -> dict[str, Any
 
 def media(call_id: uuid.UUID, muted: bool, video: bool) -> dict[str, Any]:
     return {"type": "call.media", "call_id": str(call_id), "muted": muted, "video": video}
+
+
+def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, Any]:
+    return {"type": "queue.position", "call_id": str(call_id), **position}

@@ -1,13 +1,24 @@
-"""Where a call goes: which queue or agent an address names, and who can take it now."""
+"""Where a call goes: which queue or agent an address names, and who can take it now.
+
+Presence is computed from the database, never guessed: an agent is
+``offline`` without a connection, ``away`` if it chose so, ``busy`` on as
+many calls as it may take, and ``available`` otherwise. A *free* agent is an
+available one who is not already being rung for another call.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from supportcall.directory.models import Agent, Queue, split_address
 
 from .machine import CallError, Phase
-from .models import Call, Connection
+from .models import Call, Connection, Leg
+
+OFFLINE, AVAILABLE, AWAY, BUSY = "offline", "available", "away", "busy"
 
 
 def resolve(to: str) -> tuple[Queue | None, Agent | None]:
@@ -38,20 +49,93 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
     raise CallError("forbidden", "this site's visitors cannot call that address")
 
 
-def available(agents: QuerySet[Agent]) -> list[Agent]:
-    """Agents who can be rung now: connected, available, and not in a call."""
+def with_presence(agents: QuerySet[Agent]) -> QuerySet[Any]:
+    """Annotate what presence is computed from: connections, calls in progress, ringing."""
+    return agents.annotate(
+        online=Exists(Connection.objects.filter(agent=OuterRef("pk"))),
+        active=Count("calls", filter=Q(calls__phase=Phase.ANSWERED), distinct=True),
+        ringing=Exists(Leg.objects.filter(agent=OuterRef("pk"), status=Leg.Status.RINGING)),
+    ).select_related("user")
+
+
+def presence(agent: Agent) -> str:
+    """offline, away, busy or available (``agent`` annotated by ``with_presence``)."""
+    if not agent.online:  # type: ignore[attr-defined]
+        return OFFLINE
+    if agent.presence == Agent.Presence.AWAY:
+        return AWAY
+    if agent.active >= agent.max_calls:  # type: ignore[attr-defined]
+        return BUSY
+    return AVAILABLE
+
+
+def presence_of(agent_id: int) -> str:
+    return presence(with_presence(Agent.objects.filter(pk=agent_id)).get())
+
+
+def free(agents: QuerySet[Agent], exclude: set[int] = frozenset()) -> list[Agent]:  # type: ignore[assignment]
+    """Agents who can be rung now, the longest idle first."""
     return list(
-        agents.filter(presence=Agent.Presence.AVAILABLE)
-        .filter(Exists(Connection.objects.filter(agent=OuterRef("pk"))))
-        .exclude(Exists(Call.objects.filter(agent=OuterRef("pk"), phase=Phase.ANSWERED)))
-        .select_related("user")
-        .order_by("pk")
+        with_presence(agents.filter(presence=Agent.Presence.AVAILABLE).exclude(pk__in=exclude))
+        .filter(online=True, ringing=False, active__lt=F("max_calls"))
+        .order_by("idle_since", "pk")
     )
 
 
-def candidates(queue: Queue | None, agent: Agent | None) -> list[Agent]:
-    """Who to ring for a call to this queue or agent (a queue rings all its free agents)."""
-    if queue is not None:
-        return available(queue.agents.all())
-    assert agent is not None
-    return available(Agent.objects.filter(pk=agent.pk))
+def skipped(agents: QuerySet[Agent], rung: list[Agent], exclude: set[int]) -> dict[str, str]:
+    """Why each agent of ``agents`` was not rung: for the call's event log."""
+    reasons = {}
+    rung_ids = {a.pk for a in rung}
+    for agent in with_presence(agents):
+        if agent.pk in rung_ids:
+            continue
+        if agent.pk in exclude:
+            reasons[agent.user.username] = "declined this call"
+        elif presence(agent) != AVAILABLE:
+            reasons[agent.user.username] = presence(agent)
+        elif agent.ringing:  # type: ignore[attr-defined]
+            reasons[agent.user.username] = "ringing for another call"
+        else:
+            reasons[agent.user.username] = "not chosen by the strategy"
+    return reasons
+
+
+def online_count(queue: Queue) -> int:
+    return queue.agents.filter(Exists(Connection.objects.filter(agent=OuterRef("pk")))).count()
+
+
+def pick(queue: Queue | None, candidates: list[Agent]) -> list[Agent]:
+    """Whom to ring among free agents: everyone (ring_all, direct calls) or the longest idle."""
+    if queue is not None and queue.strategy == Queue.Strategy.LONGEST_IDLE:
+        return candidates[:1]
+    return candidates
+
+
+def declined(call: Call) -> set[int]:
+    """Agents who rejected or ignored this call: it is not offered to them again."""
+    return set(
+        call.legs.filter(reason__in=["rejected", "ignored"]).values_list("agent_id", flat=True)
+    )
+
+
+def missed(call: Call) -> set[int]:
+    """Agents who let this call ring out: others get their turn first."""
+    return set(call.legs.filter(reason="no_answer").values_list("agent_id", flat=True))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    position: int
+    agents_available: int
+    estimated_wait_s: int
+
+
+def estimate(queue: Queue, position: int) -> Estimate:
+    """An honest guess from the queue's recent answer times, shared among its free agents."""
+    recent = Call.objects.filter(queue=queue, answered__isnull=False).order_by("-answered")[:20]
+    waits = [(c.answered - c.created).total_seconds() for c in recent if c.answered]
+    typical = sum(waits) / len(waits) if waits else 30.0
+    agents = len(free(queue.agents.all()))
+    online = online_count(queue)
+    per_agent = max(1, agents or online)
+    return Estimate(position, agents, round(typical * position / per_agent))

@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from .models import Agent, Queue, Site
+from supportcall.calls import router
+
+from .models import Agent, ClosedDay, OpeningHours, Queue, Site
 
 
 @admin.register(Site)
@@ -15,18 +18,61 @@ class SiteAdmin(admin.ModelAdmin):
         return ", ".join(site.allowed_origins)
 
 
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 0
+
+
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "display_name", "created"]
+    list_display = [
+        "name",
+        "display_name",
+        "strategy",
+        "ring_timeout",
+        "max_wait",
+        "timezone",
+        "open_now",
+    ]
+    list_filter = ["strategy"]
     search_fields = ["name", "display_name"]
+    inlines = [OpeningHoursInline, ClosedDayInline]
+    fieldsets = [
+        (None, {"fields": ["name", "display_name"]}),
+        ("Routing", {"fields": ["strategy", "ring_timeout", "max_wait", "wait_when_empty"]}),
+        (
+            "Opening hours",
+            {
+                "fields": ["timezone"],
+                "description": "No weekly hours below means always open (closed days aside).",
+            },
+        ),
+    ]
+
+    @admin.display(boolean=True, description="open now")
+    def open_now(self, queue: Queue) -> bool:
+        return queue.schedule().is_open(timezone.now())
 
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ["user", "display_name", "presence", "queue_names"]
+    list_display = ["user", "display_name", "presence", "now", "max_calls", "queue_names"]
     list_filter = ["presence", "queues"]
     search_fields = ["user__username", "display_name"]
     filter_horizontal = ["queues"]
+    readonly_fields = ["idle_since", "missed_in_row"]
+
+    def get_queryset(self, request):
+        return router.with_presence(super().get_queryset(request))
+
+    @admin.display(description="presence now")
+    def now(self, agent: Agent) -> str:
+        return router.presence(agent)
 
     @admin.display(description="queues")
     def queue_names(self, agent: Agent) -> str:

@@ -6,13 +6,18 @@ its Django username, a queue its name.
 
 from __future__ import annotations
 
+from datetime import time
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
+
+from .hours import Schedule, Span
 
 slug_name = RegexValidator(
     r"^[a-z0-9][a-z0-9_.-]{0,63}$",
@@ -42,11 +47,36 @@ def normalize_origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def valid_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone like Europe/Paris")
+
+
 class Queue(models.Model):
-    """A line visitors can call; calling it rings its agents."""
+    """A line visitors can call: how it rings its agents, how long callers wait, when it is open."""
+
+    class Strategy(models.TextChoices):
+        RING_ALL = "ring_all", "Ring all available agents at once"
+        LONGEST_IDLE = "longest_idle", "Ring the agent idle longest, then the next"
 
     name = models.CharField(max_length=64, unique=True, validators=[slug_name])
     display_name = models.CharField(max_length=200, blank=True)
+    strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.RING_ALL)
+    ring_timeout = models.PositiveIntegerField(
+        default=20, help_text="Seconds an agent is rung before the call moves on."
+    )
+    max_wait = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=300,
+        help_text="Seconds a caller may wait unanswered before the call ends (no_answer). "
+        "Empty: no limit.",
+    )
+    wait_when_empty = models.BooleanField(
+        default=False,
+        help_text="Keep callers waiting even when no agent is online (otherwise: no_agents).",
+    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[valid_timezone])
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -58,6 +88,54 @@ class Queue(models.Model):
     @property
     def address(self) -> str:
         return address(self.name)
+
+    def schedule(self) -> Schedule:
+        """The opening hours; no weekly hours means always open (closed days aside)."""
+        return Schedule(
+            timezone=self.timezone,
+            spans=tuple(Span(h.weekday, h.opens, h.closes) for h in self.hours.all()),
+            closed=frozenset(d.date for d in self.closed_days.all()),
+        )
+
+
+class OpeningHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.IntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00 means until midnight.")
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "opening hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if self.closes != time(0) and self.closes <= self.opens:
+            raise ValidationError("A span must close after it opens (00:00 for midnight).")
+
+
+class ClosedDay(models.Model):
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        unique_together = [("queue", "date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.reason}".strip()
 
 
 class Site(models.Model):
@@ -110,8 +188,17 @@ class Agent(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="agent")
     display_name = models.CharField(max_length=200, blank=True)
     queues = models.ManyToManyField(Queue, blank=True, related_name="agents")
-    # What the agent chose; whether it is connected is known from its connections.
+    # What the agent chose; offline and busy are computed (see calls.router.presence).
     presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AVAILABLE)
+    max_calls = models.PositiveSmallIntegerField(
+        default=1, help_text="How many calls at once before the agent counts as busy."
+    )
+    idle_since = models.DateTimeField(
+        default=timezone.now, help_text="Since when the agent has been free (longest_idle)."
+    )
+    missed_in_row = models.PositiveSmallIntegerField(
+        default=0, help_text="Calls let ring out in a row; too many set the agent away."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

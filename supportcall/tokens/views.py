@@ -6,14 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from supportcall.directory.models import Agent, Site
-from supportcall.http import HttpError, json_body, optional_str
+from supportcall.http import HttpError, check_rate, cors, json_body, optional_str
 
 from .issuing import issue, new_anonymous_identity
 from .models import Role
@@ -34,20 +33,6 @@ def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
     return JsonResponse(body, status=201)
 
 
-def _check_rate(request: HttpRequest) -> None:
-    """A fixed one-minute window per client address, kept in the shared cache."""
-    key = f"login-rate:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window expired between add and incr
-        count = 1
-    if count > settings.SUPPORTCALL_LOGIN_RATE:
-        raise HttpError(
-            "rate_limited", "too many logins; try again in a minute", {"Retry-After": "60"}
-        )
-
-
 def _context(body: dict[str, Any]) -> dict[str, str]:
     context = body.get("context") or {}
     if not isinstance(context, dict) or not all(
@@ -64,25 +49,14 @@ def _context(body: dict[str, Any]) -> dict[str, str]:
     return context
 
 
-def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
-    if origin:
-        response["Access-Control-Allow-Origin"] = origin
-        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response["Access-Control-Allow-Headers"] = "Content-Type"
-        response["Access-Control-Max-Age"] = "600"
-    response["Vary"] = "Origin"
-    return response
-
-
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def anonymous_login(request: HttpRequest) -> HttpResponse:
     """Make an anonymous identity that may only call the site's queues and agents."""
     origin = request.headers.get("Origin")
     if request.method == "OPTIONS":
-        # The preflight does not name the site; answer for origins some site allows.
-        known = origin and any(s.allows_origin(origin) for s in Site.objects.filter(enabled=True))
-        return _cors(HttpResponse(status=204), origin if known else None)
+        # The preflight names no site and grants nothing: the POST's answer decides.
+        return cors(HttpResponse(status=204), origin)
     try:
         body = json_body(request)
         key = body.get("site")
@@ -95,7 +69,7 @@ def anonymous_login(request: HttpRequest) -> HttpResponse:
             raise HttpError("forbidden", f"site {key!r} does not exist or is disabled")
         if not site.allows_origin(origin):
             raise HttpError("forbidden", f"origin {origin} may not call for site {key!r}")
-        _check_rate(request)
+        check_rate(request)
         targets = [q.address for q in site.queues.all()]
         identity = new_anonymous_identity()
         token, _ = issue(
@@ -110,9 +84,9 @@ def anonymous_login(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = _login_response(token, identity, targets=targets)
         allowed_origin = origin
     except HttpError as e:
-        response = e.response()
-        allowed_origin = origin if e.code != "forbidden" else None
-    return _cors(response, allowed_origin)
+        # Refusals are readable too, so that a page can say why; they carry no token.
+        response, allowed_origin = e.response(), origin
+    return cors(response, allowed_origin)
 
 
 def _no_response(request: HttpRequest) -> HttpResponse:

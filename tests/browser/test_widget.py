@@ -427,8 +427,8 @@ async def test_visitor_cancels_while_ringing_and_the_agents_call_ends_cancelled(
     assert await released(page)
 
 
-async def test_agent_rejects_and_the_widget_explains(web, chromium, alice):
-    page = await host_page(web, chromium, "reject.html")
+async def test_agent_rejects_a_direct_call_and_the_widget_explains(web, chromium, alice):
+    page = await host_page(web, chromium, "reject.html", queue="alice@support.example.com")
     await start_call(page, "audio")
     incoming = await alice.next_incoming(timeout=15)
     await expect_state(page, "ringing")
@@ -441,8 +441,33 @@ async def test_agent_rejects_and_the_widget_explains(web, chromium, alice):
     assert await released(page)
 
 
-async def test_no_agent_online_is_explained(web, chromium):
+async def test_agent_rejects_a_queue_call_and_the_caller_waits_for_the_next(web, chromium, alice):
+    page = await host_page(web, chromium, "reject-queue.html")
+    await start_call(page, "audio")
+    incoming = await alice.next_incoming(timeout=15)
+    await expect_state(page, "ringing")
+    assert (await incoming.reject()).ok
+    await expect_state(page, "queued", "You are next in line")
+    await tid(page, "hangup").click()
+    await expect_state(page, "ended")
+    assert await released(page)
+
+
+async def test_no_agent_online_is_explained_before_calling(web, chromium):
     page = await host_page(web, chromium, "no-agents.html")
+    launcher = tid(page, "call-button")
+    await expect(launcher).to_have_text("Call support (no agent online)", timeout=TIMEOUT)
+    await launcher.click()
+    await expect_state(page, "idle", "No agent is available right now.")
+    await expect(tid(page, "choose-audio")).to_have_attribute("aria-disabled", "true")
+    # The offer of a callback instead has the focus.
+    await expect(tid(page, "callback-offer")).to_be_focused()
+
+
+async def test_no_agent_left_when_calling_is_explained(web, chromium, alice):
+    page = await host_page(web, chromium, "no-agents-left.html")
+    await expect(tid(page, "call-button")).to_have_text("Call support", timeout=TIMEOUT)
+    await alice.close()  # the line looked open, then nobody was left
     await start_call(page, "audio")
     await expect_state(page, "ended", "Call ended")
     error = tid(page, "error")
@@ -450,8 +475,6 @@ async def test_no_agent_online_is_explained(web, chromium):
     await expect(error).to_contain_text("try again in a few minutes")
     assert await page.evaluate(f"{CALL}.reason") == "no_agents"
     assert await released(page)
-    # The choices are there to try again, and have the focus.
-    await expect(tid(page, "choose-audio")).to_be_focused()
 
 
 async def test_visitor_calls_again_after_a_call_ended_with_a_new_login(web, chromium, alice):

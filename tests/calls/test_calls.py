@@ -191,30 +191,48 @@ async def test_ignore_stops_the_ringing_at_that_agent_only_and_the_caller_is_not
     await answer(visitor, bob, call_id)
 
 
-async def test_an_ignored_call_rings_until_it_times_out_no_answer(parties):
-    from supportcall.calls import services
+async def test_an_ignored_direct_call_rings_until_its_ring_timeout_no_answer(parties):
+    bob = await parties("bob")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, bob, to="bob")
+    await bob.ok("call.ignore", call_id=call_id)
+    await bob.events(2)
+    await visitor.silent()  # the caller is not told
+    await sweep(in_seconds=31)
+    assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
+    assert (await record(call_id)).end_reason == "no_answer"
 
+
+async def test_an_ignored_queue_call_waits_in_the_queue_until_its_maximum_wait(parties):
     alice = await parties("alice")
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)
     await alice.ok("call.ignore", call_id=call_id)
     await alice.events(2)
-    await sweep(in_seconds=31)
-    assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
-    assert services  # the sweeper is the only thing that ended it
+    assert await visitor.events(2) == [
+        state(call_id, "queued", "ringing"),
+        {
+            "type": "queue.position",
+            "call_id": call_id,
+            "position": 1,
+            "agents_available": 1,
+            "estimated_wait_s": 30,
+        },
+    ]
+    await sweep(in_seconds=301)
+    assert await visitor.events(1) == [state(call_id, "ended", "queued", "no_answer")]
     assert (await record(call_id)).end_reason == "no_answer"
 
 
-async def test_an_unanswered_call_ends_no_answer_for_everyone_after_the_ring_timeout(parties):
-    alice, bob = await parties("alice"), await parties("bob")
+async def test_an_unanswered_direct_call_ends_no_answer_after_the_ring_timeout(parties):
+    bob = await parties("bob")
     visitor = await parties("visitor")
-    call_id = await ring(visitor, alice, bob)
+    call_id = await ring(visitor, bob, to="bob")
     await sweep(in_seconds=5)
     await visitor.silent()
     await sweep(in_seconds=31)
     assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
-    for agent in (alice, bob):
-        assert await agent.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
+    assert await bob.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
     assert await log(call_id) == ["create", "ring", "no_answer"]
 
 
@@ -289,10 +307,10 @@ async def test_the_caller_cancels_while_ringing(parties):
     assert (row.end_reason, row.ended_by) == ("ended_by_local", "caller")
 
 
-async def test_an_agent_ending_a_call_still_ringing_rejects_it(parties):
+async def test_an_agent_ending_a_direct_call_still_ringing_rejects_it(parties):
     alice = await parties("alice")
     visitor = await parties("visitor")
-    call_id = await ring(visitor, alice)
+    call_id = await ring(visitor, alice, to="alice")
     await alice.ok("call.end", call_id=call_id)
     assert await alice.events(2) == [
         state(call_id, "ended", "ringing", "rejected"),
@@ -511,11 +529,21 @@ async def test_an_agent_disconnecting_ends_its_call_connection_lost(parties):
     assert await visitor.events(1) == [state(call_id, "ended", "in_call", "connection_lost")]
 
 
-async def test_the_last_ringing_agent_disconnecting_ends_the_call_no_answer(parties):
+async def test_the_last_agent_online_disconnecting_while_ringing_ends_the_call_no_agents(
+    parties,
+):
     alice = await parties("alice")
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)
     await alice.close()
+    assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_agents")]
+
+
+async def test_the_agent_rung_by_a_direct_call_disconnecting_ends_it_no_answer(parties):
+    bob = await parties("bob")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, bob, to="bob")
+    await bob.close()
     assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
 
 

@@ -30,9 +30,16 @@ def cluster(tmp_path_factory):
     """Two daphne processes sharing a fresh PostgreSQL database and Redis."""
     tmp = tmp_path_factory.mktemp("cluster")
     database = postgres_database()
-    env = base_env(tmp, DATABASE_URL=database, REDIS_URL=redis_url())
+    env = base_env(
+        tmp,
+        DATABASE_URL=database,
+        REDIS_URL=redis_url(),
+        SUPPORTCALL_CHANNEL_PREFIX=f"test-{database.rsplit('_', 1)[-1]}",
+    )
     prepare(env)
     servers = [Server(env, tmp).start(), Server(env, tmp).start()]
+    for server in servers:
+        server.env = env
     yield servers
     for server in servers:
         server.stop()

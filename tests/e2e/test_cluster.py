@@ -111,3 +111,44 @@ async def test_a_token_replayed_on_two_processes_at_once_opens_one_connection(cl
 
         outcomes.append(sorted(map(str, await asyncio.gather(present(a), present(b)))))
     assert outcomes == [["4401", "hello"]] * 10
+
+
+async def test_a_ring_timeout_moves_a_queue_call_to_an_agent_on_the_other_process(cluster):
+    """longest_idle across two processes: whichever sweeper sees the deadline moves the call."""
+    from tests.servers import django_shell
+
+    a, b = cluster
+    queues = "from supportcall.directory.models import Queue, Agent;"
+    await asyncio.to_thread(
+        django_shell,
+        a.env,
+        queues
+        + (
+            "from django.utils import timezone; from datetime import timedelta;"
+            "Queue.objects.filter(name='support').update(strategy='longest_idle', ring_timeout=1);"
+            "Agent.objects.filter(user__username='alice')"
+            ".update(idle_since=timezone.now() - timedelta(hours=1))"
+        ),
+    )
+    alice = await Wire.agent(a.url, "alice")
+    bob = await Wire.agent(b.url, "bob")
+    visitor = await Wire.visitor(b.url)
+    try:
+        ack = await visitor.request("call.create", to=SUPPORT, media="audio", sdp=OFFER["audio"])
+        call_id = ack["call_id"]
+        await alice.event("call.incoming", call_id=call_id)  # idle longest
+        ended = await alice.event("call.state", call_id=call_id, state="ended", timeout=10)
+        assert ended["reason"] == "no_answer"
+        await bob.event("call.incoming", call_id=call_id, timeout=10)
+        accepted = await bob.request("call.accept", call_id=call_id, sdp=ANSWER["audio"])
+        assert accepted["type"] == "ack"
+        await visitor.event("call.state", call_id=call_id, state="in_call")
+    finally:
+        await asyncio.to_thread(
+            django_shell,
+            a.env,
+            queues
+            + ("Queue.objects.filter(name='support').update(strategy='ring_all', ring_timeout=20)"),
+        )
+        for wire in (alice, bob, visitor):
+            await wire.close()

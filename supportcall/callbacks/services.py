@@ -1,0 +1,125 @@
+"""Leaving, claiming and finishing callback requests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from supportcall.calls.models import Call
+from supportcall.directory.models import Agent, Site, split_address
+from supportcall.http import HttpError
+
+from .models import CallbackRequest
+
+PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
+MAX_NOTE = 1000
+
+
+def _text(body: dict[str, Any], name: str, limit: int) -> str:
+    value = body.get(name) or ""
+    if not isinstance(value, str):
+        raise HttpError("bad_request", f"'{name}' must be a string")
+    value = value.strip()
+    if len(value) > limit:
+        raise HttpError("bad_request", f"'{name}' is longer than {limit} characters")
+    return value
+
+
+def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
+    """Store a request; it needs a name and a phone number or an email address."""
+    name = _text(body, "name", 100)
+    phone = _text(body, "phone", 32)
+    email = _text(body, "email", 254)
+    note = _text(body, "note", MAX_NOTE)
+    if not name:
+        raise HttpError("bad_request", "'name' is required: who should we ask for?")
+    if not phone and not email:
+        raise HttpError("bad_request", "give a phone number or an email address to call back")
+    if phone and not PHONE.match(phone):
+        raise HttpError("bad_request", f"{phone!r} does not look like a phone number")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise HttpError("bad_request", f"{email!r} is not an email address") from None
+    queue = site.queues.first()
+    if body.get("queue"):
+        wanted = str(body["queue"])
+        queue = site.queues.filter(name=split_address(wanted) or wanted).first()
+        if queue is None:
+            raise HttpError("not_found", f"site {site.key!r} has no queue {wanted!r}")
+    call = None
+    if body.get("call_id"):
+        try:
+            call = Call.objects.filter(id=uuid.UUID(str(body["call_id"])), site=site).first()
+        except ValueError:
+            raise HttpError("bad_request", "'call_id' is not a call id") from None
+    context = body.get("context") or {}
+    if not isinstance(context, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= 500 for k, v in context.items()
+    ):
+        raise HttpError("bad_request", "'context' must be a flat object of short strings")
+    return CallbackRequest.objects.create(
+        site=site,
+        queue=queue,
+        call=call,
+        name=name,
+        phone=phone,
+        email=email,
+        note=note,
+        context=context,
+    )
+
+
+def inbox(agent: Agent) -> list[CallbackRequest]:
+    """Open requests for the agent's queues, and the ones it claimed and has not finished."""
+    return list(
+        CallbackRequest.objects.filter(queue__in=agent.queues.all())
+        .exclude(status=CallbackRequest.Status.DONE)
+        .select_related("queue", "claimed_by__user")
+    )
+
+
+@transaction.atomic
+def claim(agent: Agent, request_id: int) -> CallbackRequest:
+    """Take a request, so that two agents don't call the same person back."""
+    request = _mine_to_see(agent, request_id)
+    if request.status != CallbackRequest.Status.OPEN:
+        who = request.claimed_by.address if request.claimed_by else "someone"
+        raise HttpError("forbidden", f"{who} already took this request")
+    request.status, request.claimed_by, request.claimed = (
+        CallbackRequest.Status.CLAIMED,
+        agent,
+        timezone.now(),
+    )
+    request.save()
+    return request
+
+
+@transaction.atomic
+def finish(agent: Agent, request_id: int) -> CallbackRequest:
+    request = _mine_to_see(agent, request_id)
+    if request.status == CallbackRequest.Status.CLAIMED and request.claimed_by_id != agent.pk:
+        raise HttpError("forbidden", "another agent took this request")
+    request.status, request.done = CallbackRequest.Status.DONE, timezone.now()
+    if request.claimed_by is None:
+        request.claimed_by, request.claimed = agent, request.done
+    request.save()
+    return request
+
+
+def _mine_to_see(agent: Agent, request_id: int) -> CallbackRequest:
+    request = (
+        CallbackRequest.objects.select_for_update()
+        .filter(pk=request_id, queue__in=agent.queues.all())
+        .first()
+    )
+    if request is None:
+        raise HttpError("not_found", f"no callback request {request_id} in your queues")
+    return request

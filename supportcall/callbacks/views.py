@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from supportcall.directory.models import Site
+from supportcall.http import HttpError, check_rate, cors, json_body
+
+from . import services
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def leave_callback(request: HttpRequest) -> HttpResponse:
+    """A visitor leaves a callback request (from the widget, on an allowed origin)."""
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":
+        # The preflight names no site and grants nothing: the POST's answer decides.
+        return cors(HttpResponse(status=204), origin)
+    try:
+        body = json_body(request)
+        site = Site.objects.filter(key=str(body.get("site", "")), enabled=True).first()
+        if site is None:
+            raise HttpError("forbidden", f"site {body.get('site')!r} does not exist or is disabled")
+        if not site.allows_origin(origin):
+            raise HttpError("forbidden", f"origin {origin} may not leave requests for this site")
+        check_rate(request)
+        callback = services.leave(site, body)
+        return cors(
+            JsonResponse({"id": callback.pk, "status": callback.status}, status=201), origin
+        )
+    except HttpError as e:
+        return cors(e.response(), origin if e.code != "forbidden" else None)
+
+
+def _agent(request: HttpRequest):
+    from supportcall.directory.models import Agent
+
+    if not request.user.is_authenticated:
+        raise HttpError("unauthorized", "log in as an agent")
+    agent = Agent.objects.filter(user=request.user).first()
+    if agent is None:
+        raise HttpError("forbidden", f"{request.user.get_username()} is not an agent")
+    return agent
+
+
+@require_http_methods(["GET"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The missed-calls inbox: open and claimed requests of the agent's queues."""
+    try:
+        agent = _agent(request)
+    except HttpError as e:
+        return e.response()
+    return JsonResponse({"callbacks": [c.as_json() for c in services.inbox(agent)]})
+
+
+@require_http_methods(["POST"])
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Claim a request (so nobody else calls back) or mark it done."""
+    try:
+        if action not in ("claim", "done"):
+            raise HttpError("not_found", f"no action {action!r}: use claim or done")
+        agent = _agent(request)
+        callback = (services.claim if action == "claim" else services.finish)(agent, pk)
+    except HttpError as e:
+        return e.response()
+    return JsonResponse(callback.as_json())

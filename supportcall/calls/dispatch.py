@@ -1,0 +1,180 @@
+"""Routing decisions: ring someone now, let the caller wait, or give up.
+
+A direct call rings its agent if the agent is free. A queue call is offered to
+the queue's free agents by the queue's strategy (``ring_all``: all of them;
+``longest_idle``: the one free longest, then the next when its ring times
+out); with nobody free it waits, first come first served, until an agent frees
+up or the queue's maximum wait runs out. Every decision is a line in the
+call's event log, with the reason each agent was skipped.
+
+Whenever something may free an agent or change a queue (a call ends, an agent
+comes back, a ring runs out), ``settle`` serves that queue's waiting calls in
+order and tells each waiting caller its position.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F
+
+from supportcall.directory.hours import describe_opening
+from supportcall.directory.models import Agent, Queue
+
+from . import machine, protocol, router
+from .change import Change, Delivery, each_locked
+from .machine import CallError, Phase, Reason
+from .models import Call, Leg
+
+
+def check_open(queue: Queue, now: datetime) -> None:
+    """A closed queue takes no call; the error says when it opens."""
+    schedule = queue.schedule()
+    if schedule.is_open(now):
+        return
+    opening = schedule.next_opening(now)
+    when = f"; it opens {describe_opening(opening, now)}" if opening else ""
+    raise CallError("invalid_state", f"{queue.address} is closed now{when}")
+
+
+def route(change: Change, queue: Queue | None, agent: Agent | None, to: str) -> None:
+    """A call just created or forwarded: ring, wait or give up."""
+    row = change.row
+    if queue is None:
+        assert agent is not None
+        only = Agent.objects.filter(pk=agent.pk)
+        free = _claim(router.free(only))
+        if not free:
+            give_up(change, Reason.NO_AGENTS, skipped=router.skipped(only, [], set()))
+            return
+        row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_RING_TIMEOUT)
+        change.ring(free, to, deadline=None)
+        return
+    if row.wait_deadline is None and queue.max_wait:
+        row.wait_deadline = row.created + timedelta(seconds=queue.max_wait)
+    offer(change, queue)
+
+
+def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
+    """Offer a queue call to the queue's free agents by its strategy, or let it wait.
+
+    With ``fifo``, a call never jumps ahead of calls that have waited longer.
+    """
+    row = change.row
+    declined = router.declined(row)
+    agents = queue.agents.all()
+    ahead = (
+        fifo
+        and Call.objects.filter(
+            queue=queue, phase=Phase.QUEUED, queued_at__lt=row.queued_at or change.now
+        )
+        .exclude(pk=row.pk)
+        .exists()
+    )
+    chosen: list[Agent] = []
+    if not ahead:
+        # Agents who let this call ring out get another turn only when nobody else is free.
+        free = router.free(agents, declined | router.missed(row)) or router.free(agents, declined)
+        chosen = _claim(router.pick(queue, free))
+    skipped = router.skipped(agents, chosen, declined)
+    if ahead:
+        skipped = {"(queue)": "earlier callers are waiting", **skipped}
+    if chosen:
+        deadline = change.now + timedelta(seconds=queue.ring_timeout)
+        change.ring(chosen, queue.address, deadline, strategy=queue.strategy, skipped=skipped)
+    elif router.online_count(queue) == 0 and not queue.wait_when_empty:
+        give_up(change, Reason.NO_AGENTS, skipped=skipped)
+    else:
+        wait(change, skipped)
+    change.touch()
+
+
+def _claim(agents: list[Agent]) -> list[Agent]:
+    """Lock the chosen agents' rows so that another process cannot ring them for another call
+    at the same time; an agent locked elsewhere, or rung meanwhile, is left out."""
+    ids = [a.pk for a in agents]
+    locked = set(
+        Agent.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    rung = set(
+        Leg.objects.filter(agent_id__in=locked, status=Leg.Status.RINGING).values_list(
+            "agent_id", flat=True
+        )
+    )
+    return [a for a in agents if a.pk in locked and a.pk not in rung]
+
+
+def wait(change: Change, skipped: dict[str, str]) -> None:
+    row = change.row
+    if row.queued_at is None:
+        row.queued_at = change.now
+    if row.phase != Phase.QUEUED:
+        change.apply(machine.enqueue(row.state()), "queued", skipped=skipped)
+
+
+def give_up(change: Change, reason: Reason, **why) -> None:
+    change.apply(machine.give_up(change.row.state(), reason), reason, **why)
+    change.touch()
+
+
+def after_leg_ended(change: Change) -> None:
+    """An agent stopped ringing (rejected, ignored, timed out, left): move the call on.
+
+    A queue call with nobody left ringing goes to the next agent or waits; a
+    direct call keeps ringing its deadline out, so an ignore is not told.
+    """
+    row = change.row
+    if row.phase != Phase.RINGING or row.legs.filter(status=Leg.Status.RINGING).exists():
+        return
+    if row.queue is not None:
+        offer(change, row.queue)
+
+
+def ring_out(change: Change, leg: Leg) -> None:
+    """An agent let the call ring out; too many in a row and it is set away."""
+    change.end_legs(Leg.objects.filter(pk=leg.pk), Reason.NO_ANSWER)
+    Agent.objects.filter(pk=leg.agent_id).update(missed_in_row=F("missed_in_row") + 1)
+    agent = Agent.objects.select_related("user").get(pk=leg.agent_id)
+    limit = settings.SUPPORTCALL_MISSED_CALLS_AWAY
+    if agent.missed_in_row >= limit and agent.presence == Agent.Presence.AVAILABLE:
+        Agent.objects.filter(pk=agent.pk).update(presence=Agent.Presence.AWAY, missed_in_row=0)
+        message = f"You missed {limit} calls in a row, so you were set away."
+        change.send_agent(agent, {"type": "presence", "status": "away", "reason": message})
+        change.log("agent_away", agent=agent.address, why=message)
+    change.log("ring_timeout", agent=agent.address, rung_s=_rung_for(leg, change))
+    after_leg_ended(change)
+
+
+def _rung_for(leg: Leg, change: Change) -> float:
+    return round((change.now - leg.started).total_seconds(), 1)
+
+
+def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
+    """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
+    for queue in Queue.objects.filter(pk__in=queue_ids):
+        waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
+        for row in each_locked(waiting):
+            # In order already: a call declined by the free agent may let the next one have it.
+            offer(Change(row, "system", outbox), queue, fifo=False)
+            row.save()
+        positions(queue, outbox)
+
+
+def positions(queue: Queue, outbox: list[Delivery]) -> None:
+    """Send `queue.position` to each waiting caller whose place, agents or estimate changed."""
+    waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
+    for number, row in enumerate(waiting, start=1):
+        estimate = router.estimate(queue, number)
+        position = {
+            "position": estimate.position,
+            "agents_available": estimate.agents_available,
+            "estimated_wait_s": estimate.estimated_wait_s,
+        }
+        if row.position == position:
+            continue
+        Call.objects.filter(pk=row.pk).update(position=position)
+        if row.caller_channel:
+            outbox.append(Delivery(row.caller_channel, protocol.queue_position(row.id, position)))

@@ -1,0 +1,150 @@
+"""Callback requests: left by visitors, claimed and finished by agents."""
+
+import pytest
+from django.test import Client
+
+from supportcall.callbacks import services
+from supportcall.callbacks.models import CallbackRequest
+from supportcall.directory.models import Agent
+from supportcall.http import HttpError
+from tests.conftest import SHOP
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+
+def leave(body, origin=SHOP):
+    headers = {"HTTP_ORIGIN": origin} if origin else {}
+    return Client().post(
+        "/api/v1/callbacks", {"site": "shop", **body}, content_type="application/json", **headers
+    )
+
+
+def agent(name):
+    return Agent.objects.get(user__username=name)
+
+
+def test_a_visitor_leaves_a_callback_request():
+    response = leave(
+        {
+            "name": "Ada",
+            "phone": "+33 6 12 34 56 78",
+            "note": "about my order",
+            "context": {"page": "/cart"},
+        }
+    )
+    assert response.status_code == 201
+    assert response["Access-Control-Allow-Origin"] == SHOP
+    request = CallbackRequest.objects.get(pk=response.json()["id"])
+    assert (request.name, request.phone, request.status, request.queue.name) == (
+        "Ada",
+        "+33 6 12 34 56 78",
+        "open",
+        "support",
+    )
+    assert request.context == {"page": "/cart"}
+
+
+def test_an_email_is_enough():
+    assert leave({"name": "Ada", "email": "ada@example.com"}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "Ada"}, "phone number or an email"),
+        ({"phone": "+331234567"}, "'name' is required"),
+        ({"name": "Ada", "phone": "call me maybe"}, "does not look like a phone number"),
+        ({"name": "Ada", "email": "not-an-email"}, "is not an email address"),
+        ({"name": "Ada", "email": "a@b.co", "note": "x" * 1001}, "longer than 1000"),
+        ({"name": "x" * 101, "email": "a@b.co"}, "longer than 100"),
+        ({"name": 5, "email": "a@b.co"}, "must be a string"),
+        ({"name": "Ada", "email": "a@b.co", "call_id": "nope"}, "not a call id"),
+        ({"name": "Ada", "email": "a@b.co", "context": {"a": 1}}, "flat object"),
+    ],
+)
+def test_a_bad_callback_request_is_refused_and_nothing_is_stored(body, message):
+    response = leave(body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+    assert not CallbackRequest.objects.exists()
+
+
+def test_an_unknown_queue_is_not_found():
+    response = leave({"name": "Ada", "email": "a@b.co", "queue": "billing"})
+    assert response.status_code == 404
+    assert not CallbackRequest.objects.exists()
+
+
+def test_an_origin_the_site_does_not_allow_is_forbidden():
+    response = leave({"name": "Ada", "email": "a@b.co"}, origin="http://evil.test")
+    assert response.status_code == 403
+    assert not CallbackRequest.objects.exists()
+
+
+def test_an_agent_claims_a_request_and_another_cannot_take_it():
+    request = services.leave(
+        agent("alice").queues.get().sites.get(), {"name": "Ada", "email": "a@b.co"}
+    )
+    assert [r.pk for r in services.inbox(agent("alice"))] == [request.pk]
+    services.claim(agent("alice"), request.pk)
+    with pytest.raises(HttpError, match="already took"):
+        services.claim(agent("bob"), request.pk)
+    with pytest.raises(HttpError, match="another agent"):
+        services.finish(agent("bob"), request.pk)
+    done = services.finish(agent("alice"), request.pk)
+    assert (done.status, done.claimed_by.user.username) == ("done", "alice")
+    assert services.inbox(agent("alice")) == []
+
+
+def test_agents_only_see_requests_of_their_queues():
+    request = services.leave(
+        agent("alice").queues.get().sites.get(), {"name": "Ada", "email": "a@b.co"}
+    )
+    assert services.inbox(agent("carol")) == []
+    with pytest.raises(HttpError, match="no callback request"):
+        services.claim(agent("carol"), request.pk)
+
+
+def logged_in(username):
+    client = Client()
+    client.force_login(agent(username).user)
+    return client
+
+
+def test_the_inbox_endpoint_lists_the_agents_requests_and_claims_them():
+    leave({"name": "Ada", "email": "a@b.co"})
+    alice = logged_in("alice")
+    listing = alice.get("/api/v1/agent/callbacks").json()["callbacks"]
+    assert [(c["name"], c["status"]) for c in listing] == [("Ada", "open")]
+    claimed = alice.post(f"/api/v1/agent/callbacks/{listing[0]['id']}/claim")
+    assert claimed.json()["claimed_by"] == "alice@support.example.com"
+    bob = logged_in("bob").post(f"/api/v1/agent/callbacks/{listing[0]['id']}/claim")
+    assert bob.status_code == 403
+    done = alice.post(f"/api/v1/agent/callbacks/{listing[0]['id']}/done")
+    assert done.json()["status"] == "done"
+    assert alice.get("/api/v1/agent/callbacks").json()["callbacks"] == []
+
+
+def test_the_inbox_endpoint_refuses_strangers():
+    assert Client().get("/api/v1/agent/callbacks").status_code == 401
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_user("mallory"))
+    assert client.get("/api/v1/agent/callbacks").status_code == 403
+    assert logged_in("alice").post("/api/v1/agent/callbacks/1/steal").status_code == 404
+
+
+def test_the_supervisor_view_is_for_staff_only():
+    assert Client().get("/api/v1/supervisor").status_code == 401
+    assert logged_in("alice").get("/api/v1/supervisor").status_code == 403
+    staff = agent("bob").user
+    staff.is_staff = True
+    staff.save()
+    body = logged_in("bob").get("/api/v1/supervisor").json()
+    assert {q["name"] for q in body["queues"]} == {"support", "billing"}
+    assert {a["address"]: a["presence"] for a in body["agents"]} == {
+        "alice@support.example.com": "offline",
+        "bob@support.example.com": "offline",
+        "carol@support.example.com": "offline",
+    }
