@@ -8,6 +8,7 @@ available one who is not already being rung for another call.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,12 +50,16 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
     raise CallError("forbidden", "this site's visitors cannot call that address")
 
 
-def with_presence(agents: QuerySet[Agent]) -> QuerySet[Any]:
-    """Annotate what presence is computed from: connections, calls in progress, ringing."""
+def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
+    """Annotate what presence is computed from: connections, calls in progress, ringing
+    (for another call than ``call``)."""
+    legs = Leg.objects.filter(agent=OuterRef("pk"), status=Leg.Status.RINGING)
+    if call is not None:
+        legs = legs.exclude(call=call)
     return agents.annotate(
         online=Exists(Connection.objects.filter(agent=OuterRef("pk"))),
         active=Count("calls", filter=Q(calls__phase=Phase.ANSWERED), distinct=True),
-        ringing=Exists(Leg.objects.filter(agent=OuterRef("pk"), status=Leg.Status.RINGING)),
+        ringing=Exists(legs),
     ).select_related("user")
 
 
@@ -73,10 +78,14 @@ def presence_of(agent_id: int) -> str:
     return presence(with_presence(Agent.objects.filter(pk=agent_id)).get())
 
 
-def free(agents: QuerySet[Agent], exclude: set[int] = frozenset()) -> list[Agent]:  # type: ignore[assignment]
-    """Agents who can be rung now, the longest idle first."""
+def free(
+    agents: QuerySet[Agent], exclude: Collection[int] = (), call: Call | None = None
+) -> list[Agent]:
+    """Agents who can be rung now, the longest idle first (ringing for ``call`` itself is fine)."""
     return list(
-        with_presence(agents.filter(presence=Agent.Presence.AVAILABLE).exclude(pk__in=exclude))
+        with_presence(
+            agents.filter(presence=Agent.Presence.AVAILABLE).exclude(pk__in=exclude), call
+        )
         .filter(online=True, ringing=False, active__lt=F("max_calls"))
         .order_by("idle_since", "pk")
     )

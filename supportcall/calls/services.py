@@ -166,7 +166,7 @@ def _forward(change: Change, actor: Actor, leg: Leg | None, before: machine.Call
     queue, agent = router.resolve(f["to"])
     if agent is not None and agent.pk == leg.agent_id:
         raise CallError("bad_request", "you cannot forward a call to yourself")
-    if agent is not None and not router.free(Agent.objects.filter(pk=agent.pk)):
+    if agent is not None and not router.free(Agent.objects.filter(pk=agent.pk), call=change.row):
         raise CallError("not_found", f"{f['to']} cannot take the call now")
     if queue is not None:
         dispatch.check_open(queue, change.now)

@@ -80,8 +80,17 @@ def web(tmp_path_factory):
     pages = HostPages(tmp_path_factory.mktemp("pages"))
     denied = HostPages(tmp_path_factory.mktemp("denied"))
     server = Server(env, tmp).start()
-    manage(env, "create_site", "demo", "--origin", server.url, "--origin", pages.origin,
-           "--queue", "support")
+    manage(
+        env,
+        "create_site",
+        "demo",
+        "--origin",
+        server.url,
+        "--origin",
+        pages.origin,
+        "--queue",
+        "support",
+    )
     server.pages, server.denied, server.env = pages, denied, env
     server.password = DEMO_PASSWORD
     yield server
@@ -90,12 +99,15 @@ def web(tmp_path_factory):
     denied.close()
 
 
+def chromium_installed() -> bool:
+    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
+
+
 @pytest.fixture
 async def chromium():
     """A factory of Chromium browsers: `await chromium()` (fake camera and microphone,
     permission prompts accepted) or `await chromium(grant_media=False)` (denied)."""
-    need("Chromium", Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None,
-         f"{CHROMIUM}; apt-get install chromium")
+    need("Chromium", chromium_installed(), f"{CHROMIUM}; apt-get install chromium")
     from playwright.async_api import async_playwright
 
     playwright = await async_playwright().start()
@@ -106,7 +118,9 @@ async def chromium():
         if grant_media:
             args.append("--use-fake-ui-for-media-stream")
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=args,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=args,
             chromium_sandbox=False,
         )
         browsers.append(browser)

@@ -8,7 +8,6 @@ test, a Python visitor answered in the browser with media flowing both ways.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 
@@ -17,22 +16,14 @@ from playwright.async_api import expect
 
 from supportcall.client import Visitor
 from tests.browser.conftest import screenshot
-from tests.servers import DEMO_PASSWORD, ROOT, manage
+from tests.servers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 SUPPORT = "support@support.example.com"
+ALICE = "alice@support.example.com"
 BOB = "bob@support.example.com"
 WAIT_MS = 15_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _collected_static():
-    """The `web` server runs with DEBUG off, so WhiteNoise serves /static/ from
-    STATIC_ROOT, read when the server starts: collect first (autouse runs before `web`)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportcall.settings"}
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    assert (ROOT / "staticfiles" / "supportcall" / "dashboard.js").exists()
 
 
 @pytest.fixture
@@ -232,20 +223,22 @@ async def test_a_video_call_offers_accept_with_video(dashboards, visitors):
     await expect(card.get_by_test_id("accept-video")).to_be_visible()
 
 
-async def test_several_calls_ring_at_once_and_a_cancelled_one_leaves_with_its_reason(
+async def test_a_second_caller_waits_while_the_agent_rings_and_rings_when_the_first_leaves(
     dashboards, visitors
 ):
     page = await dashboards("alice")
     ada = await ringing_at(page, await visitors())
-    bea = await ringing_at(page, await visitors(display_name="Bea"))
-    await expect(page.get_by_test_id("incoming")).to_have_count(2)
-    await expect(page.get_by_text("2 ringing")).to_be_visible()
+    bea = await (await visitors(display_name="Bea")).call(media="audio")
+    # One call rings at a time: the next waits in the queue, first come first served.
+    await bea.wait_for_state("queued", timeout=10)
+    await expect(page.get_by_test_id("incoming")).to_have_count(1)
     assert (await ada.end()).ok
     gone = incoming(page, ada)
     await expect(gone).to_have_attribute("data-state", "ended")
     await expect(gone).to_contain_text("The caller hung up.")
     await expect(gone).to_have_count(0, timeout=WAIT_MS)
-    await expect(incoming(page, bea).get_by_test_id("accept-audio")).to_be_enabled()
+    await expect(incoming(page, bea).get_by_test_id("accept-audio")).to_be_enabled(timeout=WAIT_MS)
+    await bea.wait_for_state("ringing", timeout=10)
     assert await page.evaluate("window.dashboard.ringer.active")
     assert (await bea.end()).ok
     await expect(page.get_by_test_id("incoming")).to_have_count(0, timeout=WAIT_MS)
@@ -503,9 +496,10 @@ async def test_the_visitor_hanging_up_is_shown_and_recorded(dashboards, visitors
 # --- reject, ignore, forward -----------------------------------------------------------
 
 
-async def test_reject_ends_the_call_for_the_visitor(dashboards, visitors):
+async def test_reject_of_a_direct_call_ends_it_for_the_visitor(dashboards, visitors):
     page = await dashboards("alice")
-    call = await ringing_at(page, await visitors())
+    call = await (await visitors()).call(media="audio", to=ALICE)
+    await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
     await incoming(page, call).get_by_test_id("reject").click()
     await call.wait_for_state("ended", timeout=10)
     assert call.end_reason == "rejected"
@@ -516,14 +510,26 @@ async def test_reject_ends_the_call_for_the_visitor(dashboards, visitors):
     await expect(row).to_contain_text("Declined")
 
 
-async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashboards, visitors):
+async def test_reject_of_a_queue_call_keeps_the_visitor_waiting_for_another_agent(
+    dashboards, visitors
+):
     page = await dashboards("alice")
     call = await ringing_at(page, await visitors())
+    await incoming(page, call).get_by_test_id("reject").click()
+    await call.wait_for_state("queued", timeout=10)
+    await expect(incoming(page, call)).to_have_count(0, timeout=WAIT_MS)
+    assert (await call.end()).ok
+
+
+async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashboards, visitors):
+    page = await dashboards("alice")
+    call = await (await visitors()).call(media="audio", to=ALICE)
+    await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
     await incoming(page, call).get_by_test_id("ignore").click()
     await expect(incoming(page, call)).to_contain_text("You ignored the call.", timeout=WAIT_MS)
     await page.wait_for_function("!window.dashboard.ringer.active")
     await asyncio.sleep(0.5)
-    assert call.state == "ringing"
+    assert call.state == "ringing"  # a direct call: the caller is not told
     assert (await call.end()).ok
 
 
@@ -571,7 +577,7 @@ async def test_forwarding_to_bob_rings_bob_who_answers_and_media_flows(
 # --- presence ------------------------------------------------------------------------------
 
 
-async def test_an_away_agent_is_not_rung_and_the_visitor_hears_no_agents(dashboards, visitors):
+async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(dashboards, visitors):
     page = await dashboards("alice")
     presence = page.get_by_test_id("presence")
     await presence.select_option("away")
@@ -579,10 +585,14 @@ async def test_an_away_agent_is_not_rung_and_the_visitor_hears_no_agents(dashboa
     await expect(page.get_by_text("You are away", exact=True)).to_be_visible()
     try:
         call = await (await visitors()).call(media="audio")
-        await call.wait_for_state("ended", timeout=10)
-        assert call.end_reason == "no_agents"
+        # Online but away: the caller waits instead of hearing "no agents".
+        await call.wait_for_state("queued", timeout=10)
         await expect(page.get_by_test_id("incoming")).to_have_count(0)
         assert not await page.evaluate("window.dashboard.ringer.active")
+        await presence.select_option("available")
+        await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
+        await call.wait_for_state("ringing", timeout=10)
+        assert (await call.end()).ok
     finally:
         await presence.select_option("available")
         await result(page, True, "You are available")

@@ -18,22 +18,12 @@ from playwright.async_api import expect
 
 from supportcall.client import Agent
 from tests.browser.conftest import host_page_html, screenshot
-from tests.servers import base_env, manage
 
 pytestmark = pytest.mark.browser
 
 WIDGET = "supportcall-widget"
 CALL = f"document.querySelector('{WIDGET}').call"
 TIMEOUT = 15_000  # ms, for Playwright's expectations
-
-
-@pytest.fixture(scope="module", autouse=True)
-def static_files(tmp_path_factory):
-    """The test server runs with DEBUG off, so whitenoise serves STATIC_ROOT only:
-    collect the static files (widget.js, phone.js) before it starts. Autouse,
-    so it runs before the module's ``web`` fixture."""
-    env = base_env(tmp_path_factory.mktemp("collectstatic"))
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
 
 
 PAGES: list = []

@@ -270,6 +270,17 @@ async def test_forward_to_a_queue_rings_its_free_agents_but_not_the_forwarder(pa
     await bob.event("call.incoming", call_id=call_id, to=addr("support"))
 
 
+async def test_forward_to_an_agent_already_ringing_for_the_call_rings_it_anew(parties):
+    alice, bob = await parties("alice"), await parties("bob")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice, bob)
+    await alice.ok("call.forward", call_id=call_id, to=addr("bob"))
+    assert await bob.events(1) == [state(call_id, "ended", "ringing", "answered_elsewhere")]
+    await bob.event("call.incoming", call_id=call_id, to=addr("bob"))
+    await bob.event("call.state", state="ringing")
+    await answer(visitor, bob, call_id)
+
+
 async def test_forward_stops_the_ringing_at_the_other_agents(parties):
     alice, bob = await parties("alice"), await parties("bob")
     carol = await parties("carol")
