@@ -957,6 +957,126 @@ async function loadRecent() {
   document.getElementById("recent-empty").hidden = body.calls.length > 0;
 }
 
+// --- missed calls: callback requests ------------------------------------------------
+
+const missedEl = document.querySelector("[data-testid=missed-calls]");
+const MISSED_POLL_MS = 15000;
+
+async function callbackApi(path = "", method = "GET") {
+  const response = await fetch(config.callbacksUrl + path, {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error?.message || `HTTP ${response.status}`);
+  return body;
+}
+
+function missedRow(request) {
+  const mine = request.claimed_by === config.identity;
+  const reach = [request.phone, request.email].filter(Boolean).join(" · ");
+  const act = (action, text, style) =>
+    h("button", {
+      type: "button",
+      class: `btn btn-small ${style}`,
+      "data-testid": `callback-${action}`,
+      "aria-label": `${text}: ${request.name}`,
+      onclick: async (event) => {
+        event.currentTarget.disabled = true;
+        try {
+          await callbackApi(`/${request.id}/${action}`, "POST");
+          showResult(true, action === "claim" ? `You will call ${request.name} back.` : "Marked done.");
+        } catch (error) {
+          showResult(false, `That did not work: ${error.message}`);
+        }
+        loadMissed();
+      },
+    }, text);
+  return h(
+    "li",
+    { class: "missed-call", "data-testid": "callback", "data-id": request.id, "data-status": request.status },
+    h("div", { class: "missed-main" },
+      h("span", { class: "recent-caller" }, request.name),
+      h("span", { class: "recent-meta" }, reach),
+      request.note ? h("p", { class: "missed-note" }, request.note) : null,
+      h("span", { class: "recent-meta" },
+        `${when(request.created)} · ${shortAddress(request.queue || "")}` +
+          (request.claimed_by ? ` · taken by ${mine ? "you" : shortAddress(request.claimed_by)}` : "")),
+    ),
+    h("div", { class: "missed-actions" },
+      request.status === "open" ? act("claim", "I'll call back", "btn-primary") : null,
+      request.status === "open" || mine ? act("done", "Done", "") : null,
+    ),
+  );
+}
+
+async function loadMissed() {
+  let body;
+  try {
+    body = await callbackApi();
+  } catch {
+    return; // kept as it was; the next poll tries again
+  }
+  const open = body.callbacks.filter((c) => c.status === "open").length;
+  missedEl.replaceChildren(...body.callbacks.map(missedRow));
+  document.getElementById("missed-empty").hidden = body.callbacks.length > 0;
+  document.getElementById("missed-note").textContent = open ? `${open} waiting` : "";
+}
+
+// --- the team (staff only): queues with their waiting calls, agents and their calls --
+
+const teamEl = document.getElementById("team");
+const TEAM_POLL_MS = 5000;
+const PRESENCE_LABEL = { available: "Available", away: "Away", busy: "On a call", offline: "Offline" };
+
+function teamQueue(queue) {
+  return h("div", { class: "team-queue", "data-testid": "team-queue", "data-queue": queue.address },
+    h("div", { class: "team-row" },
+      h("span", { class: "recent-caller" }, queue.name),
+      h("span", { class: "recent-meta" },
+        `${queue.strategy === "longest_idle" ? "Longest idle" : "Ring all"} · ` +
+          (queue.open ? `${queue.waiting.length} waiting` : "Closed")),
+    ),
+    queue.waiting.map((call) =>
+      h("div", { class: "team-row team-waiting", "data-testid": "team-waiting", "data-call-id": call.call_id },
+        h("span", {}, call.caller),
+        h("span", { class: "recent-meta" }, `${call.state === "queued" ? "waiting" : "ringing"} ${clock(call.waited_s)}`),
+      )),
+  );
+}
+
+function teamAgent(agent) {
+  return h("div", { class: "team-row", "data-testid": "team-agent", "data-agent": agent.address, "data-presence": agent.presence },
+    h("span", {},
+      h("span", { class: `presence-dot presence-${agent.presence}`, "aria-hidden": "true" }),
+      ` ${agent.name}`),
+    h("span", { class: "recent-meta" },
+      agent.call
+        ? `With ${agent.call.caller} · ${clock(agent.call.since_s)}`
+        : PRESENCE_LABEL[agent.presence] || agent.presence),
+  );
+}
+
+async function loadTeam() {
+  let body;
+  try {
+    const response = await fetch(config.supervisorUrl, {
+      credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    body = await response.json();
+  } catch {
+    return;
+  }
+  const waiting = body.queues.reduce((n, q) => n + q.waiting.length, 0);
+  document.getElementById("team-note").textContent = waiting ? `${waiting} waiting` : "";
+  teamEl.replaceChildren(
+    ...body.queues.map(teamQueue),
+    h("div", { class: "team-agents" }, ...body.agents.map(teamAgent)),
+  );
+}
+
 // --- sound and notification permissions --------------------------------------------
 
 function offerPermissions() {
@@ -996,4 +1116,10 @@ function offerPermissions() {
 offerPermissions();
 renderIdle();
 loadRecent();
+loadMissed();
+setInterval(loadMissed, MISSED_POLL_MS);
+if (config.supervisorUrl) {
+  loadTeam();
+  setInterval(loadTeam, TEAM_POLL_MS);
+}
 connect();

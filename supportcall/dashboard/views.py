@@ -30,6 +30,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "callsUrl": reverse("dashboard:calls"),
         "loginUrl": resolve_url(settings.LOGIN_URL),
         "forwardTargets": forward_targets(agent),
+        "callbacksUrl": reverse("callback-inbox"),
+        # The team view is for staff: what every queue and agent is doing now.
+        "supervisorUrl": reverse("supervisor") if request.user.is_staff else None,
     }
     return render(request, "agent/dashboard.html", {"agent": agent, "config": config})
 

@@ -14,91 +14,13 @@ import time
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Visitor
-from tests.browser.conftest import screenshot
-from tests.servers import DEMO_PASSWORD
+from tests.browser.conftest import WAIT_MS, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
 SUPPORT = "support@support.example.com"
 ALICE = "alice@support.example.com"
 BOB = "bob@support.example.com"
-WAIT_MS = 15_000
-
-
-@pytest.fixture
-async def browser(chromium):
-    return await chromium()
-
-
-@pytest.fixture
-async def dashboards(browser, web):
-    """`await dashboards("alice")`: a new browser context (its own session) logged in
-    through the login form, on the dashboard, connected and available; or, with
-    `open_tab=page`, another tab of that page's session. Every page must end the
-    test without a JavaScript error."""
-    errors: list[str] = []
-    console: list[str] = []
-
-    def watch(page):
-        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-        page.on("requestfailed", lambda r: console.append(f"request failed: {r.url} {r.failure}"))
-        return page
-
-    async def open_(username="alice", *, viewport=None, init_script=None, open_tab=None):
-        if open_tab is not None:
-            page = watch(await open_tab.context.new_page())
-            await page.goto(f"{web.url}/agent/")
-        else:
-            context = await browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-            if init_script:
-                await context.add_init_script(init_script)
-            page = watch(await context.new_page())
-            await log_in(page, web, username)
-            await expect(page).to_have_url(f"{web.url}/agent/")
-        try:
-            await expect(page.get_by_test_id("connection")).to_have_text(
-                "Connected", timeout=WAIT_MS
-            )
-        except AssertionError as e:
-            raise AssertionError(
-                f"{e}\n--- the browser's console:\n" + "\n".join(console)
-            ) from None
-        presence = page.get_by_test_id("presence")
-        if open_tab is None and await presence.input_value() != "available":
-            # Presence is remembered across connections: an earlier test may have left it away.
-            await presence.select_option("available")
-            await expect(page.get_by_test_id("result")).to_contain_text("available")
-        return page
-
-    yield open_
-    assert errors == []
-
-
-@pytest.fixture
-async def visitors(web):
-    """`await visitors(...)`: a connected Python visitor (Ada, order 1042 by default);
-    all are closed (hanging up their calls) at the end."""
-    opened: list[Visitor] = []
-
-    async def make(**kw):
-        kw = {"display_name": "Ada", "context": {"order": "1042"}, **kw}
-        visitor = Visitor(web.url, "demo", **kw)
-        await visitor.connect()
-        opened.append(visitor)
-        return visitor
-
-    yield make
-    for visitor in opened:
-        await visitor.close()
-
-
-async def log_in(page, web, username, password=DEMO_PASSWORD):
-    await page.goto(f"{web.url}/accounts/login/")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 def incoming(page, call):

@@ -1,0 +1,112 @@
+"""Missed calls from the widget to the dashboard's inbox, and the team view for staff."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.conftest import WAIT_MS
+from tests.browser.test_widget import TIMEOUT, host_page, tid
+from tests.servers import django_shell
+
+pytestmark = pytest.mark.browser
+
+QUEUE = (
+    "from supportcall.directory.models import Queue, ClosedDay;"
+    "q = Queue.objects.get(name='support');"
+)
+
+
+@pytest.fixture
+def clean(web):
+    """Leave the demo line open, without requests, and bob not staff, after each test."""
+    yield
+    django_shell(
+        web.env,
+        QUEUE + "ClosedDay.objects.all().delete();"
+        "from supportcall.callbacks.models import CallbackRequest;"
+        "CallbackRequest.objects.all().delete();"
+        "from django.contrib.auth.models import User;"
+        "User.objects.filter(username='bob').update(is_staff=False)",
+    )
+
+
+async def test_a_callback_left_in_the_widget_is_claimed_and_done_in_the_dashboard(
+    web,
+    chromium,
+    dashboards,
+    clean,
+):
+    django_shell(
+        web.env,
+        QUEUE + "from django.utils import timezone;"
+        "ClosedDay.objects.create(queue=q, date=timezone.localdate())",
+    )
+    visitor = await host_page(web, chromium, "callback.html")
+    await expect(tid(visitor, "call-button")).to_contain_text("Closed", timeout=TIMEOUT)
+    await tid(visitor, "call-button").click()
+    await tid(visitor, "callback-offer").click()
+    await tid(visitor, "callback-name").fill("Ada Lovelace")
+    await tid(visitor, "callback-email").fill("ada@example.com")
+    await tid(visitor, "callback-note").fill("My order 1042 never arrived")
+    await tid(visitor, "callback-submit").click()
+    await expect(tid(visitor, "callback-done")).to_be_visible(timeout=TIMEOUT)
+
+    alice = await dashboards("alice")
+    request = alice.get_by_test_id("callback")
+    await expect(request).to_have_count(1, timeout=WAIT_MS)
+    await expect(request).to_contain_text("Ada Lovelace")
+    await expect(request).to_contain_text("ada@example.com")
+    await expect(request).to_contain_text("My order 1042 never arrived")
+    await expect(request).to_have_attribute("data-status", "open")
+    await expect(alice.locator("#missed-note")).to_have_text("1 waiting")
+
+    bob = await dashboards("bob")
+    await request.get_by_test_id("callback-claim").click()
+    await expect(request).to_have_attribute("data-status", "claimed", timeout=WAIT_MS)
+    await expect(request).to_contain_text("taken by you")
+    # Bob sees who took it, and cannot take it or finish it.
+    at_bob = bob.get_by_test_id("callback")
+    await bob.reload()
+    await expect(at_bob).to_contain_text("taken by alice", timeout=WAIT_MS)
+    await expect(at_bob.get_by_test_id("callback-claim")).to_have_count(0)
+    await expect(at_bob.get_by_test_id("callback-done")).to_have_count(0)
+    await request.get_by_test_id("callback-done").click()
+    await expect(alice.get_by_test_id("callback")).to_have_count(0, timeout=WAIT_MS)
+    await expect(alice.locator("#missed-empty")).to_be_visible()
+
+
+async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
+    web,
+    dashboards,
+    visitors,
+    clean,
+):
+    django_shell(
+        web.env,
+        "from django.contrib.auth.models import User;"
+        "User.objects.filter(username='bob').update(is_staff=True)",
+    )
+    alice = await dashboards("alice")
+    await expect(alice.get_by_test_id("supervisor")).to_have_count(0)  # not staff
+    bob = await dashboards("bob")
+    await bob.get_by_test_id("presence").select_option("away")
+    team = bob.get_by_test_id("supervisor")
+    await expect(team).to_be_visible()
+    ada = await (await visitors()).call(media="audio")
+    card = alice.locator(f'[data-testid=incoming][data-call-id="{ada.call_id}"]')
+    await card.get_by_test_id("accept-audio").click()
+    await ada.wait_for_state("in_call", timeout=10)
+    bea = await (await visitors(display_name="Bea")).call(media="audio")
+    await bea.wait_for_state("queued", timeout=10)
+    waiting = team.locator(f'[data-testid=team-waiting][data-call-id="{bea.call_id}"]')
+    await expect(waiting).to_contain_text("Bea", timeout=WAIT_MS)
+    await expect(waiting).to_contain_text("waiting")
+    at_alice = team.locator('[data-testid=team-agent][data-agent="alice@support.example.com"]')
+    await expect(at_alice).to_have_attribute("data-presence", "busy", timeout=WAIT_MS)
+    await expect(at_alice).to_contain_text("With Ada")
+    at_bob = team.locator('[data-testid=team-agent][data-agent="bob@support.example.com"]')
+    await expect(at_bob).to_have_attribute("data-presence", "away")
+    assert (await bea.end()).ok
+    assert (await ada.end()).ok
+    await bob.get_by_test_id("presence").select_option("available")
