@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 STATUS = {
     "bad_request": 400,
@@ -79,3 +83,46 @@ def cors(response: HttpResponse, origin: str | None) -> HttpResponse:
         response["Access-Control-Max-Age"] = "600"
     response["Vary"] = "Origin"
     return response
+
+
+def from_pages(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """An endpoint that pages on customers' sites call (the widget).
+
+    Its preflight is answered for any origin (it names no site and grants
+    nothing), and every answer, refusals included, is readable by the page, so
+    the widget can say why; what a page may do is decided by ``page_site``.
+    """
+
+    @csrf_exempt
+    @require_http_methods(["POST", "OPTIONS"])
+    @wraps(view)
+    def endpoint(request: HttpRequest) -> HttpResponse:
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS":
+            return cors(HttpResponse(status=204), origin)
+        try:
+            response = view(request)
+        except HttpError as e:
+            response = e.response()
+        return cors(response, origin)
+
+    return endpoint
+
+
+def page_site(request: HttpRequest, body: dict[str, Any]):
+    """The enabled site named in ``body``, if the request's page may act for it (rate-limited)."""
+    from supportcall.directory.models import Site
+
+    key = body.get("site")
+    if not isinstance(key, str) or not key:
+        raise HttpError("bad_request", "'site' (the site key) is required")
+    site = Site.objects.filter(key=key, enabled=True).first()
+    if site is None:
+        raise HttpError("forbidden", f"site {key!r} does not exist or is disabled")
+    origin = request.headers.get("Origin")
+    if not site.allows_origin(origin):
+        raise HttpError("forbidden", f"origin {origin} is not allowed for site {key!r}")
+    check_rate(request)
+    return site

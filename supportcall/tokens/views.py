@@ -11,8 +11,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from supportcall.directory.models import Agent, Site
-from supportcall.http import HttpError, check_rate, cors, json_body, optional_str
+from supportcall.directory.models import Agent
+from supportcall.http import HttpError, from_pages, json_body, optional_str, page_site
 
 from .issuing import issue, new_anonymous_identity
 from .models import Role
@@ -49,44 +49,25 @@ def _context(body: dict[str, Any]) -> dict[str, str]:
     return context
 
 
-@csrf_exempt
-@require_http_methods(["POST", "OPTIONS"])
+@from_pages
 def anonymous_login(request: HttpRequest) -> HttpResponse:
     """Make an anonymous identity that may only call the site's queues and agents."""
-    origin = request.headers.get("Origin")
-    if request.method == "OPTIONS":
-        # The preflight names no site and grants nothing: the POST's answer decides.
-        return cors(HttpResponse(status=204), origin)
-    try:
-        body = json_body(request)
-        key = body.get("site")
-        if not isinstance(key, str) or not key:
-            raise HttpError("bad_request", "'site' (the site key) is required")
-        display_name = optional_str(body, "display_name", 100)
-        context = _context(body)
-        site = Site.objects.filter(key=key, enabled=True).first()
-        if site is None:
-            raise HttpError("forbidden", f"site {key!r} does not exist or is disabled")
-        if not site.allows_origin(origin):
-            raise HttpError("forbidden", f"origin {origin} may not call for site {key!r}")
-        check_rate(request)
-        targets = [q.address for q in site.queues.all()]
-        identity = new_anonymous_identity()
-        token, _ = issue(
-            Role.VISITOR,
-            identity,
-            site=site,
-            targets=targets,
-            origin=origin or "",
-            display_name=display_name,
-            context=context,
-        )
-        response: HttpResponse = _login_response(token, identity, targets=targets)
-        allowed_origin = origin
-    except HttpError as e:
-        # Refusals are readable too, so that a page can say why; they carry no token.
-        response, allowed_origin = e.response(), origin
-    return cors(response, allowed_origin)
+    body = json_body(request)
+    display_name = optional_str(body, "display_name", 100)
+    context = _context(body)
+    site = page_site(request, body)
+    targets = [q.address for q in site.queues.all()]
+    identity = new_anonymous_identity()
+    token, _ = issue(
+        Role.VISITOR,
+        identity,
+        site=site,
+        targets=targets,
+        origin=request.headers.get("Origin", ""),
+        display_name=display_name,
+        context=context,
+    )
+    return _login_response(token, identity, targets=targets)
 
 
 def _no_response(request: HttpRequest) -> HttpResponse:

@@ -78,6 +78,7 @@ def test_an_unknown_queue_is_not_found():
 def test_an_origin_the_site_does_not_allow_is_forbidden():
     response = leave({"name": "Ada", "email": "a@b.co"}, origin="http://evil.test")
     assert response.status_code == 403
+    assert response["Access-Control-Allow-Origin"] == "http://evil.test"  # it may read why
     assert not CallbackRequest.objects.exists()
 
 
