@@ -532,8 +532,9 @@
       // From idle, ended or error: start over.
       this.resetToIdle();
       if (this.lineBlocked()) {
-        // Nobody can answer now: say why, and offer a callback instead.
+        // Nobody could answer when last asked: say why, offer a callback, and ask again.
         this.openPanel(this.el.callbackOffer);
+        this.refreshLine();
         return;
       }
       const media = this.fixedMedia();
@@ -861,7 +862,8 @@
       const html = `${active ? '<span class="live" aria-hidden="true"></span>' : ICON.phone}<span>${escapeHTML(text)}</span>`;
       if (launcher.innerHTML !== html) launcher.innerHTML = html;
       launcher.setAttribute("aria-expanded", String(this.isOpen));
-      launcher.dataset.line = active ? "call" : blocked || "open";
+      // What the widget knows of the line (also what tests wait for): unknown until asked.
+      launcher.dataset.line = active ? "call" : !line ? "unknown" : blocked || "open";
       if (active) launcher.setAttribute("aria-label", this.isOpen ? `Hide the call (${text})` : `Show the call (${text})`);
       else launcher.removeAttribute("aria-label");
     }

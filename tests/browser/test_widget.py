@@ -457,7 +457,9 @@ async def test_no_agent_online_is_explained_before_calling(web, chromium):
 async def test_no_agent_left_when_calling_is_explained(web, chromium, alice):
     page = await host_page(web, chromium, "no-agents-left.html")
     await expect(tid(page, "call-button")).to_have_text("Call support", timeout=TIMEOUT)
-    await alice.close()  # the line looked open, then nobody was left
+    # The line looked open when the page asked, then nobody was left.
+    await expect(tid(page, "call-button")).to_have_attribute("data-line", "open", timeout=TIMEOUT)
+    await alice.close()
     await start_call(page, "audio")
     await expect_state(page, "ended", "Call ended")
     error = tid(page, "error")

@@ -144,7 +144,9 @@ async def test_after_no_agents_the_widget_offers_a_callback(web, chromium, line)
     alice = Agent(web.url, "alice", web.password)
     await alice.connect()
     page = await host_page(web, chromium, "missed.html")
-    await alice.close()  # the line looked open, then nobody was left
+    # The line looked open when the page asked, then nobody was left.
+    await expect(tid(page, "call-button")).to_have_attribute("data-line", "open", timeout=TIMEOUT)
+    await alice.close()
     await tid(page, "call-button").click()
     await tid(page, "choose-audio").click(force=True)
     await expect_state(page, "ended")
