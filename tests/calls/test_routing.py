@@ -436,3 +436,28 @@ async def test_reject_of_the_last_agent_in_a_queue_keeps_the_caller_waiting(part
     await ann.silent()
     assert ANSWER  # the call is still answerable by ben
     await answer(visitor, ben, call_id)
+
+
+async def test_longest_idle_skips_away_and_busy_agents_and_rings_both_tabs_of_the_one_chosen(
+    parties, sales
+):
+    await configure(strategy="longest_idle")
+    ann, ben = await parties("ann"), await parties("ben")
+    cat1, cat2 = await parties("cat"), await parties("cat")
+    await make_idle("ann", 60)  # idle longest, but about to be busy
+    await make_idle("ben", 50)  # next, but away
+    await make_idle("cat", 5)
+    await ben.ok("presence.set", status="away")
+    first = await parties("visitor")
+    busy = await create(first)
+    await incoming(ann, busy)
+    await answer(first, ann, busy)
+    visitor = await parties("visitor")
+    call_id = await create(visitor)
+    await incoming(cat1, call_id)
+    await incoming(cat2, call_id)
+    await answer(visitor, cat2, call_id)
+    await cat1.until("call.state", call_id=call_id, state="ended", reason="answered_elsewhere")
+    ring = next(e for e in await ring_log(call_id) if e["name"] == "ring")
+    assert ring["agents"] == [addr("cat")]
+    assert ring["skipped"] == {"ann": "busy", "ben": "away", "dan": "offline"}
