@@ -20,6 +20,7 @@ from .machine import CallError, Phase
 from .models import Call, Connection, Leg
 
 OFFLINE, AVAILABLE, AWAY, BUSY = "offline", "available", "away", "busy"
+MIN_TYPICAL_WAIT_S = 30.0
 
 
 def resolve(to: str) -> tuple[Queue | None, Agent | None]:
@@ -143,7 +144,8 @@ def estimate(queue: Queue, position: int) -> Estimate:
     """An honest guess from the queue's recent answer times, shared among its free agents."""
     recent = Call.objects.filter(queue=queue, answered__isnull=False).order_by("-answered")[:20]
     waits = [(c.answered - c.created).total_seconds() for c in recent if c.answered]
-    typical = sum(waits) / len(waits) if waits else 30.0
+    # Nobody answers in no time: a queue answered instantly so far still promises no less.
+    typical = max(sum(waits) / len(waits) if waits else 0.0, MIN_TYPICAL_WAIT_S)
     agents = len(free(queue.agents.all()))
     online = online_count(queue)
     per_agent = max(1, agents or online)

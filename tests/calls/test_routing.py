@@ -461,3 +461,28 @@ async def test_longest_idle_skips_away_and_busy_agents_and_rings_both_tabs_of_th
     ring = next(e for e in await ring_log(call_id) if e["name"] == "ring")
     assert ring["agents"] == [addr("cat")]
     assert ring["skipped"] == {"ann": "busy", "ben": "away", "dan": "offline"}
+
+
+async def test_a_queue_answered_instantly_so_far_still_estimates_a_real_wait(parties, sales):
+    now = timezone.now()
+
+    def instant_history():
+        site = sales.sites.get()
+        Call.objects.create(
+            site=site,
+            caller_identity="x",
+            target=SALES,
+            queue=sales,
+            media="audio",
+            phase="ended",
+            offer_sdp="v=0",
+            answered=now,
+            end_reason="ended_by_local",
+        )
+
+    await sync(instant_history)()
+    await configure(wait_when_empty=True)
+    visitor = await parties("visitor")
+    call_id = await create(visitor)
+    position = await visitor.until("queue.position", call_id=call_id)
+    assert position["estimated_wait_s"] == 30
