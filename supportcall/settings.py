@@ -125,7 +125,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's default 5 s socket timeout races channels-redis's 5 s
+                # BZPOPMIN: an idle consumer would die of a read timeout.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ],
                 # Events a connection may have waiting; over it channels-redis drops
                 # them, and delivery closes that connection so it resumes (delivery.py).
                 "capacity": env.int("SUPPORTCALL_CHANNEL_CAPACITY", default=1000),

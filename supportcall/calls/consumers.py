@@ -42,6 +42,19 @@ def process_group() -> str:
 
 class CallConsumer(AsyncWebsocketConsumer):
     actor: Actor | None = None
+    dropped = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A consumer that died (a channel-layer error) never got websocket.disconnect:
+            # its party must still get its grace period, and its calls their end.
+            if self.actor is not None and not self.dropped:
+                try:
+                    await self._drop()
+                except Exception:
+                    log.exception("could not drop %s's connection", self.actor.identity)
 
     async def connect(self) -> None:
         self.window_start, self.window_frames = 0.0, 0
@@ -75,8 +88,13 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(
                 services.party_group(self.actor.identity), self.channel_name
             )
-            outcome = await database_sync_to_async(services.disconnect)(self.actor)
-            await deliver(outcome.outbox)
+            await self._drop()
+
+    async def _drop(self) -> None:
+        assert self.actor is not None
+        self.dropped = True
+        outcome = await database_sync_to_async(services.disconnect)(self.actor)
+        await deliver(outcome.outbox)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.last_frame = asyncio.get_running_loop().time()

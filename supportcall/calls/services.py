@@ -345,6 +345,8 @@ def disconnect(actor: Actor, now: datetime | None = None) -> Outcome:
     this party is ``reconnecting``.
     """
     outbox: list[Delivery] = []
+    # No process holds it any more: nothing may revive it (see keep_alive).
+    Connection.objects.filter(channel_name=actor.channel).update(process="")
     row = Connection.objects.filter(channel_name=actor.channel, grace_until__isnull=True).first()
     if row is not None:
         _drop(row, now or timezone.now(), outbox, why="closed")
@@ -464,9 +466,23 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         if old is None:
             raise InvalidToken("the connection to resume is gone: its grace period ran out")
         was_dropped = old.grace_until is not None
+        dropped_at = (old.grace_until or timezone.now()) - timedelta(
+            seconds=settings.SUPPORTCALL_RESUME_GRACE
+        )
         old.delete()
         _open(actor)
     party = actor.party
+    # Calls that ended while it was away: their end went to the dead channel.
+    ended = Call.objects.filter(phase=Phase.ENDED, ended__gte=dropped_at)
+    ended = ended.filter(
+        **{"caller_channel" if party is Party.CALLER else "agent_channel": replaces}
+    )
+    for row in ended:
+        event = protocol.state(
+            row.id, "ended", None, row.end_reason if party is Party.CALLER else _agent_reason(row)
+        )
+        event["resumed"] = True
+        outbox.append(Delivery(actor.channel, event))
     rebound = Call.objects.exclude(phase=Phase.ENDED)
     if party is Party.CALLER:
         rebound = rebound.filter(caller_channel=replaces)
@@ -494,6 +510,15 @@ def resume(actor: Actor, replaces: str) -> Outcome:
             for candidate in row.caller_candidates:
                 outbox.append(Delivery(actor.channel, protocol.candidate(row.id, candidate)))
     return Outcome({"replaced": replaces}, outbox)
+
+
+def _agent_reason(row: Call) -> str:
+    """How an answered call ended for its agent, from its log (the row keeps the caller's)."""
+    swapped = {
+        Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
+        Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
+    }
+    return swapped.get(row.end_reason, row.end_reason)  # type: ignore[call-overload]
 
 
 def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
@@ -542,11 +567,27 @@ def drop_stale(now: datetime | None = None) -> Outcome:
     return Outcome({}, outbox)
 
 
-def keep_alive(process: str, now: datetime | None = None) -> int:
-    """This process still holds its connections: refresh their rows (see ``drop_stale``)."""
-    return Connection.objects.filter(process=process, grace_until__isnull=True).update(
-        last_seen=now or timezone.now()
-    )
+def keep_alive(process: str, now: datetime | None = None) -> Outcome:
+    """This process still holds its connections: refresh their rows (see ``drop_stale``).
+
+    A connection another sweeper took for dead while this process was too busy
+    to vouch for it is alive after all: the other party learns it is
+    ``connected`` again, and its grace no longer runs.
+    """
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    mine = Connection.objects.filter(process=process)
+    mine.filter(grace_until__isnull=True).update(last_seen=now)
+    for conn in mine.filter(grace_until__isnull=False):
+        if Connection.objects.filter(channel_name=conn.channel_name, process=process).update(
+            grace_until=None, last_seen=now
+        ):
+            party = _party_of(conn)
+            for row in _calls_on(conn.channel_name, party):
+                change = Change(row, conn.identity, outbox)
+                change.log("connection_back", row.phase, party=party)
+                _tell_connection(change, party, "connected")
+    return Outcome({}, outbox)
 
 
 def queue_position(actor: Actor, call_id: uuid.UUID) -> Outcome:

@@ -27,7 +27,8 @@ async def sweep_once() -> int:
 
 async def watch_connections() -> None:
     """Vouch for this process's connections, and treat those nobody vouches for as dropped."""
-    await database_sync_to_async(services.keep_alive)(services.PROCESS)
+    kept = await database_sync_to_async(services.keep_alive)(services.PROCESS)
+    await deliver(kept.outbox)
     outcome = await database_sync_to_async(services.drop_stale)()
     await deliver(outcome.outbox)
 

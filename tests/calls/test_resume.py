@@ -218,7 +218,9 @@ async def test_resuming_while_the_old_connection_still_looks_open_takes_its_plac
     await back.close()
 
 
-async def test_a_connection_its_process_stopped_vouching_for_is_dropped(parties):
+async def test_a_connection_its_process_stopped_vouching_for_is_dropped_until_it_vouches_again(
+    parties,
+):
     visitor, alice, call_id = await in_call(parties)
     later = timezone.now() + timedelta(seconds=11)
     await sync(services.keep_alive)("another-process", later)
@@ -228,6 +230,13 @@ async def test_a_connection_its_process_stopped_vouching_for_is_dropped(parties)
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert await visitor.events(1) == [media(call_id, "reconnecting")]
     assert await sync(Connection.objects.filter(grace_until__isnull=False).count)() == 2
+    # The process was only slow: vouching for them again brings them back.
+    outcome = await sync(services.keep_alive)(services.PROCESS)
+    await deliver(outcome.outbox)
+    assert await alice.events(1) == [media(call_id, "connected")]
+    assert await visitor.events(1) == [media(call_id, "connected")]
+    await sweep(in_seconds=30)
+    assert (await sync(Call.objects.get)(id=call_id)).phase == "answered"
 
 
 async def test_a_ping_is_acknowledged(parties):
