@@ -138,7 +138,7 @@ def record(server: Server, call_id: str) -> dict:
 
 async def test_a_visitor_cut_off_resumes_through_the_other_process_and_media_never_stops(pair):
     a, b = alive(pair[0]), alive(pair[1])
-    async with call_between(b, a) as (visitor, alice, call, incoming):
+    async with call_between(b, a) as (visitor, _alice, call, incoming):
         flow = Flow(call, incoming)
         await asyncio.sleep(1.5)
         visitor.signaling.abort()  # no close frame: the network dropped
@@ -178,7 +178,7 @@ async def test_a_visitor_cut_off_resumes_through_the_other_process_and_media_nev
 
 async def test_a_visitor_who_does_not_come_back_in_time_ends_the_call_for_both(pair):
     a, b = alive(pair[0]), alive(pair[1])
-    async with call_between(b, a, resume=False) as (visitor, alice, call, incoming):
+    async with call_between(b, a, resume=False) as (visitor, _alice, call, incoming):
         visitor.signaling.abort()
         await incoming.wait_for_state("ended", timeout=GRACE + 10)
         # (alice may have resumed herself meanwhile, on a loaded Redis: she is then told again.)
@@ -198,7 +198,7 @@ async def test_a_visitor_who_does_not_come_back_in_time_ends_the_call_for_both(p
 async def test_the_agent_resumes_on_the_other_process_when_its_own_is_killed(pair):
     a, b = alive(pair[0]), alive(pair[1])
     try:
-        async with call_between(b, a) as (visitor, alice, call, incoming):
+        async with call_between(b, a) as (_visitor, alice, call, incoming):
             flow = Flow(call, incoming)
             await asyncio.sleep(1.5)
             b.process.send_signal(signal.SIGKILL)
@@ -224,7 +224,7 @@ async def test_the_sweeper_ends_calls_whose_party_vanished_with_a_killed_process
     a, b = alive(pair[0]), alive(pair[1])
     try:
         # The visitor does not come back: its process and its client die together.
-        async with call_between(a, b, resume=False) as (visitor, alice, call, incoming):
+        async with call_between(a, b, resume=False) as (_visitor, _alice, call, incoming):
             started = time.monotonic()
             b.process.send_signal(signal.SIGKILL)
             await incoming.wait_for_state("ended", timeout=PROCESS_TIMEOUT + GRACE + 10)
