@@ -32,7 +32,10 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_IDLE = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: a dead peer
 CLOSE_REPLACED = 4409  # the party resumed on another connection
-CLOSE_RESTART = 1012  # this process is shutting down: reconnect (elsewhere) and resume
+# This process is shutting down: reconnect (elsewhere) and resume. WebSocket's own
+# 1012 (Service Restart), moved to the application range: daphne's autobahn only
+# lets a server send 1000 or 3000-4999.
+CLOSE_RESTART = 4012
 
 
 def process_group() -> str:

@@ -236,3 +236,37 @@ async def test_the_sweeper_ends_calls_whose_party_vanished_with_a_killed_process
         assert record(a, call.call_id)["end_reason"] == "connection_lost"
     finally:
         alive(b)
+
+
+async def test_sigterm_tells_clients_to_reconnect_and_they_resume_with_the_call_intact(pair):
+    a, b = alive(pair[0]), alive(pair[1])
+    try:
+        async with call_between(b, a) as (visitor, _alice, call, incoming):
+            flow = Flow(call, incoming)
+            await asyncio.sleep(1.5)
+            a.process.send_signal(signal.SIGTERM)  # a deploy restarts the visitor's process
+            await until(
+                lambda: visitor.connection_history == ["reconnecting", "reconnected"],
+                GRACE,
+                "the visitor to resume",
+            )
+            reconnecting = next(e for e in visitor.events if e["type"] == "signaling.reconnecting")
+            assert reconnecting["code"] == 4012  # 1012, Service Restart (see CLOSE_RESTART)
+            assert visitor.signaling.server_now == b.url
+            await asyncio.to_thread(a.process.wait, 15)  # and the process exits
+            await until(
+                lambda: incoming.remote_connection == ["reconnecting", "connected"],
+                10,
+                "alice to see the visitor reconnecting then connected",
+            )
+            await asyncio.sleep(1)
+            await flow.stop()
+            assert flow.never_stopped(), flow.samples
+            assert (await call.hold()).ok
+            await incoming.wait_for_state("remotely_held", timeout=10)
+            assert (await call.end()).ok
+            await incoming.wait_for_state("ended", timeout=10)
+        assert (call.end_reason, incoming.end_reason) == ("ended_by_local", "ended_by_remote")
+        assert "connection_lost" not in events_of(b, call.call_id)
+    finally:
+        alive(a)
