@@ -49,6 +49,7 @@ REQUESTS: dict[str, dict[str, _Field]] = {
     "call.video_stop": {**_CALL_ID, **_SDP},
     "call.mute": _CALL_ID,
     "call.unmute": _CALL_ID,
+    "call.restart_media": {**_CALL_ID, **_SDP},
     "call.answer": {**_CALL_ID, **_SDP},
     "ice.candidate": {**_CALL_ID, "candidate": _Field(dict, nullable=True)},
     "presence.set": {"status": _Field(str)},

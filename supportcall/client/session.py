@@ -327,6 +327,10 @@ class Call:
     async def video_stop(self) -> OpResult:
         return await self._reoffer_operation("video_stop")
 
+    async def restart_media(self) -> OpResult:
+        """``call.restart_media``: re-negotiate after a network change (see peer.REOFFER_OPS)."""
+        return await self._reoffer_operation("restart_media")
+
     async def mute(self) -> OpResult:
         return await self._operation("mute")
 

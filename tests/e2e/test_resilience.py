@@ -211,6 +211,9 @@ async def test_the_agent_resumes_on_the_other_process_when_its_own_is_killed(pai
             await asyncio.sleep(1.5)
             await flow.stop()
             assert flow.never_stopped(), flow.samples
+            # A media restart (as after a network change) across the two processes.
+            assert (await incoming.restart_media()).ok
+            await call.wait_for_media("audio", flowing=True, timeout=15, window=1.0)
             assert (await incoming.mute()).ok
             await call.wait_for_event("call.media", timeout=10, muted=True)
             assert (await call.end()).ok
