@@ -32,6 +32,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_IDLE = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: a dead peer
 CLOSE_REPLACED = 4409  # the party resumed on another connection
+CLOSE_RESYNC = 4011  # events to this connection were lost: resume to get the calls replayed
 # This process is shutting down: reconnect (elsewhere) and resume. WebSocket's own
 # 1012 (Service Restart), moved to the application range: daphne's autobahn only
 # lets a server send 1000 or 3000-4999.
@@ -131,6 +132,9 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self._authenticate(content)
             return
         if isinstance(content, dict) and content.get("type") == "ping":
+            if not await database_sync_to_async(services.bound)(self.channel_name):
+                await self.close(CLOSE_RESYNC)
+                return
             await self._reply(protocol.ack(protocol.request_id(content)))
             return
         await self._handle(content)

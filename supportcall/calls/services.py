@@ -557,6 +557,28 @@ def _replay(change: Change, party: Party) -> None:
         change.send(party, protocol.offer(row.id, call.pending.op, row.op_sdp))
 
 
+def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:
+    """Events could not be queued for these connections: each must resume to catch up.
+
+    Treated as a drop that no process may take back (see keep_alive); the
+    consumer notices at the client's next ping (``bound``) and closes, and the
+    client's resume replays every call.
+    """
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    for conn in Connection.objects.filter(channel_name__in=channels):
+        Connection.objects.filter(channel_name=conn.channel_name).update(process="")
+        _drop(conn, now, outbox, why="events to it were lost (its channel was full)")
+    return Outcome({}, outbox)
+
+
+def bound(channel: str) -> bool:
+    """Whether this live connection still speaks for its party (not dropped, not replaced)."""
+    return Connection.objects.filter(
+        channel_name=channel, grace_until__isnull=True, process=PROCESS
+    ).exists()
+
+
 def drop_stale(now: datetime | None = None) -> Outcome:
     """Connections whose process stopped refreshing them (it was killed) count as dropped."""
     now = now or timezone.now()

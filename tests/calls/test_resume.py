@@ -255,3 +255,29 @@ async def test_a_connection_silent_past_the_idle_timeout_is_closed_4408(parties,
 @pytest.fixture(autouse=True)
 def _long_idle(settings):
     settings.SUPPORTCALL_IDLE_TIMEOUT = 60
+
+
+async def test_a_stalled_connection_that_lost_events_is_made_to_resume_and_catches_up(
+    parties, settings
+):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 3}}
+    }
+    visitor, alice, call_id = await in_call(parties)
+    row = await sync(Call.objects.get)(id=call_id)
+    # The visitor's consumer does not read while five events arrive: two are lost.
+    burst = [
+        services.Delivery(row.caller_channel, {"type": "ice.candidate", "call_id": call_id})
+    ] * 5
+    await deliver(burst)
+    assert await alice.events(1) == [media(call_id, "reconnecting")]
+    assert [(await visitor.receive())["type"] for _ in range(3)] == ["ice.candidate"] * 3
+    # Its next ping finds it must resync: closed, it resumes and gets the call replayed.
+    await visitor.send({"type": "ping", "id": "p"})
+    output = await visitor.ws.receive_output(timeout=3)
+    assert (output["type"], output["code"]) == ("websocket.close", 4011)
+    back = await resume(visitor)
+    assert (await back.receive())["resumed"] is True
+    assert await alice.events(1) == [media(call_id, "connected")]
+    assert (await log(call_id))[-2:] == ["connection_dropped", "resumed"]
+    await back.close()
