@@ -495,10 +495,15 @@ def resume(actor: Actor, replaces: str) -> Outcome:
             row.agent_channel = actor.channel
         row.save(update_fields=["caller_channel" if party is Party.CALLER else "agent_channel"])
         change = Change(row, actor.identity, outbox)
-        change.log("resumed", row.phase, party=party, was_dropped=was_dropped)
+        if not was_dropped:
+            change.log("connection_dropped", row.phase, party=party, why="replaced by a resume")
+        change.log("resumed", row.phase, party=party)
         _replay(change, party)
-        if was_dropped:
-            _tell_connection(change, party, "connected")
+        if not was_dropped:
+            # The old connection died before its process noticed (or its process
+            # died): the other party hears of the drop and the return together.
+            _tell_connection(change, party, "reconnecting")
+        _tell_connection(change, party, "connected")
     if party is Party.AGENT:
         # Calls still ringing at this agent: alert the new connection as at first.
         ringing = Call.objects.filter(

@@ -209,12 +209,13 @@ async def test_an_agent_who_drops_while_rung_keeps_ringing_and_is_alerted_again_
 
 
 async def test_resuming_while_the_old_connection_still_looks_open_takes_its_place(parties):
-    visitor, alice, _call_id = await in_call(parties)
+    visitor, alice, call_id = await in_call(parties)
     back = await resume(visitor)  # the old socket is half-dead: the server has not noticed
     output = await visitor.ws.receive_output(timeout=3)
     assert (output["type"], output["code"]) == ("websocket.close", 4409)
     assert (await back.receive())["resumed"] is True
-    await alice.silent()  # it never looked gone to alice
+    # It never looked gone to the server: alice hears of the drop and the return together.
+    assert await alice.events(2) == [media(call_id, "reconnecting"), media(call_id, "connected")]
     await back.close()
 
 
