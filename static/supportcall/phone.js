@@ -29,8 +29,8 @@
 
 const PROTOCOL_PATH = "/ws/v1/calls";
 const REQUEST_TIMEOUT_MS = 15000;
-// Closes after which reconnecting is pointless: refused, replaced, or our own close.
-const FINAL_CLOSES = new Set([1000, 4401, 4403, 4409]);
+// Closes after which reconnecting is pointless: refused or replaced (our own close sets closing).
+const FINAL_CLOSES = new Set([4401, 4403, 4409]);
 const ICE_DISCONNECTED_MS = 5000;
 
 /** An error with one of the contract's codes (bad_request, forbidden, ...). */

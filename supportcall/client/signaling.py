@@ -79,7 +79,7 @@ def websocket_url(server: str, ws_url: str) -> str:
 
 
 # Closes after which coming back is pointless: refused, or replaced by another connection.
-FINAL_CLOSES = frozenset({1000, 4401, 4403, 4409})
+FINAL_CLOSES = frozenset({4401, 4403, 4409})
 
 
 class Signaling:
