@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import signal
+import socket
+import subprocess
 import time
 
 import pytest
@@ -21,6 +24,8 @@ from tests.servers import (
     base_env,
     django_shell,
     drop_postgres_database,
+    free_port,
+    need,
     postgres_database,
     prepare,
     redis_url,
@@ -273,3 +278,103 @@ async def test_sigterm_tells_clients_to_reconnect_and_they_resume_with_the_call_
         assert "connection_lost" not in events_of(b, call.call_id)
     finally:
         alive(a)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on its own port: restarting the machine's
+    Redis would disturb everyone else using it."""
+
+    def __init__(self, tmp):
+        self.port, self.dir = free_port(), tmp
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> PrivateRedis:
+        binary = shutil.which("redis-server")
+        need("redis-server", binary is not None, "apt-get install redis-server")
+        assert binary is not None
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
+            ):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def pair_on_private_redis(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("private-redis")
+    redis = PrivateRedis(tmp).start()
+    database = postgres_database()
+    env = base_env(
+        tmp,
+        DATABASE_URL=database,
+        REDIS_URL=redis.url,
+        SUPPORTCALL_RESUME_GRACE="20",
+        SUPPORTCALL_PROCESS_TIMEOUT=str(PROCESS_TIMEOUT),
+        SUPPORTCALL_PING_INTERVAL="1",
+    )
+    prepare(env)
+    servers = [Server(env, tmp).start(), Server(env, tmp).start()]
+    yield servers, redis
+    for server in servers:
+        server.stop()
+    redis.stop()
+    drop_postgres_database(database)
+
+
+async def test_a_redis_restart_mid_call_loses_no_call_and_signaling_works_again(
+    pair_on_private_redis,
+):
+    (a, b), redis = pair_on_private_redis
+    async with call_between(b, a) as (visitor, alice, call, incoming):
+        redis.stop()
+        await asyncio.sleep(2)
+        redis.start()
+        # Both clients lost their consumers with Redis, and resumed once it was back.
+        await until(
+            lambda: (
+                visitor.connection_history[-1:] == ["reconnected"]
+                and alice.connection_history[-1:] == ["reconnected"]
+            ),
+            20,
+            "both parties to resume",
+        )
+        await call.wait_for_media("audio", flowing=True, timeout=15, window=1.0)
+        assert (await call.hold()).ok
+        await incoming.wait_for_state("remotely_held", timeout=15)
+        assert (await call.end()).ok
+        await incoming.wait_for_state("ended", timeout=15)
+    assert record(a, call.call_id) == {
+        "phase": "ended",
+        "end_reason": "ended_by_local",
+        "ended": True,
+    }
