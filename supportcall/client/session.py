@@ -705,7 +705,9 @@ class Client:
     async def close(self, hangup: bool = True) -> None:
         """Close every call and the connection. With ``hangup`` active calls
         are ended first (``call.end``); without, the server sees the
-        connection drop (for tests of ``connection_lost``)."""
+        connection drop: its calls end ``connection_lost`` once the server's
+        resume grace period has passed (this client does not resume after
+        its own close)."""
         if hangup and self.signaling.closed is None and self._dispatcher is not None:
             await asyncio.gather(
                 *(self._hangup(call) for call in list(self.calls.values())),
