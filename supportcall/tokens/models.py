@@ -36,7 +36,10 @@ class IssuedToken(models.Model):
         max_length=8, default="login", choices=[("login", "login"), ("resume", "resume")]
     )
     replaces = models.CharField(
-        max_length=200, blank=True, help_text="The channel a resume token takes over."
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="The channel a resume token takes over.",
     )
     revoked = models.BooleanField(default=False)
 
