@@ -16,8 +16,10 @@ import subprocess
 import time
 
 import pytest
+import websockets
 
 from supportcall.client import Agent, Visitor
+from tests.e2e.wire import Wire
 from tests.servers import (
     DEMO_PASSWORD,
     Server,
@@ -378,3 +380,28 @@ async def test_a_redis_restart_mid_call_loses_no_call_and_signaling_works_again(
         "end_reason": "ended_by_local",
         "ended": True,
     }
+
+
+async def test_a_resume_token_works_once_even_when_two_processes_race_for_it(pair):
+    a, b = alive(pair[0]), alive(pair[1])
+    visitor = await Wire.visitor(a.url)
+    token = visitor.hello["resume_token"]
+    visitor.ws.transport.abort()
+    opened = []
+
+    async def resume_on(server: Server):
+        ws = await websockets.connect(server.url.replace("http", "ws", 1) + "/ws/v1/calls")
+        opened.append(ws)
+        await ws.send(json.dumps({"type": "auth", "resume_token": token}))
+        try:
+            return json.loads(await asyncio.wait_for(ws.recv(), 15))["type"]
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None
+            return closed.rcvd.code
+
+    try:
+        results = await asyncio.gather(resume_on(a), resume_on(b))
+        assert sorted(results, key=str) == [4401, "hello"]
+    finally:
+        for ws in opened:
+            await ws.close()
