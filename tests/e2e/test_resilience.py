@@ -20,6 +20,7 @@ import websockets
 
 from supportcall.client import Agent, Visitor
 from tests.e2e.wire import Wire
+from tests.sdps import ANSWER, OFFER
 from tests.servers import (
     DEMO_PASSWORD,
     Server,
@@ -35,8 +36,11 @@ from tests.servers import (
 
 pytestmark = pytest.mark.e2e
 
+SUPPORT = "support@support.example.com"
+
 GRACE = 6.0
 PROCESS_TIMEOUT = 3.0
+IDLE_TIMEOUT = 4.0
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,7 @@ def pair(tmp_path_factory):
         SUPPORTCALL_RESUME_GRACE=str(GRACE),
         SUPPORTCALL_PROCESS_TIMEOUT=str(PROCESS_TIMEOUT),
         SUPPORTCALL_PING_INTERVAL="1",
+        SUPPORTCALL_IDLE_TIMEOUT=str(IDLE_TIMEOUT),
     )
     prepare(env)
     servers = [Server(env, tmp).start(), Server(env, tmp).start()]
@@ -405,3 +410,39 @@ async def test_a_resume_token_works_once_even_when_two_processes_race_for_it(pai
     finally:
         for ws in opened:
             await ws.close()
+
+
+async def test_a_connection_gone_silent_is_closed_and_its_calls_end_after_the_grace(pair):
+    a, b = alive(pair[0]), alive(pair[1])
+    alice = await Wire.agent(b.url, "alice")  # her laptop lid closes: she goes silent
+    visitor = await Wire.visitor(a.url)
+
+    async def ping_forever() -> None:
+        while True:
+            await visitor.ws.send(json.dumps({"type": "ping", "id": "ping"}))
+            await asyncio.sleep(1)
+
+    pinger = asyncio.create_task(ping_forever())
+    try:
+        ack = await visitor.request("call.create", to=SUPPORT, media="audio", sdp=OFFER["audio"])
+        call_id = ack["call_id"]
+        await alice.event("call.incoming", call_id=call_id)
+        await alice.request("call.accept", call_id=call_id, sdp=ANSWER["audio"])
+        await visitor.event("call.state", call_id=call_id, state="in_call")
+        started = time.monotonic()
+        dropped = await visitor.event(
+            "call.media", call_id=call_id, timeout=IDLE_TIMEOUT + 10, connection="reconnecting"
+        )
+        assert dropped["connection"] == "reconnecting"
+        ended = await visitor.event("call.state", call_id=call_id, timeout=GRACE + 10)
+        assert (ended["state"], ended["reason"]) == ("ended", "connection_lost")
+        took = time.monotonic() - started
+        assert took < GRACE + 5, took
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await alice.ws.recv()
+        assert alice.ws.close_code == 4408
+    finally:
+        pinger.cancel()
+        await visitor.close()
+        await alice.close()
