@@ -37,6 +37,8 @@ CLOSE_RESYNC = 4011  # events to this connection were lost: resume to get the ca
 # 1012 (Service Restart), moved to the application range: daphne's autobahn only
 # lets a server send 1000 or 3000-4999.
 CLOSE_RESTART = 4012
+# Tries at recording a drop while the database refuses (about two minutes in all).
+DROP_ATTEMPTS = 30
 
 
 def process_group() -> str:
@@ -95,9 +97,24 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self._drop()
 
     async def _drop(self) -> None:
+        """Record the drop; a database that refuses for a while only delays it.
+
+        Until it is recorded this process's sweeper keeps vouching for the
+        connection, so giving up would leave its calls open for good.
+        """
         assert self.actor is not None
         self.dropped = True
-        outcome = await database_sync_to_async(services.disconnect)(self.actor)
+        delay = 0.5
+        for _ in range(DROP_ATTEMPTS):
+            try:
+                outcome = await database_sync_to_async(services.disconnect)(self.actor)
+                break
+            except Exception:
+                log.exception("recording %s's drop failed; retrying", self.actor.identity)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        else:
+            return
         await deliver(outcome.outbox)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from supportcall.calls import services
@@ -282,3 +283,23 @@ async def test_a_stalled_connection_that_lost_events_is_made_to_resume_and_catch
     assert await alice.events(1) == [media(call_id, "connected")]
     assert (await log(call_id))[-2:] == ["connection_dropped", "resumed"]
     await back.close()
+
+
+async def test_a_drop_the_database_refused_to_record_is_recorded_once_it_answers(
+    parties, monkeypatch
+):
+    visitor, alice, call_id = await in_call(parties)
+    record_drop, tries = services.disconnect, []
+
+    def refused_once(actor, now=None):
+        tries.append(actor.identity)
+        if len(tries) == 1:
+            raise OperationalError("the database is not accepting connections")
+        return record_drop(actor, now)
+
+    monkeypatch.setattr(services, "disconnect", refused_once)
+    await visitor.close()
+    assert await alice.events(1) == [media(call_id, "reconnecting")]
+    assert tries == [visitor.identity, visitor.identity]
+    await sweep(in_seconds=21)
+    assert (await alice.until("call.state", call_id=call_id))["reason"] == "connection_lost"
