@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-password
 
-.PHONY: run test setup browsers lint typecheck bench clean
+.PHONY: run run-cluster test setup browsers lint typecheck bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,24 @@ run: setup
 	@echo "  call as visitor:  $(PY) -m supportcall.client call --server http://$(HOST):$(PORT) --site demo"
 	@echo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) supportcall.asgi:application
+
+# Two daphne processes on the local PostgreSQL and Redis, as in production.
+CLUSTER_DB ?= supportcall
+CLUSTER_ENV = DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(CLUSTER_DB) REDIS_URL=redis://127.0.0.1:6379/0
+
+run-cluster: setup
+	$(PY) -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:5432/postgres', autocommit=True); \
+	c.execute(\"CREATE DATABASE $(CLUSTER_DB)\") if not c.execute(\"SELECT 1 FROM pg_database WHERE datname = '$(CLUSTER_DB)'\").fetchone() else None"
+	$(CLUSTER_ENV) $(PY) manage.py migrate --noinput
+	$(CLUSTER_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(CLUSTER_ENV) $(PY) manage.py demo_data --password $(DEMO_PASSWORD) --port 8000
+	@echo
+	@echo "  supportcall on http://$(HOST):8000/ and http://$(HOST):8001/ (PostgreSQL $(CLUSTER_DB), Redis db 0)"
+	@echo "  stop with Ctrl-C; kill -TERM one daphne to see its clients resume on the other"
+	@echo
+	$(CLUSTER_ENV) $(VENV)/bin/daphne -b $(HOST) -p 8001 supportcall.asgi:application & \
+	  trap 'kill -TERM $$!' EXIT INT TERM; \
+	  $(CLUSTER_ENV) $(VENV)/bin/daphne -b $(HOST) -p 8000 supportcall.asgi:application
 
 test: setup
 	$(PY) -m pytest

@@ -1,7 +1,9 @@
 """The ASGI application served by daphne: HTTP through Django, WebSockets through Channels."""
 
 import asyncio
+import logging
 import os
+import signal
 
 from django.core.asgi import get_asgi_application
 
@@ -9,25 +11,93 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportcall.settings")
 # Build Django first: the consumers import models.
 django_asgi_app = get_asgi_application()
 
+from channels.db import database_sync_to_async  # noqa: E402
+from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from supportcall.calls import sweeper  # noqa: E402
+from supportcall.calls import services, sweeper  # noqa: E402
+from supportcall.calls.consumers import CLOSE_RESTART, process_group  # noqa: E402
+from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+# How long a stopping process waits for its WebSockets to close before it exits.
+SHUTDOWN_WAIT = 5.0
+CLOSE_FLUSH = 0.5
 
 
 class StartSweeper:
-    """Starts this process's sweeper on the first request, inside the server's event loop."""
+    """Starts this process's sweeper on the first request, inside the server's event loop,
+    and makes SIGTERM graceful: WebSockets are closed with 4012 (restart) first, so that their
+    clients resume on another process, and no call ends because of a deploy."""
 
     def __init__(self, app):
         self.app = app
         self.task: asyncio.Task | None = None
+        self.stopping = False
+        self.handler_installed = False
 
     async def __call__(self, scope, receive, send):
         interval = settings.SUPPORTCALL_SWEEP_INTERVAL
         if interval > 0 and (self.task is None or self.task.done()):
             self.task = asyncio.create_task(sweeper.run(interval))
+            self._install_sigterm()
+        if self.stopping and scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": CLOSE_RESTART})
+            return None
         return await self.app(scope, receive, send)
+
+    def _install_sigterm(self) -> None:
+        """Daphne's reactor stops on SIGTERM; ours goes first (main thread, first request)."""
+        if self.handler_installed:
+            return
+        self.handler_installed = True
+        loop = asyncio.get_running_loop()
+        try:
+            previous = signal.getsignal(signal.SIGTERM)
+
+            def on_sigterm(signum, frame):
+                loop.call_soon_threadsafe(
+                    lambda: loop.create_task(self._shut_down(previous, signum, frame))
+                )
+
+            signal.signal(signal.SIGTERM, on_sigterm)
+        except ValueError:  # not the main thread (a test's communicator): nothing to stop
+            pass
+
+    async def _shut_down(self, previous, signum, frame) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("SIGTERM: closing this process's WebSockets with %s", CLOSE_RESTART)
+        try:
+            layer = get_channel_layer()
+            await layer.group_send(
+                process_group(), {"type": "connection.close", "code": CLOSE_RESTART}
+            )
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + SHUTDOWN_WAIT
+            # The rows are in the database, not in this loop: poll them.
+            while loop.time() < deadline:
+                if not await database_sync_to_async(_holds_connections)():
+                    break
+                await asyncio.sleep(0.1)
+            # Let the close frames out before the reactor drops every socket.
+            await asyncio.sleep(CLOSE_FLUSH)
+        except Exception:
+            log.exception("graceful shutdown failed; stopping anyway")
+        signal.signal(signal.SIGTERM, previous)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _holds_connections() -> bool:
+    return Connection.objects.filter(process=services.PROCESS).exists()
 
 
 application = StartSweeper(

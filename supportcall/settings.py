@@ -125,8 +125,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
-                "capacity": 1000,
+                # redis-py's default 5 s socket timeout races channels-redis's 5 s
+                # BZPOPMIN: an idle consumer would die of a read timeout.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ],
+                # Events a connection may have waiting; over it channels-redis drops
+                # them, and delivery closes that connection so it resumes (delivery.py).
+                "capacity": env.int("SUPPORTCALL_CHANNEL_CAPACITY", default=1000),
                 "expiry": 60,
                 # Separates deployments (or test runs) sharing one Redis.
                 "prefix": env.str("SUPPORTCALL_CHANNEL_PREFIX", default="supportcall"),
@@ -179,6 +185,16 @@ SUPPORTCALL_AUTH_TIMEOUT = _positive("SUPPORTCALL_AUTH_TIMEOUT", env.float, 10.0
 SUPPORTCALL_SWEEP_INTERVAL = _setting("SUPPORTCALL_SWEEP_INTERVAL", env.float, 1.0)
 if SUPPORTCALL_SWEEP_INTERVAL < 0:
     raise ImproperlyConfigured("Bad setting SUPPORTCALL_SWEEP_INTERVAL: must be 0 or more")
+# How long a dropped connection may come back with its resume token, in seconds:
+# past it, its calls end `connection_lost`.
+SUPPORTCALL_RESUME_GRACE = _positive("SUPPORTCALL_RESUME_GRACE", env.float, 20.0)
+# How often clients send {"type": "ping"} (told in `hello`), in seconds.
+SUPPORTCALL_PING_INTERVAL = _positive("SUPPORTCALL_PING_INTERVAL", env.float, 10.0)
+# A connection silent for this long (no frame, no ping) is closed as dead, in seconds.
+SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 35.0)
+# Connections of a process whose sweeper has not refreshed them for this long
+# (the process was killed) count as dropped, in seconds.
+SUPPORTCALL_PROCESS_TIMEOUT = _positive("SUPPORTCALL_PROCESS_TIMEOUT", env.float, 10.0)
 # Anonymous logins per client address per minute.
 SUPPORTCALL_LOGIN_RATE = _positive("SUPPORTCALL_LOGIN_RATE", env.int, 30)
 # The ICE servers handed to clients: a JSON list of RTCIceServer objects.

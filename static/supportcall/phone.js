@@ -6,11 +6,34 @@
 //   const phone = await Phone.visitor("https://support.example.com", { site: "demo" });
 //   const call = await phone.call({ media: "audio" });
 //   call.addEventListener("state", (e) => console.log(e.detail.state));
+//
+// Reconnecting. When the WebSocket drops (anything but a refusal: 4401, 4403,
+// 4409, or this page's own close), the Phone reconnects with backoff and
+// resumes with the last hello's resume_token, within the server's grace period
+// (hello.resume_grace). Calls and their peer connections are kept: media keeps
+// flowing meanwhile. Events for the page to show it:
+//
+//   phone "reconnecting"  {code, attempt}  the connection dropped; show "reconnecting…"
+//   phone "reconnected"   {hello}          resumed: the calls go on; hide it
+//   phone "closed"        PhoneError       gave up (refused, or the grace ran out):
+//                                          every call has ended connection_lost
+//   call  "connection"    {connection}     the OTHER party's signaling: "reconnecting"
+//                                          then "connected" (call.remoteConnection)
+//
+// After a resume the server replays each call's state (call.state with
+// resumed: true: "state" is dispatched only if it changed), a re-offer still
+// waiting for this side's answer, and ringing calls (an existing call is not
+// announced twice). The Phone pings every hello.ping_interval seconds. A call
+// whose ICE state goes "failed", or stays "disconnected" for 5 s, restarts
+// its media (call.restart_media, an ICE restart).
 
 const PROTOCOL_PATH = "/ws/v1/calls";
 const REQUEST_TIMEOUT_MS = 15000;
 // Operations after which this party's call is over (their op.result follows call.state "ended").
 const ENDING_OPS = ["end", "reject", "ignore", "forward"];
+// Closes after which reconnecting is pointless: refused or replaced (our own close sets closing).
+const FINAL_CLOSES = new Set([4401, 4403, 4409]);
+const ICE_DISCONNECTED_MS = 5000;
 
 /** An error with one of the contract's codes (bad_request, forbidden, ...). */
 export class PhoneError extends Error {
@@ -47,6 +70,12 @@ export const EXPLAIN = {
   internal_error: "The server failed.",
   network: "The network connection to the support server failed.",
 };
+
+async function closeError(code) {
+  if (code === 4403) return new PhoneError("forbidden", "This page is not allowed to call support.");
+  if (code === 4401) return new PhoneError("unauthorized", "The login expired; please try again.");
+  return new PhoneError("network", EXPLAIN.network);
+}
 
 async function postJSON(url, body, headers = {}) {
   let response;
@@ -93,6 +122,8 @@ export class Phone extends EventTarget {
     this.waiting = new Map();
     this.iceServers = login.ice_servers || [];
     this.closed = null;
+    this.reconnecting = false;
+    this.closing = false;
   }
 
   /** Log in anonymously for a site (the server checks this page's origin). */
@@ -120,20 +151,34 @@ export class Phone extends EventTarget {
     return this.hello?.identity;
   }
 
-  open() {
+  wsURL() {
     const url = new URL(this.login.ws_url || PROTOCOL_PATH, this.server);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url;
+  }
+
+  /** Open the WebSocket and log in; resolves with this Phone once greeted. */
+  open() {
+    return this.connect({ type: "auth", token: this.login.token }).catch((error) => {
+      this.finish(error);
+      throw error;
+    });
+  }
+
+  /** One WebSocket: sends `auth`, resolves on hello, rejects with a PhoneError if closed first. */
+  connect(auth) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(this.wsURL());
       this.ws = ws;
       let greeted = false;
-      ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.login.token }));
+      ws.onopen = () => ws.send(JSON.stringify(auth));
       ws.onmessage = (message) => {
         const frame = JSON.parse(message.data);
         if (!greeted && frame.type === "hello") {
           greeted = true;
           this.hello = frame;
           if (frame.ice_servers) this.iceServers = frame.ice_servers;
+          this.startPings();
           this.dispatchEvent(new CustomEvent("hello", { detail: frame }));
           resolve(this);
           return;
@@ -141,33 +186,88 @@ export class Phone extends EventTarget {
         this.receive(frame);
       };
       ws.onclose = (event) => {
-        const code = event.code === 4403 ? "forbidden" : event.code === 4401 ? "unauthorized" : "network";
-        const message =
-          code === "forbidden"
-            ? "This page is not allowed to call support."
-            : code === "unauthorized"
-              ? "The login expired; please try again."
-              : EXPLAIN.network;
-        this.closed = new PhoneError(code, message);
-        for (const { reject: fail, timer } of this.waiting.values()) {
-          clearTimeout(timer);
-          fail(this.closed);
+        if (this.ws !== ws) return;
+        this.stopPings();
+        this.failWaiting(new PhoneError("network", EXPLAIN.network));
+        if (!greeted) {
+          reject(closeError(event.code));
+          return;
         }
-        this.waiting.clear();
-        for (const call of this.calls.values()) call.connectionLost();
-        if (!greeted) reject(this.closed);
-        this.dispatchEvent(new CustomEvent("closed", { detail: this.closed }));
+        if (this.closing || FINAL_CLOSES.has(event.code) || !this.hello?.resume_token) {
+          this.finish(closeError(event.code));
+          return;
+        }
+        this.resume(event.code);
       };
     });
   }
 
+  /** Come back within the grace period with the resume token; give up when refused or late. */
+  async resume(code) {
+    this.reconnecting = true;
+    const deadline = Date.now() + (this.hello.resume_grace || 20) * 1000;
+    let delay = 250;
+    for (let attempt = 1; Date.now() < deadline && !this.closing; attempt++) {
+      this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, attempt } }));
+      try {
+        await this.connect({ type: "auth", resume_token: this.hello.resume_token });
+        this.reconnecting = false;
+        this.dispatchEvent(new CustomEvent("reconnected", { detail: { hello: this.hello } }));
+        return;
+      } catch (error) {
+        if (error.code === "unauthorized" || error.code === "forbidden") break;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
+      delay = Math.min(delay * 2, 4000);
+    }
+    this.reconnecting = false;
+    this.finish(new PhoneError("network", EXPLAIN.connection_lost));
+  }
+
+  /** The end of this Phone: every call has ended, nobody waits any more. */
+  finish(error) {
+    if (this.closed) return;
+    this.closed = error;
+    this.stopPings();
+    this.failWaiting(error);
+    for (const call of this.calls.values()) call.connectionLost();
+    this.dispatchEvent(new CustomEvent("closed", { detail: error }));
+  }
+
+  failWaiting(error) {
+    for (const { reject: fail, timer } of this.waiting.values()) {
+      clearTimeout(timer);
+      fail(error);
+    }
+    this.waiting.clear();
+  }
+
+  startPings() {
+    this.stopPings();
+    const every = (this.hello?.ping_interval || 10) * 1000;
+    this.pinger = setInterval(() => {
+      if (this.ws?.readyState === WebSocket.OPEN) {
+        this.ws.send(JSON.stringify({ type: "ping", id: `ping-${this.nextId++}` }));
+      }
+    }, every);
+  }
+
+  stopPings() {
+    clearInterval(this.pinger);
+    this.pinger = null;
+  }
+
   close() {
+    this.closing = true;
     this.ws?.close(1000);
   }
 
   /** Send a request; resolves with its ack, rejects with a PhoneError on error. */
   request(type, fields = {}) {
     if (this.closed) return Promise.reject(this.closed);
+    if (this.ws?.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new PhoneError("network", EXPLAIN.network));
+    }
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -181,6 +281,7 @@ export class Phone extends EventTarget {
 
   receive(frame) {
     if (frame.type === "ack" || frame.type === "error") {
+      if (String(frame.id).startsWith("ping-")) return;
       const waiter = this.waiting.get(frame.id);
       if (!waiter) return;
       this.waiting.delete(frame.id);
@@ -194,6 +295,7 @@ export class Phone extends EventTarget {
       return;
     }
     if (frame.type === "call.incoming") {
+      if (this.calls.has(frame.call_id)) return; // replayed after a resume
       const call = new Call(this, frame.call_id, {
         direction: "incoming",
         media: frame.media,
@@ -230,6 +332,7 @@ export class Phone extends EventTarget {
  * One call seen from this side. Events:
  *   "state"   {state, previous, reason}
  *   "media"   {muted, video}   what the remote party now sends
+ *   "connection" {connection}  the remote party's signaling: "reconnecting" / "connected"
  *   "track"   {track, streams} a remote track arrived
  *   "result"  {op, ok, code, message}
  *   "position" {position, agentsAvailable, estimatedWaitS}  while waiting in a queue
@@ -248,6 +351,7 @@ export class Call extends EventTarget {
     this.states = this.state ? [this.state] : [];
     this.reason = null;
     this.remoteMedia = { muted: false, video: media === "video" };
+    this.remoteConnection = "connected";
     this.muted = false;
     this.sendingVideo = false;
     this.pendingCandidates = [];
@@ -274,11 +378,31 @@ export class Call extends EventTarget {
       if (!this.id) this.earlyCandidates.push(candidate);
       else this.sendCandidate(candidate);
     };
+    pc.oniceconnectionstatechange = () => this.watchIce();
     pc.ontrack = (event) => {
       this.remoteStream.addTrack(event.track);
       this.dispatchEvent(new CustomEvent("track", { detail: { track: event.track } }));
     };
     return pc;
+  }
+
+  /** A network change: ICE "failed", or "disconnected" for 5 s, restarts the media. */
+  watchIce() {
+    const state = this.pc?.iceConnectionState;
+    clearTimeout(this.iceTimer);
+    if (state === "failed") this.restartIfAnswered();
+    else if (state === "disconnected") {
+      this.iceTimer = setTimeout(() => {
+        if (this.pc?.iceConnectionState === "disconnected") this.restartIfAnswered();
+      }, ICE_DISCONNECTED_MS);
+    }
+  }
+
+  restartIfAnswered() {
+    const answered = ["in_call", "on_hold", "remotely_held", "on_double_hold"].includes(this.state);
+    if (answered && !this.pendingReoffer && !this.phone.reconnecting) {
+      this.restartMedia().catch(() => {});
+    }
   }
 
   sendCandidate(candidate) {
@@ -421,6 +545,11 @@ export class Call extends EventTarget {
     return result;
   }
 
+  /** call.restart_media: a re-offer with an ICE restart (either party, any answered state). */
+  restartMedia() {
+    return this.reoffer("restart_media", () => {}, { iceRestart: true });
+  }
+
   // --- operations ------------------------------------------------------------
 
   /** Send an operation; resolves with its op.result {ok, code, message}. */
@@ -438,10 +567,10 @@ export class Call extends EventTarget {
   }
 
   /** A re-offer: change the transceivers, offer, and roll back if it fails. */
-  async reoffer(op, change) {
+  async reoffer(op, change, options = {}) {
     const saved = this.pc.getTransceivers().map((t) => t.direction);
     await change();
-    const offer = await this.pc.createOffer();
+    const offer = await this.pc.createOffer(options);
     await this.pc.setLocalDescription(offer);
     this.pendingReoffer = op;
     const result = await this.operation(op, { sdp: offer.sdp });
@@ -478,6 +607,10 @@ export class Call extends EventTarget {
   async handle(frame) {
     switch (frame.type) {
       case "call.state":
+        if (frame.resumed) {
+          await this.resumed(frame);
+          break;
+        }
         this.setState(frame.state, frame.previous, frame.reason);
         break;
       case "call.answer":
@@ -506,6 +639,10 @@ export class Call extends EventTarget {
       case "call.media":
         this.remoteMedia = { muted: frame.muted, video: frame.video };
         this.dispatchEvent(new CustomEvent("media", { detail: this.remoteMedia }));
+        if (frame.connection && frame.connection !== this.remoteConnection) {
+          this.remoteConnection = frame.connection;
+          this.dispatchEvent(new CustomEvent("connection", { detail: { connection: frame.connection } }));
+        }
         break;
       case "op.result": {
         const resolve = this.results.get(frame.op);
@@ -554,6 +691,16 @@ export class Call extends EventTarget {
       this.remoteMedia = { ...this.remoteMedia, video };
       this.dispatchEvent(new CustomEvent("media", { detail: this.remoteMedia }));
     }
+  }
+
+  /** The state the server replays after a resume: apply only what changed meanwhile. */
+  async resumed(frame) {
+    if (frame.answer_sdp && this.pc?.signalingState === "have-local-offer" && !this.pendingReoffer) {
+      // The answer went to the dropped connection.
+      await this.pc.setRemoteDescription({ type: "answer", sdp: frame.answer_sdp });
+      this.flushCandidates();
+    }
+    if (frame.state !== this.state) this.setState(frame.state, this.state, frame.reason);
   }
 
   setState(state, previous, reason) {

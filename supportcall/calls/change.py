@@ -169,25 +169,30 @@ class Change:
             until=deadline.isoformat() if deadline else None,
             **why,
         )
-        incoming = {
-            "type": "call.incoming",
-            "call_id": str(row.id),
-            "from": {
-                "address": row.caller_identity,
-                "display_name": row.caller_display_name,
-                "anonymous": True,
-                "context": row.caller_context,
-            },
-            "to": to,
-            "media": row.media,
-            "sdp": row.offer_sdp,
-        }
+        alert = incoming(row, to)
         for agent in agents:
             Leg.objects.create(call=row, agent=agent, deadline=deadline)
-            self.send_agent(agent, incoming)
+            self.send_agent(agent, alert)
             self.send_agent(agent, protocol.state(row.id, "ringing", None))
             for candidate in row.caller_candidates:
                 self.send_agent(agent, protocol.candidate(row.id, candidate))
+
+
+def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
+    """The alert of an agent rung for ``row``: who calls, what was called, the offer."""
+    return {
+        "type": "call.incoming",
+        "call_id": str(row.id),
+        "from": {
+            "address": row.caller_identity,
+            "display_name": row.caller_display_name,
+            "anonymous": True,
+            "context": row.caller_context,
+        },
+        "to": to or row.target,
+        "media": row.media,
+        "sdp": row.offer_sdp,
+    }
 
 
 def ended_by(actor: str, row: Call) -> str:

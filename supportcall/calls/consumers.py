@@ -18,7 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from supportcall.directory.models import Agent, Site
-from supportcall.tokens.issuing import InvalidToken, consume
+from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
 from supportcall.tokens.models import Role
 
 from . import protocol, services
@@ -30,32 +30,95 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_IDLE = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: a dead peer
+CLOSE_REPLACED = 4409  # the party resumed on another connection
+CLOSE_RESYNC = 4011  # events to this connection were lost: resume to get the calls replayed
+# This process is shutting down: reconnect (elsewhere) and resume. WebSocket's own
+# 1012 (Service Restart), moved to the application range: daphne's autobahn only
+# lets a server send 1000 or 3000-4999.
+CLOSE_RESTART = 4012
+# Tries at recording a drop while the database refuses (about two minutes in all).
+DROP_ATTEMPTS = 30
+
+
+def process_group() -> str:
+    """Every connection this process holds: told to go at shutdown (see asgi.py)."""
+    return f"process.{services.PROCESS}"
 
 
 class CallConsumer(AsyncWebsocketConsumer):
     actor: Actor | None = None
+    dropped = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A consumer that died (a channel-layer error) never got websocket.disconnect:
+            # its party must still get its grace period, and its calls their end.
+            if self.actor is not None and not self.dropped:
+                try:
+                    await self._drop()
+                except Exception:
+                    log.exception("could not drop %s's connection", self.actor.identity)
 
     async def connect(self) -> None:
         self.window_start, self.window_frames = 0.0, 0
+        self.last_frame = asyncio.get_running_loop().time()
         await self.accept()
         self.origin = _header(self.scope, b"origin")
         self.auth_timer = asyncio.create_task(self._close_if_silent())
+        self.idle_timer = asyncio.create_task(self._close_if_dead())
+        await self.channel_layer.group_add(process_group(), self.channel_name)
 
     async def _close_if_silent(self) -> None:
         await asyncio.sleep(settings.SUPPORTCALL_AUTH_TIMEOUT)
         if self.actor is None:
             await self.close(CLOSE_UNAUTHORIZED)
 
+    async def _close_if_dead(self) -> None:
+        """A client pings every SUPPORTCALL_PING_INTERVAL: silence means a lid closed."""
+        timeout = settings.SUPPORTCALL_IDLE_TIMEOUT
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.05, self.last_frame + timeout - loop.time()))
+            if loop.time() - self.last_frame >= timeout:
+                await self.close(CLOSE_IDLE)
+                return
+
     async def disconnect(self, code: int) -> None:
         self.auth_timer.cancel()
+        self.idle_timer.cancel()
+        await self.channel_layer.group_discard(process_group(), self.channel_name)
         if self.actor is not None:
             await self.channel_layer.group_discard(
                 services.party_group(self.actor.identity), self.channel_name
             )
-            outcome = await database_sync_to_async(services.disconnect)(self.actor)
-            await deliver(outcome.outbox)
+            await self._drop()
+
+    async def _drop(self) -> None:
+        """Record the drop; a database that refuses for a while only delays it.
+
+        Until it is recorded this process's sweeper keeps vouching for the
+        connection, so giving up would leave its calls open for good.
+        """
+        assert self.actor is not None
+        self.dropped = True
+        delay = 0.5
+        for _ in range(DROP_ATTEMPTS):
+            try:
+                outcome = await database_sync_to_async(services.disconnect)(self.actor)
+                break
+            except Exception:
+                log.exception("recording %s's drop failed; retrying", self.actor.identity)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        else:
+            return
+        await deliver(outcome.outbox)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_frame = asyncio.get_running_loop().time()
         if self._over_rate():
             await self._reply(
                 protocol.error(
@@ -85,6 +148,12 @@ class CallConsumer(AsyncWebsocketConsumer):
         if self.actor is None:
             await self._authenticate(content)
             return
+        if isinstance(content, dict) and content.get("type") == "ping":
+            if not await database_sync_to_async(services.bound)(self.channel_name):
+                await self.close(CLOSE_RESYNC)
+                return
+            await self._reply(protocol.ack(protocol.request_id(content)))
+            return
         await self._handle(content)
 
     def _over_rate(self) -> bool:
@@ -96,16 +165,20 @@ class CallConsumer(AsyncWebsocketConsumer):
         return self.window_frames > settings.SUPPORTCALL_WS_RATE
 
     async def _authenticate(self, content: Any) -> None:
-        token = content.get("token") if isinstance(content, dict) else None
-        if (
-            not isinstance(content, dict)
-            or content.get("type") != "auth"
-            or not isinstance(token, str)
-        ):
+        """``auth`` with a login ``token``, or with a ``resume_token`` to take a dropped
+        connection's place (its calls come along)."""
+        token, kind = None, "login"
+        if isinstance(content, dict) and content.get("type") == "auth":
+            token = content.get("token")
+            if "resume_token" in content:
+                token, kind = content.get("resume_token"), "resume"
+        if not isinstance(token, str):
             await self.close(CLOSE_UNAUTHORIZED)
             return
         try:
-            actor, connected = await database_sync_to_async(self._actor_from)(token)
+            actor, connected, resume_token = await database_sync_to_async(self._actor_from)(
+                token, kind
+            )
         except InvalidToken as e:
             log.info("refused a WebSocket: %s", e)
             await self.close(CLOSE_UNAUTHORIZED)
@@ -123,7 +196,9 @@ class CallConsumer(AsyncWebsocketConsumer):
                 "protocol": 1,
                 "role": actor.role,
                 "identity": actor.identity,
-                "resume_token": None,
+                "resume_token": resume_token,
+                "resume_grace": settings.SUPPORTCALL_RESUME_GRACE,
+                "ping_interval": settings.SUPPORTCALL_PING_INTERVAL,
                 "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
                 **(
                     {"presence": await database_sync_to_async(services.presence_of)(actor)}
@@ -132,11 +207,17 @@ class CallConsumer(AsyncWebsocketConsumer):
                 ),
             }
         )
-        # Waiting calls may ring this agent now: only once it has its hello.
+        # Waiting calls may ring this agent now, and a resumed party's calls are
+        # replayed: only once it has its hello.
         await deliver(connected.outbox)
+        if kind == "resume":
+            # The old connection may still be open on some process (a half-dead TCP).
+            await self.channel_layer.send(
+                connected.result["replaced"], {"type": "connection.close", "code": CLOSE_REPLACED}
+            )
 
-    def _actor_from(self, token: str) -> tuple[Actor, Outcome]:
-        claims = consume(token)
+    def _actor_from(self, token: str, kind: str) -> tuple[Actor, Outcome, str]:
+        claims = consume(token, kind)
         agent_id = None
         if claims.role == Role.VISITOR:
             site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
@@ -160,7 +241,21 @@ class CallConsumer(AsyncWebsocketConsumer):
             display_name=claims.display_name,
             context=claims.context,
         )
-        return actor, services.connect(actor)
+        if kind == "resume":
+            outcome = services.resume(actor, claims.replaces)
+        else:
+            outcome = services.connect(actor)
+        resume_token = issue_resume(
+            actor.role,
+            actor.identity,
+            actor.channel,
+            site_id=claims.site_id,
+            user_id=claims.user_id,
+            targets=claims.targets,
+            display_name=claims.display_name,
+            context=claims.context,
+        )
+        return actor, outcome, resume_token
 
     async def _handle(self, content: Any) -> None:
         request_id = protocol.request_id(content)
@@ -204,6 +299,10 @@ class CallConsumer(AsyncWebsocketConsumer):
         """An event for this connection, from any process."""
         if message.get("skip") != self.channel_name:
             await self._reply(message["event"])
+
+    async def connection_close(self, message: dict[str, Any]) -> None:
+        """Told to go: this process shuts down (1012), or the party resumed elsewhere."""
+        await self.close(message.get("code", CLOSE_RESTART))
 
     async def _reply(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+from . import services
 from .services import Delivery
 
 
@@ -14,11 +17,26 @@ def message(event: dict[str, Any], skip: str = "") -> dict[str, Any]:
     return {"type": "call.event", "event": event, "skip": skip}
 
 
-async def deliver(outbox: list[Delivery]) -> None:
+async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
+    """Send each event; a connection whose channel is full has lost one: it must resync.
+
+    The channel layer drops what it cannot queue (a stalled consumer, a backlog
+    over capacity). The call must not go on as if that event had arrived: the
+    connection is treated as dropped (the other party sees it reconnecting) and
+    closed at its next ping, so its client resumes and gets every call replayed.
+    """
     layer = get_channel_layer()
     assert layer is not None, "CHANNEL_LAYERS is not configured"
+    overflowed: list[str] = []
     for item in outbox:
         if item.group:
             await layer.group_send(item.to, message(item.event, item.skip))
-        else:
+            continue
+        try:
             await layer.send(item.to, message(item.event))
+        except ChannelFull:
+            if item.to not in overflowed:
+                overflowed.append(item.to)
+    if overflowed and resync:
+        outcome = await database_sync_to_async(services.events_lost)(overflowed)
+        await deliver(outcome.outbox, resync=False)

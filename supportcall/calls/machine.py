@@ -63,10 +63,11 @@ class Op(StrEnum):
     VIDEO_STOP = "video_stop"
     MUTE = "mute"
     UNMUTE = "unmute"
+    RESTART_MEDIA = "restart_media"  # an ICE-restart re-offer after a network change
 
 
 # Operations finished by the other party's `call.answer` to a re-offer.
-REOFFER_OPS = frozenset({Op.HOLD, Op.UNHOLD, Op.VIDEO_START, Op.VIDEO_STOP})
+REOFFER_OPS = frozenset({Op.HOLD, Op.UNHOLD, Op.VIDEO_START, Op.VIDEO_STOP, Op.RESTART_MEDIA})
 # Operations on an incoming call: only the agent side has one.
 AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD})
 VIDEO_OPS = frozenset({Op.VIDEO_START, Op.VIDEO_STOP})
@@ -179,6 +180,8 @@ def check(call: Call, party: Party, op: Op, *, video: bool = False) -> None:
         Op.VIDEO_STOP: state is State.IN_CALL and party in call.video,
         Op.MUTE: call.phase is Phase.ANSWERED and party not in call.muted,
         Op.UNMUTE: call.phase is Phase.ANSWERED and party in call.muted,
+        # A network change may come at any time, held or not: media must come back.
+        Op.RESTART_MEDIA: call.phase is Phase.ANSWERED,
     }[op]
     if not allowed:
         raise CallError("invalid_state", f"cannot {op} a call that is {state}")
@@ -233,6 +236,7 @@ def answer(call: Call, party: Party) -> Step:
         Op.UNHOLD: {"held": call.held - by},
         Op.VIDEO_START: {"video": call.video | by},
         Op.VIDEO_STOP: {"video": call.video - by},
+        Op.RESTART_MEDIA: {},  # the same media on new ICE candidates
     }[pending.op]
     return Step(replace(call, pending=None, **changed), finished=pending.op)  # type: ignore[arg-type]
 

@@ -184,7 +184,15 @@ class CallEvent(models.Model):
 
 
 class Connection(models.Model):
-    """A live WebSocket: how the server knows which agents can be rung."""
+    """A WebSocket, live or dropped within its grace period.
+
+    An agent with a row is online (so an agent whose Wi-Fi drops keeps its
+    presence while it may come back). ``last_seen`` is refreshed by the
+    sweeper of the process holding the socket: a row it stops refreshing (the
+    process was killed) is treated as dropped. A dropped row's
+    ``grace_until`` is the reconnect deadline the sweeper acts on: past it,
+    the party's calls end ``connection_lost`` and the row goes.
+    """
 
     channel_name = models.CharField(max_length=200, primary_key=True)
     role = models.CharField(max_length=16)
@@ -197,6 +205,20 @@ class Connection(models.Model):
         related_name="connections",
     )
     opened = models.DateTimeField(auto_now_add=True)
+    process = models.CharField(
+        max_length=64, blank=True, help_text="The server process holding it."
+    )
+    last_seen = models.DateTimeField(null=True, blank=True)
+    grace_until = models.DateTimeField(
+        null=True, blank=True, help_text="Dropped: resumable until then, then its calls end."
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grace_until"]),
+            models.Index(fields=["process", "grace_until"]),
+            models.Index(fields=["last_seen"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.identity} on {self.channel_name}"

@@ -49,6 +49,7 @@ REQUESTS: dict[str, dict[str, _Field]] = {
     "call.video_stop": {**_CALL_ID, **_SDP},
     "call.mute": _CALL_ID,
     "call.unmute": _CALL_ID,
+    "call.restart_media": {**_CALL_ID, **_SDP},
     "call.answer": {**_CALL_ID, **_SDP},
     "ice.candidate": {**_CALL_ID, "candidate": _Field(dict, nullable=True)},
     "presence.set": {"status": _Field(str)},
@@ -176,8 +177,12 @@ def candidate(call_id: uuid.UUID, value: dict[str, Any] | None) -> dict[str, Any
     return {"type": "ice.candidate", "call_id": str(call_id), "candidate": value}
 
 
-def media(call_id: uuid.UUID, muted: bool, video: bool) -> dict[str, Any]:
-    return {"type": "call.media", "call_id": str(call_id), "muted": muted, "video": video}
+def media(call_id: uuid.UUID, muted: bool, video: bool, connection: str = "") -> dict[str, Any]:
+    """What the other party sends; ``connection`` only when its signaling dropped or came back."""
+    event = {"type": "call.media", "call_id": str(call_id), "muted": muted, "video": video}
+    if connection:
+        event["connection"] = connection
+    return event
 
 
 def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, Any]:

@@ -25,11 +25,22 @@ async def sweep_once() -> int:
     return len(outcome.outbox)
 
 
-async def run(interval: float) -> None:
+async def watch_connections() -> None:
+    """Vouch for this process's connections, and treat those nobody vouches for as dropped."""
+    kept = await database_sync_to_async(services.keep_alive)(services.PROCESS)
+    await deliver(kept.outbox)
+    outcome = await database_sync_to_async(services.drop_stale)()
+    await deliver(outcome.outbox)
+
+
+async def run(interval: float, serving: bool = True) -> None:
+    """Sweep every ``interval`` seconds; ``serving``: this process holds WebSockets."""
     if "InMemoryChannelLayer" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
         await database_sync_to_async(services.forget_connections)()
     while True:
         try:
+            if serving:
+                await watch_connections()
             await sweep_once()
         except Exception:  # a database hiccup must not stop the sweeper for good
             log.exception("sweep failed; trying again in %.1f s", interval)

@@ -48,7 +48,9 @@ from .renumber import keep_negotiated
 logger = logging.getLogger(__name__)
 
 MEDIA_KINDS = ("audio", "video", "audio_single")
-REOFFER_OPS = ("hold", "unhold", "video_start", "video_stop")
+# aiortc cannot restart ICE: its restart_media re-offer renegotiates the same
+# transport (browsers send createOffer({iceRestart: true})).
+REOFFER_OPS = ("hold", "unhold", "video_start", "video_stop", "restart_media")
 
 
 def direction(send: bool, recv: bool) -> str:
@@ -96,6 +98,7 @@ class MediaPlan:
             "unhold": {"local_hold": False},
             "video_start": {"video_send": True},
             "video_stop": {"video_send": False},
+            "restart_media": {},
         }[op]
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 

@@ -155,6 +155,9 @@ class Call:
         self.caller = caller
         self.offer_sdp = offer_sdp
         self.states: list[str] = []
+        self.ended_seen = False
+        # The other party's signaling connection, as the server reported it.
+        self.remote_connection: list[str] = []
         self.end_reason: str | None = None
         self.remote_media: dict[str, bool] | None = None
         self.queue_position: dict[str, Any] | None = None
@@ -324,6 +327,10 @@ class Call:
     async def video_stop(self) -> OpResult:
         return await self._reoffer_operation("video_stop")
 
+    async def restart_media(self) -> OpResult:
+        """``call.restart_media``: re-negotiate after a network change (see peer.REOFFER_OPS)."""
+        return await self._reoffer_operation("restart_media")
+
     async def mute(self) -> OpResult:
         return await self._operation("mute")
 
@@ -398,8 +405,13 @@ class Call:
     async def _apply(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "call.state":
-            self.states.append(str(event.get("state")))
-            if event.get("state") == "ended":
+            resumed = bool(event.get("resumed"))
+            if not (resumed and self.states and self.states[-1] == event.get("state")):
+                self.states.append(str(event.get("state")))
+            if resumed and event.get("answer_sdp"):
+                await self._on_missed_answer(str(event["answer_sdp"]))
+            if event.get("state") == "ended" and not self.ended_seen:
+                self.ended_seen = True
                 self.end_reason = event.get("reason")
                 await self._on_ended()
         elif kind == "op.result":
@@ -416,6 +428,9 @@ class Call:
                 "muted": bool(event.get("muted")),
                 "video": bool(event.get("video")),
             }
+            if "connection" in event:
+                # The other party's signaling: "reconnecting", then "connected" again.
+                self.remote_connection.append(str(event["connection"]))
         elif kind == "queue.position":
             self.queue_position = event
 
@@ -457,6 +472,12 @@ class Call:
             logger.warning("call %s: ignoring an answer nobody waits for", self.call_id)
             return
         await self._flush_candidates()
+
+    async def _on_missed_answer(self, sdp: str) -> None:
+        """A resumed caller whose connection dropped before the answer reached it."""
+        if self._media is not None and self._media.pc.signalingState == "have-local-offer":
+            await self._media.apply_answer(sdp)
+            await self._flush_candidates()
 
     async def _on_offer(self, op: str | None, sdp: str) -> None:
         if self._media is None or self.ended:
@@ -548,12 +569,16 @@ class Client:
         tone_hz: float = 440.0,
         timeout: float = DEFAULT_TIMEOUT,
         op_timeout: float = DEFAULT_OP_TIMEOUT,
+        fallbacks: list[str] | None = None,
+        resume: bool = True,
     ) -> None:
         self.server = server
         self.tone_hz = tone_hz
         self.timeout = timeout
         self.op_timeout = op_timeout
-        self.signaling = Signaling(server, timeout=timeout)
+        self.signaling = Signaling(server, timeout=timeout, resume=resume, fallbacks=fallbacks)
+        # "reconnecting" / "reconnected", as this client's signaling dropped and came back.
+        self.connection_history: list[str] = []
         self.login: dict[str, Any] = {}
         self.hello: dict[str, Any] = {}
         self.calls: dict[str, Call] = {}
@@ -614,6 +639,10 @@ class Client:
 
     def _route(self, event: dict[str, Any]) -> None:
         call_id = event.get("call_id")
+        if event.get("type") in ("signaling.reconnecting", "signaling.reconnected"):
+            self.connection_history.append(str(event["type"]).partition(".")[2])
+            if event.get("hello"):
+                self.hello = event["hello"]
         if event.get("type") == "call.incoming":
             self._on_incoming(event)
         elif call_id is None:
@@ -676,7 +705,9 @@ class Client:
     async def close(self, hangup: bool = True) -> None:
         """Close every call and the connection. With ``hangup`` active calls
         are ended first (``call.end``); without, the server sees the
-        connection drop (for tests of ``connection_lost``)."""
+        connection drop: its calls end ``connection_lost`` once the server's
+        resume grace period has passed (this client does not resume after
+        its own close)."""
         if hangup and self.signaling.closed is None and self._dispatcher is not None:
             await asyncio.gather(
                 *(self._hangup(call) for call in list(self.calls.values())),
@@ -713,8 +744,17 @@ class Visitor(Client):
         tone_hz: float = 440.0,
         timeout: float = DEFAULT_TIMEOUT,
         op_timeout: float = DEFAULT_OP_TIMEOUT,
+        fallbacks: list[str] | None = None,
+        resume: bool = True,
     ) -> None:
-        super().__init__(server, tone_hz=tone_hz, timeout=timeout, op_timeout=op_timeout)
+        super().__init__(
+            server,
+            tone_hz=tone_hz,
+            timeout=timeout,
+            op_timeout=op_timeout,
+            fallbacks=fallbacks,
+            resume=resume,
+        )
         self.site = site
         self.display_name = display_name
         self.context = dict(context) if context is not None else None
@@ -762,8 +802,17 @@ class Agent(Client):
         tone_hz: float = 660.0,
         timeout: float = DEFAULT_TIMEOUT,
         op_timeout: float = DEFAULT_OP_TIMEOUT,
+        fallbacks: list[str] | None = None,
+        resume: bool = True,
     ) -> None:
-        super().__init__(server, tone_hz=tone_hz, timeout=timeout, op_timeout=op_timeout)
+        super().__init__(
+            server,
+            tone_hz=tone_hz,
+            timeout=timeout,
+            op_timeout=op_timeout,
+            fallbacks=fallbacks,
+            resume=resume,
+        )
         self.username = username
         self.password = password
         self.incoming: list[Call] = []
@@ -776,6 +825,9 @@ class Agent(Client):
         return await self.signaling.request({"type": "presence.set", "status": status})
 
     def _on_incoming(self, event: dict[str, Any]) -> None:
+        if str(event["call_id"]) in self.calls:  # replayed on resume: still the same call
+            self.calls[str(event["call_id"])]._deliver(event)
+            return
         call = Call(
             self,
             str(event["call_id"]),

@@ -78,17 +78,42 @@ def websocket_url(server: str, ws_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+# Closes after which coming back is pointless: refused, or replaced by another connection.
+FINAL_CLOSES = frozenset({4401, 4403, 4409})
+
+
 class Signaling:
     """A WebSocket to ``/ws/v1/calls``: authenticated, with request/answer pairing.
 
     A reader task takes every frame off the socket. An ``ack`` or ``error``
     whose ``id`` matches a pending :meth:`request` completes it; every other
     frame is an event for :meth:`receive`, in arrival order.
+
+    With ``resume`` (the default) a socket that drops is replaced: the client
+    reconnects with backoff, to ``server`` then each of ``fallbacks`` in turn,
+    within the server's grace period, with ``hello.resume_token``. Meanwhile
+    :meth:`receive` yields ``{"type": "signaling.reconnecting"}`` and then
+    ``{"type": "signaling.reconnected", "hello": ...}`` (local events, not
+    the server's); requests in flight when it dropped fail with
+    :class:`SignalingClosed`. A ``ping`` goes out every ``hello.ping_interval``.
     """
 
-    def __init__(self, server: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        server: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        resume: bool = True,
+        fallbacks: list[str] | None = None,
+    ) -> None:
         self.server = server
+        self.servers = [server, *(fallbacks or [])]
+        self.server_now = server
+        self.resume = resume
         self.timeout = timeout
+        self.reconnects = 0
+        self._closing = False
+        self._pinger: asyncio.Task[None] | None = None
         self.hello: dict[str, Any] | None = None
         self.url: str | None = None
         self._ws: ClientConnection | None = None
@@ -121,39 +146,109 @@ class Signaling:
 
     async def connect(self, login: Mapping[str, Any]) -> dict[str, Any]:
         """Open the WebSocket named by ``login``, authenticate, return ``hello``."""
-        self.url = websocket_url(self.server, str(login.get("ws_url", "/ws/v1/calls")))
+        self.ws_path = str(login.get("ws_url", "/ws/v1/calls"))
+        self.url = websocket_url(self.server, self.ws_path)
+        self._ws, hello = await self._open(self.url, {"type": "auth", "token": login["token"]})
+        self.hello = hello
+        self._reader = asyncio.create_task(self._read_loop(), name="supportcall-signaling")
+        self._pinger = asyncio.create_task(self._ping_loop(), name="supportcall-ping")
+        return hello
+
+    async def _open(self, url: str, auth: dict[str, Any]) -> tuple[ClientConnection, dict]:
         try:
-            self._ws = await connect(self.url, open_timeout=self.timeout, max_size=2**20)
+            ws = await connect(url, open_timeout=self.timeout, max_size=2**20)
         except InvalidStatus as exc:
             raise SupportCallError(
-                f"WebSocket {self.url} refused: HTTP {exc.response.status_code}"
+                f"WebSocket {url} refused: HTTP {exc.response.status_code}"
             ) from exc
         except (OSError, TimeoutError, InvalidURI, InvalidHandshake) as exc:
-            raise ServerUnreachable(f"cannot open WebSocket {self.url}: {exc}") from exc
+            raise ServerUnreachable(f"cannot open WebSocket {url}: {exc}") from exc
 
         try:
-            await self._ws.send(json.dumps({"type": "auth", "token": login["token"]}))
-            first = await asyncio.wait_for(self._ws.recv(), self.timeout)
+            await ws.send(json.dumps(auth))
+            first = await asyncio.wait_for(ws.recv(), self.timeout)
         except ConnectionClosed as exc:
-            await self._ws.close()
+            await ws.close()
             raise _closed_error(exc) from exc
         except TimeoutError as exc:
-            await self._ws.close()
-            raise TimeoutError(f"no hello from {self.url} within {self.timeout}s") from exc
+            await ws.close()
+            raise TimeoutError(f"no hello from {url} within {self.timeout}s") from exc
 
         hello = json.loads(first)
         if not isinstance(hello, dict) or hello.get("type") != "hello":
-            await self._ws.close()
+            await ws.close()
             raise SupportCallError(f"expected hello after auth, got {first[:200]!r}")
-        self.hello = hello
-        self._reader = asyncio.create_task(self._read_loop(), name="supportcall-signaling")
-        return hello
+        return ws, hello
+
+    async def _ping_loop(self) -> None:
+        """The server closes a connection silent past its idle timeout: a dead one."""
+        while self._closed is None:
+            await asyncio.sleep(float((self.hello or {}).get("ping_interval") or 10.0))
+            try:
+                if self._ws is not None:
+                    await self._ws.send(
+                        json.dumps({"type": "ping", "id": f"ping-{self.next_id()}"})
+                    )
+            except ConnectionClosed:
+                pass  # the reader notices, and resumes
 
     async def _read_loop(self) -> None:
-        assert self._ws is not None
+        while True:
+            closed = await self._read_socket()
+            if not await self._should_resume(closed):
+                break
+            self._events.put_nowait({"type": "signaling.reconnecting", "code": closed.code})
+            if not await self._reconnect():
+                break
+            self._events.put_nowait({"type": "signaling.reconnected", "hello": self.hello})
+        self._closed = closed
+        self._events.put_nowait(None)
+
+    async def _should_resume(self, closed: SignalingClosed) -> bool:
+        return (
+            self.resume
+            and not self._closing
+            and closed.code not in FINAL_CLOSES
+            and bool((self.hello or {}).get("resume_token"))
+        )
+
+    async def _reconnect(self) -> bool:
+        """Come back on any server within the grace period; False if refused or too late."""
+        assert self.hello is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(self.hello.get("resume_grace") or 20.0)
+        delay, attempt = 0.1, 0
+        # Try the next server first: the one that dropped us may be going away.
+        current = self.servers.index(self.server_now) if self.server_now in self.servers else 0
+        while loop.time() < deadline and not self._closing:
+            attempt += 1
+            server = self.servers[(current + attempt) % len(self.servers)]
+            url = websocket_url(server, self.ws_path)
+            try:
+                ws, hello = await self._open(
+                    url, {"type": "auth", "resume_token": self.hello["resume_token"]}
+                )
+            except SignalingClosed as exc:
+                if exc.code in FINAL_CLOSES:
+                    logger.info("resume refused by %s: %s", url, exc)
+                    return False
+            except (SupportCallError, TimeoutError, ValueError) as exc:
+                logger.info("resume through %s failed: %s", url, exc)
+            else:
+                self._ws, self.hello, self.url, self.server_now = ws, hello, url, server
+                self.reconnects += 1
+                return True
+            await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
+            delay = min(delay * 2, 2.0)
+        return False
+
+    async def _read_socket(self) -> SignalingClosed:
+        """Take frames off the current socket until it closes; why it closed."""
+        ws = self._ws
+        assert ws is not None
         closed = SignalingClosed(None, "connection lost")
         try:
-            async for text in self._ws:
+            async for text in ws:
                 try:
                     message = json.loads(text)
                 except ValueError:
@@ -164,22 +259,22 @@ class Signaling:
                     continue
                 future = None
                 if message.get("type") in ("ack", "error") and message.get("id") is not None:
+                    if str(message["id"]).startswith("ping-"):
+                        continue
                     future = self._pending.pop(str(message["id"]), None)
                 if future is not None:
                     if not future.done():
                         future.set_result(message)
                 else:
                     self._events.put_nowait(message)
-            closed = SignalingClosed(self._ws.close_code, self._ws.close_reason or "")
+            closed = SignalingClosed(ws.close_code, ws.close_reason or "")
         except ConnectionClosed as exc:
             closed = _closed_error(exc)
-        finally:
-            self._closed = closed
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(closed)
-            self._pending.clear()
-            self._events.put_nowait(None)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(closed)
+        self._pending.clear()
+        return closed
 
     @property
     def closed(self) -> SignalingClosed | None:
@@ -243,10 +338,19 @@ class Signaling:
         return event
 
     async def close(self) -> None:
+        self._closing = True
+        if self._pinger is not None:
+            self._pinger.cancel()
+            await asyncio.gather(self._pinger, return_exceptions=True)
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
             await self._reader
+
+    def abort(self) -> None:
+        """Cut the TCP connection without a close frame, as a network drop does (for tests)."""
+        if self._ws is not None:
+            self._ws.transport.abort()
 
 
 def _closed_error(exc: ConnectionClosed) -> SignalingClosed:

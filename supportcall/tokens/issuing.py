@@ -41,6 +41,7 @@ class Claims:
     targets: tuple[str, ...]
     display_name: str = ""
     context: dict[str, str] = field(default_factory=dict)
+    replaces: str = ""  # a resume token: the channel whose place it takes
 
 
 def new_anonymous_identity() -> str:
@@ -57,8 +58,11 @@ def issue(
     origin: str = "",
     display_name: str = "",
     context: dict[str, str] | None = None,
+    replaces: str = "",
+    ttl: float | None = None,
 ) -> tuple[str, IssuedToken]:
     now = timezone.now()
+    ttl = settings.SUPPORTCALL_TOKEN_TTL if ttl is None else ttl
     row = IssuedToken.objects.create(
         role=role,
         identity=identity,
@@ -69,7 +73,9 @@ def issue(
         display_name=display_name,
         context=context or {},
         issued=now,
-        expires=now + timedelta(seconds=settings.SUPPORTCALL_TOKEN_TTL),
+        expires=now + timedelta(seconds=ttl),
+        kind="resume" if replaces else "login",
+        replaces=replaces,
     )
     claims = {
         "jti": row.id.hex,
@@ -79,12 +85,48 @@ def issue(
         "user": user.pk if user else None,
         "targets": row.targets,
         "exp": int(row.expires.timestamp()),
+        "kind": row.kind,
     }
     return signing.dumps(claims, salt=SALT, compress=True), row
 
 
-def consume(token: str) -> Claims:
-    """Check a token and use it up; raise InvalidToken if it cannot be used."""
+# A resume token's paper expiry: the longest a connection is expected to live.
+RESUME_TTL = 7 * 24 * 3600
+
+
+def issue_resume(
+    role: Role,
+    identity: str,
+    channel: str,
+    *,
+    site_id: int | None,
+    user_id: int | None,
+    targets: tuple[str, ...],
+    display_name: str,
+    context: dict[str, str],
+) -> str:
+    """A token that lets the connection on ``channel`` come back once after it drops.
+
+    It outlives the connection's grace period on paper (it may be handed out
+    hours before the drop); what bounds it is the dropped connection's row,
+    which the sweeper deletes when the grace runs out (see calls.services).
+    """
+    token, _ = issue(
+        role,
+        identity,
+        site=Site.objects.filter(pk=site_id or 0).first(),
+        user=User.objects.filter(pk=user_id or 0).first(),
+        targets=list(targets),
+        display_name=display_name,
+        context=context,
+        replaces=channel,
+        ttl=RESUME_TTL,
+    )
+    return token
+
+
+def consume(token: str, kind: str = "login") -> Claims:
+    """Check a token of this kind and use it up; raise InvalidToken if it cannot be used."""
     try:
         data = signing.loads(token, salt=SALT)
         token_id = uuid.UUID(hex=data["jti"])
@@ -94,12 +136,14 @@ def consume(token: str) -> Claims:
     now = timezone.now()
     if expires < now.timestamp():
         raise InvalidToken("the token has expired")
+    if data.get("kind", "login") != kind:
+        raise InvalidToken(f"this is not a {kind} token")
     used = IssuedToken.objects.filter(
-        id=token_id, consumed__isnull=True, revoked=False, expires__gt=now
+        id=token_id, consumed__isnull=True, revoked=False, expires__gt=now, kind=kind
     ).update(consumed=now)
     if used != 1:
         raise InvalidToken("the token was already used, revoked or has expired")
-    row = IssuedToken.objects.values("display_name", "context").get(id=token_id)
+    row = IssuedToken.objects.values("display_name", "context", "replaces").get(id=token_id)
     return Claims(
         token_id=token_id,
         role=Role(data["role"]),
@@ -109,4 +153,5 @@ def consume(token: str) -> Claims:
         targets=tuple(data["targets"]),
         display_name=row["display_name"],
         context=row["context"],
+        replaces=row["replaces"],
     )

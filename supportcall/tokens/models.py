@@ -31,6 +31,16 @@ class IssuedToken(models.Model):
     issued = models.DateTimeField()
     expires = models.DateTimeField()
     consumed = models.DateTimeField(null=True, blank=True)
+    # A resume token stands for a connection that may drop: it takes that connection's place.
+    kind = models.CharField(
+        max_length=8, default="login", choices=[("login", "login"), ("resume", "resume")]
+    )
+    replaces = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="The channel a resume token takes over.",
+    )
     revoked = models.BooleanField(default=False)
 
     class Meta:

@@ -26,14 +26,17 @@ async def closed_with(ws, frame=None) -> int:
 async def test_a_visitor_token_opens_a_visitor_session():
     login = await login_visitor()
     party = await connect(login["token"])
+    resume_token = party.hello.pop("resume_token")
     assert party.hello == {
         "type": "hello",
         "protocol": 1,
         "role": "visitor",
         "identity": login["identity"],
-        "resume_token": None,
+        "resume_grace": 20.0,
+        "ping_interval": 10.0,
         "ice_servers": [],
     }
+    assert isinstance(resume_token, str) and resume_token != login["token"]
     await party.close()
 
 

@@ -524,19 +524,47 @@ async def test_an_agent_cannot_send_candidates_before_accepting(parties):
     await alice.fails("invalid_state", "ice.candidate", call_id=call_id, candidate=CANDIDATE)
 
 
-# --- connections ------------------------------------------------------------
+# --- connections (see tests/calls/test_resume.py for coming back) --------------
 
 
-async def test_a_visitor_disconnecting_ends_its_call_connection_lost(parties):
+def media(call_id, connection, muted=False, video=False):
+    return {
+        "type": "call.media",
+        "call_id": call_id,
+        "muted": muted,
+        "video": video,
+        "connection": connection,
+    }
+
+
+async def test_a_visitor_disconnecting_ends_its_call_connection_lost_once_the_grace_runs_out(
+    parties,
+):
     visitor, alice, call_id = await in_call(parties)
     await visitor.close()
+    assert await alice.events(1) == [media(call_id, "reconnecting")]
+    await sweep(in_seconds=19)
+    await alice.silent()
+    await sweep(in_seconds=21)
     assert await alice.events(1) == [state(call_id, "ended", "in_call", "connection_lost")]
-    assert (await record(call_id)).end_reason == "connection_lost"
+    row = await record(call_id)
+    assert (row.end_reason, row.ended_by) == ("connection_lost", "caller")
+    assert await log(call_id) == [
+        "create",
+        "ring",
+        "accept",
+        "connection_dropped",
+        "connection_lost",
+    ]
 
 
-async def test_an_agent_disconnecting_ends_its_call_connection_lost(parties):
+async def test_an_agent_disconnecting_ends_its_call_connection_lost_once_the_grace_runs_out(
+    parties,
+):
     visitor, alice, call_id = await in_call(parties)
     await alice.close()
+    assert await visitor.events(1) == [media(call_id, "reconnecting")]
+    await sweep(in_seconds=21)
     assert await visitor.events(1) == [state(call_id, "ended", "in_call", "connection_lost")]
 
 
@@ -547,6 +575,8 @@ async def test_the_last_agent_online_disconnecting_while_ringing_ends_the_call_n
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)
     await alice.close()
+    await visitor.silent()  # alice may come back: her leg keeps ringing meanwhile
+    await sweep(in_seconds=21)
     assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_agents")]
 
 
@@ -555,6 +585,7 @@ async def test_the_agent_rung_by_a_direct_call_disconnecting_ends_it_no_answer(p
     visitor = await parties("visitor")
     call_id = await ring(visitor, bob, to="bob")
     await bob.close()
+    await sweep(in_seconds=21)
     assert await visitor.events(1) == [state(call_id, "ended", "ringing", "no_answer")]
 
 
@@ -567,11 +598,15 @@ async def test_an_agent_closing_one_of_two_tabs_keeps_ringing_on_the_other(parti
     await answer(visitor, tab2, call_id)
 
 
-async def test_a_visitor_disconnecting_while_ringing_cancels_for_the_agents(parties):
+async def test_a_visitor_disconnecting_while_ringing_cancels_for_the_agents_after_the_grace(
+    parties,
+):
     alice = await parties("alice")
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)
     await visitor.close()
+    await alice.silent()
+    await sweep(in_seconds=21)
     assert await alice.events(1) == [state(call_id, "ended", "ringing", "connection_lost")]
 
 

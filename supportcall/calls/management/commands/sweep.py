@@ -20,4 +20,5 @@ class Command(BaseCommand):
             sent = asyncio.run(sweeper.sweep_once())
             self.stdout.write(f"swept: {sent} events sent")
             return
-        asyncio.run(sweeper.run(interval))
+        # It holds no WebSockets: the servers' own loops vouch for theirs.
+        asyncio.run(sweeper.run(interval, serving=False))
