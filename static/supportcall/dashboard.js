@@ -376,6 +376,13 @@ async function connect() {
   phone.addEventListener("closed", () => {
     if (phone === current) scheduleReconnect();
   });
+  // A dropped connection resumes on its own (phone.js); calls and media go on meanwhile.
+  phone.addEventListener("reconnecting", () => {
+    if (phone === current) setConnection("reconnecting", "Reconnecting… your calls go on.");
+  });
+  phone.addEventListener("reconnected", () => {
+    if (phone === current) setConnection("connected", "Connected");
+  });
   setPresence(phone.hello.presence || "available");
   setConnection("connected", "Connected");
   refreshRecent();
@@ -427,6 +434,7 @@ function addCall(call) {
   incomingList.append(view.card);
   call.addEventListener("state", (e) => onState(view, e.detail));
   call.addEventListener("media", () => updatePanel(view));
+  call.addEventListener("connection", () => updatePanel(view));
   call.addEventListener("result", (e) => showOpResult(e.detail));
   call.addEventListener("track", () => attachRemote(view));
   updateRinging();
@@ -830,6 +838,11 @@ function updatePanel(view) {
   }
   if (!ended && call.remoteMedia?.muted) {
     indicators.push(indicator("caller-muted", "mic-off", "Caller muted", "muted"));
+  }
+  if (!ended && call.remoteConnection === "reconnecting") {
+    indicators.push(
+      indicator("caller-reconnecting", "link", "Caller's connection dropped: reconnecting…", "muted"),
+    );
   }
   panel.querySelector(".indicators").replaceChildren(...indicators);
 

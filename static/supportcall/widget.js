@@ -249,6 +249,8 @@
             <div class="badges">
               <span class="badge" data-testid="remote-muted" hidden>${ICON.micOff}The agent is muted</span>
               <span class="badge" data-testid="remote-video-off" hidden>${ICON.videoOff}The agent's camera is off</span>
+              <span class="badge" data-testid="remote-reconnecting" hidden>${ICON.alert}The agent's connection dropped: reconnecting…</span>
+              <span class="badge" data-testid="reconnecting" hidden>${ICON.alert}Reconnecting… the call goes on</span>
             </div>
           </div>
           <div class="line">
@@ -377,6 +379,7 @@
         callAgain: t("call-again"), mute: t("mute"), video: t("video"), hold: t("hold"),
         hangup: t("hangup"), remoteVideo: t("remote-video"), localVideo: t("local-video"),
         remoteMuted: t("remote-muted"), remoteVideoOff: t("remote-video-off"),
+        reconnecting: t("reconnecting"), remoteReconnecting: t("remote-reconnecting"),
         position: t("queue-position"), callbackOffer: t("callback-offer"), callbackForm: t("callback-form"),
         callbackError: t("callback-error"), callbackDone: t("callback-done"),
         callbackCancel: t("callback-cancel"), callbackSubmit: t("callback-submit"),
@@ -585,6 +588,7 @@
       this.answeredAt = null;
       this.localVideoTrack = null;
       this.call = null;
+      this.reconnecting = false;
       this.state = "connecting";
       this.isOpen = true;
       this.render();
@@ -599,6 +603,13 @@
         phone = await this.login(Phone);
         if (attempt.cancelled) throw new Cancelled();
         this.phone = phone;
+        // A dropped connection resumes on its own: say so, the call goes on meanwhile.
+        phone.addEventListener("reconnecting", () => {
+          if (phone === this.phone) { this.reconnecting = true; this.render(); }
+        });
+        phone.addEventListener("reconnected", () => {
+          if (phone === this.phone) { this.reconnecting = false; this.render(); }
+        });
         // Asked for only now, but before anything rings: a denied microphone
         // is explained and no call is ever created.
         stream = await this.getMedia(media);
@@ -692,6 +703,7 @@
       call.addEventListener("media", current(() => this.render()));
       call.addEventListener("track", current(() => this.showRemote()));
       call.addEventListener("position", current(() => this.render()));
+      call.addEventListener("connection", current(() => this.render()));
       if (call.state) this.onState({ state: call.state, reason: call.reason });
       else this.render();
     }
@@ -911,7 +923,9 @@
       if (el.errorText.textContent !== error) el.errorText.textContent = error;
 
       el.intro.hidden = state !== "idle";
-      el.subtitle.textContent = answered ? "Connected" : active ? "Connecting you to an agent" : "Talk to us in your browser";
+      el.subtitle.textContent =
+        active && this.reconnecting ? "Reconnecting…" :
+        answered ? "Connected" : active ? "Connecting you to an agent" : "Talk to us in your browser";
 
       // Choices: how to call (or call again).
       el.choices.hidden = active;
@@ -956,6 +970,8 @@
       el.held.hidden = !(answered && state !== "in_call");
       el.held.textContent = STATUS[state] || "";
       el.remoteMuted.hidden = !(answered && remote.muted);
+      el.reconnecting.hidden = !(active && this.reconnecting);
+      el.remoteReconnecting.hidden = !(answered && call?.remoteConnection === "reconnecting");
       const videoMatters = this.media === "video" || Boolean(localTrack);
       el.remoteVideoOff.hidden = !(answered && videoMatters && !remote.video && call?.media !== "audio_single");
 

@@ -172,3 +172,54 @@ async def test_forward_to_a_second_agent_page_who_answers_with_media(web, chromi
     await at_bob.get_by_test_id("accept-audio").click()
     await expect_state(visitor, "in_call", "In call")
     await flows(bob, visitor, call)
+
+
+WATCH_WIDGET = """() => {
+  const root = document.querySelector("supportcall-widget").shadowRoot;
+  const badge = root.querySelector("[data-testid=reconnecting]");
+  window.seen = [];
+  new MutationObserver(() => window.seen.push(badge.hidden ? "hidden" : "shown"))
+    .observe(badge, { attributes: true, attributeFilter: ["hidden"] });
+}"""
+WATCH_DASHBOARD = """() => {
+  const connection = document.querySelector("[data-testid=connection]");
+  window.seen = [];
+  const note = () => {
+    const caller = document.querySelector("[data-testid=caller-reconnecting]") ? "caller" : "-";
+    const entry = `${connection.dataset.status}/${caller}`;
+    if (window.seen.at(-1) !== entry) window.seen.push(entry);
+  };
+  new MutationObserver(note).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"],
+  });
+}"""
+
+
+async def test_a_dropped_connection_shows_reconnecting_on_both_sides_and_the_call_goes_on(
+    web, chromium, dashboards
+):
+    agent, visitor, call = await answered(web, chromium, dashboards, "b2b-reconnect.html")
+    await flows(agent, visitor, call)
+    await visitor.evaluate(WATCH_WIDGET)
+    await agent.evaluate(WATCH_DASHBOARD)
+    # The visitor's WebSocket drops (a close the page did not ask for).
+    await visitor.evaluate("document.querySelector('supportcall-widget').phone.ws.close(4000)")
+    await visitor.wait_for_function(
+        "window.seen.includes('shown') && window.seen.at(-1) === 'hidden'", timeout=WAIT_MS
+    )
+    await agent.wait_for_function(
+        "window.seen.includes('connected/caller') && window.seen.at(-1) === 'connected/-'",
+        timeout=WAIT_MS,
+    )
+    await expect_state(visitor, "in_call", "In call")
+    await flows(agent, visitor, call)  # media never needed the server
+    # Then the agent's connection drops: the dashboard says so, and resumes.
+    await agent.evaluate("window.dashboard.phone.ws.close(4000)")
+    await agent.wait_for_function(
+        "window.seen.some((s) => s.startsWith('reconnecting/'))"
+        " && window.seen.at(-1) === 'connected/-'",
+        timeout=WAIT_MS,
+    )
+    await expect(in_progress(agent, call, "in_call")).to_be_visible()
+    await click_when_ready(visitor, "hold")
+    await expect(in_progress(agent, call, "remotely_held")).to_be_visible(timeout=WAIT_MS)
