@@ -125,7 +125,12 @@ class Party:
         assert await self.ws.receive_nothing(timeout=timeout), "unexpected frame"
 
     async def close(self) -> None:
-        await self.ws.disconnect()
+        """The connection drops (1006, as when the network goes): the party may resume."""
+        await self.ws.disconnect(code=1006)
+
+    async def leave(self) -> None:
+        """The client closes normally (1000: logged out, tab closed): it is not coming back."""
+        await self.ws.disconnect(code=1000)
 
 
 async def open_ws(origin: str | None = SHOP) -> WebsocketCommunicator:

@@ -295,7 +295,9 @@ export class Phone extends EventTarget {
       return;
     }
     if (frame.type === "call.incoming") {
-      if (this.calls.has(frame.call_id)) return; // replayed after a resume
+      // Replayed after a resume: already ringing here. (A call that ended here and
+      // rings again, as after a forward to this agent, is a new incoming call.)
+      if (this.calls.get(frame.call_id)?.ended === false) return;
       const call = new Call(this, frame.call_id, {
         direction: "incoming",
         media: frame.media,

@@ -29,6 +29,7 @@ from .services import Actor, Outcome
 log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
+LEAVING_CODES = (1000, 1001)
 CLOSE_FORBIDDEN = 4403
 CLOSE_IDLE = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: a dead peer
 CLOSE_REPLACED = 4409  # the party resumed on another connection
@@ -94,9 +95,11 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(
                 services.party_group(self.actor.identity), self.channel_name
             )
-            await self._drop()
+            # A normal close (1000, or 1001 from a closing page) is the client leaving;
+            # anything else (1006: the network went) may come back and resume.
+            await self._drop(leaving=code in LEAVING_CODES)
 
-    async def _drop(self) -> None:
+    async def _drop(self, leaving: bool = False) -> None:
         """Record the drop; a database that refuses for a while only delays it.
 
         Until it is recorded this process's sweeper keeps vouching for the
@@ -107,7 +110,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         delay = 0.5
         for _ in range(DROP_ATTEMPTS):
             try:
-                outcome = await database_sync_to_async(services.disconnect)(self.actor)
+                outcome = await database_sync_to_async(services.disconnect)(
+                    self.actor, leaving=leaving
+                )
                 break
             except Exception:
                 log.exception("recording %s's drop failed; retrying", self.actor.identity)

@@ -337,19 +337,28 @@ def _seconds(later: datetime | None, earlier: datetime) -> float | None:
     return round((later - earlier).total_seconds(), 1) if later else None
 
 
-def disconnect(actor: Actor, now: datetime | None = None) -> Outcome:
+def disconnect(actor: Actor, now: datetime | None = None, leaving: bool = False) -> Outcome:
     """A connection closed: its party may resume within the grace period (see ``resume``).
 
     Nothing ends yet: the connection's row gets a reconnect deadline the
     sweeper acts on, and the other party of each of its calls learns that
-    this party is ``reconnecting``.
+    this party is ``reconnecting``. A client ``leaving`` (it closed normally:
+    logged out, closed the tab) is not coming back: its calls end at once.
     """
     outbox: list[Delivery] = []
+    now = now or timezone.now()
     # No process holds it any more: nothing may revive it (see keep_alive).
     Connection.objects.filter(channel_name=actor.channel).update(process="")
+    if leaving:
+        gone = Connection.objects.filter(channel_name=actor.channel)
+        gone.update(grace_until=now - timedelta(microseconds=1))
+        conn = gone.first()
+        if conn is not None:
+            dispatch.settle(_lose(conn, now, outbox), outbox)
+        return Outcome({}, outbox)
     row = Connection.objects.filter(channel_name=actor.channel, grace_until__isnull=True).first()
     if row is not None:
-        _drop(row, now or timezone.now(), outbox, why="closed")
+        _drop(row, now, outbox, why="closed")
     return Outcome({}, outbox)
 
 

@@ -621,3 +621,20 @@ async def sweep(in_seconds: float) -> None:
 
     outcome = await sync(services.sweep)(timezone.now() + timedelta(seconds=in_seconds))
     await deliver(outcome.outbox)
+
+
+async def test_a_visitor_who_closes_normally_ends_its_call_at_once(parties):
+    visitor, alice, call_id = await in_call(parties)
+    await visitor.leave()
+    assert await alice.events(1) == [state(call_id, "ended", "in_call", "connection_lost")]
+
+
+async def test_an_agent_who_closes_normally_is_offline_at_once(parties):
+    alice = await parties("alice")
+    await alice.leave()
+    visitor = await parties("visitor")
+    ack = await visitor.ok("call.create", to=addr("support"), media="audio", sdp=OFFER["audio"])
+    assert await visitor.events(2) == [
+        state(ack["call_id"], "initiated", None),
+        state(ack["call_id"], "ended", "initiated", "no_agents"),
+    ]

@@ -291,11 +291,11 @@ async def test_a_drop_the_database_refused_to_record_is_recorded_once_it_answers
     visitor, alice, call_id = await in_call(parties)
     record_drop, tries = services.disconnect, []
 
-    def refused_once(actor, now=None):
+    def refused_once(actor, now=None, leaving=False):
         tries.append(actor.identity)
         if len(tries) == 1:
             raise OperationalError("the database is not accepting connections")
-        return record_drop(actor, now)
+        return record_drop(actor, now, leaving)
 
     monkeypatch.setattr(services, "disconnect", refused_once)
     await visitor.close()
