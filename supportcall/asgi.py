@@ -24,8 +24,8 @@ from supportcall.routing import websocket_urlpatterns  # noqa: E402
 log = logging.getLogger(__name__)
 
 # How long a stopping process waits for its WebSockets to close before it exits.
-SHUTDOWN_WAIT = 5.0
-CLOSE_FLUSH = 0.5
+SHUTDOWN_WAIT = 10.0
+CLOSE_FLUSH = 1.0
 
 
 class StartSweeper:
