@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from typing import Any
@@ -185,7 +184,3 @@ async def parties(directory):
 
 
 sync = database_sync_to_async
-
-
-async def settle() -> None:
-    await asyncio.sleep(0.05)

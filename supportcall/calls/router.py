@@ -75,10 +75,6 @@ def presence(agent: Agent) -> str:
     return AVAILABLE
 
 
-def presence_of(agent_id: int) -> str:
-    return presence(with_presence(Agent.objects.filter(pk=agent_id)).get())
-
-
 def free(
     agents: QuerySet[Agent], exclude: Collection[int] = (), call: Call | None = None
 ) -> list[Agent]:

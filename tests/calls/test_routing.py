@@ -434,7 +434,6 @@ async def test_reject_of_the_last_agent_in_a_queue_keeps_the_caller_waiting(part
     await incoming(ben, call_id)
     await ann.events(2)
     await ann.silent()
-    assert ANSWER  # the call is still answerable by ben
     await answer(visitor, ben, call_id)
 
 
