@@ -17,9 +17,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from supportcall.calls import services, sweeper  # noqa: E402
-from supportcall.calls.consumers import CLOSE_RESTART, process_group  # noqa: E402
+from supportcall.calls.consumers import process_group  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
+from supportcall.vocabulary import Close  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class StartSweeper:
             self._install_sigterm()
         if self.stopping and scope["type"] == "websocket":
             await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": CLOSE_RESTART})
+            await send({"type": "websocket.close", "code": int(Close.RESTART)})
             return None
         return await self.app(scope, receive, send)
 
@@ -72,11 +73,11 @@ class StartSweeper:
         if self.stopping:
             return
         self.stopping = True
-        log.info("SIGTERM: closing this process's WebSockets with %s", CLOSE_RESTART)
+        log.info("SIGTERM: closing this process's WebSockets with %s", Close.RESTART)
         try:
             layer = get_channel_layer()
             await layer.group_send(
-                process_group(), {"type": "connection.close", "code": CLOSE_RESTART}
+                process_group(), {"type": "connection.close", "code": int(Close.RESTART)}
             )
             loop = asyncio.get_running_loop()
             deadline = loop.time() + SHUTDOWN_WAIT

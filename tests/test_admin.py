@@ -8,7 +8,7 @@ from supportcall.calls import services
 from supportcall.calls.models import Call
 from supportcall.directory.models import Site
 from supportcall.tokens.models import Role
-from tests.sdps import OFFER
+from tests.support.sdps import OFFER
 
 pytestmark = pytest.mark.usefixtures("directory")
 

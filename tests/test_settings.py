@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 
 def start(**env: str) -> subprocess.CompletedProcess:

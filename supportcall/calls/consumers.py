@@ -20,6 +20,7 @@ from django.conf import settings
 from supportcall.directory.models import Agent, Site
 from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
 from supportcall.tokens.models import Role
+from supportcall.vocabulary import LEAVING_CLOSES, Close
 
 from . import protocol, services
 from .delivery import deliver
@@ -28,16 +29,6 @@ from .services import Actor, Outcome
 
 log = logging.getLogger(__name__)
 
-CLOSE_UNAUTHORIZED = 4401
-LEAVING_CODES = (1000, 1001)
-CLOSE_FORBIDDEN = 4403
-CLOSE_IDLE = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: a dead peer
-CLOSE_REPLACED = 4409  # the party resumed on another connection
-CLOSE_RESYNC = 4011  # events to this connection were lost: resume to get the calls replayed
-# This process is shutting down: reconnect (elsewhere) and resume. WebSocket's own
-# 1012 (Service Restart), moved to the application range: daphne's autobahn only
-# lets a server send 1000 or 3000-4999.
-CLOSE_RESTART = 4012
 # Tries at recording a drop while the database refuses (about two minutes in all).
 DROP_ATTEMPTS = 30
 
@@ -75,7 +66,7 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def _close_if_silent(self) -> None:
         await asyncio.sleep(settings.SUPPORTCALL_AUTH_TIMEOUT)
         if self.actor is None:
-            await self.close(CLOSE_UNAUTHORIZED)
+            await self.close(Close.UNAUTHORIZED)
 
     async def _close_if_dead(self) -> None:
         """A client pings every SUPPORTCALL_PING_INTERVAL: silence means a lid closed."""
@@ -84,7 +75,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(max(0.05, self.last_frame + timeout - loop.time()))
             if loop.time() - self.last_frame >= timeout:
-                await self.close(CLOSE_IDLE)
+                await self.close(Close.IDLE)
                 return
 
     async def disconnect(self, code: int) -> None:
@@ -97,7 +88,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             )
             # A normal close (1000, or 1001 from a closing page) is the client leaving;
             # anything else (1006: the network went) may come back and resume.
-            await self._drop(leaving=code in LEAVING_CODES)
+            await self._drop(leaving=code in LEAVING_CLOSES)
 
     async def _drop(self, leaving: bool = False) -> None:
         """Record the drop; a database that refuses for a while only delays it.
@@ -155,7 +146,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(content, dict) and content.get("type") == "ping":
             if not await database_sync_to_async(services.bound)(self.channel_name):
-                await self.close(CLOSE_RESYNC)
+                await self.close(Close.RESYNC)
                 return
             await self._reply(protocol.ack(protocol.request_id(content)))
             return
@@ -178,7 +169,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             if "resume_token" in content:
                 token, kind = content.get("resume_token"), "resume"
         if not isinstance(token, str):
-            await self.close(CLOSE_UNAUTHORIZED)
+            await self.close(Close.UNAUTHORIZED)
             return
         try:
             actor, connected, resume_token = await database_sync_to_async(self._actor_from)(
@@ -186,11 +177,11 @@ class CallConsumer(AsyncWebsocketConsumer):
             )
         except InvalidToken as e:
             log.info("refused a WebSocket: %s", e)
-            await self.close(CLOSE_UNAUTHORIZED)
+            await self.close(Close.UNAUTHORIZED)
             return
         except PermissionError as e:
             log.info("refused a WebSocket: %s", e)
-            await self.close(CLOSE_FORBIDDEN)
+            await self.close(Close.FORBIDDEN)
             return
         self.actor = actor
         self.auth_timer.cancel()
@@ -218,7 +209,8 @@ class CallConsumer(AsyncWebsocketConsumer):
         if kind == "resume":
             # The old connection may still be open on some process (a half-dead TCP).
             await self.channel_layer.send(
-                connected.result["replaced"], {"type": "connection.close", "code": CLOSE_REPLACED}
+                connected.result["replaced"],
+                {"type": "connection.close", "code": int(Close.REPLACED)},
             )
 
     def _actor_from(self, token: str, kind: str) -> tuple[Actor, Outcome, str]:
@@ -307,7 +299,7 @@ class CallConsumer(AsyncWebsocketConsumer):
 
     async def connection_close(self, message: dict[str, Any]) -> None:
         """Told to go: this process shuts down (1012), or the party resumed elsewhere."""
-        await self.close(message.get("code", CLOSE_RESTART))
+        await self.close(message.get("code", Close.RESTART))
 
     async def _reply(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

@@ -14,6 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from supportcall.vocabulary import (
+    AGENT_OPS,
+    REOFFER_OPS,
+    VIDEO_OPS,
+    Media,
+    Op,
+    Reason,
+    State,
+)
+
 
 class Party(StrEnum):
     CALLER = "caller"
@@ -30,61 +40,6 @@ class Phase(StrEnum):
     RINGING = "ringing"
     ANSWERED = "answered"
     ENDED = "ended"
-
-
-class State(StrEnum):
-    """What one party sees (the contract's states)."""
-
-    INITIATED = "initiated"
-    QUEUED = "queued"
-    RINGING = "ringing"
-    IN_CALL = "in_call"
-    ON_HOLD = "on_hold"
-    REMOTELY_HELD = "remotely_held"
-    ON_DOUBLE_HOLD = "on_double_hold"
-    ENDED = "ended"
-
-
-class Media(StrEnum):
-    VIDEO = "video"  # audio and video
-    AUDIO = "audio"  # audio plus an inactive video m-line: video can start later
-    AUDIO_SINGLE = "audio_single"  # one audio m-line: video can never start
-
-
-class Op(StrEnum):
-    ACCEPT = "accept"
-    REJECT = "reject"
-    IGNORE = "ignore"
-    FORWARD = "forward"
-    END = "end"
-    HOLD = "hold"
-    UNHOLD = "unhold"
-    VIDEO_START = "video_start"
-    VIDEO_STOP = "video_stop"
-    MUTE = "mute"
-    UNMUTE = "unmute"
-    RESTART_MEDIA = "restart_media"  # an ICE-restart re-offer after a network change
-
-
-# Operations finished by the other party's `call.answer` to a re-offer.
-REOFFER_OPS = frozenset({Op.HOLD, Op.UNHOLD, Op.VIDEO_START, Op.VIDEO_STOP, Op.RESTART_MEDIA})
-# Operations on an incoming call: only the agent side has one.
-AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD})
-VIDEO_OPS = frozenset({Op.VIDEO_START, Op.VIDEO_STOP})
-
-
-class Reason(StrEnum):
-    ENDED_BY_LOCAL = "ended_by_local"
-    ENDED_BY_REMOTE = "ended_by_remote"
-    REJECTED = "rejected"
-    IGNORED = "ignored"
-    NO_ANSWER = "no_answer"
-    NO_AGENTS = "no_agents"
-    ANSWERED_ELSEWHERE = "answered_elsewhere"
-    CANCELLED = "cancelled"
-    FORWARDED = "forwarded"
-    CONNECTION_LOST = "connection_lost"
-    ERROR = "error"
 
 
 class CallError(Exception):

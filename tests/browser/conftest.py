@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import expect
 
 from supportcall.client import Visitor
-from tests.servers import DEMO_PASSWORD, ROOT, Server, base_env, manage, need, prepare
+from tests.support.servers import DEMO_PASSWORD, ROOT, Server, base_env, manage, need, prepare
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 15_000  # Playwright expectations, in milliseconds

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from supportcall.client import Agent
-from tests.servers import DEMO_PASSWORD
+from tests.support.servers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

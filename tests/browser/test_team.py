@@ -7,7 +7,7 @@ from playwright.async_api import expect
 
 from tests.browser.conftest import WAIT_MS
 from tests.browser.test_widget import TIMEOUT, host_page, tid
-from tests.servers import django_shell
+from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from supportcall.client import Agent
 from tests.browser.test_widget import TIMEOUT, expect_state, host_page, tid
-from tests.servers import django_shell
+from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from supportcall.callbacks import services
 from supportcall.callbacks.models import CallbackRequest
 from supportcall.directory.models import Agent
 from supportcall.http import HttpError
-from tests.conftest import SHOP
+from tests.support.ws import SHOP
 
 pytestmark = pytest.mark.usefixtures("directory")
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from supportcall.tokens.issuing import SALT, InvalidToken, consume
 from supportcall.tokens.models import IssuedToken
-from tests.conftest import SHOP, addr, connect, login_agent, login_visitor, open_ws, sync
+from tests.support.ws import SHOP, addr, connect, login_agent, login_visitor, open_ws, sync
 
 pytestmark = pytest.mark.usefixtures("directory")
 

@@ -6,9 +6,9 @@ import uuid
 import pytest
 
 from supportcall.calls.models import Call
-from tests.calls.helpers import in_call, reoffer, ring
-from tests.conftest import addr, sync
-from tests.sdps import ANSWER, OFFER, hold, sdp, unhold
+from tests.support.calls import in_call, reoffer, ring
+from tests.support.sdps import ANSWER, OFFER, hold, sdp, unhold
+from tests.support.ws import addr, sync
 
 
 async def usable(party) -> None:

@@ -3,9 +3,9 @@
 import pytest
 
 from supportcall.calls.models import Call, CallEvent, Leg
-from tests.calls.helpers import answer, in_call, reoffer, ring
-from tests.conftest import addr, sync
-from tests.sdps import ANSWER, OFFER, hold, unhold, video_start, video_stop
+from tests.support.calls import answer, in_call, reoffer, ring
+from tests.support.sdps import ANSWER, OFFER, hold, unhold, video_start, video_stop
+from tests.support.ws import addr, sync
 
 
 def state(call_id, new, previous, reason=None):

@@ -8,9 +8,9 @@ from django.utils import timezone
 from supportcall.calls import services
 from supportcall.calls.delivery import deliver
 from supportcall.calls.models import CallEvent
-from tests.calls.helpers import in_call, reoffer, ring
-from tests.conftest import sync
-from tests.sdps import ANSWER, OFFER, hold
+from tests.support.calls import in_call, reoffer, ring
+from tests.support.sdps import ANSWER, OFFER, hold
+from tests.support.ws import sync
 
 
 @pytest.mark.parametrize("who", ["visitor", "agent"])

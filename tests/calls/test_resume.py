@@ -12,9 +12,9 @@ from django.utils import timezone
 from supportcall.calls import services
 from supportcall.calls.delivery import deliver
 from supportcall.calls.models import Call, CallEvent, Connection
-from tests.calls.helpers import in_call, reoffer, ring
-from tests.conftest import SHOP, Party, open_ws, sync
-from tests.sdps import ANSWER, hold
+from tests.support.calls import in_call, reoffer, ring
+from tests.support.sdps import ANSWER, hold
+from tests.support.ws import SHOP, Party, open_ws, sync
 
 
 def media(call_id, connection, muted=False, video=False):

@@ -10,8 +10,8 @@ from supportcall.calls.delivery import deliver
 from supportcall.calls.models import Call, CallEvent
 from supportcall.directory.models import Agent, ClosedDay, OpeningHours, Queue
 from supportcall.directory.setup import ensure_agent, ensure_site
-from tests.conftest import PASSWORD, SHOP, addr, sync
-from tests.sdps import ANSWER, OFFER
+from tests.support.sdps import ANSWER, OFFER
+from tests.support.ws import PASSWORD, SHOP, addr, sync
 
 SALES = addr("sales")
 

@@ -1,5 +1,5 @@
-from tests.conftest import addr
-from tests.sdps import ANSWER, OFFER
+from tests.support.sdps import ANSWER, OFFER
+from tests.support.ws import addr
 
 
 async def test_a_visitor_calls_the_queue_and_alice_answers(parties):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from supportcall.calls.models import Connection
 from supportcall.directory.models import Agent, ClosedDay, OpeningHours, Queue
-from tests.conftest import SHOP, addr
+from tests.support.ws import SHOP, addr
 
 pytestmark = pytest.mark.usefixtures("directory")
 

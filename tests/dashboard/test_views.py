@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from supportcall.calls.models import Call, Leg
 from supportcall.directory.models import Agent, Site
-from tests.conftest import PASSWORD, addr
+from tests.support.ws import PASSWORD, addr
 
 pytestmark = pytest.mark.usefixtures("directory")
 

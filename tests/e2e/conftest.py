@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers import (
+from tests.support.servers import (
     Server,
     base_env,
     drop_postgres_database,

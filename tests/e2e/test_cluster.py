@@ -2,8 +2,8 @@
 
 import asyncio
 
-from tests.e2e.wire import Wire
-from tests.sdps import ANSWER, OFFER
+from tests.support.sdps import ANSWER, OFFER
+from tests.support.wire import Wire
 
 SUPPORT = "support@support.example.com"
 
@@ -59,7 +59,7 @@ async def test_a_call_across_two_processes_carries_every_operation(cluster):
         ] == "ack"
         await visitor.event("call.answer", call_id=call_id)
         await visitor.event("call.state", call_id=call_id, state="in_call")
-        from tests.sdps import hold, unhold
+        from tests.support.sdps import hold, unhold
 
         assert (await visitor.request("call.hold", call_id=call_id, sdp=hold("audio")))[
             "type"
@@ -115,7 +115,7 @@ async def test_a_token_replayed_on_two_processes_at_once_opens_one_connection(cl
 
 async def test_a_ring_timeout_moves_a_queue_call_to_an_agent_on_the_other_process(cluster):
     """longest_idle across two processes: whichever sweeper sees the deadline moves the call."""
-    from tests.servers import django_shell
+    from tests.support.servers import django_shell
 
     a, b = cluster
     queues = "from supportcall.directory.models import Queue, Agent;"

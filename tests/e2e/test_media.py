@@ -7,7 +7,7 @@ import contextlib
 import pytest
 
 from supportcall.client import Agent, CallError, Visitor
-from tests.servers import DEMO_PASSWORD
+from tests.support.servers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 

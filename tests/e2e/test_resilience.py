@@ -19,9 +19,8 @@ import pytest
 import websockets
 
 from supportcall.client import Agent, Visitor
-from tests.e2e.wire import Wire
-from tests.sdps import ANSWER, OFFER
-from tests.servers import (
+from tests.support.sdps import ANSWER, OFFER
+from tests.support.servers import (
     DEMO_PASSWORD,
     Server,
     base_env,
@@ -33,6 +32,7 @@ from tests.servers import (
     prepare,
     redis_url,
 )
+from tests.support.wire import Wire
 
 pytestmark = pytest.mark.e2e
 
@@ -266,7 +266,7 @@ async def test_sigterm_tells_clients_to_reconnect_and_they_resume_with_the_call_
                 "the visitor to resume",
             )
             reconnecting = next(e for e in visitor.events if e["type"] == "signaling.reconnecting")
-            assert reconnecting["code"] == 4012  # 1012, Service Restart (see CLOSE_RESTART)
+            assert reconnecting["code"] == 4012  # 1012, Service Restart (Close.RESTART)
             assert visitor.signaling.server_now == b.url
             await asyncio.to_thread(a.process.wait, 15)  # and the process exits
             await until(

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from supportcall.tokens.models import IssuedToken
-from tests.conftest import PASSWORD, SHOP, addr
+from tests.support.ws import PASSWORD, SHOP, addr
 
 pytestmark = pytest.mark.usefixtures("directory")
 

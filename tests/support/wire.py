@@ -10,7 +10,7 @@ from typing import Any
 import requests
 import websockets
 
-from tests.servers import DEMO_PASSWORD
+from tests.support.servers import DEMO_PASSWORD
 
 
 class Wire:

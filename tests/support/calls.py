@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Party, addr
-from tests.sdps import ANSWER, OFFER
+from tests.support.sdps import ANSWER, OFFER
+from tests.support.ws import Party, addr
 
 
 async def ring(visitor: Party, *agents: Party, media: str = "audio", to: str = "support") -> str:
