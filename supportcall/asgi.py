@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from supportcall.calls import services, sweeper  # noqa: E402
+from supportcall.calls import connections, sweeper  # noqa: E402
 from supportcall.calls.consumers import process_group  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
@@ -29,7 +29,7 @@ SHUTDOWN_WAIT = 10.0
 CLOSE_FLUSH = 1.0
 
 
-class StartSweeper:
+class Lifecycle:
     """Starts this process's sweeper on the first request, inside the server's event loop,
     and makes SIGTERM graceful: WebSockets are closed with 4012 (restart) first, so that their
     clients resume on another process, and no call ends because of a deploy."""
@@ -47,7 +47,7 @@ class StartSweeper:
             self._install_sigterm()
         if self.stopping and scope["type"] == "websocket":
             await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": int(Close.RESTART)})
+            await send({"type": "websocket.close", "code": Close.RESTART})
             return None
         return await self.app(scope, receive, send)
 
@@ -77,7 +77,7 @@ class StartSweeper:
         try:
             layer = get_channel_layer()
             await layer.group_send(
-                process_group(), {"type": "connection.close", "code": int(Close.RESTART)}
+                process_group(), {"type": "connection.close", "code": Close.RESTART}
             )
             loop = asyncio.get_running_loop()
             deadline = loop.time() + SHUTDOWN_WAIT
@@ -98,10 +98,10 @@ class StartSweeper:
 
 
 def _holds_connections() -> bool:
-    return Connection.objects.filter(process=services.PROCESS).exists()
+    return Connection.objects.filter(process=connections.PROCESS).exists()
 
 
-application = StartSweeper(
+application = Lifecycle(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,

@@ -8,7 +8,8 @@ copy is exported by ``static/supportcall/phone.js``.
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
+from enum import StrEnum
+from typing import Final
 
 
 class Role(StrEnum):
@@ -99,20 +100,24 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
-class Close(IntEnum):
-    """How the server closes ``/ws/v1/calls``, and what the client should do next."""
+class Close:
+    """How the server closes ``/ws/v1/calls``, and what the client should do next.
 
-    NORMAL = 1000  # sent by a client leaving for good (logged out, tab closed)
-    GOING_AWAY = 1001
-    UNAUTHORIZED = 4401  # a bad or missing token: log in again
-    FORBIDDEN = 4403  # a visitor's Origin is not allowed for its site
-    IDLE = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: taken for dead
-    REPLACED = 4409  # the party resumed on another connection: do not reconnect
-    RESYNC = 4011  # events to this connection were lost: resume to get the calls replayed
+    Plain ints, not an IntEnum: daphne's WebSocket library refuses a close code
+    whose type is not exactly ``int`` (the connection then fails with 1011).
+    """
+
+    NORMAL: Final = 1000  # sent by a client leaving for good (logged out, tab closed)
+    GOING_AWAY: Final = 1001
+    UNAUTHORIZED: Final = 4401  # a bad or missing token: log in again
+    FORBIDDEN: Final = 4403  # a visitor's Origin is not allowed for its site
+    IDLE: Final = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: taken for dead
+    REPLACED: Final = 4409  # the party resumed on another connection: do not reconnect
+    RESYNC: Final = 4011  # events to this connection were lost: resume to get the calls replayed
     # The server process is shutting down: reconnect (elsewhere) and resume. WebSocket's
     # own 1012 (Service Restart), moved to the application range: daphne's autobahn only
     # lets a server send 1000 or 3000-4999.
-    RESTART = 4012
+    RESTART: Final = 4012
 
 
 # A client closing with one of these is leaving: its calls end at once, no grace.

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from supportcall.directory.setup import ensure_agent, ensure_site
-from tests.support.ws import DOMAIN, PASSWORD, SHOP, Party, connect, login_agent, login_visitor
+from tests.support.ws import DOMAIN, PASSWORD, SHOP, Socket, connect, login_agent, login_visitor
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +36,9 @@ def directory(transactional_db):
 @pytest.fixture
 async def parties(directory):
     """A factory of connected parties; every one is disconnected at the end."""
-    opened: list[Party] = []
+    opened: list[Socket] = []
 
-    async def make(who: str = "visitor", **kw: Any) -> Party:
+    async def make(who: str = "visitor", **kw: Any) -> Socket:
         login = await (login_visitor(**kw) if who == "visitor" else login_agent(who))
         party = await connect(login["token"], kw.get("origin", SHOP) if who == "visitor" else None)
         opened.append(party)

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from supportcall.calls import services
+from supportcall.calls import operations
+from supportcall.calls.change import Actor
 from supportcall.calls.models import Call
 from supportcall.directory.models import Site
 from supportcall.tokens.models import Role
@@ -21,14 +22,14 @@ def admin_client(client):
 
 
 def a_call() -> Call:
-    actor = services.Actor(
+    actor = Actor(
         role=Role.VISITOR,
         identity="anonymous-1@support.example.com",
         channel="c1",
         site_id=Site.objects.get(key="shop").pk,
         targets=("support@support.example.com",),
     )
-    outcome = services.create_call(actor, None, "audio", OFFER["audio"])
+    outcome = operations.create_call(actor, None, "audio", OFFER["audio"])
     return Call.objects.get(id=outcome.result["call_id"])
 
 

@@ -80,8 +80,9 @@ def party_group(address: str) -> str:
 class Change:
     """What one transaction does to one call: the row, its log and the outbox."""
 
-    def __init__(self, row: Call, actor: str, outbox: list[Delivery]):
-        self.row, self.actor, self.outbox = row, actor, outbox
+    def __init__(self, row: Call, by: str, outbox: list[Delivery]):
+        # ``by``: the identity acting (logged as the event's actor), or "system".
+        self.row, self.by, self.outbox = row, by, outbox
         self.now = timezone.now()
         # Queues whose waiting calls may move once this commits (see dispatch.settle).
         self.queues: set[int] = set()
@@ -104,7 +105,7 @@ class Change:
     def log(self, name: str, before: str = "", **detail: Any) -> None:
         CallEvent.objects.create(
             call=self.row,
-            actor=self.actor,
+            actor=self.by,
             name=name,
             phase_before=before,
             phase_after=self.row.phase,
@@ -125,7 +126,7 @@ class Change:
         if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED:
             row.ended, row.ring_deadline = self.now, None
             row.end_reason = step.ended.get(Party.CALLER, "")
-            row.ended_by = ended_by(self.actor, row)
+            row.ended_by = ended_by(self.by, row)
             if not row.agent_channel:
                 reason = step.ended.get(Party.AGENT, Reason.ERROR)
                 self.end_legs(row.legs.filter(status=Leg.Status.RINGING), reason)

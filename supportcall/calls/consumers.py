@@ -22,10 +22,10 @@ from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
 from supportcall.tokens.models import Role
 from supportcall.vocabulary import LEAVING_CLOSES, Close
 
-from . import protocol, services
+from . import connections, operations, protocol
+from .change import Actor, Outcome, party_group
 from .delivery import deliver
 from .machine import CallError, Op
-from .services import Actor, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ DROP_ATTEMPTS = 30
 
 def process_group() -> str:
     """Every connection this process holds: told to go at shutdown (see asgi.py)."""
-    return f"process.{services.PROCESS}"
+    return f"process.{connections.PROCESS}"
 
 
 class CallConsumer(AsyncWebsocketConsumer):
@@ -84,7 +84,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(process_group(), self.channel_name)
         if self.actor is not None:
             await self.channel_layer.group_discard(
-                services.party_group(self.actor.identity), self.channel_name
+                party_group(self.actor.identity), self.channel_name
             )
             # A normal close (1000, or 1001 from a closing page) is the client leaving;
             # anything else (1006: the network went) may come back and resume.
@@ -101,7 +101,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         delay = 0.5
         for _ in range(DROP_ATTEMPTS):
             try:
-                outcome = await database_sync_to_async(services.disconnect)(
+                outcome = await database_sync_to_async(connections.disconnect)(
                     self.actor, leaving=leaving
                 )
                 break
@@ -145,7 +145,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self._authenticate(content)
             return
         if isinstance(content, dict) and content.get("type") == "ping":
-            if not await database_sync_to_async(services.bound)(self.channel_name):
+            if not await database_sync_to_async(connections.bound)(self.channel_name):
                 await self.close(Close.RESYNC)
                 return
             await self._reply(protocol.ack(protocol.request_id(content)))
@@ -185,7 +185,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         self.actor = actor
         self.auth_timer.cancel()
-        await self.channel_layer.group_add(services.party_group(actor.identity), self.channel_name)
+        await self.channel_layer.group_add(party_group(actor.identity), self.channel_name)
         await self._reply(
             {
                 "type": "hello",
@@ -197,7 +197,7 @@ class CallConsumer(AsyncWebsocketConsumer):
                 "ping_interval": settings.SUPPORTCALL_PING_INTERVAL,
                 "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
                 **(
-                    {"presence": await database_sync_to_async(services.presence_of)(actor)}
+                    {"presence": await database_sync_to_async(operations.chosen_presence)(actor)}
                     if actor.role == Role.AGENT
                     else {}
                 ),
@@ -210,7 +210,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             # The old connection may still be open on some process (a half-dead TCP).
             await self.channel_layer.send(
                 connected.result["replaced"],
-                {"type": "connection.close", "code": int(Close.REPLACED)},
+                {"type": "connection.close", "code": Close.REPLACED},
             )
 
     def _actor_from(self, token: str, kind: str) -> tuple[Actor, Outcome, str]:
@@ -239,9 +239,9 @@ class CallConsumer(AsyncWebsocketConsumer):
             context=claims.context,
         )
         if kind == "resume":
-            outcome = services.resume(actor, claims.replaces)
+            outcome = connections.resume(actor, claims.replaces)
         else:
-            outcome = services.connect(actor)
+            outcome = connections.connect(actor)
         resume_token = issue_resume(
             actor.role,
             actor.identity,
@@ -276,21 +276,21 @@ class CallConsumer(AsyncWebsocketConsumer):
         actor, fields = self.actor, request.fields
         assert actor is not None
         if request.type == "call.create":
-            return services.create_call(actor, fields.get("to"), fields["media"], fields["sdp"])
+            return operations.create_call(actor, fields.get("to"), fields["media"], fields["sdp"])
         if request.type == "call.answer":
             assert request.call_id is not None
-            return services.answer(actor, request.call_id, fields["sdp"])
+            return operations.answer(actor, request.call_id, fields["sdp"])
         if request.type == "ice.candidate":
             assert request.call_id is not None
-            return services.relay_candidate(actor, request.call_id, fields["candidate"])
+            return operations.relay_candidate(actor, request.call_id, fields["candidate"])
         if request.type == "presence.set":
-            return services.set_presence(actor, fields["status"])
+            return operations.set_presence(actor, fields["status"])
         if request.type == "queue.position":
             assert request.call_id is not None
-            return services.queue_position(actor, request.call_id)
+            return operations.queue_position(actor, request.call_id)
         op: Op = protocol.OPERATIONS[request.type]
         assert request.call_id is not None
-        return services.operate(actor, request.call_id, op, **fields)
+        return operations.operate(actor, request.call_id, op, **fields)
 
     async def call_event(self, message: dict[str, Any]) -> None:
         """An event for this connection, from any process."""

@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
-from . import services
-from .services import Delivery
+from . import connections
+from .change import Delivery
 
 
 def message(event: dict[str, Any], skip: str = "") -> dict[str, Any]:
@@ -38,5 +38,5 @@ async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
             if item.to not in overflowed:
                 overflowed.append(item.to)
     if overflowed and resync:
-        outcome = await database_sync_to_async(services.events_lost)(overflowed)
+        outcome = await database_sync_to_async(connections.events_lost)(overflowed)
         await deliver(outcome.outbox, resync=False)

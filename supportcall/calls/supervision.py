@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from supportcall.directory.models import Agent, Queue
 from supportcall.http import HttpError
 
-from . import router
+from . import availability
 from .machine import Phase
 from .models import Call
 
@@ -37,13 +37,13 @@ def snapshot() -> dict:
             }
         )
     agents = []
-    for agent in router.with_presence(Agent.objects.all()):
+    for agent in availability.with_presence(Agent.objects.all()):
         call = Call.objects.filter(agent=agent, phase=Phase.ANSWERED).first()
         agents.append(
             {
                 "address": agent.address,
                 "name": agent.name,
-                "presence": router.presence(agent),
+                "presence": availability.presence(agent),
                 "queues": [q.name for q in agent.queues.all()],
                 "call": {
                     "call_id": str(call.id),

@@ -9,34 +9,87 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
-from . import services
+from . import connections, distribution, machine, protocol
+from .change import Change, Delivery, Outcome, each_locked
 from .delivery import deliver
+from .machine import Phase, Reason
+from .models import Call, Connection, Leg
 
 log = logging.getLogger(__name__)
 
 
+def sweep(now: datetime | None = None) -> Outcome:
+    """Act on every passed deadline: unanswered re-offers fail, rings move on, waits run out.
+
+    Safe to run in every process at once: each call is re-checked under its lock.
+    """
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    queues: set[int] = set()
+    # Parties that did not come back in time (first: their calls need no more routing).
+    for conn in Connection.objects.filter(grace_until__lt=now):
+        queues |= connections.lose(conn, now, outbox)
+    for row in each_locked(Call.objects.filter(phase=Phase.ANSWERED, op_deadline__lt=now)):
+        pending = row.state().pending
+        assert pending is not None
+        change = Change(row, "system", outbox)
+        change.apply(machine.expire(row.state()), "timeout", op=pending.op)
+        change.send(
+            pending.by,
+            protocol.op_result(
+                row.id, pending.op, False, "timeout", "the other party did not answer in time"
+            ),
+        )
+    # A direct call rings its agent until its ring deadline.
+    for row in each_locked(Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)):
+        change = Change(row, "system", outbox)
+        distribution.give_up(change, Reason.NO_ANSWER)
+        queues |= change.queues
+    # A queue call's ring moves on to the next agent.
+    late_legs = Call.objects.filter(
+        phase=Phase.RINGING, legs__status=Leg.Status.RINGING, legs__deadline__lt=now
+    ).distinct()
+    for row in each_locked(late_legs):
+        change = Change(row, "system", outbox)
+        change.now = now
+        for leg in row.legs.filter(status=Leg.Status.RINGING, deadline__lt=now):
+            distribution.ring_out(change, leg)
+        row.save()
+        queues |= change.queues
+    # A queue's maximum wait.
+    waited = Call.objects.filter(phase__in=[Phase.QUEUED, Phase.RINGING], wait_deadline__lt=now)
+    for row in each_locked(waited):
+        change = Change(row, "system", outbox)
+        distribution.give_up(change, Reason.NO_ANSWER, why="the queue's maximum wait ran out")
+        queues |= change.queues
+    distribution.settle(queues, outbox)
+    return Outcome({}, outbox)
+
+
 async def sweep_once() -> int:
-    outcome = await database_sync_to_async(services.sweep)()
+    outcome = await database_sync_to_async(sweep)()
     await deliver(outcome.outbox)
     return len(outcome.outbox)
 
 
 async def watch_connections() -> None:
     """Vouch for this process's connections, and treat those nobody vouches for as dropped."""
-    kept = await database_sync_to_async(services.keep_alive)(services.PROCESS)
+    kept = await database_sync_to_async(connections.keep_alive)(connections.PROCESS)
     await deliver(kept.outbox)
-    outcome = await database_sync_to_async(services.drop_stale)()
+    outcome = await database_sync_to_async(connections.drop_stale)()
     await deliver(outcome.outbox)
 
 
 async def run(interval: float, serving: bool = True) -> None:
     """Sweep every ``interval`` seconds; ``serving``: this process holds WebSockets."""
     if "InMemoryChannelLayer" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
-        await database_sync_to_async(services.forget_connections)()
+        await database_sync_to_async(connections.forget_connections)()
     while True:
         try:
             if serving:

@@ -10,7 +10,7 @@ from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Queue, Site
 from supportcall.http import HttpError, cors
 
-from . import router
+from . import availability
 from .machine import Phase
 from .models import Call
 
@@ -18,8 +18,8 @@ from .models import Call
 def queue_status(queue: Queue, now) -> dict:
     schedule = queue.schedule()
     waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).count()
-    estimate = router.estimate(queue, waiting + 1)
-    online = router.online_count(queue)
+    estimate = availability.estimate(queue, waiting + 1)
+    online = availability.online_count(queue)
     is_open = schedule.is_open(now)
     opening = None if is_open else schedule.next_opening(now)
     return {

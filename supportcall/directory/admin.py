@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from supportcall.calls import router
+from supportcall.calls import availability
 
 from .models import Agent, ClosedDay, OpeningHours, Queue, Site
 
@@ -68,11 +68,11 @@ class AgentAdmin(admin.ModelAdmin):
     readonly_fields = ["idle_since", "missed_in_row"]
 
     def get_queryset(self, request):
-        return router.with_presence(super().get_queryset(request))
+        return availability.with_presence(super().get_queryset(request))
 
     @admin.display(description="presence now")
     def now(self, agent: Agent) -> str:
-        return router.presence(agent)
+        return availability.presence(agent)
 
     @admin.display(description="queues")
     def queue_names(self, agent: Agent) -> str:

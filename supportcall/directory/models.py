@@ -188,7 +188,7 @@ class Agent(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="agent")
     display_name = models.CharField(max_length=200, blank=True)
     queues = models.ManyToManyField(Queue, blank=True, related_name="agents")
-    # What the agent chose; offline and busy are computed (see calls.router.presence).
+    # What the agent chose; offline and busy are computed (see calls.availability.presence).
     presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AVAILABLE)
     max_calls = models.PositiveSmallIntegerField(
         default=1, help_text="How many calls at once before the agent counts as busy."

@@ -109,7 +109,7 @@ def issue_resume(
 
     It outlives the connection's grace period on paper (it may be handed out
     hours before the drop); what bounds it is the dropped connection's row,
-    which the sweeper deletes when the grace runs out (see calls.services).
+    which the sweeper deletes when the grace runs out (see calls.connections).
     """
     token, _ = issue(
         role,

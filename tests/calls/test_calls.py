@@ -3,7 +3,7 @@
 import pytest
 
 from supportcall.calls.models import Call, CallEvent, Leg
-from tests.support.calls import answer, in_call, reoffer, ring
+from tests.support.calls import answer, in_call, reoffer, ring, sweep
 from tests.support.sdps import ANSWER, OFFER, hold, unhold, video_start, video_stop
 from tests.support.ws import addr, sync
 
@@ -608,19 +608,6 @@ async def test_a_visitor_disconnecting_while_ringing_cancels_for_the_agents_afte
     await alice.silent()
     await sweep(in_seconds=21)
     assert await alice.events(1) == [state(call_id, "ended", "ringing", "connection_lost")]
-
-
-async def sweep(in_seconds: float) -> None:
-    """Run the sweeper as if `in_seconds` had passed."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from supportcall.calls import services
-    from supportcall.calls.delivery import deliver
-
-    outcome = await sync(services.sweep)(timezone.now() + timedelta(seconds=in_seconds))
-    await deliver(outcome.outbox)
 
 
 async def test_a_visitor_who_closes_normally_ends_its_call_at_once(parties):

@@ -1,14 +1,9 @@
 """`call.restart_media`: an ICE-restart re-offer after a network change, by either party."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from supportcall.calls import services
-from supportcall.calls.delivery import deliver
 from supportcall.calls.models import CallEvent
-from tests.support.calls import in_call, reoffer, ring
+from tests.support.calls import in_call, reoffer, ring, sweep
 from tests.support.sdps import ANSWER, OFFER, hold
 from tests.support.ws import sync
 
@@ -36,8 +31,7 @@ async def test_an_unanswered_restart_media_fails_with_timeout(parties):
     visitor, alice, call_id = await in_call(parties)
     await visitor.ok("call.restart_media", call_id=call_id, sdp=OFFER["audio"])
     await alice.event("call.offer", call_id=call_id, op="restart_media")
-    outcome = await sync(services.sweep)(timezone.now() + timedelta(seconds=11))
-    await deliver(outcome.outbox)
+    await sweep(11)
     result = await visitor.until("op.result", call_id=call_id)
     assert (result["op"], result["ok"], result["code"]) == ("restart_media", False, "timeout")
 

@@ -9,12 +9,13 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from supportcall.calls import services
+from supportcall.calls import connections
+from supportcall.calls.change import Delivery
 from supportcall.calls.delivery import deliver
 from supportcall.calls.models import Call, CallEvent, Connection
-from tests.support.calls import in_call, reoffer, ring
+from tests.support.calls import in_call, reoffer, ring, sweep
 from tests.support.sdps import ANSWER, hold
-from tests.support.ws import SHOP, Party, open_ws, sync
+from tests.support.ws import SHOP, Socket, open_ws, sync
 
 
 def media(call_id, connection, muted=False, video=False):
@@ -27,18 +28,13 @@ def media(call_id, connection, muted=False, video=False):
     }
 
 
-async def sweep(in_seconds: float) -> None:
-    outcome = await sync(services.sweep)(timezone.now() + timedelta(seconds=in_seconds))
-    await deliver(outcome.outbox)
-
-
 async def log(call_id) -> list[str]:
     return await sync(lambda: [e.name for e in CallEvent.objects.filter(call_id=call_id)])()
 
 
-async def resume(old: Party, origin: str | None = SHOP) -> Party:
+async def resume(old: Socket, origin: str | None = SHOP) -> Socket:
     """A new connection taking ``old``'s place with its resume token."""
-    party = Party(await open_ws(origin))
+    party = Socket(await open_ws(origin))
     await party.send({"type": "auth", "resume_token": old.hello["resume_token"]})
     party.hello = await party.event("hello")
     party.identity = party.hello["identity"]
@@ -225,15 +221,15 @@ async def test_a_connection_its_process_stopped_vouching_for_is_dropped_until_it
 ):
     visitor, alice, call_id = await in_call(parties)
     later = timezone.now() + timedelta(seconds=11)
-    await sync(services.keep_alive)("another-process", later)
-    outcome = await sync(services.drop_stale)(later)
+    await sync(connections.keep_alive)("another-process", later)
+    outcome = await sync(connections.drop_stale)(later)
     await deliver(outcome.outbox)
     # Both rows belong to this test's process, which stopped refreshing them.
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert await visitor.events(1) == [media(call_id, "reconnecting")]
     assert await sync(Connection.objects.filter(grace_until__isnull=False).count)() == 2
     # The process was only slow: vouching for them again brings them back.
-    outcome = await sync(services.keep_alive)(services.PROCESS)
+    outcome = await sync(connections.keep_alive)(connections.PROCESS)
     await deliver(outcome.outbox)
     assert await alice.events(1) == [media(call_id, "connected")]
     assert await visitor.events(1) == [media(call_id, "connected")]
@@ -268,9 +264,7 @@ async def test_a_stalled_connection_that_lost_events_is_made_to_resume_and_catch
     visitor, alice, call_id = await in_call(parties)
     row = await sync(Call.objects.get)(id=call_id)
     # The visitor's consumer does not read while five events arrive: two are lost.
-    burst = [
-        services.Delivery(row.caller_channel, {"type": "ice.candidate", "call_id": call_id})
-    ] * 5
+    burst = [Delivery(row.caller_channel, {"type": "ice.candidate", "call_id": call_id})] * 5
     await deliver(burst)
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert [(await visitor.receive())["type"] for _ in range(3)] == ["ice.candidate"] * 3
@@ -289,7 +283,7 @@ async def test_a_drop_the_database_refused_to_record_is_recorded_once_it_answers
     parties, monkeypatch
 ):
     visitor, alice, call_id = await in_call(parties)
-    record_drop, tries = services.disconnect, []
+    record_drop, tries = connections.disconnect, []
 
     def refused_once(actor, now=None, leaving=False):
         tries.append(actor.identity)
@@ -297,7 +291,7 @@ async def test_a_drop_the_database_refused_to_record_is_recorded_once_it_answers
             raise OperationalError("the database is not accepting connections")
         return record_drop(actor, now, leaving)
 
-    monkeypatch.setattr(services, "disconnect", refused_once)
+    monkeypatch.setattr(connections, "disconnect", refused_once)
     await visitor.close()
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert tries == [visitor.identity, visitor.identity]

@@ -5,11 +5,11 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-from supportcall.calls import router, services
-from supportcall.calls.delivery import deliver
+from supportcall.calls import availability
 from supportcall.calls.models import Call, CallEvent
 from supportcall.directory.models import Agent, ClosedDay, OpeningHours, Queue
 from supportcall.directory.setup import ensure_agent, ensure_site
+from tests.support.calls import sweep
 from tests.support.sdps import ANSWER, OFFER
 from tests.support.ws import PASSWORD, SHOP, addr, sync
 
@@ -27,11 +27,6 @@ def sales(directory):
 
 def configure(**fields):
     return sync(lambda: Queue.objects.filter(name="sales").update(**fields))()
-
-
-async def sweep(in_seconds: float) -> None:
-    outcome = await sync(services.sweep)(timezone.now() + timedelta(seconds=in_seconds))
-    await deliver(outcome.outbox)
 
 
 async def create(visitor, to=SALES, media="audio") -> str:
@@ -67,8 +62,8 @@ async def make_idle(name: str, minutes_ago: int) -> None:
 async def test_presence_is_computed_offline_available_away_busy(parties, sales):
     def presences():
         return {
-            a.user.username: router.presence(a)
-            for a in router.with_presence(Agent.objects.filter(queues=sales))
+            a.user.username: availability.presence(a)
+            for a in availability.with_presence(Agent.objects.filter(queues=sales))
         }
 
     assert await sync(presences)() == dict.fromkeys(["ann", "ben", "cat", "dan"], "offline")

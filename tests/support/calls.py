@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
+from supportcall.calls import sweeper
+from supportcall.calls.delivery import deliver
 from tests.support.sdps import ANSWER, OFFER
-from tests.support.ws import Party, addr
+from tests.support.ws import Socket, addr, sync
 
 
-async def ring(visitor: Party, *agents: Party, media: str = "audio", to: str = "support") -> str:
+async def ring(visitor: Socket, *agents: Socket, media: str = "audio", to: str = "support") -> str:
     """The visitor calls; each agent receives call.incoming then call.state ringing."""
     ack = await visitor.ok("call.create", to=addr(to), media=media, sdp=OFFER[media])
     call_id = ack["call_id"]
@@ -22,7 +28,7 @@ async def ring(visitor: Party, *agents: Party, media: str = "audio", to: str = "
 
 
 async def answer(
-    visitor: Party, agent: Party, call_id: str, media: str = "audio", video: bool = False
+    visitor: Socket, agent: Socket, call_id: str, media: str = "audio", video: bool = False
 ) -> None:
     await agent.ok("call.accept", call_id=call_id, video=video, sdp=ANSWER[media])
     assert await agent.events(2) == [
@@ -35,7 +41,9 @@ async def answer(
     ]
 
 
-async def in_call(parties, media: str = "audio", agent: str = "alice") -> tuple[Party, Party, str]:
+async def in_call(
+    parties, media: str = "audio", agent: str = "alice"
+) -> tuple[Socket, Socket, str]:
     """A visitor and an agent in an answered call."""
     who = await parties(agent)
     visitor = await parties("visitor")
@@ -45,7 +53,7 @@ async def in_call(parties, media: str = "audio", agent: str = "alice") -> tuple[
 
 
 async def reoffer(
-    initiator: Party, other: Party, call_id: str, op: str, sdp: str, answer_sdp: str
+    initiator: Socket, other: Socket, call_id: str, op: str, sdp: str, answer_sdp: str
 ) -> list[dict]:
     """Run a re-offer operation to success; returns the initiator's events after the ack."""
     await initiator.ok(f"call.{op}", call_id=call_id, sdp=sdp)
@@ -57,3 +65,9 @@ async def reoffer(
     assert events[0] == {"type": "call.answer", "call_id": call_id, "sdp": answer_sdp}
     assert events[-1] == {"type": "op.result", "call_id": call_id, "op": op, "ok": True}
     return events
+
+
+async def sweep(in_seconds: float) -> None:
+    """Run the sweeper as if ``in_seconds`` had passed, and deliver what it sends."""
+    outcome = await sync(sweeper.sweep)(timezone.now() + timedelta(seconds=in_seconds))
+    await deliver(outcome.outbox)

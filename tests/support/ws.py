@@ -21,7 +21,7 @@ def addr(name: str) -> str:
     return f"{name}@{DOMAIN}"
 
 
-class Party:
+class Socket:
     """One WebSocket connection to /ws/v1/calls, as a test drives it."""
 
     def __init__(self, communicator: WebsocketCommunicator):
@@ -134,8 +134,8 @@ async def login_agent(username: str) -> dict:
     return response.json()
 
 
-async def connect(token: str, origin: str | None = SHOP) -> Party:
-    party = Party(await open_ws(origin))
+async def connect(token: str, origin: str | None = SHOP) -> Socket:
+    party = Socket(await open_ws(origin))
     await party.send({"type": "auth", "token": token})
     party.hello = await party.event("hello")
     party.identity = party.hello["identity"]

@@ -22,7 +22,7 @@ from django.db.models import F
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 
-from . import machine, protocol, router
+from . import availability, machine, protocol
 from .change import Change, Delivery, each_locked
 from .machine import CallError, Phase, Reason
 from .models import Call, Leg
@@ -44,9 +44,9 @@ def route(change: Change, queue: Queue | None, agent: Agent | None, to: str) -> 
     if queue is None:
         assert agent is not None
         only = Agent.objects.filter(pk=agent.pk)
-        free = _claim(router.free(only))
+        free = _claim(availability.free(only))
         if not free:
-            give_up(change, Reason.NO_AGENTS, skipped=router.skipped(only, [], set()))
+            give_up(change, Reason.NO_AGENTS, skipped=availability.skipped(only, [], set()))
             return
         row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_RING_TIMEOUT)
         change.ring(free, to, deadline=None)
@@ -62,7 +62,7 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     With ``fifo``, a call never jumps ahead of calls that have waited longer.
     """
     row = change.row
-    declined = router.declined(row)
+    declined = availability.declined(row)
     agents = queue.agents.all()
     ahead = (
         fifo
@@ -75,15 +75,17 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     chosen: list[Agent] = []
     if not ahead:
         # Agents who let this call ring out get another turn only when nobody else is free.
-        free = router.free(agents, declined | router.missed(row)) or router.free(agents, declined)
-        chosen = _claim(router.pick(queue, free))
-    skipped = router.skipped(agents, chosen, declined)
+        free = availability.free(agents, declined | availability.missed(row)) or availability.free(
+            agents, declined
+        )
+        chosen = _claim(availability.pick(queue, free))
+    skipped = availability.skipped(agents, chosen, declined)
     if ahead:
         skipped = {"(queue)": "earlier callers are waiting", **skipped}
     if chosen:
         deadline = change.now + timedelta(seconds=queue.ring_timeout)
         change.ring(chosen, queue.address, deadline, strategy=queue.strategy, skipped=skipped)
-    elif router.online_count(queue) == 0 and not queue.wait_when_empty:
+    elif availability.online_count(queue) == 0 and not queue.wait_when_empty:
         give_up(change, Reason.NO_AGENTS, skipped=skipped)
     else:
         wait(change, skipped)
@@ -167,7 +169,7 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
     """Send `queue.position` to each waiting caller whose place, agents or estimate changed."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
     for number, row in enumerate(waiting, start=1):
-        estimate = router.estimate(queue, number)
+        estimate = availability.estimate(queue, number)
         position = {
             "position": estimate.position,
             "agents_available": estimate.agents_available,
@@ -178,3 +180,8 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
         Call.objects.filter(pk=row.pk).update(position=position)
         if row.caller_channel:
             outbox.append(Delivery(row.caller_channel, protocol.queue_position(row.id, position)))
+
+
+def queues_of(agent_id: int) -> set[int]:
+    """The queues an agent answers for."""
+    return set(Agent.objects.get(pk=agent_id).queues.values_list("pk", flat=True))

@@ -1,0 +1,359 @@
+"""The connection lifecycle: connect, drop, resume, heartbeats.
+
+A party's WebSocket is a ``Connection`` row. A connection that closes (or
+whose process dies) is *dropped*: its row gets a grace deadline, the other
+party of each of its calls hears ``reconnecting``, and a resume on any
+process within the grace rebinds its calls to the new channel and replays
+them. A grace that runs out is acted on by the sweeper (``lose``): the
+party's calls end ``connection_lost``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from supportcall.directory.models import Agent
+from supportcall.tokens.issuing import InvalidToken
+from supportcall.tokens.models import IssuedToken, Role
+
+from . import distribution, machine, protocol
+from .change import Actor, Change, Delivery, Outcome, each_locked, incoming, locked
+from .machine import Party, Phase, Reason
+from .models import Call, Connection, Leg
+
+# This server process: its sweeper keeps the rows of the connections it holds fresh.
+PROCESS = uuid.uuid4().hex
+
+
+def connect(actor: Actor) -> Outcome:
+    """A connection opened; an agent coming online is idle from now and may get waiting calls."""
+    outbox: list[Delivery] = []
+    if actor.agent_id is not None and not Connection.objects.filter(agent_id=actor.agent).exists():
+        Agent.objects.filter(pk=actor.agent).update(idle_since=timezone.now())
+    _open(actor)
+    if actor.agent_id is not None:
+        distribution.settle(distribution.queues_of(actor.agent), outbox)
+    return Outcome({}, outbox)
+
+
+def _open(actor: Actor) -> None:
+    Connection.objects.update_or_create(
+        channel_name=actor.channel,
+        defaults={
+            "role": actor.role,
+            "identity": actor.identity,
+            "agent_id": actor.agent_id,
+            "process": PROCESS,
+            "last_seen": timezone.now(),
+            "grace_until": None,
+        },
+    )
+
+
+def disconnect(actor: Actor, now: datetime | None = None, leaving: bool = False) -> Outcome:
+    """A connection closed: its party may resume within the grace period (see ``resume``).
+
+    Nothing ends yet: the connection's row gets a reconnect deadline the
+    sweeper acts on, and the other party of each of its calls learns that
+    this party is ``reconnecting``. A client ``leaving`` (it closed normally:
+    logged out, closed the tab) is not coming back: its calls end at once.
+    """
+    outbox: list[Delivery] = []
+    now = now or timezone.now()
+    # No process holds it any more: nothing may revive it (see keep_alive).
+    Connection.objects.filter(channel_name=actor.channel).update(process="")
+    if leaving:
+        gone = Connection.objects.filter(channel_name=actor.channel)
+        gone.update(grace_until=now - timedelta(microseconds=1))
+        conn = gone.first()
+        if conn is not None:
+            distribution.settle(lose(conn, now, outbox), outbox)
+        return Outcome({}, outbox)
+    row = Connection.objects.filter(channel_name=actor.channel, grace_until__isnull=True).first()
+    if row is not None:
+        _drop(row, now, outbox, why="closed")
+    return Outcome({}, outbox)
+
+
+def _drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> None:
+    grace = now + timedelta(seconds=settings.SUPPORTCALL_RESUME_GRACE)
+    dropped = Connection.objects.filter(
+        channel_name=conn.channel_name, grace_until__isnull=True
+    ).update(grace_until=grace)
+    if not dropped:  # another process's sweeper, or the consumer, got there first
+        return
+    party = _party_of(conn)
+    for row in _calls_on(conn.channel_name, party):
+        change = Change(row, conn.identity, outbox)
+        change.log("connection_dropped", row.phase, party=party, why=why, until=grace.isoformat())
+        _tell_connection(change, party, "reconnecting")
+
+
+def _party_of(conn: Connection) -> Party:
+    return Party.CALLER if conn.role == Role.VISITOR else Party.AGENT
+
+
+def _calls_on(channel: str, party: Party) -> list[Call]:
+    """The calls a connection speaks for (an agent's: only those it answered)."""
+    calls = Call.objects.exclude(phase=Phase.ENDED)
+    if party is Party.CALLER:
+        return list(calls.filter(caller_channel=channel))
+    return list(calls.filter(agent_channel=channel))
+
+
+def _tell_connection(change: Change, party: Party, connection: str) -> None:
+    """Tell the other party whether ``party``'s signaling is ``reconnecting`` or ``connected``."""
+    row = change.row
+    if row.phase != Phase.ANSWERED:
+        return  # before the answer the agents rung do not follow the caller's connection
+    call = row.state()
+    change.send(
+        party.other,
+        protocol.media(
+            row.id, muted=party in call.muted, video=party in call.video, connection=connection
+        ),
+    )
+
+
+def _actor_of(conn: Connection) -> Actor:
+    return Actor(
+        role=Role(conn.role),
+        identity=conn.identity,
+        channel=conn.channel_name,
+        agent_id=conn.agent_id,
+    )
+
+
+def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
+    """The grace ran out: the party's calls end `connection_lost`, its agent stops ringing there.
+
+    Returns the queues worth a new look.
+    """
+    queues: set[int] = set()
+    actor = _actor_of(conn)
+    with transaction.atomic():
+        gone = Connection.objects.filter(
+            channel_name=conn.channel_name, grace_until__lt=now
+        ).delete()[0]
+        if not gone:  # resumed meanwhile, or another sweeper acted first
+            return queues
+        # Its resume token dies with the grace period.
+        IssuedToken.objects.filter(replaces=conn.channel_name).update(revoked=True)
+    party = actor.party
+    lost = Call.objects.exclude(phase=Phase.ENDED)
+    if party is Party.CALLER:
+        lost = lost.filter(caller_channel=actor.channel)
+    else:
+        lost = lost.filter(agent_channel=actor.channel, phase=Phase.ANSWERED)
+    for row in each_locked(lost):
+        change = Change(row, actor.identity, outbox)
+        change.apply(machine.lose(row.state(), party), "connection_lost")
+        change.touch()
+        queues |= change.queues
+    if party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
+        ringing = Leg.objects.filter(agent_id=actor.agent, status=Leg.Status.RINGING)
+        for call_id in ringing.values_list("call_id", flat=True):
+            with locked(call_id, actor, outbox) as change:
+                change.end_legs(
+                    change.row.legs.filter(agent_id=actor.agent, status=Leg.Status.RINGING),
+                    Reason.CONNECTION_LOST,
+                )
+                if change.row.queue_id is None and change.row.phase == Phase.RINGING:
+                    if not change.row.legs.filter(status=Leg.Status.RINGING).exists():
+                        distribution.give_up(
+                            change, Reason.NO_ANSWER, why="the agent rung disconnected"
+                        )
+                else:
+                    distribution.after_leg_ended(change)
+                change.row.save()
+                queues |= change.queues
+    return queues
+
+
+def resume(actor: Actor, replaces: str) -> Outcome:
+    """A party comes back on a new connection (any process) in place of a dropped one.
+
+    Its calls are rebound to the new channel, and each call's current state is
+    replayed to it (``call.state`` with ``resumed: true``), with the re-offer
+    still waiting for its answer and the operation in progress. Raises
+    InvalidToken when the old connection's grace has run out.
+    """
+    outbox: list[Delivery] = []
+    with transaction.atomic():
+        old = (
+            Connection.objects.select_for_update()
+            .filter(channel_name=replaces, identity=actor.identity)
+            .first()
+        )
+        if old is None:
+            raise InvalidToken("the connection to resume is gone: its grace period ran out")
+        was_dropped = old.grace_until is not None
+        dropped_at = (old.grace_until or timezone.now()) - timedelta(
+            seconds=settings.SUPPORTCALL_RESUME_GRACE
+        )
+        old.delete()
+        _open(actor)
+    party = actor.party
+    # Calls that ended while it was away: their end went to the dead channel.
+    ended = Call.objects.filter(phase=Phase.ENDED, ended__gte=dropped_at)
+    ended = ended.filter(
+        **{"caller_channel" if party is Party.CALLER else "agent_channel": replaces}
+    )
+    for row in ended:
+        event = protocol.state(
+            row.id, "ended", None, row.end_reason if party is Party.CALLER else _agent_reason(row)
+        )
+        event["resumed"] = True
+        outbox.append(Delivery(actor.channel, event))
+    rebound = Call.objects.exclude(phase=Phase.ENDED)
+    if party is Party.CALLER:
+        rebound = rebound.filter(caller_channel=replaces)
+    else:
+        rebound = rebound.filter(agent_channel=replaces)
+    for row in each_locked(rebound):
+        if party is Party.CALLER:
+            row.caller_channel = actor.channel
+        else:
+            row.agent_channel = actor.channel
+        row.save(update_fields=["caller_channel" if party is Party.CALLER else "agent_channel"])
+        change = Change(row, actor.identity, outbox)
+        if not was_dropped:
+            change.log("connection_dropped", row.phase, party=party, why="replaced by a resume")
+        change.log("resumed", row.phase, party=party)
+        _replay(change, party)
+        if not was_dropped:
+            # The old connection died before its process noticed (or its process
+            # died): the other party hears of the drop and the return together.
+            _tell_connection(change, party, "reconnecting")
+        _tell_connection(change, party, "connected")
+    if party is Party.AGENT:
+        # Calls still ringing at this agent: alert the new connection as at first.
+        ringing = Call.objects.filter(
+            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=Leg.Status.RINGING
+        ).distinct()
+        for row in ringing:
+            outbox.append(Delivery(actor.channel, incoming(row)))
+            outbox.append(Delivery(actor.channel, _resumed_state(row, party)))
+            for candidate in row.caller_candidates:
+                outbox.append(Delivery(actor.channel, protocol.candidate(row.id, candidate)))
+    return Outcome({"replaced": replaces}, outbox)
+
+
+def _agent_reason(row: Call) -> str:
+    """How an answered call ended for its agent, from its log (the row keeps the caller's)."""
+    swapped = {
+        Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
+        Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
+    }
+    return swapped.get(row.end_reason, row.end_reason)  # type: ignore[call-overload]
+
+
+def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
+    call = row.state()
+    event = protocol.state(row.id, call.state_for(party), None)
+    event["resumed"] = True
+    if call.pending is not None:
+        event["operation"] = {
+            "op": call.pending.op,
+            "by": "local" if call.pending.by is party else "remote",
+        }
+    if party is Party.CALLER and row.phase == Phase.ANSWERED:
+        event["answer_sdp"] = row.answer_sdp
+    return event
+
+
+def _replay(change: Change, party: Party) -> None:
+    """What a resumed party needs to carry on: the state, the other's media, a waiting re-offer."""
+    row = change.row
+    change.send(party, _resumed_state(row, party))
+    if row.phase != Phase.ANSWERED:
+        return
+    call = row.state()
+    other = Connection.objects.filter(channel_name=row.channel_of(party.other)).first()
+    away = other is None or other.grace_until is not None
+    change.send(
+        party,
+        protocol.media(
+            row.id,
+            muted=party.other in call.muted,
+            video=party.other in call.video,
+            connection="reconnecting" if away else "connected",
+        ),
+    )
+    if call.pending is not None and call.pending.by is party.other:
+        change.send(party, protocol.offer(row.id, call.pending.op, row.op_sdp))
+
+
+def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:
+    """Events could not be queued for these connections: each must resume to catch up.
+
+    Treated as a drop that no process may take back (see keep_alive); the
+    consumer notices at the client's next ping (``bound``) and closes, and the
+    client's resume replays every call.
+    """
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    for conn in Connection.objects.filter(channel_name__in=channels):
+        Connection.objects.filter(channel_name=conn.channel_name).update(process="")
+        _drop(conn, now, outbox, why="events to it were lost (its channel was full)")
+    return Outcome({}, outbox)
+
+
+def bound(channel: str) -> bool:
+    """Whether this live connection still speaks for its party (not dropped, not replaced)."""
+    return Connection.objects.filter(
+        channel_name=channel, grace_until__isnull=True, process=PROCESS
+    ).exists()
+
+
+def drop_stale(now: datetime | None = None) -> Outcome:
+    """Connections whose process stopped refreshing them (it was killed) count as dropped."""
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_PROCESS_TIMEOUT)
+    for conn in Connection.objects.filter(grace_until__isnull=True, last_seen__lt=cutoff):
+        _drop(conn, now, outbox, why="its server process stopped")
+    return Outcome({}, outbox)
+
+
+def keep_alive(process: str, now: datetime | None = None) -> Outcome:
+    """This process still holds its connections: refresh their rows (see ``drop_stale``).
+
+    A connection another sweeper took for dead while this process was too busy
+    to vouch for it is alive after all: the other party learns it is
+    ``connected`` again, and its grace no longer runs.
+    """
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    mine = Connection.objects.filter(process=process)
+    mine.filter(grace_until__isnull=True).update(last_seen=now)
+    for conn in mine.filter(grace_until__isnull=False):
+        if Connection.objects.filter(channel_name=conn.channel_name, process=process).update(
+            grace_until=None, last_seen=now
+        ):
+            party = _party_of(conn)
+            for row in _calls_on(conn.channel_name, party):
+                change = Change(row, conn.identity, outbox)
+                change.log("connection_back", row.phase, party=party)
+                _tell_connection(change, party, "connected")
+    return Outcome({}, outbox)
+
+
+def forget_connections() -> Outcome:
+    """After a restart of the only process (the in-memory channel layer), nobody is connected.
+
+    Its calls lost both parties with it: they end `connection_lost`, so no
+    record stays open and no stale agent is rung.
+    """
+    Connection.objects.all().delete()
+    for row in each_locked(Call.objects.exclude(phase=Phase.ENDED)):
+        Change(row, "system", []).apply(
+            machine.lose(row.state(), Party.CALLER), "connection_lost", why="server restart"
+        )
+    return Outcome({}, [])  # their channels died with the old process
