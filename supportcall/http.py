@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -44,6 +46,8 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as e:
         raise HttpError("bad_request", f"the body is not valid JSON: {e}") from e
+    except RecursionError:  # thousands of nested brackets: not a body any endpoint takes
+        raise HttpError("bad_request", "the body nests too deeply") from None
     if not isinstance(body, dict):
         raise HttpError("bad_request", "the body must be a JSON object")
     return body
@@ -126,3 +130,18 @@ def page_site(request: HttpRequest, body: dict[str, Any]):
         raise HttpError("forbidden", f"origin {origin} is not allowed for site {key!r}")
     check_rate(request)
     return site
+
+
+# The password of a URL with credentials: scheme://user:PASSWORD@host.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*(?=@)", re.IGNORECASE)
+
+
+class ReporterFilter(SafeExceptionReporterFilter):
+    """Django's masking, plus passwords inside connection URLs (``REDIS_URL``, the
+    channel layer's hosts) that a setting's name alone does not give away."""
+
+    def cleanse_setting(self, key: Any, value: Any) -> Any:
+        value = super().cleanse_setting(key, value)
+        if isinstance(value, str):
+            return _URL_PASSWORD.sub(rf"\g<head>{self.cleansed_substitute}", value)
+        return value

@@ -143,6 +143,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+# The debug error page and error reports mask passwords inside connection URLs too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "supportcall.http.ReporterFilter"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

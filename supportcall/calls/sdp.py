@@ -15,6 +15,9 @@ from .machine import CallError, Media
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _LINE = re.compile(r"^[a-z]=")
 _M_LINE = re.compile(r"^m=(\w+) (\d+)(?:/\d+)? (\S+)(?: (.+))?$")
+# Line breaks other than CRLF and LF. aiortc (str.splitlines) and browsers split on
+# them too, so a line this parser took for one could be several m-lines to a peer.
+_OTHER_BREAK = re.compile(r"\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class Section:
 
 def parse(sdp: str) -> list[Section]:
     """The m-sections of ``sdp``; CallError(bad_request) if it is not SDP."""
+    other = _OTHER_BREAK.search(sdp)
+    if other:
+        raise CallError("bad_request", f"SDP lines must end with CRLF or LF, not {other.group()!r}")
     lines = [line for line in sdp.replace("\r\n", "\n").split("\n") if line]
     if not lines or lines[0] != "v=0":
         raise CallError("bad_request", "the SDP must start with 'v=0'")

@@ -120,6 +120,15 @@ async def test_a_binary_frame_gets_bad_request(parties):
         ("audio", "v=0\r\nnot a line\r\n", "is not 'x=value'"),
         ("audio", "v=0\r\ns=-\r\n", "no m-line"),
         ("audio", "v=0\r\nm=audio\r\n", "not a valid m-line"),
+        # A line break only some parsers see would smuggle an m-line past the rules.
+        *[
+            (
+                "audio_single",
+                OFFER["audio_single"].replace("a=mid:0", f"a=x{brk}m=video 9 UDP 0"),
+                "must end with CRLF or LF",
+            )
+            for brk in ["\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
+        ],
         ("audio", OFFER["audio_single"], "needs m-lines ['audio', 'video']"),
         ("audio", OFFER["video"], "video m-line 'inactive'"),
         ("video", OFFER["audio"], "video m-line that sends"),
