@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable
@@ -64,9 +65,34 @@ def optional_str(body: dict[str, Any], name: str, max_length: int) -> str:
     return value
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address of the client behind any trusted proxies (SUPPORTCALL_TRUSTED_PROXIES).
+
+    Each proxy appends the address it got the request from to X-Forwarded-For,
+    so the right-most address that is not a trusted proxy is the client's;
+    anything left of it was written by the client and proves nothing.
+    """
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not _trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _trusted(hop):
+            return hop
+    return peer
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in settings.SUPPORTCALL_TRUSTED_PROXIES)
+
+
 def check_rate(request: HttpRequest) -> None:
     """A fixed one-minute window per client address and purpose, kept in the shared cache."""
-    key = f"rate:{request.path}:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"rate:{request.path}:{client_address(request)}"
     cache.add(key, 0, timeout=60)
     try:
         count = cache.incr(key)

@@ -7,6 +7,7 @@ bad value stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -141,6 +142,15 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Rate-limit counters live in the cache: with Redis, every process counts together.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "supportcall",
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 # The debug error page and error reports mask passwords inside connection URLs too.
@@ -199,6 +209,17 @@ SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 35.0
 SUPPORTCALL_PROCESS_TIMEOUT = _positive("SUPPORTCALL_PROCESS_TIMEOUT", env.float, 10.0)
 # Anonymous logins per client address per minute.
 SUPPORTCALL_LOGIN_RATE = _positive("SUPPORTCALL_LOGIN_RATE", env.int, 30)
+# The reverse proxies in front of daphne (addresses or networks, comma-separated).
+# A request from one of them is counted against the address its X-Forwarded-For
+# names; from anywhere else the header is ignored (a client could write anything).
+try:
+    SUPPORTCALL_TRUSTED_PROXIES = [
+        ipaddress.ip_network(net.strip(), strict=False)
+        for net in env.list("SUPPORTCALL_TRUSTED_PROXIES", default=[])
+        if net.strip()
+    ]
+except ValueError as e:
+    raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_TRUSTED_PROXIES: {e}") from e
 # The ICE servers handed to clients: a JSON list of RTCIceServer objects.
 # Default: none, so peers use host candidates only and nothing leaves the machine.
 try:

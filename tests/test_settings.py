@@ -32,6 +32,7 @@ def start(**env: str) -> subprocess.CompletedProcess:
         ("DATABASE_URL", "nosuchdb://x"),
         ("REDIS_URL", "localhost:6379"),
         ("DEBUG", "maybe"),
+        ("SUPPORTCALL_TRUSTED_PROXIES", "10.0.0.0/8,nginx"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

@@ -1,10 +1,17 @@
 """The two HTTP logins of the contract."""
 
+import ipaddress
+import os
+import subprocess
+import sys
+import uuid
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
 from supportcall.tokens.models import IssuedToken
+from tests.support.servers import ROOT, redis_url
 from tests.support.ws import PASSWORD, SHOP, addr
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -167,3 +174,75 @@ def test_health_reports_database_and_channel_layer():
     response = Client().get("/api/v1/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_its_own_login_budget(settings):
+    settings.SUPPORTCALL_LOGIN_RATE = 2
+    settings.SUPPORTCALL_TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.0/8")]
+
+    def login(forwarded):
+        return post(
+            "/api/v1/anonymous-login",
+            {"site": "shop"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        ).status_code
+
+    # nginx appends the address it saw; whatever the client wrote stands left of it.
+    assert [login("198.51.100.7") for _ in range(3)] == [201, 201, 429]
+    assert [login("203.0.113.9") for _ in range(2)] == [201, 201]
+    assert login("198.51.100.99, 203.0.113.9") == 429  # a forged hop changes nothing
+
+
+def test_a_client_that_is_not_a_trusted_proxy_cannot_pick_its_address(settings):
+    settings.SUPPORTCALL_LOGIN_RATE = 2
+    settings.SUPPORTCALL_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.1/32")]
+    codes = [
+        post(
+            "/api/v1/anonymous-login",
+            {"site": "shop"},
+            REMOTE_ADDR="192.0.2.1",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [201, 201, 429]
+
+
+COUNT_LOGINS = """
+import django, sys
+django.setup()
+from django.test import RequestFactory
+from supportcall.http import HttpError, check_rate
+for _ in range(2):
+    try:
+        check_rate(RequestFactory().post(sys.argv[1], REMOTE_ADDR="192.0.2.1"))
+        print("ok")
+    except HttpError as e:
+        print(e.code)
+"""
+
+
+def test_with_redis_every_process_counts_against_the_same_budget():
+    """Two server processes on one Redis: the second sees the first one's logins."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DJANGO_SETTINGS_MODULE": "supportcall.settings",
+        "REDIS_URL": redis_url(),
+        "SUPPORTCALL_LOGIN_RATE": "3",
+    }
+    path = f"/rate-test-{uuid.uuid4().hex}"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", COUNT_LOGINS, path],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        for _ in range(2)
+    ]
+    assert [run.stdout.split() for run in runs] == [["ok", "ok"], ["ok", "rate_limited"]], [
+        run.stderr[-2000:] for run in runs
+    ]
