@@ -54,15 +54,54 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def optional_str(body: dict[str, Any], name: str, max_length: int) -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
+# Context a page attaches (a login's, a callback's): a few short labelled strings.
+MAX_CONTEXT_FIELDS = 20
+MAX_CONTEXT_KEY = 64
+MAX_CONTEXT_VALUE = 500
+
+# Lone surrogates cannot be stored as UTF-8; C0 controls and DEL make no sense in
+# a name or a field (tab, newline and carriage return are allowed in multi-line text).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile("[\t\n\r]")
+
+
+def check_text(value: Any, name: str, max_length: int, *, multiline: bool = False) -> str:
+    """``value`` if it is text fit to store and show, counted in characters."""
     if not isinstance(value, str):
         raise HttpError("bad_request", f"'{name}' must be a string")
+    if _SURROGATE.search(value):
+        raise HttpError("bad_request", f"'{name}' is not valid Unicode text")
+    if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
+        raise HttpError("bad_request", f"'{name}' contains control characters")
     if len(value) > max_length:
         raise HttpError("bad_request", f"'{name}' is longer than {max_length} characters")
     return value
+
+
+def optional_str(
+    body: dict[str, Any], name: str, max_length: int, *, multiline: bool = False
+) -> str:
+    """The text field ``name`` of ``body``, stripped; missing or null is empty."""
+    value = body.get(name)
+    if value is None:
+        return ""
+    return check_text(value, name, max_length, multiline=multiline).strip()
+
+
+def context_field(body: dict[str, Any]) -> dict[str, str]:
+    """``body["context"]``: a flat object of short strings, bounded in count and size."""
+    context = body.get("context") or {}
+    if not isinstance(context, dict):
+        raise HttpError("bad_request", "'context' must be a flat object of string values")
+    if len(context) > MAX_CONTEXT_FIELDS:
+        raise HttpError("bad_request", f"'context' may have at most {MAX_CONTEXT_FIELDS} fields")
+    for key, value in context.items():
+        check_text(key, "context key", MAX_CONTEXT_KEY)
+        if not isinstance(value, str):
+            raise HttpError("bad_request", "'context' must be a flat object of string values")
+        check_text(value, f"context.{key}", MAX_CONTEXT_VALUE)
+    return context
 
 
 def client_address(request: HttpRequest) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from supportcall.calls.models import Call
 from supportcall.directory.models import Agent, Site, split_address
-from supportcall.http import HttpError
+from supportcall.http import HttpError, context_field, optional_str
 
 from .models import CallbackRequest
 
@@ -21,22 +21,12 @@ PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 MAX_NOTE = 1000
 
 
-def _text(body: dict[str, Any], name: str, limit: int) -> str:
-    value = body.get(name) or ""
-    if not isinstance(value, str):
-        raise HttpError("bad_request", f"'{name}' must be a string")
-    value = value.strip()
-    if len(value) > limit:
-        raise HttpError("bad_request", f"'{name}' is longer than {limit} characters")
-    return value
-
-
 def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
     """Store a request; it needs a name and a phone number or an email address."""
-    name = _text(body, "name", 100)
-    phone = _text(body, "phone", 32)
-    email = _text(body, "email", 254)
-    note = _text(body, "note", MAX_NOTE)
+    name = optional_str(body, "name", 100)
+    phone = optional_str(body, "phone", 32)
+    email = optional_str(body, "email", 254)
+    note = optional_str(body, "note", MAX_NOTE, multiline=True)
     if not name:
         raise HttpError("bad_request", "'name' is required: who should we ask for?")
     if not phone and not email:
@@ -60,11 +50,7 @@ def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
             call = Call.objects.filter(id=uuid.UUID(str(body["call_id"])), site=site).first()
         except ValueError:
             raise HttpError("bad_request", "'call_id' is not a call id") from None
-    context = body.get("context") or {}
-    if not isinstance(context, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and len(v) <= 500 for k, v in context.items()
-    ):
-        raise HttpError("bad_request", "'context' must be a flat object of short strings")
+    context = context_field(body)
     return CallbackRequest.objects.create(
         site=site,
         queue=queue,

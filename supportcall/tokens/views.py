@@ -12,13 +12,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from supportcall.directory.models import Agent
-from supportcall.http import HttpError, from_pages, json_body, optional_str, page_site
+from supportcall.http import (
+    HttpError,
+    check_text,
+    context_field,
+    from_pages,
+    json_body,
+    optional_str,
+    page_site,
+)
 
 from .issuing import issue, new_anonymous_identity
 from .models import Role
-
-MAX_CONTEXT_FIELDS = 20
-MAX_CONTEXT_VALUE = 500
 
 
 def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
@@ -33,28 +38,12 @@ def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
     return JsonResponse(body, status=201)
 
 
-def _context(body: dict[str, Any]) -> dict[str, str]:
-    context = body.get("context") or {}
-    if not isinstance(context, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in context.items()
-    ):
-        raise HttpError("bad_request", "'context' must be a flat object of string values")
-    if len(context) > MAX_CONTEXT_FIELDS:
-        raise HttpError("bad_request", f"'context' may have at most {MAX_CONTEXT_FIELDS} fields")
-    if any(len(k) > 64 or len(v) > MAX_CONTEXT_VALUE for k, v in context.items()):
-        raise HttpError(
-            "bad_request",
-            f"'context' keys are at most 64 and values {MAX_CONTEXT_VALUE} characters",
-        )
-    return context
-
-
 @from_pages
 def anonymous_login(request: HttpRequest) -> HttpResponse:
     """Make an anonymous identity that may only call the site's queues and agents."""
     body = json_body(request)
     display_name = optional_str(body, "display_name", 100)
-    context = _context(body)
+    context = context_field(body)
     site = page_site(request, body)
     targets = [q.address for q in site.queues.all()]
     identity = new_anonymous_identity()
@@ -82,8 +71,8 @@ def agent_login(request: HttpRequest) -> HttpResponse:
         body = json_body(request)
         if "username" in body or "password" in body:
             username, password = body.get("username"), body.get("password")
-            if not isinstance(username, str) or not isinstance(password, str):
-                raise HttpError("bad_request", "'username' and 'password' must be strings")
+            check_text(username, "username", 150)
+            check_text(password, "password", 4096, multiline=True)
             user = authenticate(request, username=username, password=password)
             if user is None:
                 raise HttpError("unauthorized", "wrong username or password")

@@ -60,6 +60,20 @@ def test_an_email_is_enough():
         ({"name": 5, "email": "a@b.co"}, "must be a string"),
         ({"name": "Ada", "email": "a@b.co", "call_id": "nope"}, "not a call id"),
         ({"name": "Ada", "email": "a@b.co", "context": {"a": 1}}, "flat object"),
+        # The same bounds as a login's context: the inbox shows it to every agent.
+        (
+            {"name": "Ada", "email": "a@b.co", "context": {f"k{i}": "v" for i in range(21)}},
+            "at most 20",
+        ),
+        ({"name": "Ada", "email": "a@b.co", "context": {"k" * 65: "v"}}, "longer than 64"),
+        ({"name": "Ada", "email": "a@b.co", "context": {"k": "v" * 501}}, "longer than 500"),
+        # Text that the database could not store, or that no name contains.
+        ({"name": "Ada\ud800", "email": "a@b.co"}, "not valid Unicode"),
+        ({"name": "Ada\x00", "email": "a@b.co"}, "control characters"),
+        ({"name": "Ada\nLovelace", "email": "a@b.co"}, "control characters"),
+        ({"name": "Ada", "email": "a@b.co", "note": "call\x1b[2J"}, "control characters"),
+        ({"name": "Ada", "email": "a@b.co", "context": {"\udfff": "v"}}, "not valid Unicode"),
+        ({"name": "Ada", "email": "a@b.co", "context": {"k": "\x00"}}, "control characters"),
     ],
 )
 def test_a_bad_callback_request_is_refused_and_nothing_is_stored(body, message):
@@ -67,6 +81,12 @@ def test_a_bad_callback_request_is_refused_and_nothing_is_stored(body, message):
     assert response.status_code == 400
     assert message in response.json()["error"]["message"]
     assert not CallbackRequest.objects.exists()
+
+
+def test_a_note_may_have_several_lines():
+    response = leave({"name": "Ada", "email": "a@b.co", "note": "after 5pm\n\tnot Mondays"})
+    assert response.status_code == 201
+    assert CallbackRequest.objects.get().note == "after 5pm\n\tnot Mondays"
 
 
 def test_an_unknown_queue_is_not_found():

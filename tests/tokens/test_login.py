@@ -73,7 +73,13 @@ def test_ice_servers_come_from_settings(settings):
         ({"site": "shop", "display_name": "x" * 101}, "longer than 100"),
         ({"site": "shop", "context": "page"}, "flat object"),
         ({"site": "shop", "context": {"page": {"nested": 1}}}, "flat object"),
-        ({"site": "shop", "context": {"k": "v" * 501}}, "values 500"),
+        ({"site": "shop", "context": {"k": "v" * 501}}, "longer than 500"),
+        ({"site": "shop", "context": {"k" * 65: "v"}}, "longer than 64"),
+        ({"site": "shop", "display_name": "Ada\ud800"}, "not valid Unicode"),
+        ({"site": "shop", "display_name": "Ada\x00"}, "control characters"),
+        ({"site": "shop", "display_name": "Ada\r\nX-Admin: 1"}, "control characters"),
+        ({"site": "shop", "context": {"order\udc00": "1"}}, "not valid Unicode"),
+        ({"site": "shop", "context": {"order": "1\x07"}}, "control characters"),
         ({"site": "shop", "context": {f"k{i}": "v" for i in range(21)}}, "at most 20"),
     ],
 )
@@ -135,6 +141,15 @@ def test_agent_login_with_a_password_issues_an_agent_token():
     body = response.json()
     assert body["identity"] == addr("alice") and "targets" not in body
     assert IssuedToken.objects.get().role == "agent"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("alice\ud800", "pw"), ("alice", "pw\udfff"), ("al\x00ice", "pw")]
+)
+def test_agent_login_with_unstorable_text_is_a_bad_request_not_a_server_error(username, password):
+    response = post("/api/v1/agent-login", {"username": username, "password": password})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
 
 
 def test_agent_login_with_a_wrong_password_is_unauthorized():
