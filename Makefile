@@ -6,17 +6,37 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-password
 
-.PHONY: run run-cluster test setup browsers lint typecheck bench clean
+.PHONY: run run-cluster test setup browsers lint typecheck bench clean lock upgrade check-lock
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked versions (requirements/, made by `make lock`), checked against their
+# hashes, then the project itself. Changing a lock or pyproject.toml reinstalls.
+$(VENV)/.installed: requirements/runtime.txt requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 setup: $(VENV)/.installed
 
-run: setup
+# Regenerate the locks from pyproject.toml, keeping the locked versions where allowed.
+lock: setup
+	$(PY) requirements/lock.py
+
+# Move the locks to the newest versions pyproject.toml allows, install them, run the suite.
+upgrade: setup
+	$(PY) requirements/lock.py --upgrade
+	$(MAKE) test
+
+# Fails when pyproject.toml changed without `make lock` (no network, no venv needed).
+check-lock:
+	$(PYTHON) requirements/lock.py --check
+
+# The key that signs tokens and sessions for `make run`: random, made once, never committed.
+.secret_key:
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@.tmp && mv $@.tmp $@
+	@echo "made a new SECRET_KEY in $@"
+
+run: setup .secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py demo_data --password $(DEMO_PASSWORD) --port $(PORT)
@@ -36,7 +56,7 @@ run: setup
 CLUSTER_DB ?= supportcall
 CLUSTER_ENV = DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(CLUSTER_DB) REDIS_URL=redis://127.0.0.1:6379/0
 
-run-cluster: setup
+run-cluster: setup .secret_key
 	$(PY) -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:5432/postgres', autocommit=True); \
 	c.execute(\"CREATE DATABASE $(CLUSTER_DB)\") if not c.execute(\"SELECT 1 FROM pg_database WHERE datname = '$(CLUSTER_DB)'\").fetchone() else None"
 	$(CLUSTER_ENV) $(PY) manage.py migrate --noinput
