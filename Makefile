@@ -16,7 +16,8 @@ $(VENV)/.installed: requirements/runtime.txt requirements/test.txt pyproject.tom
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-setup: $(VENV)/.installed
+# The local key comes with the install, so manage.py and mypy work in a checkout.
+setup: $(VENV)/.installed .secret_key
 
 # Regenerate the locks from pyproject.toml, keeping the locked versions where allowed.
 lock: setup
@@ -36,7 +37,7 @@ check-lock:
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@.tmp && mv $@.tmp $@
 	@echo "made a new SECRET_KEY in $@"
 
-run: setup .secret_key
+run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py demo_data --password $(DEMO_PASSWORD) --port $(PORT)
@@ -56,7 +57,7 @@ run: setup .secret_key
 CLUSTER_DB ?= supportcall
 CLUSTER_ENV = DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(CLUSTER_DB) REDIS_URL=redis://127.0.0.1:6379/0
 
-run-cluster: setup .secret_key
+run-cluster: setup
 	$(PY) -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:5432/postgres', autocommit=True); \
 	c.execute(\"CREATE DATABASE $(CLUSTER_DB)\") if not c.execute(\"SELECT 1 FROM pg_database WHERE datname = '$(CLUSTER_DB)'\").fetchone() else None"
 	$(CLUSTER_ENV) $(PY) manage.py migrate --noinput

@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from supportcall.tokens.keys import DEVELOPMENT_SECRET_KEY, is_development_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -44,7 +46,45 @@ def _positive(name: str, cast, default):
 
 
 DEBUG = _bool("DEBUG", False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-secret-key-change-me-in-production-0123456789")
+# A laptop on purpose: accepts the published development key (tokens/keys.py) when no
+# other is set. Never in production: anyone can forge tokens with that key.
+SUPPORTCALL_DEV = _bool("SUPPORTCALL_DEV", False)
+
+# Where `make run` keeps the random key it makes once; SECRET_KEY, if set, wins.
+SECRET_KEY_FILE = Path(env.str("SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
+if "SECRET_KEY_FILE" in env and not SECRET_KEY_FILE.is_file():
+    raise ImproperlyConfigured(f"Bad setting SECRET_KEY_FILE={str(SECRET_KEY_FILE)!r}: no file")
+
+
+def _secret_key() -> str:
+    key = env.str("SECRET_KEY", default="").strip()
+    if not key and SECRET_KEY_FILE.is_file():
+        key = SECRET_KEY_FILE.read_text().strip()
+    if not key and SUPPORTCALL_DEV:
+        key = DEVELOPMENT_SECRET_KEY
+    if not key:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it to a random value, the same in every process "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or run `make run`, which makes one in .secret_key"
+        )
+    if is_development_key(key) and not SUPPORTCALL_DEV:
+        raise ImproperlyConfigured(
+            "Bad setting SECRET_KEY: it is a published development key, with which anyone "
+            "can forge an agent's token; set a random one, or SUPPORTCALL_DEV=1 on a laptop"
+        )
+    return key
+
+
+SECRET_KEY = _secret_key()
+# Old keys, still accepted for signatures while tokens and sessions signed with
+# them run out (rotation: docs/deployment.md). New signatures use SECRET_KEY.
+SECRET_KEY_FALLBACKS = [k for k in _setting("SECRET_KEY_FALLBACKS", env.list, []) if k.strip()]
+if not SUPPORTCALL_DEV and any(is_development_key(k) for k in SECRET_KEY_FALLBACKS):
+    raise ImproperlyConfigured(
+        "Bad setting SECRET_KEY_FALLBACKS: it holds a published development key, "
+        "with which anyone can forge an agent's token"
+    )
 ALLOWED_HOSTS = _setting(
     "ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )

@@ -1,23 +1,36 @@
 """A bad setting stops start-up with a message that names it."""
 
 import os
+import stat
 import subprocess
 import sys
 
 import pytest
+from django.core import signing
 
+from supportcall.tokens.keys import DEVELOPMENT_SECRET_KEY
 from tests.support.servers import ROOT
 
 
-def start(**env: str) -> subprocess.CompletedProcess:
+def start(*args: str, **env: str | None) -> subprocess.CompletedProcess:
+    """``manage.py check`` (or another command) with these variables; None unsets one."""
+    environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportcall.settings", **env}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *(args or ["check"])],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={name: value for name, value in environ.items() if value is not None},
         timeout=60,
     )
+
+
+@pytest.fixture
+def no_key_file(tmp_path):
+    """A key file with nothing in it: the checkout's own .secret_key is not read."""
+    path = tmp_path / "empty-key"
+    path.write_text("")
+    return str(path)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +57,63 @@ def test_a_bad_setting_stops_start_up_naming_it(name, value):
 def test_the_defaults_start():
     result = start()
     assert result.returncode == 0, result.stderr
+
+
+def test_the_published_development_key_stops_start_up():
+    result = start(SECRET_KEY=DEVELOPMENT_SECRET_KEY)
+    assert result.returncode != 0
+    assert "Bad setting SECRET_KEY" in result.stderr, result.stderr[-2000:]
+
+
+def test_no_key_stops_start_up(no_key_file):
+    result = start(SECRET_KEY=None, SECRET_KEY_FILE=no_key_file)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr, result.stderr[-2000:]
+
+
+def test_a_development_key_among_the_fallbacks_stops_start_up():
+    result = start(SECRET_KEY_FALLBACKS=f"old-random-key-0123456789,{DEVELOPMENT_SECRET_KEY}")
+    assert result.returncode != 0
+    assert "Bad setting SECRET_KEY_FALLBACKS" in result.stderr, result.stderr[-2000:]
+
+
+def test_development_mode_starts_with_the_development_key_and_check_deploy_says_so(no_key_file):
+    dev = {"SUPPORTCALL_DEV": "1", "SECRET_KEY": None, "SECRET_KEY_FILE": no_key_file}
+    assert start(**dev).returncode == 0
+    deploy = start("check", "--deploy", **dev)
+    assert deploy.returncode != 0
+    assert "supportcall.E001" in deploy.stderr and "supportcall.W001" in deploy.stderr
+
+
+def test_a_fallback_key_still_verifies_what_the_old_key_signed():
+    old, new = "old-" + "k" * 50, "new-" + "n" * 50
+    signed = signing.dumps({"jti": "x"}, key=old, salt="rotation")
+    code = f"from django.core import signing; print(signing.loads({signed!r}, salt='rotation'))"
+    rotated = start("shell", "--no-imports", "-c", code, SECRET_KEY=new, SECRET_KEY_FALLBACKS=old)
+    assert rotated.returncode == 0, rotated.stderr[-2000:]
+    assert rotated.stdout.strip() == "{'jti': 'x'}"
+    assert start("shell", "--no-imports", "-c", code, SECRET_KEY=new).returncode != 0
+
+
+def test_make_run_makes_a_random_key_once_and_the_server_reads_it(tmp_path):
+    def make_key() -> str:
+        make = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), ".secret_key"]
+        subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+        return (tmp_path / ".secret_key").read_text().strip()
+
+    key = make_key()
+    assert len(key) >= 50 and key != DEVELOPMENT_SECRET_KEY
+    assert stat.S_IMODE((tmp_path / ".secret_key").stat().st_mode) == 0o600
+    assert make_key() == key  # made once, then kept
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    served = start(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        SECRET_KEY=None,
+        SECRET_KEY_FILE=str(tmp_path / ".secret_key"),
+    )
+    assert served.stdout.strip() == key, served.stderr[-2000:]
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".secret_key"], cwd=ROOT)
+    assert ignored.returncode == 0, ".secret_key must never be committed"

@@ -6,3 +6,6 @@ class TokensConfig(AppConfig):
 
     name = "supportcall.tokens"
     verbose_name = "Login tokens"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -1,17 +1,21 @@
 """Issuing and consuming login tokens.
 
 A token is the signed id of an ``IssuedToken`` row plus its claims (role,
-identity, site, targets, expiry). The signature stops forgery; the row makes
-it single-use: consuming it is one conditional UPDATE, so a token replayed on
-two workers at once opens exactly one connection.
+identity, site, targets, expiry). The signature stops forgery; the row is the
+authority: what a connection may do is read from it, and claims that disagree
+with it are refused. The row also makes a token single-use: consuming it is
+one conditional UPDATE, so a token replayed on two workers at once opens
+exactly one connection.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -23,6 +27,8 @@ from supportcall.directory.models import Site, address
 from .models import IssuedToken, Role
 
 SALT = "supportcall.tokens"
+
+log = logging.getLogger(__name__)
 
 
 class InvalidToken(Exception):
@@ -125,33 +131,56 @@ def issue_resume(
     return token
 
 
+def _claimed(row: IssuedToken) -> dict[str, Any]:
+    """The claims a token for this row was signed with (see ``issue``)."""
+    return {
+        "role": str(row.role),
+        "sub": row.identity,
+        "site": row.site_id,
+        "user": row.user_id,
+        "targets": row.targets,
+        "kind": row.kind,
+    }
+
+
 def consume(token: str, kind: str = "login") -> Claims:
-    """Check a token of this kind and use it up; raise InvalidToken if it cannot be used."""
+    """Check a token of this kind and use it up; raise InvalidToken if it cannot be used.
+
+    The row is the authority: what the connection may do comes from it, and a
+    token whose signed claims disagree with its row is refused, so that even a
+    leaked signing key cannot turn a visitor's token into an agent's.
+    """
     try:
         data = signing.loads(token, salt=SALT)
         token_id = uuid.UUID(hex=data["jti"])
         expires = int(data["exp"])
+        signed = {name: data[name] for name in ("role", "sub", "site", "user", "targets")}
+        signed["kind"] = data.get("kind", "login")
     except (signing.BadSignature, KeyError, TypeError, ValueError) as e:
         raise InvalidToken("the token is not one this server issued") from e
     now = timezone.now()
     if expires < now.timestamp():
         raise InvalidToken("the token has expired")
-    if data.get("kind", "login") != kind:
+    if signed["kind"] != kind:
         raise InvalidToken(f"this is not a {kind} token")
+    row = IssuedToken.objects.filter(id=token_id).first()
+    if row is None or _claimed(row) != signed:
+        # A valid signature over claims this server never issued: the key has leaked.
+        log.warning("refused a token whose claims disagree with its row %s", token_id)
+        raise InvalidToken("the token is not one this server issued")
     used = IssuedToken.objects.filter(
         id=token_id, consumed__isnull=True, revoked=False, expires__gt=now, kind=kind
     ).update(consumed=now)
     if used != 1:
         raise InvalidToken("the token was already used, revoked or has expired")
-    row = IssuedToken.objects.values("display_name", "context", "replaces").get(id=token_id)
     return Claims(
         token_id=token_id,
-        role=Role(data["role"]),
-        identity=data["sub"],
-        site_id=data["site"],
-        user_id=data["user"],
-        targets=tuple(data["targets"]),
-        display_name=row["display_name"],
-        context=row["context"],
-        replaces=row["replaces"],
+        role=Role(row.role),
+        identity=row.identity,
+        site_id=row.site_id,
+        user_id=row.user_id,
+        targets=tuple(row.targets),
+        display_name=row.display_name,
+        context=row.context,
+        replaces=row.replaces,
     )

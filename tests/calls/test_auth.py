@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import signing
 from django.utils import timezone
 
@@ -85,6 +86,17 @@ async def test_a_forged_token_closes_4401():
         salt=SALT,
     )
     ws = await open_ws()
+    assert await closed_with(ws, {"type": "auth", "token": forged}) == 4401
+
+
+async def test_a_visitor_token_re_signed_as_an_agent_with_the_servers_key_closes_4401():
+    # What someone holding the signing key would try: the row still says visitor.
+    login = await login_visitor()
+    alice = await sync(lambda: User.objects.get(username="alice").pk)()
+    claims = signing.loads(login["token"], salt=SALT)
+    claims.update(role="agent", sub=addr("alice"), site=None, user=alice, targets=[])
+    forged = signing.dumps(claims, salt=SALT, compress=True)
+    ws = await open_ws(origin=None)
     assert await closed_with(ws, {"type": "auth", "token": forged}) == 4401
 
 

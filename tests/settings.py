@@ -1,0 +1,13 @@
+"""The product's settings with a signing key of the test run's own.
+
+supportcall.settings refuses to start without a key that is not published.
+The key goes into the environment, so the servers the tests start (tests/e2e)
+share it with the test process, as every process of a deployment does.
+"""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(40))
+
+from supportcall.settings import *  # noqa: F403
