@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-password
 
-.PHONY: run run-cluster test setup browsers lint typecheck bench clean lock upgrade check-lock
+.PHONY: run run-cluster test setup browsers lint typecheck bench clean lock upgrade check-lock \
+	check-migrations
 
 # Exactly the locked versions (requirements/, made by `make lock`), checked against their
 # hashes, then the project itself. Changing a lock or pyproject.toml reinstalls.
@@ -80,6 +81,10 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy supportcall
+
+# Fails when a model changed without its migration.
+check-migrations: setup
+	$(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
