@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -141,6 +142,23 @@ def check_rate(request: HttpRequest) -> None:
         raise HttpError(
             "rate_limited", "too many requests; try again in a minute", {"Retry-After": "60"}
         )
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """A login refused for too many failures (django-axes): 429, in the contract's shape
+    for the API, as a page for the dashboard's and the admin's sign-in forms."""
+    minutes = settings.SUPPORTCALL_LOCKOUT_MINUTES
+    message = (
+        "Too many failed sign-ins for this account or from this address. "
+        f"Try again in {minutes} minutes, or ask an admin to lift the lockout."
+    )
+    if request.path.startswith("/api/"):
+        return HttpError("rate_limited", message, {"Retry-After": str(minutes * 60)}).response()
+    response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 def cors(response: HttpResponse, origin: str | None) -> HttpResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
@@ -117,7 +119,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Password guessing: every password login (the agent login, the dashboard's and the
+# admin's) counts failures per username and, separately, per client address; past
+# the limit that username or address is locked out for a while. Lockouts are listed,
+# and lifted by deleting them, in the admin (Axes > Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SUPPORTCALL_LOGIN_FAILURES = _positive("SUPPORTCALL_LOGIN_FAILURES", env.int, 5)
+SUPPORTCALL_LOCKOUT_MINUTES = _positive("SUPPORTCALL_LOCKOUT_MINUTES", env.int, 15)
+AXES_FAILURE_LIMIT = SUPPORTCALL_LOGIN_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=SUPPORTCALL_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "supportcall.http.client_address"
+AXES_LOCKOUT_CALLABLE = "supportcall.http.lockout_response"
 
 ROOT_URLCONF = "supportcall.urls"
 ASGI_APPLICATION = "supportcall.asgi.application"

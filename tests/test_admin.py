@@ -16,8 +16,7 @@ pytestmark = pytest.mark.usefixtures("directory")
 
 @pytest.fixture
 def admin_client(client):
-    User.objects.create_superuser("root", "", "pw")
-    client.login(username="root", password="pw")
+    client.force_login(User.objects.create_superuser("root", "", "pw"))
     return client
 
 

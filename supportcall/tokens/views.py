@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -76,6 +77,9 @@ def agent_login(request: HttpRequest) -> HttpResponse:
             user = authenticate(request, username=username, password=password)
             if user is None:
                 raise HttpError("unauthorized", "wrong username or password")
+            # A login without a session: say so, as django.contrib.auth.login would
+            # (the failure count starts again, last_login is kept).
+            user_logged_in.send(sender=type(user), request=request, user=user)
         elif request.user.is_authenticated:
             # The view is exempt for password logins; a session login must pass CSRF.
             rejected = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("directory")
 
 def logged_in(username: str) -> Client:
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    client.force_login(User.objects.get(username=username))
     return client
 
 
@@ -117,7 +117,7 @@ def test_an_agent_gets_the_dashboard_with_its_csrf_token_and_forward_list():
 
 def test_the_csrf_token_in_the_page_opens_an_agent_websocket_login():
     client = Client(enforce_csrf_checks=True)
-    assert client.login(username="alice", password=PASSWORD)
+    client.force_login(User.objects.get(username="alice"))
     html = client.get("/agent/").content.decode()
     token = html.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
     response = client.post(

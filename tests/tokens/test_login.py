@@ -175,7 +175,7 @@ def test_agent_login_with_wrongly_typed_credentials_is_a_bad_request():
 
 def test_agent_login_by_the_dashboard_session_needs_the_csrf_token():
     client = Client(enforce_csrf_checks=True)
-    client.login(username="alice", password=PASSWORD)
+    client.force_login(User.objects.get(username="alice"))
     refused = post("/api/v1/agent-login", {}, client=client)
     assert refused.status_code == 403
     client.get("/admin/login/")  # sets the csrftoken cookie
