@@ -29,6 +29,10 @@ export class SupportcallWidget extends HTMLElement {
     /** The current phone.js Call (kept after it ends, for diagnostics). */
     this.call = null;
     this.phone = null;
+    /** The media of the current (or last) call, its local stream, and whether its Phone reconnects. */
+    this.media = null;
+    this.stream = null;
+    this.reconnecting = false;
     /** A phone.js State, or a Phase before the call exists or when it could not start. */
     this.state = Phase.IDLE;
     this.reason = null;
