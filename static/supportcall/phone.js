@@ -27,12 +27,117 @@
 // whose ICE state goes "failed", or stays "disconnected" for 5 s, restarts
 // its media (call.restart_media, an ICE restart).
 
+// --- the words of the contract (docs/protocol.md) ------------------------------
+// Defined once for the browser: the widget and the dashboard import these, and
+// supportcall/vocabulary.py is the Python copy, value for value (a browser test
+// compares the two).
+
+export const Role = Object.freeze({ VISITOR: "visitor", AGENT: "agent" });
+
+export const Media = Object.freeze({
+  VIDEO: "video", // audio and video
+  AUDIO: "audio", // audio plus an inactive video m-line: video can start later
+  AUDIO_SINGLE: "audio_single", // one audio m-line: video can never start
+});
+
+/** What one party sees of a call. */
+export const State = Object.freeze({
+  INITIATED: "initiated",
+  QUEUED: "queued",
+  RINGING: "ringing",
+  IN_CALL: "in_call",
+  ON_HOLD: "on_hold",
+  REMOTELY_HELD: "remotely_held",
+  ON_DOUBLE_HOLD: "on_double_hold",
+  ENDED: "ended",
+});
+
+// The states of an answered call: media flows (or is held) between the parties.
+export const CONNECTED_STATES = Object.freeze([
+  State.IN_CALL, State.ON_HOLD, State.REMOTELY_HELD, State.ON_DOUBLE_HOLD,
+]);
+// The states before an answer: the call exists and is not over.
+export const WAITING_STATES = Object.freeze([State.INITIATED, State.QUEUED, State.RINGING]);
+// Connected states in which this side holds the call (so "unhold" is its next step)...
+export const HOLDING_STATES = Object.freeze([State.ON_HOLD, State.ON_DOUBLE_HOLD]);
+// ...and those in which the other side holds it.
+export const HELD_STATES = Object.freeze([State.REMOTELY_HELD, State.ON_DOUBLE_HOLD]);
+
+/** The operations: each is the request `call.<op>` and ends with an `op.result`. */
+export const Op = Object.freeze({
+  ACCEPT: "accept",
+  REJECT: "reject",
+  IGNORE: "ignore",
+  FORWARD: "forward",
+  END: "end",
+  HOLD: "hold",
+  UNHOLD: "unhold",
+  VIDEO_START: "video_start",
+  VIDEO_STOP: "video_stop",
+  MUTE: "mute",
+  UNMUTE: "unmute",
+  RESTART_MEDIA: "restart_media", // an ICE-restart re-offer after a network change
+});
+
+// Operations after which the call (or this agent's part of it) is over for the sender:
+// their op.result follows call.state "ended".
+export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD]);
+
+/** Why a call ended, for one party (call.state "ended"'s reason). */
+export const Reason = Object.freeze({
+  ENDED_BY_LOCAL: "ended_by_local",
+  ENDED_BY_REMOTE: "ended_by_remote",
+  REJECTED: "rejected",
+  IGNORED: "ignored",
+  NO_ANSWER: "no_answer",
+  NO_AGENTS: "no_agents",
+  ANSWERED_ELSEWHERE: "answered_elsewhere",
+  CANCELLED: "cancelled",
+  FORWARDED: "forwarded",
+  CONNECTION_LOST: "connection_lost",
+  ERROR: "error",
+});
+
+/** The code of an `error` answer, an HTTP refusal, or a failed op.result. */
+export const ErrorCode = Object.freeze({
+  BAD_REQUEST: "bad_request",
+  UNAUTHORIZED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  INVALID_STATE: "invalid_state",
+  OPERATION_IN_PROGRESS: "operation_in_progress",
+  NOT_SUPPORTED: "not_supported",
+  RATE_LIMITED: "rate_limited",
+  TOO_LARGE: "too_large",
+  TIMEOUT: "timeout",
+  INTERNAL_ERROR: "internal_error",
+});
+// This side's own code, never on the wire: the server could not be reached.
+export const NETWORK_ERROR = "network";
+
+/** How the server closes /ws/v1/calls, and what the client should do next. */
+export const Close = Object.freeze({
+  NORMAL: 1000, // sent by a client leaving for good (logged out, tab closed)
+  GOING_AWAY: 1001,
+  UNAUTHORIZED: 4401, // a bad or missing token: log in again
+  FORBIDDEN: 4403, // a visitor's Origin is not allowed for its site
+  IDLE: 4408, // nothing received for SUPPORTCALL_IDLE_TIMEOUT: taken for dead
+  REPLACED: 4409, // the party resumed on another connection: do not reconnect
+  RESYNC: 4011, // events to this connection were lost: resume to get the calls replayed
+  RESTART: 4012, // the server process is shutting down: reconnect (elsewhere) and resume
+});
+// After these, reconnecting with the same token cannot work (our own close sets `closing`).
+export const FINAL_CLOSES = Object.freeze([Close.UNAUTHORIZED, Close.FORBIDDEN, Close.REPLACED]);
+
+/** The other party's signaling connection, as call.media's `connection` tells it. */
+export const Link = Object.freeze({ RECONNECTING: "reconnecting", CONNECTED: "connected" });
+
+export const Presence = Object.freeze({ AVAILABLE: "available", AWAY: "away" });
+
+// --- the Phone -----------------------------------------------------------------
+
 const PROTOCOL_PATH = "/ws/v1/calls";
 const REQUEST_TIMEOUT_MS = 15000;
-// Operations after which this party's call is over (their op.result follows call.state "ended").
-const ENDING_OPS = ["end", "reject", "ignore", "forward"];
-// Closes after which reconnecting is pointless: refused or replaced (our own close sets closing).
-const FINAL_CLOSES = new Set([4401, 4403, 4409]);
 const ICE_DISCONNECTED_MS = 5000;
 
 /** An error with one of the contract's codes (bad_request, forbidden, ...). */
@@ -45,36 +150,44 @@ export class PhoneError extends Error {
 }
 
 // Plain sentences for people, by error code or end reason.
-export const EXPLAIN = {
-  ended_by_local: "You ended the call.",
-  ended_by_remote: "The other side ended the call.",
-  rejected: "The call was declined.",
-  ignored: "You ignored the call.",
-  no_answer: "Nobody answered in time.",
-  no_agents: "No agent is available right now.",
-  answered_elsewhere: "The call was answered elsewhere.",
-  cancelled: "The caller hung up.",
-  forwarded: "You forwarded the call.",
-  connection_lost: "The connection was lost.",
-  error: "The call failed because of a server error.",
-  forbidden: "This is not allowed.",
-  not_found: "Nobody can be reached at that address.",
-  invalid_state: "That is not possible in the call's current state.",
-  operation_in_progress: "Another action on this call is still running.",
-  not_supported: "This call does not support that.",
-  rate_limited: "Too many attempts; try again in a minute.",
-  timeout: "The other side did not respond in time.",
-  too_large: "The message was too large.",
-  bad_request: "The request was not understood.",
-  unauthorized: "You need to log in again.",
-  internal_error: "The server failed.",
-  network: "The network connection to the support server failed.",
-};
+export const EXPLAIN = Object.freeze({
+  [Reason.ENDED_BY_LOCAL]: "You ended the call.",
+  [Reason.ENDED_BY_REMOTE]: "The other side ended the call.",
+  [Reason.REJECTED]: "The call was declined.",
+  [Reason.IGNORED]: "You ignored the call.",
+  [Reason.NO_ANSWER]: "Nobody answered in time.",
+  [Reason.NO_AGENTS]: "No agent is available right now.",
+  [Reason.ANSWERED_ELSEWHERE]: "The call was answered elsewhere.",
+  [Reason.CANCELLED]: "The caller hung up.",
+  [Reason.FORWARDED]: "You forwarded the call.",
+  [Reason.CONNECTION_LOST]: "The connection was lost.",
+  [Reason.ERROR]: "The call failed because of a server error.",
+  [ErrorCode.FORBIDDEN]: "This is not allowed.",
+  [ErrorCode.NOT_FOUND]: "Nobody can be reached at that address.",
+  [ErrorCode.INVALID_STATE]: "That is not possible in the call's current state.",
+  [ErrorCode.OPERATION_IN_PROGRESS]: "Another action on this call is still running.",
+  [ErrorCode.NOT_SUPPORTED]: "This call does not support that.",
+  [ErrorCode.RATE_LIMITED]: "Too many attempts; try again in a minute.",
+  [ErrorCode.TIMEOUT]: "The other side did not respond in time.",
+  [ErrorCode.TOO_LARGE]: "The message was too large.",
+  [ErrorCode.BAD_REQUEST]: "The request was not understood.",
+  [ErrorCode.UNAUTHORIZED]: "You need to log in again.",
+  [ErrorCode.INTERNAL_ERROR]: "The server failed.",
+  [NETWORK_ERROR]: "The network connection to the support server failed.",
+});
 
-async function closeError(code) {
-  if (code === 4403) return new PhoneError("forbidden", "This page is not allowed to call support.");
-  if (code === 4401) return new PhoneError("unauthorized", "The login expired; please try again.");
-  return new PhoneError("network", EXPLAIN.network);
+function networkError() {
+  return new PhoneError(NETWORK_ERROR, EXPLAIN[NETWORK_ERROR]);
+}
+
+function closeError(code) {
+  if (code === Close.FORBIDDEN) {
+    return new PhoneError(ErrorCode.FORBIDDEN, "This page is not allowed to call support.");
+  }
+  if (code === Close.UNAUTHORIZED) {
+    return new PhoneError(ErrorCode.UNAUTHORIZED, "The login expired; please try again.");
+  }
+  return networkError();
 }
 
 async function postJSON(url, body, headers = {}) {
@@ -87,12 +200,12 @@ async function postJSON(url, body, headers = {}) {
       credentials: headers["X-CSRFToken"] ? "same-origin" : "omit",
     });
   } catch (e) {
-    throw new PhoneError("network", EXPLAIN.network);
+    throw networkError();
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = data.error || {};
-    throw new PhoneError(error.code || "network", error.message || `HTTP ${response.status}`);
+    throw new PhoneError(error.code || NETWORK_ERROR, error.message || `HTTP ${response.status}`);
   }
   return data;
 }
@@ -188,12 +301,12 @@ export class Phone extends EventTarget {
       ws.onclose = (event) => {
         if (this.ws !== ws) return;
         this.stopPings();
-        this.failWaiting(new PhoneError("network", EXPLAIN.network));
+        this.failWaiting(networkError());
         if (!greeted) {
           reject(closeError(event.code));
           return;
         }
-        if (this.closing || FINAL_CLOSES.has(event.code) || !this.hello?.resume_token) {
+        if (this.closing || FINAL_CLOSES.includes(event.code) || !this.hello?.resume_token) {
           this.finish(closeError(event.code));
           return;
         }
@@ -215,13 +328,13 @@ export class Phone extends EventTarget {
         this.dispatchEvent(new CustomEvent("reconnected", { detail: { hello: this.hello } }));
         return;
       } catch (error) {
-        if (error.code === "unauthorized" || error.code === "forbidden") break;
+        if (error.code === ErrorCode.UNAUTHORIZED || error.code === ErrorCode.FORBIDDEN) break;
       }
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
       delay = Math.min(delay * 2, 4000);
     }
     this.reconnecting = false;
-    this.finish(new PhoneError("network", EXPLAIN.connection_lost));
+    this.finish(new PhoneError(NETWORK_ERROR, EXPLAIN[Reason.CONNECTION_LOST]));
   }
 
   /** The end of this Phone: every call has ended, nobody waits any more. */
@@ -259,20 +372,20 @@ export class Phone extends EventTarget {
 
   close() {
     this.closing = true;
-    this.ws?.close(1000);
+    this.ws?.close(Close.NORMAL);
   }
 
   /** Send a request; resolves with its ack, rejects with a PhoneError on error. */
   request(type, fields = {}) {
     if (this.closed) return Promise.reject(this.closed);
     if (this.ws?.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new PhoneError("network", EXPLAIN.network));
+      return Promise.reject(networkError());
     }
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new PhoneError("timeout", EXPLAIN.timeout));
+        reject(new PhoneError(ErrorCode.TIMEOUT, EXPLAIN[ErrorCode.TIMEOUT]));
       }, REQUEST_TIMEOUT_MS);
       this.waiting.set(id, { resolve, reject, timer });
       this.ws.send(JSON.stringify({ type, id, ...fields }));
@@ -313,7 +426,7 @@ export class Phone extends EventTarget {
     if (call) call.receive(frame);
   }
 
-  /** presence.set: "available" or "away". */
+  /** presence.set: Presence.AVAILABLE or Presence.AWAY. */
   setPresence(status) {
     return this.request("presence.set", { status });
   }
@@ -323,7 +436,7 @@ export class Phone extends EventTarget {
    * `stream` is the local MediaStream (from getUserMedia): the caller asks for
    * it first so that a denied microphone is explained before anything rings.
    */
-  async call({ to, media = "audio", stream }) {
+  async call({ to, media = Media.AUDIO, stream }) {
     const call = new Call(this, null, { direction: "outgoing", media, to });
     await call.startOutgoing(stream);
     return call;
@@ -349,11 +462,11 @@ export class Call extends EventTarget {
     this.from = from;
     this.to = to;
     this.offer = offer;
-    this.state = direction === "incoming" ? "ringing" : null;
+    this.state = direction === "incoming" ? State.RINGING : null;
     this.states = this.state ? [this.state] : [];
     this.reason = null;
-    this.remoteMedia = { muted: false, video: media === "video" };
-    this.remoteConnection = "connected";
+    this.remoteMedia = { muted: false, video: media === Media.VIDEO };
+    this.remoteConnection = Link.CONNECTED;
     this.muted = false;
     this.sendingVideo = false;
     this.pendingCandidates = [];
@@ -366,7 +479,7 @@ export class Call extends EventTarget {
   }
 
   get ended() {
-    return this.state === "ended";
+    return this.state === State.ENDED;
   }
 
   // --- peer connection -------------------------------------------------------
@@ -401,7 +514,7 @@ export class Call extends EventTarget {
   }
 
   restartIfAnswered() {
-    const answered = ["in_call", "on_hold", "remotely_held", "on_double_hold"].includes(this.state);
+    const answered = CONNECTED_STATES.includes(this.state);
     if (answered && !this.pendingReoffer && !this.phone.reconnecting) {
       this.restartMedia().catch(() => {});
     }
@@ -420,8 +533,8 @@ export class Call extends EventTarget {
       direction: "sendrecv",
       streams: stream ? [stream] : [],
     });
-    if (this.media === "audio_single") return;
-    if (this.media === "video") {
+    if (this.media === Media.AUDIO_SINGLE) return;
+    if (this.media === Media.VIDEO) {
       this.video = this.pc.addTransceiver(video || "video", {
         direction: "sendrecv",
         streams: stream ? [stream] : [],
@@ -460,7 +573,7 @@ export class Call extends EventTarget {
     await pc.setRemoteDescription({ type: "offer", sdp: this.offer });
     const [audioT, videoT] = pc.getTransceivers();
     this.audio = audioT;
-    this.video = this.media === "audio_single" ? null : videoT;
+    this.video = this.media === Media.AUDIO_SINGLE ? null : videoT;
     const audio = stream?.getAudioTracks()[0];
     if (audio) await this.audio.sender.replaceTrack(audio);
     this.audio.direction = "sendrecv";
@@ -468,33 +581,33 @@ export class Call extends EventTarget {
       const camera = video ? stream?.getVideoTracks()[0] : null;
       if (camera) await this.video.sender.replaceTrack(camera);
       // Receive the caller's video when offered; send ours only when accepting with video.
-      this.video.direction = this.media === "video" ? (camera ? "sendrecv" : "recvonly") : "inactive";
+      this.video.direction = this.media === Media.VIDEO ? (camera ? "sendrecv" : "recvonly") : "inactive";
       this.sendingVideo = Boolean(camera);
     }
     await pc.setLocalDescription(await pc.createAnswer());
     this.flushCandidates();
-    return this.operation("accept", { video, sdp: pc.localDescription.sdp });
+    return this.operation(Op.ACCEPT, { video, sdp: pc.localDescription.sdp });
   }
 
   reject() {
-    return this.operation("reject");
+    return this.operation(Op.REJECT);
   }
 
   ignore() {
-    return this.operation("ignore");
+    return this.operation(Op.IGNORE);
   }
 
   forward(to) {
-    return this.operation("forward", { to });
+    return this.operation(Op.FORWARD, { to });
   }
 
   end() {
-    return this.operation("end");
+    return this.operation(Op.END);
   }
 
   /** Stop sending audio: the microphone track leaves the sender, so no RTP is sent. */
   async mute() {
-    const result = await this.operation("mute");
+    const result = await this.operation(Op.MUTE);
     if (result.ok) {
       this.muted = true;
       await this.audio?.sender.replaceTrack(null);
@@ -503,7 +616,7 @@ export class Call extends EventTarget {
   }
 
   async unmute() {
-    const result = await this.operation("unmute");
+    const result = await this.operation(Op.UNMUTE);
     if (result.ok) {
       this.muted = false;
       await this.audio?.sender.replaceTrack(this.localStream?.getAudioTracks()[0] || null);
@@ -512,14 +625,14 @@ export class Call extends EventTarget {
   }
 
   hold() {
-    return this.reoffer("hold", () => {
+    return this.reoffer(Op.HOLD, () => {
       this.directionsBeforeHold = this.pc.getTransceivers().map((t) => t.direction);
       for (const t of this.pc.getTransceivers()) t.direction = "inactive";
     });
   }
 
   unhold() {
-    return this.reoffer("unhold", () => {
+    return this.reoffer(Op.UNHOLD, () => {
       const before = this.directionsBeforeHold || [];
       this.pc.getTransceivers().forEach((t, i) => (t.direction = before[i] || "sendrecv"));
     });
@@ -527,7 +640,7 @@ export class Call extends EventTarget {
 
   /** Start sending video; `camera` is a video MediaStreamTrack. */
   videoStart(camera) {
-    return this.reoffer("video_start", async () => {
+    return this.reoffer(Op.VIDEO_START, async () => {
       await this.video.sender.replaceTrack(camera);
       this.cameraTrack = camera;
       this.video.direction = "sendrecv";
@@ -537,7 +650,7 @@ export class Call extends EventTarget {
   async videoStop() {
     // The camera sent now: from videoStart, or the first stream of a video call.
     const camera = this.video?.sender.track;
-    const result = await this.reoffer("video_stop", async () => {
+    const result = await this.reoffer(Op.VIDEO_STOP, async () => {
       await this.video.sender.replaceTrack(null);
       this.video.direction = this.remoteMedia.video ? "recvonly" : "inactive";
     });
@@ -549,7 +662,7 @@ export class Call extends EventTarget {
 
   /** call.restart_media: a re-offer with an ICE restart (either party, any answered state). */
   restartMedia() {
-    return this.reoffer("restart_media", () => {}, { iceRestart: true });
+    return this.reoffer(Op.RESTART_MEDIA, () => {}, { iceRestart: true });
   }
 
   // --- operations ------------------------------------------------------------
@@ -582,9 +695,9 @@ export class Call extends EventTarget {
         await this.pc.setLocalDescription({ type: "rollback" });
       }
       this.pc.getTransceivers().forEach((t, i) => (t.direction = saved[i]));
-    } else if (op === "video_start") {
+    } else if (op === Op.VIDEO_START) {
       this.sendingVideo = true;
-    } else if (op === "video_stop") {
+    } else if (op === Op.VIDEO_STOP) {
       this.sendingVideo = false;
     }
     this.pendingReoffer = null;
@@ -666,7 +779,7 @@ export class Call extends EventTarget {
   async answerReoffer(frame) {
     const pc = this.pc;
     await pc.setRemoteDescription({ type: "offer", sdp: frame.sdp });
-    const held = this.state === "on_hold" || this.state === "on_double_hold";
+    const held = HOLDING_STATES.includes(this.state);
     const offered = mLines(frame.sdp);
     const videoIndex = pc.getTransceivers().indexOf(this.video);
     if (this.video && !held && videoIndex >= 0) {
@@ -708,7 +821,7 @@ export class Call extends EventTarget {
   setState(state, previous, reason) {
     this.state = state;
     this.states.push(state);
-    if (state === "ended") {
+    if (state === State.ENDED) {
       this.reason = reason;
       this.pc?.close();
       this.localStream?.getTracks().forEach((t) => t.stop());
@@ -718,17 +831,17 @@ export class Call extends EventTarget {
       for (const [op, resolve] of this.results) {
         if (ENDING_OPS.includes(op)) continue;
         this.results.delete(op);
-        resolve({ op, ok: false, code: "invalid_state", message: "the call ended" });
+        resolve({ op, ok: false, code: ErrorCode.INVALID_STATE, message: "the call ended" });
       }
     }
     this.dispatchEvent(new CustomEvent("state", { detail: { state, previous, reason } }));
   }
 
   connectionLost() {
-    if (!this.ended) this.setState("ended", this.state, "connection_lost");
+    if (!this.ended) this.setState(State.ENDED, this.state, Reason.CONNECTION_LOST);
     // No op.result can come now.
     for (const [op, resolve] of this.results) {
-      resolve({ op, ok: false, code: "network", message: EXPLAIN.network });
+      resolve({ op, ok: false, code: NETWORK_ERROR, message: EXPLAIN[NETWORK_ERROR] });
     }
     this.results.clear();
   }
@@ -750,7 +863,7 @@ export async function siteStatus(server, site) {
   const response = await fetch(`${server.replace(/\/$/, "")}/api/v1/sites/${encodeURIComponent(site)}/status`, {
     credentials: "omit",
   });
-  if (!response.ok) throw new PhoneError("network", `HTTP ${response.status}`);
+  if (!response.ok) throw new PhoneError(NETWORK_ERROR, `HTTP ${response.status}`);
   return response.json();
 }
 

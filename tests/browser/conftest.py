@@ -7,67 +7,30 @@ background networking off, so nothing leaves this machine.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
 from playwright.async_api import expect
 
 from supportcall.client import Visitor
-from tests.support.servers import DEMO_PASSWORD, ROOT, Server, base_env, manage, need, prepare
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-WAIT_MS = 15_000  # Playwright expectations, in milliseconds
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-default-apps",
-    "--disable-features=MediaRouter,OptimizationHints",
-    "--autoplay-policy=no-user-gesture-required",
-]
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DASHBOARD_RECORDER,
+    PAGES,
+    WAIT_MS,
+    HostPages,
+    chromium_installed,
+    log_in,
+)
+from tests.support.servers import DEMO_PASSWORD, Server, base_env, manage, need, prepare
 
 
-def host_page_html(server_url: str, **attributes: str) -> str:
-    """A customer's page that embeds the widget with one tag."""
-    attrs = " ".join(f'data-{k.replace("_", "-")}="{v}"' for k, v in attributes.items())
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
-<style>button {{ background: red; font-size: 40px; }} * {{ font-family: serif; }}</style>
-</head><body>
-<h1>Example shop</h1><p>A page on another origin than the support server.</p>
-<script src="{server_url}/static/supportcall/widget.js" data-site="demo" {attrs} async></script>
-</body></html>"""
-
-
-class HostPages:
-    """A static HTTP server for customer pages, on http://localhost:<port>."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.origin = f"http://localhost:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def page(self, name: str, html: str) -> str:
-        (self.root / name).write_text(html)
-        return f"{self.origin}/{name}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+@pytest.fixture(autouse=True)
+def browser_logs():
+    """Print what the test's pages (from open_page) logged: pytest shows it when a test fails."""
+    yield
+    for page in PAGES:
+        print(f"--- {page.url}", *page.logs, sep="\n")
+    PAGES.clear()
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +65,6 @@ def web(tmp_path_factory):
     denied.close()
 
 
-def chromium_installed() -> bool:
-    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
-
-
 @pytest.fixture
 async def chromium():
     """A factory of Chromium browsers: `await chromium()` (fake camera and microphone,
@@ -135,14 +94,6 @@ async def chromium():
     await playwright.stop()
 
 
-async def screenshot(page, name: str) -> Path:
-    """Save a screenshot where the README links to it."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path))
-    return path
-
-
 # --- the agent dashboard ---------------------------------------------------------
 
 
@@ -155,7 +106,8 @@ async def browser(chromium):
 async def dashboards(browser, web):
     """`await dashboards("alice")`: a new browser context (its own session) logged in
     through the login form, on the dashboard, connected and available; or, with
-    `open_tab=page`, another tab of that page's session. Every page must end the
+    `open_tab=page`, another tab of that page's session. Every page records what
+    the dashboard's public events hand out (DASHBOARD_RECORDER) and must end the
     test without a JavaScript error."""
     errors: list[str] = []
     console: list[str] = []
@@ -172,6 +124,7 @@ async def dashboards(browser, web):
             await page.goto(f"{web.url}/agent/")
         else:
             context = await browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+            await context.add_init_script(DASHBOARD_RECORDER)
             if init_script:
                 await context.add_init_script(init_script)
             page = watch(await context.new_page())
@@ -212,10 +165,3 @@ async def visitors(web):
     yield make
     for visitor in opened:
         await visitor.close()
-
-
-async def log_in(page, web, username, password=DEMO_PASSWORD):
-    await page.goto(f"{web.url}/accounts/login/")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()

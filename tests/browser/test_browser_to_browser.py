@@ -12,14 +12,18 @@ from types import SimpleNamespace
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import WAIT_MS
-from tests.browser.test_dashboard import in_progress, incoming, page_media, result
-from tests.browser.test_widget import (
+from tests.support.browser import (
     CALL,
+    PHONE,
+    WAIT_MS,
     browser_flow,
     click_when_ready,
     expect_state,
     host_page,
+    in_progress,
+    incoming,
+    page_media,
+    result,
     start_call,
     tid,
 )
@@ -214,7 +218,7 @@ async def test_a_dropped_connection_shows_reconnecting_on_both_sides_and_the_cal
     await expect_state(visitor, "in_call", "In call")
     await flows(agent, visitor, call)  # media never needed the server
     # Then the agent's connection drops: the dashboard says so, and resumes.
-    await agent.evaluate("window.dashboard.phone.ws.close(4000)")
+    await agent.evaluate(f"{PHONE}.ws.close(4000)")
     await agent.wait_for_function(
         "window.seen.some((s) => s.startsWith('reconnecting/'))"
         " && window.seen.at(-1) === 'connected/-'",

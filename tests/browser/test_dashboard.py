@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import WAIT_MS, log_in, screenshot
+from tests.support.browser import (
+    PHONE,
+    RINGING,
+    WAIT_MS,
+    in_progress,
+    incoming,
+    log_in,
+    page_media,
+    result,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
 SUPPORT = "support@support.example.com"
 ALICE = "alice@support.example.com"
 BOB = "bob@support.example.com"
-
-
-def incoming(page, call):
-    return page.locator(f'[data-testid=incoming][data-call-id="{call.call_id}"]')
-
-
-def in_progress(page, call, state=None):
-    selector = f'[data-testid=call][data-call-id="{call.call_id}"]'
-    return page.locator(selector + (f'[data-state="{state}"]' if state else ""))
 
 
 async def ringing_at(page, visitor, media="audio"):
@@ -47,37 +47,6 @@ async def answered(page, visitor, media="audio", button="accept-audio"):
     return call
 
 
-async def page_bytes(page, call) -> dict[str, int]:
-    return await page.evaluate(
-        "(id) => window.dashboard.calls.get(id).inboundBytes()", call.call_id
-    )
-
-
-async def page_media(page, call, kind="audio", flowing=True, timeout=10.0, window=1.0):
-    """Wait until the page's inbound bytes of `kind` grow (twice), or stop growing for
-    `window` seconds; return the count."""
-    deadline = time.monotonic() + timeout
-    last = (await page_bytes(page, call))[kind]
-    last_change, grew = time.monotonic(), 0
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        value = (await page_bytes(page, call))[kind]
-        if value != last:
-            last, last_change, grew = value, time.monotonic(), grew + 1
-        if flowing and grew >= 2:
-            return value
-        if not flowing and time.monotonic() - last_change >= window:
-            return value
-    raise AssertionError(f"page {kind} bytes did not {'flow' if flowing else 'stop'} (at {last})")
-
-
-async def result(page, ok: bool, *texts: str):
-    toast = page.get_by_test_id("result")
-    await expect(toast).to_have_attribute("data-ok", "true" if ok else "false", timeout=WAIT_MS)
-    for text in texts:
-        await expect(toast).to_contain_text(text, timeout=WAIT_MS)
-
-
 # --- logging in --------------------------------------------------------------------
 
 
@@ -86,7 +55,7 @@ async def test_an_agent_logs_in_through_the_form_and_sees_an_empty_dashboard(das
     await expect(page.get_by_test_id("presence")).to_have_value("available")
     await expect(page.get_by_text("Waiting for calls")).to_be_visible()
     await expect(page.get_by_text("Alice Agent")).to_be_visible()
-    assert await page.evaluate("window.dashboard.phone.identity") == "alice@support.example.com"
+    assert await page.evaluate(f"{PHONE}.identity") == "alice@support.example.com"
 
 
 async def test_a_wrong_password_is_refused_on_the_login_page(browser, web):
@@ -131,7 +100,7 @@ async def test_an_incoming_call_shows_caller_context_media_and_queue_and_rings(
     assert any(BOB in o for o in options) and any(SUPPORT in o for o in options)
     assert not any("alice@" in o for o in options)
     # It rings: the Web Audio chime plays and the title flashes.
-    assert await page.evaluate("window.dashboard.ringer.active")
+    assert await page.evaluate(RINGING)
     await page.wait_for_function("document.title.includes('Ada is calling')", timeout=WAIT_MS)
     await screenshot(page, "dashboard-incoming")
 
@@ -161,10 +130,10 @@ async def test_a_second_caller_waits_while_the_agent_rings_and_rings_when_the_fi
     await expect(gone).to_have_count(0, timeout=WAIT_MS)
     await expect(incoming(page, bea).get_by_test_id("accept-audio")).to_be_enabled(timeout=WAIT_MS)
     await bea.wait_for_state("ringing", timeout=10)
-    assert await page.evaluate("window.dashboard.ringer.active")
+    assert await page.evaluate(RINGING)
     assert (await bea.end()).ok
     await expect(page.get_by_test_id("incoming")).to_have_count(0, timeout=WAIT_MS)
-    await page.wait_for_function("!window.dashboard.ringer.active")
+    await page.wait_for_function(f"!({RINGING})")
     await page.wait_for_function("!document.title.includes('calling')")
 
 
@@ -206,7 +175,7 @@ async def test_accepting_with_audio_starts_the_timer_and_media_flows_both_ways(
     await expect(incoming(page, call)).to_have_count(0)
     await expect(panel.get_by_test_id("caller")).to_have_text("Ada")
     await expect(panel.get_by_test_id("queue")).to_have_text(SUPPORT)
-    assert not await page.evaluate("window.dashboard.ringer.active")
+    assert not await page.evaluate(RINGING)
     # Media in the page and at the Python visitor.
     await page_media(page, call, "audio")
     await call.wait_for_media("audio", timeout=10)
@@ -393,11 +362,11 @@ async def test_phone_js_ending_operations_resolve_with_the_servers_result(dashbo
     # the promise must carry the op.result, not "the call ended".
     page = await dashboards("alice")
     call = await answered(page, await visitors(), "audio")
-    ended = await page.evaluate("(id) => window.dashboard.calls.get(id).end()", call.call_id)
+    ended = await page.evaluate("(id) => window.recorded.calls.get(id).end()", call.call_id)
     assert (ended["op"], ended["ok"]) == ("end", True)
     ringing = await ringing_at(page, await visitors())
     rejected = await page.evaluate(
-        "(id) => window.dashboard.calls.get(id).reject()", ringing.call_id
+        "(id) => window.recorded.calls.get(id).reject()", ringing.call_id
     )
     assert (rejected["op"], rejected["ok"]) == ("reject", True)
 
@@ -449,7 +418,7 @@ async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashb
     await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
     await incoming(page, call).get_by_test_id("ignore").click()
     await expect(incoming(page, call)).to_contain_text("You ignored the call.", timeout=WAIT_MS)
-    await page.wait_for_function("!window.dashboard.ringer.active")
+    await page.wait_for_function(f"!({RINGING})")
     await asyncio.sleep(0.5)
     assert call.state == "ringing"  # a direct call: the caller is not told
     assert (await call.end()).ok
@@ -463,7 +432,7 @@ async def test_forwarding_to_an_agent_who_is_not_there_fails_and_says_why(dashbo
     await card.get_by_test_id("forward").click()
     await result(page, False, "Forward failed", "Nobody can be reached", BOB)
     await expect(card.get_by_test_id("accept-audio")).to_be_enabled()
-    assert await page.evaluate("window.dashboard.ringer.active")
+    assert await page.evaluate(RINGING)
     await card.get_by_test_id("accept-audio").click()
     await call.wait_for_state("in_call", timeout=10)
 
@@ -510,7 +479,7 @@ async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(dash
         # Online but away: the caller waits instead of hearing "no agents".
         await call.wait_for_state("queued", timeout=10)
         await expect(page.get_by_test_id("incoming")).to_have_count(0)
-        assert not await page.evaluate("window.dashboard.ringer.active")
+        assert not await page.evaluate(RINGING)
         await presence.select_option("available")
         await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
         await call.wait_for_state("ringing", timeout=10)
@@ -551,7 +520,7 @@ async def test_a_call_rings_in_every_tab_and_answering_in_one_stops_the_others(
 async def test_a_dropped_connection_resumes_and_the_call_goes_on(dashboards, visitors):
     page = await dashboards("alice")
     call = await answered(page, await visitors(), "audio")
-    await page.evaluate("window.dashboard.phone.ws.close(4000)")  # as when the network drops
+    await page.evaluate(f"{PHONE}.ws.close(4000)")  # as when the network drops
     await call.wait_for_event("call.media", timeout=10, connection="reconnecting")
     await call.wait_for_event("call.media", timeout=10, connection="connected")
     await expect(page.get_by_test_id("connection")).to_have_text("Connected", timeout=WAIT_MS)

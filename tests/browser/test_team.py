@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import WAIT_MS
-from tests.browser.test_widget import TIMEOUT, host_page, tid
+from tests.support.browser import WAIT_MS, host_page, tid
 from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
@@ -43,14 +42,14 @@ async def test_a_callback_left_in_the_widget_is_claimed_and_done_in_the_dashboar
         "ClosedDay.objects.create(queue=q, date=timezone.localdate())",
     )
     visitor = await host_page(web, chromium, "callback.html")
-    await expect(tid(visitor, "call-button")).to_contain_text("Closed", timeout=TIMEOUT)
+    await expect(tid(visitor, "call-button")).to_contain_text("Closed", timeout=WAIT_MS)
     await tid(visitor, "call-button").click()
     await tid(visitor, "callback-offer").click()
     await tid(visitor, "callback-name").fill("Ada Lovelace")
     await tid(visitor, "callback-email").fill("ada@example.com")
     await tid(visitor, "callback-note").fill("My order 1042 never arrived")
     await tid(visitor, "callback-submit").click()
-    await expect(tid(visitor, "callback-done")).to_be_visible(timeout=TIMEOUT)
+    await expect(tid(visitor, "callback-done")).to_be_visible(timeout=WAIT_MS)
 
     alice = await dashboards("alice")
     request = alice.get_by_test_id("callback")

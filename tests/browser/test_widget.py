@@ -17,25 +17,22 @@ import pytest
 from playwright.async_api import expect
 
 from supportcall.client import Agent
-from tests.browser.conftest import host_page_html, screenshot
+from tests.support.browser import (
+    CALL,
+    WAIT_MS,
+    WIDGET,
+    browser_flow,
+    click_when_ready,
+    expect_state,
+    host_page,
+    host_page_html,
+    open_page,
+    screenshot,
+    start_call,
+    tid,
+)
 
 pytestmark = pytest.mark.browser
-
-WIDGET = "supportcall-widget"
-CALL = f"document.querySelector('{WIDGET}').call"
-TIMEOUT = 15_000  # ms, for Playwright's expectations
-
-
-PAGES: list = []
-
-
-@pytest.fixture(autouse=True)
-def browser_logs():
-    """Print what the test's pages logged: pytest shows it when a test fails."""
-    yield
-    for page in PAGES:
-        print(f"--- {page.url}", *page.logs, sep="\n")
-    PAGES.clear()
 
 
 @pytest.fixture
@@ -49,43 +46,6 @@ async def alice(web):
 # --- helpers -------------------------------------------------------------------
 
 
-async def open_page(chromium, url, *, grant_media=True, viewport=None):
-    """A fresh browser on ``url``; the page records what it requested and logged."""
-    browser = await chromium(grant_media=grant_media)
-    page = await browser.new_page(viewport=viewport or {"width": 1280, "height": 800})
-    page.requests = []
-    page.logs = []
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.on("console", lambda message: page.logs.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: page.logs.append(f"pageerror: {error}"))
-    PAGES.append(page)
-    await page.goto(url)
-    await expect(page.locator("[data-testid=call-button]")).to_be_visible(timeout=TIMEOUT)
-    return page
-
-
-async def host_page(web, chromium, name, *, grant_media=True, viewport=None, **attributes):
-    """The widget embedded with one tag on a customer's page of another origin."""
-    url = web.pages.page(name, host_page_html(web.url, **attributes))
-    return await open_page(chromium, url, grant_media=grant_media, viewport=viewport)
-
-
-def tid(page, name):
-    return page.locator(f"[data-testid={name}]")
-
-
-async def start_call(page, media="audio"):
-    await tid(page, "call-button").click()
-    await tid(page, f"choose-{media}").click()
-
-
-async def expect_state(page, state, text=None):
-    status = tid(page, "status")
-    await expect(status).to_have_attribute("data-state", state, timeout=TIMEOUT)
-    if text is not None:
-        await expect(status).to_have_text(text, timeout=TIMEOUT)
-
-
 async def answered_call(page, agent, media="audio", video=False):
     """Call from the widget, accept at the agent, wait until both are in the call."""
     await start_call(page, media)
@@ -95,36 +55,6 @@ async def answered_call(page, agent, media="audio", video=False):
     await incoming.wait_for_state("in_call", timeout=15)
     await expect_state(page, "in_call", "In call")
     return incoming
-
-
-async def click_when_ready(page, name):
-    """Click a call control once the previous operation has finished."""
-    button = tid(page, name)
-    await expect(button).not_to_have_attribute("aria-disabled", "true", timeout=TIMEOUT)
-    await button.click()
-
-
-async def browser_bytes(page):
-    return await page.evaluate(f"{CALL}.inboundBytes()")
-
-
-async def browser_flow(page, kind, *, flowing=True, timeout=10.0, window=0.7):
-    """Poll the widget call's inbound bytes until ``kind`` flows (grows twice
-    within ``window``) or, with ``flowing=False``, stops for ``window``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last, last_change, growth = (await browser_bytes(page))[kind], loop.time(), []
-    while True:
-        await page.wait_for_timeout(100)
-        now, value = loop.time(), (await browser_bytes(page))[kind]
-        if value != last:
-            last, last_change = value, now
-            growth.append(now)
-        if flowing and len([t for t in growth if now - t <= window]) >= 2:
-            return value
-        if not flowing and now - last_change >= window:
-            return value
-        assert now < deadline, f"browser {kind} bytes did not {'flow' if flowing else 'stop'}"
 
 
 async def released(page):
@@ -181,7 +111,7 @@ async def test_visitor_on_another_origin_calls_with_audio_and_the_python_agent_a
     await expect_state(page, "in_call", "In call")
     timer = tid(page, "timer")
     await expect(timer).to_be_visible()
-    await expect(timer).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=TIMEOUT)
+    await expect(timer).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=WAIT_MS)
 
     # Audio flows both ways: the agent's tone in the browser, the fake microphone at the agent.
     await browser_flow(page, "audio")
@@ -209,8 +139,8 @@ async def test_video_call_shows_both_videos_and_the_visitor_turns_the_camera_off
     assert incoming.media == "video"
 
     remote, local = tid(page, "remote-video"), tid(page, "local-video")
-    await expect(remote).to_be_visible(timeout=TIMEOUT)
-    await expect(local).to_be_visible(timeout=TIMEOUT)
+    await expect(remote).to_be_visible(timeout=WAIT_MS)
+    await expect(local).to_be_visible(timeout=WAIT_MS)
     await page.wait_for_function(
         f"""(() => {{
             const root = document.querySelector('{WIDGET}').shadowRoot;
@@ -218,7 +148,7 @@ async def test_video_call_shows_both_videos_and_the_visitor_turns_the_camera_off
             const local = root.querySelector('[data-testid=local-video]');
             return remote.videoWidth > 0 && !remote.paused && local.videoWidth > 0;
         }})()""",
-        timeout=TIMEOUT,
+        timeout=WAIT_MS,
     )
     await expect(tid(page, "remote-video-off")).to_be_hidden()
     await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true")
@@ -230,7 +160,7 @@ async def test_video_call_shows_both_videos_and_the_visitor_turns_the_camera_off
     # Camera off: the agent is told, its video bytes stop, the camera is released.
     seen = len(incoming.events)
     await click_when_ready(page, "video")
-    await expect(tid(page, "video")).to_have_attribute("aria-pressed", "false", timeout=TIMEOUT)
+    await expect(tid(page, "video")).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
     await incoming.wait_for_event("call.media", timeout=10, after=seen, video=False)
     await incoming.wait_for_media("video", flowing=False, timeout=10)
     await expect(local).to_be_hidden()
@@ -240,7 +170,7 @@ async def test_video_call_shows_both_videos_and_the_visitor_turns_the_camera_off
     # Camera on again: a new camera track, video flows again at the agent.
     seen = len(incoming.events)
     await click_when_ready(page, "video")
-    await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true", timeout=TIMEOUT)
+    await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
     await incoming.wait_for_event("call.media", timeout=10, after=seen, video=True)
     await incoming.wait_for_media("video", timeout=10)
     await expect(local).to_be_visible()
@@ -255,7 +185,7 @@ async def test_video_call_answered_with_audio_only_shows_the_agents_camera_is_of
 ):
     page = await host_page(web, chromium, "video-audio.html")
     incoming = await answered_call(page, alice, media="video", video=False)
-    await expect(tid(page, "remote-video-off")).to_be_visible(timeout=TIMEOUT)
+    await expect(tid(page, "remote-video-off")).to_be_visible(timeout=WAIT_MS)
     await expect(tid(page, "remote-video")).to_be_hidden()
     await expect(tid(page, "local-video")).to_be_visible()
     await incoming.wait_for_media("video", timeout=10)
@@ -271,17 +201,17 @@ async def test_agent_turns_its_video_off_and_on_and_media_keeps_flowing_both_way
     page = await host_page(web, chromium, "agent-video.html")
     incoming = await answered_call(page, alice, media="video", video=True)
     remote = tid(page, "remote-video")
-    await expect(remote).to_be_visible(timeout=TIMEOUT)
+    await expect(remote).to_be_visible(timeout=WAIT_MS)
 
     assert (await incoming.video_stop()).ok
-    await expect(tid(page, "remote-video-off")).to_be_visible(timeout=TIMEOUT)
+    await expect(tid(page, "remote-video-off")).to_be_visible(timeout=WAIT_MS)
     await expect(remote).to_be_hidden()
     await browser_flow(page, "video", flowing=False)
     await incoming.wait_for_media("audio", timeout=10)
     await incoming.wait_for_media("video", timeout=10)
 
     assert (await incoming.video_start()).ok
-    await expect(tid(page, "remote-video-off")).to_be_hidden(timeout=TIMEOUT)
+    await expect(tid(page, "remote-video-off")).to_be_hidden(timeout=WAIT_MS)
     await expect(remote).to_be_visible()
     await browser_flow(page, "video")
     await incoming.wait_for_media("audio", timeout=10)
@@ -297,7 +227,7 @@ async def test_audio_call_can_start_video_from_the_widget(web, chromium, alice):
     await expect(tid(page, "remote-video-off")).to_be_hidden()  # nobody uses video yet
     seen = len(incoming.events)
     await click_when_ready(page, "video")
-    await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true", timeout=TIMEOUT)
+    await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
     await incoming.wait_for_event("call.media", timeout=10, after=seen, video=True)
     await incoming.wait_for_media("video", timeout=10)
     await expect(tid(page, "local-video")).to_be_visible()
@@ -371,25 +301,25 @@ async def test_mute_from_the_agent_shows_and_mute_from_the_widget_reaches_the_ag
     await expect(remote_muted).to_be_hidden()
 
     assert (await incoming.mute()).ok
-    await expect(remote_muted).to_be_visible(timeout=TIMEOUT)
+    await expect(remote_muted).to_be_visible(timeout=WAIT_MS)
     await expect(remote_muted).to_contain_text("muted")
     await browser_flow(page, "audio", flowing=False)
     assert (await incoming.unmute()).ok
-    await expect(remote_muted).to_be_hidden(timeout=TIMEOUT)
+    await expect(remote_muted).to_be_hidden(timeout=WAIT_MS)
     await browser_flow(page, "audio")
 
     mute = tid(page, "mute")
     await incoming.wait_for_media("audio", timeout=10)
     seen = len(incoming.events)
     await click_when_ready(page, "mute")
-    await expect(mute).to_have_attribute("aria-pressed", "true", timeout=TIMEOUT)
+    await expect(mute).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
     await incoming.wait_for_event("call.media", timeout=10, after=seen, muted=True)
     assert incoming.remote_media == {"muted": True, "video": False}
     await incoming.wait_for_media("audio", flowing=False, timeout=10)
 
     seen = len(incoming.events)
     await click_when_ready(page, "mute")
-    await expect(mute).to_have_attribute("aria-pressed", "false", timeout=TIMEOUT)
+    await expect(mute).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
     await incoming.wait_for_event("call.media", timeout=10, after=seen, muted=False)
     await incoming.wait_for_media("audio", timeout=10)
     await tid(page, "hangup").click()
@@ -446,7 +376,7 @@ async def test_agent_rejects_a_queue_call_and_the_caller_waits_for_the_next(web,
 async def test_no_agent_online_is_explained_before_calling(web, chromium):
     page = await host_page(web, chromium, "no-agents.html")
     launcher = tid(page, "call-button")
-    await expect(launcher).to_have_text("Call support (no agent online)", timeout=TIMEOUT)
+    await expect(launcher).to_have_text("Call support (no agent online)", timeout=WAIT_MS)
     await launcher.click()
     await expect_state(page, "idle", "No agent is available right now.")
     await expect(tid(page, "choose-audio")).to_have_attribute("aria-disabled", "true")
@@ -456,9 +386,9 @@ async def test_no_agent_online_is_explained_before_calling(web, chromium):
 
 async def test_no_agent_left_when_calling_is_explained(web, chromium, alice):
     page = await host_page(web, chromium, "no-agents-left.html")
-    await expect(tid(page, "call-button")).to_have_text("Call support", timeout=TIMEOUT)
+    await expect(tid(page, "call-button")).to_have_text("Call support", timeout=WAIT_MS)
     # The line looked open when the page asked, then nobody was left.
-    await expect(tid(page, "call-button")).to_have_attribute("data-line", "open", timeout=TIMEOUT)
+    await expect(tid(page, "call-button")).to_have_attribute("data-line", "open", timeout=WAIT_MS)
     await alice.close()
     await start_call(page, "audio")
     await expect_state(page, "ended", "Call ended")
@@ -637,7 +567,7 @@ async def test_phone_sized_screen_shows_the_whole_widget(web, chromium, alice):
     incoming = await alice.next_incoming(timeout=15)
     assert (await incoming.accept(video=True)).ok
     await expect_state(page, "in_call")
-    await expect(tid(page, "remote-video")).to_be_visible(timeout=TIMEOUT)
+    await expect(tid(page, "remote-video")).to_be_visible(timeout=WAIT_MS)
     controls = ("status", "timer", "mute", "video", "hold", "hangup")
     for name in (*controls, "remote-video", "local-video"):
         assert await in_viewport(tid(page, name), page), name
@@ -672,6 +602,18 @@ async def test_host_page_css_and_widget_css_do_not_meet(web, chromium):
     assert await page.evaluate("document.styleSheets.length") == 1
     assert await page.evaluate(f"document.querySelectorAll('{WIDGET}').length") == 1
     assert await page.evaluate(f"document.querySelector('{WIDGET}').shadowRoot.mode") == "open"
+
+
+async def test_a_page_with_the_tag_twice_gets_one_working_widget(web, chromium, alice):
+    # Each tag runs the loader; the first to load defines and places the widget.
+    page = await host_page(web, chromium, "twice.html", tags=2)
+    await page.wait_for_load_state("networkidle")
+    assert await page.evaluate(f"document.querySelectorAll('{WIDGET}').length") == 1
+    problems = [log for log in page.logs if log.startswith("pageerror") or "supportcall" in log]
+    assert problems == []
+    incoming = await answered_call(page, alice)
+    await tid(page, "hangup").click()
+    await incoming.wait_for_state("ended", timeout=10)
 
 
 async def test_demo_page_embeds_the_widget(web, chromium):

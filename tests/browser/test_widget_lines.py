@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from supportcall.client import Agent
-from tests.browser.test_widget import TIMEOUT, expect_state, host_page, tid
+from tests.support.browser import WAIT_MS, expect_state, host_page, tid
 from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
@@ -58,7 +58,7 @@ async def test_a_closed_line_says_when_it_opens_and_takes_a_callback_request(web
     )
     page = await host_page(web, chromium, "closed.html")
     launcher = tid(page, "call-button")
-    await expect(launcher).to_have_text("Closed — open tomorrow 0:00", timeout=TIMEOUT)
+    await expect(launcher).to_have_text("Closed — open tomorrow 0:00", timeout=WAIT_MS)
     await launcher.click()
     await expect(tid(page, "status")).to_have_text("We are closed now. We open tomorrow 0:00.")
     await expect(tid(page, "choose-audio")).to_have_attribute("aria-disabled", "true")
@@ -68,7 +68,7 @@ async def test_a_closed_line_says_when_it_opens_and_takes_a_callback_request(web
     await expect(tid(page, "callback-name")).to_be_focused()
     await fill_callback(page, name="Ada", phone="+33 6 12 34 56 78", note="About order 1042")
     await expect(tid(page, "callback-done")).to_have_text(
-        "Thank you, Ada. We will get back to you at +33 6 12 34 56 78.", timeout=TIMEOUT
+        "Thank you, Ada. We will get back to you at +33 6 12 34 56 78.", timeout=WAIT_MS
     )
     [request] = callbacks(web)
     assert (request["name"], request["phone"], request["note"], request["queue"]) == (
@@ -85,7 +85,7 @@ async def test_a_callback_request_without_phone_or_email_is_explained_and_not_se
 ):
     page = await host_page(web, chromium, "unavailable.html")  # nobody online
     launcher = tid(page, "call-button")
-    await expect(launcher).to_have_text("Call support (no agent online)", timeout=TIMEOUT)
+    await expect(launcher).to_have_text("Call support (no agent online)", timeout=WAIT_MS)
     await launcher.click()
     await expect(tid(page, "status")).to_have_text("No agent is available right now.")
     await tid(page, "callback-offer").click()
@@ -95,11 +95,11 @@ async def test_a_callback_request_without_phone_or_email_is_explained_and_not_se
     )
     await fill_callback(page, email="not an email")
     await expect(tid(page, "callback-error")).to_contain_text(
-        "is not an email address", timeout=TIMEOUT
+        "is not an email address", timeout=WAIT_MS
     )
     assert callbacks(web) == []
     await fill_callback(page, email="ada@example.com")
-    await expect(tid(page, "callback-done")).to_be_visible(timeout=TIMEOUT)
+    await expect(tid(page, "callback-done")).to_be_visible(timeout=WAIT_MS)
     assert [c["email"] for c in callbacks(web)] == ["ada@example.com"]
 
 
@@ -109,7 +109,7 @@ async def test_a_caller_waiting_in_the_queue_sees_its_place_then_is_answered(web
     await tid(page, "call-button").click()
     await tid(page, "choose-audio").click()
     await expect_state(page, "queued", "You are next in line")
-    await expect(tid(page, "queue-position")).to_contain_text("Estimated wait", timeout=TIMEOUT)
+    await expect(tid(page, "queue-position")).to_contain_text("Estimated wait", timeout=WAIT_MS)
     alice = Agent(web.url, "alice", web.password)
     await alice.connect()  # an agent comes online: the waiting call rings
     try:
@@ -131,7 +131,7 @@ async def test_the_launcher_shows_the_wait_when_every_agent_is_busy(web, chromiu
         await bob.set_presence("away")
         page = await host_page(web, chromium, "busy.html")
         await expect(tid(page, "call-button")).to_have_text(
-            "Call support (under a minute wait)", timeout=TIMEOUT
+            "Call support (under a minute wait)", timeout=WAIT_MS
         )
     finally:
         await alice.set_presence("available")
@@ -145,14 +145,14 @@ async def test_after_no_agents_the_widget_offers_a_callback(web, chromium, line)
     await alice.connect()
     page = await host_page(web, chromium, "missed.html")
     # The line looked open when the page asked, then nobody was left.
-    await expect(tid(page, "call-button")).to_have_attribute("data-line", "open", timeout=TIMEOUT)
+    await expect(tid(page, "call-button")).to_have_attribute("data-line", "open", timeout=WAIT_MS)
     await alice.close()
     await tid(page, "call-button").click()
     await tid(page, "choose-audio").click(force=True)
     await expect_state(page, "ended")
-    await expect(tid(page, "error")).to_contain_text("No agent is available", timeout=TIMEOUT)
+    await expect(tid(page, "error")).to_contain_text("No agent is available", timeout=WAIT_MS)
     await tid(page, "callback-offer").click()
     await fill_callback(page, name="Ada", email="ada@example.com")
-    await expect(tid(page, "callback-done")).to_be_visible(timeout=TIMEOUT)
+    await expect(tid(page, "callback-done")).to_be_visible(timeout=WAIT_MS)
     [request] = callbacks(web)
     assert request["missed_call"]

@@ -1,0 +1,205 @@
+// The call in progress: timer, the caller's video, indicators and the controls.
+
+import { HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
+import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { showResult } from "./toast.js";
+import { STATE_LABEL, callerName, explain, initials } from "./words.js";
+
+/** Run one of the call's operations from a button: busy while it runs. */
+export async function run(entry, button, work) {
+  if (button) {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  }
+  try {
+    return await work();
+  } catch (error) {
+    showResult(false, `That did not work: ${explain(error.code, error.message)}`);
+    return null;
+  } finally {
+    if (button) {
+      button.removeAttribute("aria-busy");
+      button.disabled = entry.call.ended;
+    }
+    if (entry.panel) updatePanel(entry);
+  }
+}
+
+async function toggleVideo(entry, button) {
+  const { call } = entry;
+  if (call.sendingVideo) {
+    const result = await run(entry, button, () => call.videoStop());
+    if (result?.ok) entry.camera = null;
+    return;
+  }
+  await run(entry, button, async () => {
+    let camera;
+    try {
+      [camera] = (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks();
+    } catch (error) {
+      showResult(false, `Start video failed: the camera is not available (${error.message}).`);
+      return null;
+    }
+    const result = await call.videoStart(camera);
+    if (result.ok) entry.camera = camera;
+    else camera.stop();
+    return result;
+  });
+}
+
+/** A toggle: its label stays, aria-pressed says whether it is on. */
+function toggle(testid, iconOn, iconOff, label, onclick) {
+  return h(
+    "button",
+    { type: "button", class: "control", "data-testid": testid, "aria-pressed": "false", onclick },
+    h("span", { class: "control-icon" }, icon(iconOff, "when-off"), icon(iconOn, "when-on")),
+    h("span", { class: "control-label" }, label),
+  );
+}
+
+export function renderPanel(entry) {
+  const { call } = entry;
+  const name = callerName(call.from);
+  const mute = toggle("mute", "mic-off", "mic", "Mute", (e) =>
+    run(entry, e.currentTarget, () => (call.muted ? call.unmute() : call.mute())),
+  );
+  const hold = toggle("hold", "pause", "pause", "Hold", (e) =>
+    run(entry, e.currentTarget, () => (HOLDING_STATES.includes(call.state) ? call.unhold() : call.hold())),
+  );
+  // An audio_single call has one m-line: video can never start, so no button.
+  const video =
+    call.media === Media.AUDIO_SINGLE
+      ? null
+      : toggle("video", "video", "video-off", "Camera", (e) => toggleVideo(entry, e.currentTarget));
+  const hangup = h(
+    "button",
+    {
+      type: "button",
+      class: "control control-hangup",
+      "data-testid": "hangup",
+      onclick: (e) => run(entry, e.currentTarget, () => call.end()),
+    },
+    h("span", { class: "control-icon" }, icon("phone-off")),
+    h("span", { class: "control-label" }, "Hang up"),
+  );
+  const playsinline = { autoplay: true, playsinline: true };
+  const remote = h("video", {
+    class: "remote-video",
+    "data-testid": "remote-video",
+    "aria-label": `Video from ${name}`,
+    ...playsinline,
+  });
+  const self = h("video", { class: "self-view", "aria-label": "Your camera", ...playsinline });
+  self.muted = true;
+
+  return h(
+    "article",
+    {
+      class: "card call",
+      "data-testid": "call",
+      "data-call-id": call.id,
+      "data-state": call.state,
+      "aria-label": `Call with ${name}`,
+    },
+    h(
+      "header",
+      { class: "call-head" },
+      h("div", { class: "avatar", "aria-hidden": "true" }, initials(call.from)),
+      h(
+        "div",
+        { class: "card-title" },
+        h("p", { class: "eyebrow" }, h("span", { class: "state-badge" }, STATE_LABEL[call.state])),
+        h("h3", { "data-testid": "caller" }, name),
+        h("p", { class: "chips" }, mediaChip(call, false), queueChip(call)),
+      ),
+      h(
+        "span",
+        { class: "timer", "data-testid": "timer", role: "timer", "aria-label": "Call duration" },
+        "0:00",
+      ),
+    ),
+    h(
+      "div",
+      { class: "stage" },
+      remote,
+      h(
+        "div",
+        { class: "stage-placeholder", "aria-hidden": "true" },
+        h("div", { class: "avatar avatar-large" }, initials(call.from)),
+        h("p", { class: "stage-note" }),
+      ),
+      self,
+      h("div", { class: "indicators", "aria-live": "polite" }),
+    ),
+    h("div", { class: "controls", role: "group", "aria-label": "Call controls" }, mute, hold, video, hangup),
+    h("p", { class: "end-reason", role: "status", hidden: true }),
+    contextList(call.from?.context),
+  );
+}
+
+/** The remote party's stream plays in the video element (its audio too). */
+export function attachRemote(entry) {
+  const video = entry.panel?.querySelector("[data-testid=remote-video]");
+  if (!video) return;
+  if (video.srcObject !== entry.call.remoteStream) video.srcObject = entry.call.remoteStream;
+  video.play().catch(() => {});
+  updatePanel(entry);
+}
+
+function indicator(testid, iconName, text, tone) {
+  const attrs = { class: `indicator indicator-${tone}`, "data-testid": testid };
+  return h("span", attrs, icon(iconName), text);
+}
+
+export function updatePanel(entry) {
+  const { call, panel } = entry;
+  if (!panel) return;
+  const state = call.state;
+  const held = HOLDING_STATES.includes(state);
+  const callerHolds = HELD_STATES.includes(state);
+  const ended = state === State.ENDED;
+  panel.dataset.state = state;
+  const badge = panel.querySelector(".state-badge");
+  badge.textContent = STATE_LABEL[state] || state;
+  badge.dataset.tone = state === State.IN_CALL ? "live" : ended ? "ended" : "held";
+
+  const pressed = { mute: call.muted, hold: held, video: call.sendingVideo };
+  for (const [testid, on] of Object.entries(pressed)) {
+    const button = panel.querySelector(`[data-testid=${testid}]`);
+    button?.setAttribute("aria-pressed", String(Boolean(on)));
+  }
+
+  // Indicators exist only while true, so "present" and "visible" mean the same.
+  const indicators = [];
+  if (!ended && held) indicators.push(indicator("on-hold", "pause", "On hold", "held"));
+  if (!ended && callerHolds) {
+    indicators.push(indicator("caller-holds", "pause", "Caller has you on hold", "held"));
+  }
+  if (!ended && call.remoteMedia?.muted) {
+    indicators.push(indicator("caller-muted", "mic-off", "Caller muted", "muted"));
+  }
+  if (!ended && call.remoteConnection === Link.RECONNECTING) {
+    indicators.push(
+      indicator("caller-reconnecting", "link", "Caller's connection dropped: reconnecting…", "muted"),
+    );
+  }
+  panel.querySelector(".indicators").replaceChildren(...indicators);
+
+  // While held nothing flows: show the caller's picture, not a frozen frame.
+  const remoteVideo = Boolean(call.remoteMedia?.video) && !held && !callerHolds && !ended;
+  panel.classList.toggle("has-remote-video", remoteVideo);
+  panel.querySelector(".stage-note").textContent =
+    ended || held || callerHolds
+      ? ""
+      : call.media === Media.VIDEO
+        ? "The caller's camera is off"
+        : "Voice call";
+
+  const self = panel.querySelector(".self-view");
+  const camera = call.sendingVideo && !ended ? entry.camera : null;
+  panel.classList.toggle("has-self-view", Boolean(camera));
+  if (!camera) self.srcObject = null;
+  else if (self.srcObject?.getVideoTracks()[0] !== camera) {
+    self.srcObject = new MediaStream([camera]);
+  }
+}

@@ -1,0 +1,104 @@
+// The calls column: each call that rings here gets a card (incoming.js); once
+// answered the card becomes the call panel (call-panel.js); an ended call
+// says why for a few seconds, then leaves. With no call, the column says why
+// nothing rings.
+
+import { CONNECTED_STATES, EXPLAIN, Presence, State } from "../phone.js";
+import { attachRemote, renderPanel, updatePanel } from "./call-panel.js";
+import { Connection } from "./desk.js";
+import { renderIncoming } from "./incoming.js";
+import { announce, showOpResult } from "./toast.js";
+import { MEDIA_LABEL, callerName, clock } from "./words.js";
+
+const ENDED_VISIBLE_MS = 5000;
+const CLOCK_TICK_MS = 250;
+
+const incomingList = document.getElementById("incoming");
+const activeEl = document.getElementById("active");
+
+/** Show the desk's calls; `onAnsweredOrEnded` runs when one is answered or ends (the history changes). */
+export function showCalls(desk, { onAnsweredOrEnded }) {
+  desk.addEventListener("call", (e) => {
+    const { entry, replaced } = e.detail;
+    if (replaced) (replaced.panel || replaced.card)?.remove();
+    const { call } = entry;
+    entry.card = renderIncoming(desk, entry);
+    incomingList.append(entry.card);
+    call.addEventListener("state", (event) => {
+      onState(desk, entry, event.detail, onAnsweredOrEnded);
+      desk.changed();
+    });
+    call.addEventListener("media", () => updatePanel(entry));
+    call.addEventListener("connection", () => updatePanel(entry));
+    call.addEventListener("result", (event) => showOpResult(event.detail));
+    call.addEventListener("track", () => attachRemote(entry));
+    announce(`Incoming ${MEDIA_LABEL[call.media] || "call"} from ${callerName(call.from)}`);
+  });
+  for (const name of ["change", "connection", "presence"]) {
+    desk.addEventListener(name, () => renderIdle(desk));
+  }
+  renderIdle(desk);
+  // One clock for every timer on the page.
+  setInterval(() => tick(desk), CLOCK_TICK_MS);
+}
+
+function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
+  if (CONNECTED_STATES.includes(state)) {
+    if (!entry.panel) {
+      entry.answeredAt = Date.now();
+      entry.card?.remove();
+      entry.card = null;
+      entry.panel = renderPanel(entry);
+      activeEl.append(entry.panel);
+      attachRemote(entry);
+      onAnsweredOrEnded();
+    }
+    updatePanel(entry);
+  } else if (state === State.ENDED) {
+    entry.notification?.close();
+    const el = entry.panel || entry.card;
+    if (entry.panel) updatePanel(entry);
+    if (el) {
+      el.dataset.state = State.ENDED;
+      el.classList.add("is-ended");
+      for (const button of el.querySelectorAll("button, select")) button.disabled = true;
+      const note = el.querySelector(".end-reason");
+      note.textContent = EXPLAIN[reason] || "The call ended.";
+      note.hidden = false;
+      entry.removal = setTimeout(() => {
+        el.remove();
+        desk.removeCall(entry);
+      }, ENDED_VISIBLE_MS);
+    }
+    onAnsweredOrEnded();
+  }
+}
+
+function renderIdle(desk) {
+  document.getElementById("idle").hidden = desk.calls.size > 0;
+  const status = desk.connection.status;
+  const [title, text] =
+    status === Connection.CONNECTING
+      ? ["Connecting…", "Calls will ring here once the dashboard is connected."]
+      : status !== Connection.CONNECTED
+        ? ["Not connected", "Calls cannot ring here until the connection is back."]
+        : desk.presence === Presence.AWAY
+          ? ["You are away", "Calls will not ring here. Switch to Available to take calls."]
+          : ["Waiting for calls", "Calls will ring here, with a sound and a notification."];
+  document.getElementById("idle-title").textContent = title;
+  document.getElementById("idle-text").textContent = text;
+  const ringing = [...desk.calls.values()].filter((e) => e.call.state === State.RINGING).length;
+  document.getElementById("calls-note").textContent = ringing ? `${ringing} ringing` : "";
+}
+
+function tick(desk) {
+  const seconds = (since) => clock((Date.now() - since) / 1000);
+  for (const entry of desk.calls.values()) {
+    if (entry.panel && entry.answeredAt && entry.call.state !== State.ENDED) {
+      entry.panel.querySelector("[data-testid=timer]").textContent = seconds(entry.answeredAt);
+    }
+    if (entry.card && entry.call.state === State.RINGING) {
+      entry.card.querySelector(".ring-time").textContent = seconds(entry.ringingSince);
+    }
+  }
+}

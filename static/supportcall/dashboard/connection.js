@@ -1,0 +1,53 @@
+// The top bar: the connection's status (with Retry, or Sign in again) and the
+// agent's presence.
+
+import { Presence } from "../phone.js";
+import { Connection } from "./desk.js";
+import { h } from "./dom.js";
+import { config } from "./page.js";
+import { showResult } from "./toast.js";
+import { explain } from "./words.js";
+
+const connectionEl = document.querySelector("[data-testid=connection]");
+const presenceEl = document.querySelector("[data-testid=presence]");
+
+export function showConnection(desk) {
+  desk.addEventListener("connection", () => renderConnection(desk));
+  desk.addEventListener("presence", () => {
+    presenceEl.value = desk.presence;
+    document.body.dataset.presence = desk.presence;
+  });
+  presenceEl.addEventListener("change", async () => {
+    const wanted = presenceEl.value;
+    try {
+      await desk.changePresence(wanted);
+      const away = wanted === Presence.AWAY;
+      showResult(true, away ? "You are away: calls will not ring here." : "You are available for calls.");
+    } catch (error) {
+      presenceEl.value = desk.presence;
+      showResult(false, `Could not change your status: ${explain(error.code, error.message)}`);
+    }
+  });
+  renderConnection(desk);
+}
+
+function renderConnection(desk) {
+  const { status, retryIn, error } = desk.connection;
+  let text = "Connected";
+  let action = null;
+  if (status === Connection.CONNECTING) text = "Connecting…";
+  else if (status === Connection.RECONNECTING) text = "Reconnecting… your calls go on.";
+  else if (status === Connection.DISCONNECTED) {
+    text = `Disconnected; retrying in ${retryIn} s.`;
+    action = h("button", { type: "button", class: "link-button", onclick: () => desk.connect() }, "Retry");
+  } else if (status === Connection.SIGNED_OUT) {
+    text = "Signed out.";
+    const login = `${config.loginUrl}?next=${encodeURIComponent(location.pathname)}`;
+    action = h("a", { href: login }, "Sign in again");
+    showResult(false, `Could not connect: ${explain(error.code, error.message)}`);
+  }
+  connectionEl.dataset.status = status;
+  connectionEl.replaceChildren(h("span", { class: "connection-dot", "aria-hidden": "true" }), text);
+  if (action) connectionEl.append(" ", action);
+  presenceEl.disabled = status !== Connection.CONNECTED;
+}

@@ -1,0 +1,128 @@
+// The agent's desk: the one owner of the dashboard's state. It holds the
+// connection (a phone.js Phone, reconnected after a refusal-free drop), the
+// agent's presence, and the calls shown on the page; the page's parts
+// (connection.js, calls.js, ringing.js...) read it and listen to its events:
+//
+//   "connection"  the connection's status changed (desk.connection)
+//   "presence"    the agent's presence changed (desk.presence)
+//   "call"        a call rings here: {entry (now in desk.calls), replaced (its old entry, if
+//                 the same call rang here before, as after a forward back to a queue)}
+//   "change"      a call's entry changed, or one left desk.calls
+//
+// For integrations (a CRM pop-up, a browser extension, diagnostics) the desk
+// also dispatches two DOM events on `document`, documented in the README:
+// "supportcall:phone" (detail: the connected phone.js Phone, after each
+// (re)connection) and "supportcall:call" (detail: each phone.js Call that rings).
+
+import { ErrorCode, Phone, Presence, State } from "../phone.js";
+import { csrfToken } from "./page.js";
+
+const RECONNECT_DELAYS_S = [1, 2, 5, 10, 30];
+
+export const Connection = Object.freeze({
+  CONNECTING: "connecting",
+  CONNECTED: "connected",
+  RECONNECTING: "reconnecting", // phone.js resumes; calls and media go on
+  DISCONNECTED: "disconnected", // a new connection is due in retryIn seconds
+  SIGNED_OUT: "signed-out", // the session is gone: only logging in again helps
+});
+
+export class Desk extends EventTarget {
+  constructor() {
+    super();
+    this.phone = null;
+    this.presence = Presence.AVAILABLE;
+    /** {status, retryIn (disconnected), error (signed out)} */
+    this.connection = { status: Connection.CONNECTING };
+    /**
+     * call_id -> the entry of a call on the page: {call, ringingSince, answeredAt,
+     * busy (the card's operation under way), camera, card, panel, notification, removal}.
+     */
+    this.calls = new Map();
+    this.reconnectAttempt = 0;
+    this.reconnectTimer = null;
+  }
+
+  setConnection(status, fields = {}) {
+    this.connection = { status, ...fields };
+    this.dispatchEvent(new CustomEvent("connection", { detail: this.connection }));
+  }
+
+  setPresence(status) {
+    this.presence = status;
+    this.dispatchEvent(new CustomEvent("presence", { detail: status }));
+  }
+
+  /** Log in with the page's session and connect; on failure, try again later. */
+  async connect() {
+    clearTimeout(this.reconnectTimer);
+    this.setConnection(Connection.CONNECTING);
+    let phone;
+    try {
+      phone = await Phone.agent(location.origin, { csrfToken });
+    } catch (error) {
+      if (error.code === ErrorCode.UNAUTHORIZED || error.code === ErrorCode.FORBIDDEN) {
+        this.setConnection(Connection.SIGNED_OUT, { error });
+        return;
+      }
+      this.scheduleReconnect();
+      return;
+    }
+    this.phone = phone;
+    this.reconnectAttempt = 0;
+    document.dispatchEvent(new CustomEvent("supportcall:phone", { detail: phone }));
+    phone.addEventListener("incoming", (e) => this.addCall(e.detail));
+    phone.addEventListener("presence", (e) => this.setPresence(e.detail.status));
+    phone.addEventListener("closed", () => {
+      if (this.phone === phone) this.scheduleReconnect();
+    });
+    // A dropped connection resumes on its own (phone.js); calls and media go on meanwhile.
+    phone.addEventListener("reconnecting", () => {
+      if (this.phone === phone) this.setConnection(Connection.RECONNECTING);
+    });
+    phone.addEventListener("reconnected", () => {
+      if (this.phone === phone) this.setConnection(Connection.CONNECTED);
+    });
+    this.setPresence(phone.hello.presence || Presence.AVAILABLE);
+    this.setConnection(Connection.CONNECTED);
+  }
+
+  scheduleReconnect() {
+    const delay = RECONNECT_DELAYS_S[Math.min(this.reconnectAttempt, RECONNECT_DELAYS_S.length - 1)];
+    this.reconnectAttempt += 1;
+    this.setConnection(Connection.DISCONNECTED, { retryIn: delay });
+    this.reconnectTimer = setTimeout(() => this.connect(), delay * 1000);
+  }
+
+  /** Ask the server for a new presence; rejects with a PhoneError if it says no. */
+  async changePresence(status) {
+    await this.phone.setPresence(status);
+    this.setPresence(status);
+  }
+
+  addCall(call) {
+    // A call forwarded back to a queue this agent is in rings here again, with the same id.
+    const old = this.calls.get(call.id);
+    if (old) clearTimeout(old.removal);
+    const entry = { call, card: null, panel: null, answeredAt: null, ringingSince: Date.now() };
+    this.calls.set(call.id, entry);
+    document.dispatchEvent(new CustomEvent("supportcall:call", { detail: call }));
+    this.dispatchEvent(new CustomEvent("call", { detail: { entry, replaced: old } }));
+    this.changed();
+  }
+
+  /** The entry leaves the page (unless the call rang again meanwhile). */
+  removeCall(entry) {
+    if (this.calls.get(entry.call.id) === entry) this.calls.delete(entry.call.id);
+    this.changed();
+  }
+
+  /** Calls that ring and wait for this agent (not those being accepted, declined...). */
+  ringing() {
+    return [...this.calls.values()].filter((e) => e.call.state === State.RINGING && !e.busy);
+  }
+
+  changed() {
+    this.dispatchEvent(new Event("change"));
+  }
+}

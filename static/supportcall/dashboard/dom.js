@@ -1,0 +1,66 @@
+// Building the page's elements.
+
+import { Media } from "../phone.js";
+import { MEDIA_LABEL } from "./words.js";
+
+/** Build an element: h("button", {class: "btn", onclick}, "Text", child...). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+/** One of the page's icons (templates/agent/_icons.html). */
+export function icon(name, extra = "") {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", `icon ${extra}`.trim());
+  svg.setAttribute("aria-hidden", "true");
+  const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+  use.setAttribute("href", `#i-${name}`);
+  svg.append(use);
+  return svg;
+}
+
+export const CONTEXT_LABEL = "What the visitor's page told us";
+
+/** The caller's context as a definition list; page URLs become links. */
+export function contextList(context) {
+  const attrs = { "data-testid": "context", "aria-label": CONTEXT_LABEL };
+  const entries = Object.entries(context || {});
+  if (!entries.length) {
+    return h("p", { class: "context context-empty muted", ...attrs }, "No details from the visitor's page.");
+  }
+  return h(
+    "dl",
+    { class: "context", ...attrs },
+    entries.map(([key, value]) => {
+      let shown = value;
+      if (/^https?:\/\//i.test(value)) {
+        shown = h("a", { href: value, target: "_blank", rel: "noopener noreferrer" }, value);
+      }
+      return h("div", { class: "context-row" }, h("dt", {}, key), h("dd", {}, shown));
+    }),
+  );
+}
+
+/** The call's media, as a chip. */
+export function mediaChip(call, withIcon) {
+  return h(
+    "span",
+    { class: `chip chip-${call.media}`, "data-testid": "media", "data-media": call.media },
+    withIcon ? icon(call.media === Media.VIDEO ? "video" : "phone") : null,
+    MEDIA_LABEL[call.media] || call.media,
+  );
+}
+
+/** The address the visitor called (a queue, or this agent), as a chip. */
+export function queueChip(call) {
+  const attrs = { class: "chip", "data-testid": "queue", title: "The address the visitor called" };
+  return h("span", attrs, call.to || "—");
+}

@@ -1,0 +1,77 @@
+// Missed calls: the callback requests visitors left (config.callbacksUrl),
+// polled; an agent claims one ("I'll call back") and marks it done.
+
+import { h } from "./dom.js";
+import { config, csrfToken } from "./page.js";
+import { showResult } from "./toast.js";
+import { shortAddress, when } from "./words.js";
+
+const missedEl = document.querySelector("[data-testid=missed-calls]");
+const MISSED_POLL_MS = 15000;
+
+export function showInbox() {
+  loadMissed();
+  setInterval(loadMissed, MISSED_POLL_MS);
+}
+
+async function callbackApi(path = "", method = "GET") {
+  const response = await fetch(config.callbacksUrl + path, {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error?.message || `HTTP ${response.status}`);
+  return body;
+}
+
+function missedRow(request) {
+  const mine = request.claimed_by === config.identity;
+  const reach = [request.phone, request.email].filter(Boolean).join(" · ");
+  const act = (action, text, style) =>
+    h("button", {
+      type: "button",
+      class: `btn btn-small ${style}`,
+      "data-testid": `callback-${action}`,
+      "aria-label": `${text}: ${request.name}`,
+      onclick: async (event) => {
+        event.currentTarget.disabled = true;
+        try {
+          await callbackApi(`/${request.id}/${action}`, "POST");
+          showResult(true, action === "claim" ? `You will call ${request.name} back.` : "Marked done.");
+        } catch (error) {
+          showResult(false, `That did not work: ${error.message}`);
+        }
+        loadMissed();
+      },
+    }, text);
+  return h(
+    "li",
+    { class: "missed-call", "data-testid": "callback", "data-id": request.id, "data-status": request.status },
+    h("div", { class: "missed-main" },
+      h("span", { class: "recent-caller" }, request.name),
+      h("span", { class: "recent-meta" }, reach),
+      request.note ? h("p", { class: "missed-note" }, request.note) : null,
+      h("span", { class: "recent-meta" },
+        `${when(request.created)} · ${shortAddress(request.queue || "")}` +
+          (request.claimed_by ? ` · taken by ${mine ? "you" : shortAddress(request.claimed_by)}` : "")),
+    ),
+    h("div", { class: "missed-actions" },
+      request.status === "open" ? act("claim", "I'll call back", "btn-primary") : null,
+      request.status === "open" || mine ? act("done", "Done", "") : null,
+    ),
+  );
+}
+
+async function loadMissed() {
+  let body;
+  try {
+    body = await callbackApi();
+  } catch {
+    return; // kept as it was; the next poll tries again
+  }
+  const open = body.callbacks.filter((c) => c.status === "open").length;
+  missedEl.replaceChildren(...body.callbacks.map(missedRow));
+  document.getElementById("missed-empty").hidden = body.callbacks.length > 0;
+  document.getElementById("missed-note").textContent = open ? `${open} waiting` : "";
+}

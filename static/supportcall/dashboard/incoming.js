@@ -1,0 +1,169 @@
+// A ringing call's card: who, from which page, audio or video, through which
+// queue; accept (with audio or video), decline, ignore or forward.
+
+import { Media, Op } from "../phone.js";
+import { run } from "./call-panel.js";
+import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { config } from "./page.js";
+import { showResult } from "./toast.js";
+import { callerName, initials } from "./words.js";
+
+function forwardOptions() {
+  const groups = {
+    agent: h("optgroup", { label: "Agents" }),
+    queue: h("optgroup", { label: "Queues" }),
+  };
+  for (const { kind, address, name } of config.forwardTargets) {
+    groups[kind]?.append(h("option", { value: address }, `${name} · ${address}`));
+  }
+  return Object.values(groups).filter((group) => group.children.length);
+}
+
+function cardButton(testid, style, iconName, text, label, onclick) {
+  const attrs = { type: "button", class: `btn ${style}`, "data-testid": testid, onclick };
+  return h("button", { ...attrs, "aria-label": label }, icon(iconName), h("span", {}, text));
+}
+
+/** While the card waits for accept, decline, ignore or forward, it stops ringing. */
+function setCardBusy(desk, entry, busy, status = "") {
+  const { card, call } = entry;
+  entry.busy = busy;
+  card.classList.toggle("is-busy", Boolean(busy));
+  card.querySelector(".card-status").textContent = status;
+  for (const el of card.querySelectorAll("button, select")) {
+    el.disabled = Boolean(busy) || call.ended;
+  }
+  desk.changed();
+}
+
+/** Decline, ignore or forward: the card comes back if the server says no. */
+async function decide(desk, entry, op, status, work) {
+  setCardBusy(desk, entry, op, status);
+  const result = await run(entry, null, work);
+  if (!result?.ok && !entry.call.ended) setCardBusy(desk, entry, null);
+}
+
+async function accept(desk, entry, video) {
+  const { call } = entry;
+  setCardBusy(desk, entry, Op.ACCEPT, video ? "Starting camera and microphone…" : "Starting microphone…");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+  } catch (error) {
+    setCardBusy(desk, entry, null);
+    const what = video ? "camera or microphone" : "microphone";
+    showResult(false, `Accept failed: the ${what} is not available (${error.message}).`);
+    return;
+  }
+  if (call.ended) {
+    stream.getTracks().forEach((t) => t.stop());
+    return;
+  }
+  entry.camera = video ? stream.getVideoTracks()[0] : null;
+  entry.card.querySelector(".card-status").textContent = "Connecting…";
+  const result = await run(entry, null, () => call.accept({ video, stream }));
+  if (!result?.ok && !call.ended) {
+    stream.getTracks().forEach((t) => t.stop());
+    setCardBusy(desk, entry, null);
+  }
+}
+
+export function renderIncoming(desk, entry) {
+  const { call } = entry;
+  const name = callerName(call.from);
+  const video = call.media === Media.VIDEO;
+  const forwardId = `forward-${call.id}`;
+  const forwardTo = h("select", { id: forwardId, "data-testid": "forward-to" }, forwardOptions());
+  const forward = () => {
+    const to = forwardTo.value;
+    return decide(desk, entry, Op.FORWARD, `Forwarding to ${to}…`, () => call.forward(to));
+  };
+
+  return h(
+    "li",
+    {
+      class: "card incoming",
+      "data-testid": "incoming",
+      "data-call-id": call.id,
+      "data-state": call.state,
+      "aria-label": `Incoming call from ${name}`,
+    },
+    h(
+      "div",
+      { class: "card-head" },
+      h("div", { class: "avatar avatar-ringing", "aria-hidden": "true" }, initials(call.from)),
+      h(
+        "div",
+        { class: "card-title" },
+        h(
+          "p",
+          { class: "eyebrow" },
+          h("span", { class: "pulse-dot", "aria-hidden": "true" }),
+          "Incoming · ",
+          h("span", { class: "ring-time" }, "0:00"),
+        ),
+        h("h3", { "data-testid": "caller" }, name),
+        h("p", { class: "chips" }, mediaChip(call, true), queueChip(call)),
+      ),
+    ),
+    contextList(call.from?.context),
+    h(
+      "div",
+      { class: "actions" },
+      cardButton(
+        "accept-audio",
+        "btn-accept",
+        "phone",
+        video ? "Accept audio" : "Accept",
+        `Accept the call from ${name} with audio`,
+        () => accept(desk, entry, false),
+      ),
+      video
+        ? cardButton(
+            "accept-video",
+            "btn-accept-outline",
+            "video",
+            "Accept video",
+            `Accept the call from ${name} with video`,
+            () => accept(desk, entry, true),
+          )
+        : null,
+      cardButton(
+        "reject",
+        "btn-danger-soft",
+        "x",
+        "Decline",
+        `Decline the call from ${name}`,
+        () => decide(desk, entry, Op.REJECT, "Declining…", () => call.reject()),
+      ),
+      cardButton(
+        "ignore",
+        "btn-ghost",
+        "bell-off",
+        "Ignore",
+        `Ignore the call from ${name}: it keeps ringing for other agents`,
+        () => decide(desk, entry, Op.IGNORE, "Ignoring…", () => call.ignore()),
+      ),
+    ),
+    h(
+      "div",
+      { class: "forward" },
+      h("label", { for: forwardId }, "Forward to"),
+      h(
+        "div",
+        { class: "forward-row" },
+        forwardTo,
+        cardButton(
+          "forward",
+          "",
+          "forward",
+          "Forward",
+          `Forward the call from ${name} to the chosen agent or queue`,
+          forward,
+        ),
+      ),
+    ),
+    h("p", { class: "card-status", role: "status" }),
+    h("p", { class: "end-reason", hidden: true }),
+  );
+}

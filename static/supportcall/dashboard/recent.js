@@ -1,0 +1,66 @@
+// The agent's recent calls (GET config.callsUrl), reloaded when a call is
+// answered or ends.
+
+import { State } from "../phone.js";
+import { h } from "./dom.js";
+import { config, getJSON } from "./page.js";
+import { MEDIA_LABEL, OUTCOME_LABEL, OUTCOME_TONE, callerName, clock, shortAddress, when } from "./words.js";
+
+const recentEl = document.querySelector("[data-testid=recent-calls]");
+// Several calls can end together: one request for all of them.
+const BATCH_MS = 150;
+let recentTimer = null;
+
+export function refreshRecent() {
+  clearTimeout(recentTimer);
+  recentTimer = setTimeout(loadRecent, BATCH_MS);
+}
+
+function recentRow(row) {
+  const finished = row.duration_s !== null && row.outcome !== State.IN_CALL;
+  return h(
+    "li",
+    {
+      class: "recent-call",
+      "data-testid": "recent-call",
+      "data-call-id": row.id,
+      "data-outcome": row.outcome,
+    },
+    h("span", {
+      class: `outcome-dot tone-${OUTCOME_TONE[row.outcome] || "neutral"}`,
+      "aria-hidden": "true",
+    }),
+    h(
+      "span",
+      { class: "recent-main" },
+      h("span", { class: "recent-caller" }, callerName(row.caller)),
+      h(
+        "span",
+        { class: "recent-meta", title: row.to },
+        `${MEDIA_LABEL[row.media] || row.media} · ${shortAddress(row.to)}`,
+      ),
+    ),
+    h(
+      "span",
+      { class: "recent-side" },
+      h("time", { class: "recent-time", datetime: row.started }, when(row.started)),
+      h(
+        "span",
+        { class: "recent-outcome" },
+        h("span", { class: "recent-how" }, OUTCOME_LABEL[row.outcome] || row.outcome),
+        finished ? h("span", { class: "recent-duration" }, ` · ${clock(row.duration_s)}`) : null,
+      ),
+    ),
+  );
+}
+
+export async function loadRecent() {
+  let body;
+  try {
+    body = await getJSON(config.callsUrl);
+  } catch {
+    return; // the list stays as it was; the next call's end tries again
+  }
+  recentEl.replaceChildren(...body.calls.map(recentRow));
+  document.getElementById("recent-empty").hidden = body.calls.length > 0;
+}

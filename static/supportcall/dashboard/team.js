@@ -1,0 +1,67 @@
+// The team (staff only): the queues with their waiting calls, the agents and
+// their calls (config.supervisorUrl), polled.
+
+import { Presence, State } from "../phone.js";
+import { h } from "./dom.js";
+import { config, getJSON } from "./page.js";
+import { clock } from "./words.js";
+
+const TEAM_POLL_MS = 5000;
+// An agent's presence as the supervision API reports it (it adds busy and offline).
+const PRESENCE_LABEL = {
+  [Presence.AVAILABLE]: "Available",
+  [Presence.AWAY]: "Away",
+  busy: "On a call",
+  offline: "Offline",
+};
+
+/** Show the team view if this agent may see it (the page has a supervision URL). */
+export function showTeam() {
+  if (!config.supervisorUrl) return;
+  loadTeam();
+  setInterval(loadTeam, TEAM_POLL_MS);
+}
+
+function teamQueue(queue) {
+  return h("div", { class: "team-queue", "data-testid": "team-queue", "data-queue": queue.address },
+    h("div", { class: "team-row" },
+      h("span", { class: "recent-caller" }, queue.name),
+      h("span", { class: "recent-meta" },
+        `${queue.strategy === "longest_idle" ? "Longest idle" : "Ring all"} · ` +
+          (queue.open ? `${queue.waiting.length} waiting` : "Closed")),
+    ),
+    queue.waiting.map((call) =>
+      h("div", { class: "team-row team-waiting", "data-testid": "team-waiting", "data-call-id": call.call_id },
+        h("span", {}, call.caller),
+        h("span", { class: "recent-meta" }, `${call.state === State.QUEUED ? "waiting" : "ringing"} ${clock(call.waited_s)}`),
+      )),
+  );
+}
+
+function teamAgent(agent) {
+  return h("div", { class: "team-row", "data-testid": "team-agent", "data-agent": agent.address, "data-presence": agent.presence },
+    h("span", {},
+      h("span", { class: `presence-dot presence-${agent.presence}`, "aria-hidden": "true" }),
+      ` ${agent.name}`),
+    h("span", { class: "recent-meta" },
+      agent.call
+        ? `With ${agent.call.caller} · ${clock(agent.call.since_s)}`
+        : PRESENCE_LABEL[agent.presence] || agent.presence),
+  );
+}
+
+async function loadTeam() {
+  let body;
+  try {
+    body = await getJSON(config.supervisorUrl);
+  } catch {
+    return;
+  }
+  const waiting = body.queues.reduce((n, q) => n + q.waiting.length, 0);
+  document.getElementById("team-note").textContent = waiting ? `${waiting} waiting` : "";
+  const teamEl = document.getElementById("team");
+  teamEl.replaceChildren(
+    ...body.queues.map(teamQueue),
+    h("div", { class: "team-agents" }, ...body.agents.map(teamAgent)),
+  );
+}

@@ -1,0 +1,91 @@
+// Callback requests: offered when nobody can answer (the line is closed or
+// unavailable, or a call ended with nobody answering), then the form, then
+// thanks (POST /api/v1/callbacks).
+
+import { leaveCallback, Reason, State } from "../phone.js";
+import { lineBlocked } from "./line.js";
+import { UNDER_WAY } from "./states.js";
+
+// End reasons after which a callback is worth offering.
+const NOBODY_ANSWERED = [Reason.NO_ANSWER, Reason.NO_AGENTS];
+
+export class Callbacks {
+  constructor(widget) {
+    this.widget = widget;
+    /** What the panel shows: null (at most the offer), "form" or "done". */
+    this.view = null;
+    /** The form's problem, in words. */
+    this.text = "";
+  }
+
+  canOffer() {
+    const { state, reason, line } = this.widget;
+    if (UNDER_WAY.includes(state)) return false;
+    return Boolean(lineBlocked(line)) || (state === State.ENDED && NOBODY_ANSWERED.includes(reason));
+  }
+
+  open() {
+    const widget = this.widget;
+    this.view = "form";
+    this.text = "";
+    const form = widget.el.callbackForm;
+    if (!form.elements.name.value && widget.config.displayName) form.elements.name.value = widget.config.displayName;
+    widget.isOpen = true;
+    widget.render();
+    widget.focus(form.elements.name);
+  }
+
+  close() {
+    const widget = this.widget;
+    this.view = null;
+    widget.render();
+    widget.focus(widget.el.callbackOffer.hidden ? widget.preferredFocus() : widget.el.callbackOffer);
+  }
+
+  async send() {
+    const widget = this.widget;
+    const { config, el } = widget;
+    const form = el.callbackForm;
+    const value = (name) => form.elements[name].value.trim();
+    const request = {
+      site: config.site, name: value("name"), phone: value("phone"), email: value("email"),
+      note: value("note"), context: config.context,
+    };
+    if (widget.line) request.queue = widget.line.name;
+    if (widget.call?.id && widget.state === State.ENDED) request.call_id = widget.call.id;
+    let problem = "";
+    if (!request.name) problem = "Please give your name.";
+    else if (!request.phone && !request.email) problem = "Please give a phone number or an email address.";
+    if (problem) {
+      this.text = problem;
+      widget.render();
+      widget.focus(request.name ? form.elements.phone : form.elements.name);
+      return;
+    }
+    el.callbackSubmit.setAttribute("aria-disabled", "true");
+    try {
+      await leaveCallback(config.server, request);
+      this.view = "done";
+      const how = request.phone ? `at ${request.phone}` : `at ${request.email}`;
+      el.callbackDone.textContent = `Thank you, ${request.name}. We will get back to you ${how}.`;
+      form.reset();
+    } catch (error) {
+      this.text = error.message || "The request could not be sent. Please try again.";
+    } finally {
+      el.callbackSubmit.removeAttribute("aria-disabled");
+      widget.render();
+      widget.focus(this.view === "done" ? el.callbackDone : el.callbackSubmit);
+    }
+  }
+
+  render() {
+    const el = this.widget.el;
+    const form = this.view === "form";
+    el.callbackOffer.hidden = !this.canOffer() || Boolean(this.view);
+    el.callbackForm.hidden = !form;
+    el.callbackDone.hidden = this.view !== "done";
+    el.callbackError.hidden = !(form && this.text);
+    el.callbackError.textContent = this.text;
+    if (form) el.choices.hidden = true;
+  }
+}

@@ -1,0 +1,62 @@
+// The call controls: mute, hold and the camera, one operation at a time.
+
+import { EXPLAIN, HOLDING_STATES } from "../phone.js";
+import { getCamera } from "./calling.js";
+
+/**
+ * Run one of the call's operations: the controls are disabled meanwhile, and
+ * a failure is explained (`run` resolves with its op.result).
+ */
+async function operation(widget, name, run) {
+  const call = widget.call;
+  if (widget.busy || !call || call.ended) return;
+  widget.busy = name;
+  widget.errorText = "";
+  widget.render();
+  try {
+    const result = await run(call);
+    if (result && !result.ok && !call.ended) {
+      widget.errorText = result.explanation || EXPLAIN[result.code] || result.message || "That did not work.";
+    }
+  } catch (error) {
+    if (!call.ended) widget.errorText = error.message || String(error);
+  } finally {
+    if (call === widget.call) {
+      widget.busy = null;
+      widget.render();
+    }
+  }
+}
+
+export function toggleMute(widget) {
+  return operation(widget, "mute", (call) => (call.muted ? call.unmute() : call.mute()));
+}
+
+export function toggleHold(widget) {
+  const holding = HOLDING_STATES.includes(widget.state);
+  return operation(widget, "hold", (call) => (holding ? call.unhold() : call.hold()));
+}
+
+export function toggleVideo(widget) {
+  return operation(widget, "video", async (call) => {
+    if (call.sendingVideo) {
+      const result = await call.videoStop();
+      if (result.ok) {
+        // The camera of a video call came with the first stream: release it too.
+        widget.stream?.getVideoTracks().forEach((track) => track.stop());
+        widget.localVideoTrack = null;
+      }
+      return result;
+    }
+    let camera;
+    try {
+      camera = await getCamera();
+    } catch (error) {
+      return { ok: false, explanation: error.message };
+    }
+    const result = await call.videoStart(camera);
+    if (result.ok && !call.ended) widget.localVideoTrack = camera;
+    else camera.stop();
+    return result;
+  });
+}

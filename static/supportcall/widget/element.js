@@ -1,0 +1,302 @@
+// <supportcall-widget>: the launcher and the call panel in an open Shadow DOM,
+// so the host page's CSS and the widget's never meet. The element owns the
+// widget's state (the fields set in its constructor); render.js draws it,
+// calling.js places calls, controls.js runs the call controls, callback.js
+// takes callback requests and line.js asks whether anyone can answer.
+//
+// Its `call` (the current phone.js Call) and `phone` are public: a host page
+// (or a test) can read the call's state and media from them.
+
+import { Media, Reason, State } from "../phone.js";
+import { Callbacks } from "./callback.js";
+import { Cancelled, explainFailure, getMedia, login, target } from "./calling.js";
+import { CHOOSE } from "./config.js";
+import { toggleHold, toggleMute, toggleVideo } from "./controls.js";
+import { fetchLine, lineBlocked } from "./line.js";
+import { render, renderTimer } from "./render.js";
+import { Phase, UNDER_WAY } from "./states.js";
+import { TEMPLATE, elements } from "./template.js";
+
+export const TAG = "supportcall-widget";
+const LINE_REFRESH_MS = 30000;
+// A server that does not answer a hang-up still ends the call here after this.
+const HANGUP_GRACE_MS = 5000;
+
+export class SupportcallWidget extends HTMLElement {
+  constructor(config) {
+    super();
+    this.config = config;
+    /** The current phone.js Call (kept after it ends, for diagnostics). */
+    this.call = null;
+    this.phone = null;
+    /** The media of the current (or last) call, its local stream, and whether its Phone reconnects. */
+    this.media = null;
+    this.stream = null;
+    this.reconnecting = false;
+    /** A phone.js State, or a Phase before the call exists or when it could not start. */
+    this.state = Phase.IDLE;
+    this.reason = null;
+    this.errorText = "";
+    this.isOpen = false;
+    this.busy = null; // the call operation under way, if any
+    this.attempt = null;
+    this.answeredAt = null;
+    this.localVideoTrack = null;
+    this.timer = null;
+    /** The line's status from the server (open, agents free, wait), or null if unknown. */
+    this.line = null;
+    this.callbacks = new Callbacks(this);
+
+    const root = this.attachShadow({ mode: "open" });
+    root.innerHTML = TEMPLATE;
+    this.el = elements(root);
+    if (config.color) this.el.root.style.setProperty("--accent", config.color);
+    this.listen();
+    this.render();
+    this.refreshLine();
+    this.lineTimer = setInterval(() => {
+      if (!UNDER_WAY.includes(this.state)) this.refreshLine();
+    }, LINE_REFRESH_MS);
+  }
+
+  listen() {
+    const el = this.el;
+    const on = (button, handler) => button.addEventListener("click", (event) => {
+      if (event.currentTarget.getAttribute("aria-disabled") !== "true") handler();
+    });
+    on(el.launcher, () => this.onLauncher());
+    on(el.close, () => this.closePanel());
+    on(el.chooseAudio, () => this.start(Media.AUDIO));
+    on(el.chooseVideo, () => this.start(Media.VIDEO));
+    on(el.callAgain, () => this.start(this.fixedMedia()));
+    on(el.hangup, () => this.hangUp());
+    on(el.mute, () => toggleMute(this));
+    on(el.hold, () => toggleHold(this));
+    on(el.video, () => toggleVideo(this));
+    on(el.callbackOffer, () => this.callbacks.open());
+    on(el.callbackCancel, () => this.callbacks.close());
+    el.callbackForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.callbacks.send();
+    });
+    el.root.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.stopPropagation();
+      if (UNDER_WAY.includes(this.state)) this.hangUp();
+      else this.closePanel();
+    });
+  }
+
+  render() {
+    render(this);
+  }
+
+  /** Ask the server whether calls are possible now, before anyone logs in. */
+  async refreshLine() {
+    this.line = await fetchLine(this.config);
+    this.render();
+  }
+
+  /** The media of a widget that does not let the visitor choose, or null. */
+  fixedMedia() {
+    return this.config.media === CHOOSE ? null : this.config.media;
+  }
+
+  // --- the panel ------------------------------------------------------------------
+
+  onLauncher() {
+    if (UNDER_WAY.includes(this.state)) {
+      // During a call the launcher shows and hides the call.
+      this.isOpen ? this.closePanel() : this.openPanel();
+      return;
+    }
+    if (this.isOpen && this.state === Phase.IDLE) {
+      this.closePanel();
+      return;
+    }
+    // From idle, ended or error: start over.
+    this.resetToIdle();
+    if (lineBlocked(this.line)) {
+      // Nobody could answer when last asked: say why, offer a callback, and ask again.
+      this.openPanel(this.el.callbackOffer);
+      this.refreshLine();
+      return;
+    }
+    const media = this.fixedMedia();
+    if (media) this.start(media);
+    else this.openPanel(this.el.chooseAudio);
+  }
+
+  openPanel(focus) {
+    this.isOpen = true;
+    this.render();
+    this.focus(focus || this.preferredFocus());
+  }
+
+  closePanel() {
+    this.isOpen = false;
+    if (!UNDER_WAY.includes(this.state)) this.resetToIdle();
+    this.render();
+    this.el.launcher.focus();
+  }
+
+  resetToIdle() {
+    if (UNDER_WAY.includes(this.state)) return;
+    if (this.callbacks.view === "done") this.callbacks.view = null;
+    this.state = Phase.IDLE;
+    this.reason = null;
+    this.errorText = "";
+    this.render();
+  }
+
+  preferredFocus() {
+    if (UNDER_WAY.includes(this.state)) return this.el.hangup;
+    return this.fixedMedia() && this.state !== Phase.IDLE ? this.el.callAgain : this.el.chooseAudio;
+  }
+
+  focus(el) {
+    if (el && !el.hidden && el.offsetParent !== null) el.focus();
+  }
+
+  /** Run `change`; focus that was in the widget stays there (its button may have gone). */
+  keepingFocus(change, { always = false } = {}) {
+    const focusWasInside = Boolean(this.shadowRoot.activeElement);
+    change();
+    if (focusWasInside && (always || !this.shadowRoot.activeElement)) this.focus(this.preferredFocus());
+  }
+
+  // --- the call -------------------------------------------------------------------
+
+  async start(media) {
+    if (!media || UNDER_WAY.includes(this.state) || lineBlocked(this.line)) return;
+    this.callbacks.view = null;
+    const attempt = (this.attempt = { cancelled: false });
+    this.media = media;
+    this.reason = null;
+    this.errorText = "";
+    this.answeredAt = null;
+    this.localVideoTrack = null;
+    this.call = null;
+    this.reconnecting = false;
+    this.state = Phase.CONNECTING;
+    this.isOpen = true;
+    this.render();
+    this.focus(this.el.hangup);
+
+    let phone = null;
+    let stream = null;
+    try {
+      phone = await login(this.config);
+      if (attempt.cancelled) throw new Cancelled();
+      this.phone = phone;
+      // A dropped connection resumes on its own: say so, the call goes on meanwhile.
+      phone.addEventListener("reconnecting", () => {
+        if (phone === this.phone) { this.reconnecting = true; this.render(); }
+      });
+      phone.addEventListener("reconnected", () => {
+        if (phone === this.phone) { this.reconnecting = false; this.render(); }
+      });
+      // Asked for only now, but before anything rings: a denied microphone
+      // is explained and no call is ever created.
+      stream = await getMedia(media);
+      if (attempt.cancelled) throw new Cancelled();
+      const call = await phone.call({ to: target(this.config.queue, phone), media, stream });
+      if (attempt.cancelled) {
+        // Hung up while the call was being created: cancel it on the server.
+        await call.end().catch(() => {});
+        throw new Cancelled();
+      }
+      this.attach(call, stream);
+    } catch (error) {
+      stream?.getTracks().forEach((track) => track.stop());
+      phone?.close();
+      if (attempt !== this.attempt || attempt.cancelled || error instanceof Cancelled) return;
+      this.fail(await explainFailure(error, phone));
+    }
+  }
+
+  attach(call, stream) {
+    this.call = call;
+    this.stream = stream;
+    const current = (handler) => (event) => {
+      if (call === this.call) handler(event);
+    };
+    call.addEventListener("state", current((event) => this.onState(event.detail)));
+    // What the agent sends (call.media, and the answer for the first time).
+    call.addEventListener("media", current(() => this.render()));
+    call.addEventListener("track", current(() => this.showRemote()));
+    call.addEventListener("position", current(() => this.render()));
+    call.addEventListener("connection", current(() => this.render()));
+    if (call.state) this.onState({ state: call.state, reason: call.reason });
+    else this.render();
+  }
+
+  onState({ state, reason }) {
+    if (this.state === state) return;
+    this.keepingFocus(() => {
+      if (state === State.IN_CALL && !this.answeredAt) {
+        this.answeredAt = Date.now();
+        this.timer = setInterval(() => renderTimer(this), 500);
+      }
+      this.state = state;
+      if (state === State.ENDED) {
+        this.reason = reason;
+        this.cleanUp();
+        this.refreshLine();
+      }
+      this.render();
+    }, { always: state === State.ENDED });
+  }
+
+  showRemote() {
+    const stream = this.call?.remoteStream;
+    if (!stream) return;
+    for (const el of [this.el.remoteVideo, this.el.audio]) {
+      if (el.srcObject !== stream) el.srcObject = stream;
+      el.play().catch(() => {});
+    }
+    this.render();
+  }
+
+  hangUp() {
+    if (!UNDER_WAY.includes(this.state)) return;
+    const call = this.call;
+    if (call && !call.ended) {
+      call.end();
+      setTimeout(() => { if (call === this.call && !call.ended) this.phone?.close(); }, HANGUP_GRACE_MS);
+      return;
+    }
+    // Not created yet: start() cancels whatever it gets.
+    if (this.attempt) this.attempt.cancelled = true;
+    this.keepingFocus(() => {
+      this.state = State.ENDED;
+      this.reason = Reason.ENDED_BY_LOCAL;
+      this.cleanUp();
+      this.render();
+    }, { always: true });
+  }
+
+  fail(message) {
+    this.keepingFocus(() => {
+      this.state = Phase.ERROR;
+      this.errorText = message;
+      this.cleanUp();
+      this.render();
+    }, { always: true });
+  }
+
+  /** Leave nothing behind: no timer, no microphone, no camera, no WebSocket. */
+  cleanUp() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.busy = null;
+    this.stream?.getTracks().forEach((track) => track.stop());
+    this.localVideoTrack?.stop();
+    this.stream = null;
+    if (this.call && !this.call.ended) this.call.end().catch(() => {});
+    if (this.call?.pc && this.call.pc.signalingState !== "closed") this.call.pc.close();
+    this.phone?.close();
+    this.phone = null;
+    for (const el of [this.el.remoteVideo, this.el.localVideo, this.el.audio]) el.srcObject = null;
+  }
+}

@@ -1,0 +1,192 @@
+// Draws the widget from its state: the launcher, then the panel's parts (the
+// status, the choices, the stage with the videos, the call controls). Every
+// part exists in the template; rendering only shows, hides and fills them, so
+// it can run after any change.
+
+import { CONNECTED_STATES, EXPLAIN, HOLDING_STATES, Link, Media, State } from "../phone.js";
+import { ICON } from "./icons.js";
+import { lineBlocked, lineWords } from "./line.js";
+import { CALLING, Phase, UNDER_WAY } from "./states.js";
+import { ADVICE, STATUS, clock, escapeHTML, waitWords } from "./words.js";
+
+/** Draw the whole widget. */
+export function render(widget) {
+  const el = widget.el;
+  el.panel.hidden = !widget.isOpen;
+  renderStatus(widget);
+  renderChoices(widget);
+  widget.callbacks.render();
+  renderStage(widget);
+  renderControls(widget);
+  renderTimer(widget);
+}
+
+/** The call's duration, and the launcher that shows it too (every half second in a call). */
+export function renderTimer(widget) {
+  const el = widget.el;
+  const shown = Boolean(widget.answeredAt) && UNDER_WAY.includes(widget.state);
+  el.timer.hidden = !shown;
+  if (shown) el.timer.textContent = clock(Date.now() - widget.answeredAt);
+  renderLauncher(widget);
+}
+
+function renderLauncher(widget) {
+  const { config, line, state } = widget;
+  const launcher = widget.el.launcher;
+  const underWay = UNDER_WAY.includes(state);
+  const blocked = lineBlocked(line);
+  let text = config.buttonText;
+  if (!underWay && blocked === "closed") text = lineWords(line);
+  else if (!underWay && blocked === "unavailable") text = `${config.buttonText} (no agent online)`;
+  else if (!underWay && line && line.agents_available === 0 && line.estimated_wait_s > 0) {
+    text = `${config.buttonText} (${waitWords(line.estimated_wait_s)} wait)`;
+  }
+  if (state === State.IN_CALL) text = `In call ${clock(Date.now() - widget.answeredAt)}`;
+  else if (CONNECTED_STATES.includes(state)) text = "On hold";
+  else if (underWay) text = "Calling…";
+  const html = `${underWay ? '<span class="live" aria-hidden="true"></span>' : ICON.phone}<span>${escapeHTML(text)}</span>`;
+  if (launcher.innerHTML !== html) launcher.innerHTML = html;
+  launcher.setAttribute("aria-expanded", String(widget.isOpen));
+  // What the widget knows of the line (also what tests wait for): unknown until asked.
+  launcher.dataset.line = underWay ? "call" : !line ? "unknown" : blocked || "open";
+  if (underWay) {
+    launcher.setAttribute("aria-label", widget.isOpen ? `Hide the call (${text})` : `Show the call (${text})`);
+  } else launcher.removeAttribute("aria-label");
+}
+
+/** The status line, the queue position, the explanation of a failure and the header. */
+function renderStatus(widget) {
+  const { el, state, reason, call, line } = widget;
+  const underWay = UNDER_WAY.includes(state);
+  const blocked = lineBlocked(line);
+
+  let status = STATUS[state] || state;
+  if (state === Phase.IDLE && widget.fixedMedia()) status = "Ready to call";
+  if (state === State.ENDED) {
+    status = "Call ended";
+    if (!ADVICE[reason] && reason) status += `. ${explainReason(reason)}`;
+  }
+  if (state === Phase.IDLE && blocked) {
+    status =
+      blocked === "closed"
+        ? `We are closed now.${line.next_open_text ? ` We open ${line.next_open_text}.` : ""}`
+        : lineWords(line);
+  }
+  const position = state === State.QUEUED ? call?.position : null;
+  if (position) {
+    status = position.position === 1 ? "You are next in line" : `You are number ${position.position} in line`;
+  }
+  el.position.hidden = !position;
+  if (position) {
+    el.position.textContent = position.agentsAvailable
+      ? "An agent will answer shortly."
+      : `Estimated wait: ${waitWords(position.estimatedWaitS)}. Please stay on the line.`;
+  }
+  el.status.dataset.state = state;
+  if (el.status.textContent !== status) el.status.textContent = status;
+
+  let error = widget.errorText;
+  if (state === State.ENDED && ADVICE[reason]) error = `${explainReason(reason)} ${ADVICE[reason]}`;
+  el.error.hidden = !error;
+  if (el.errorText.textContent !== error) el.errorText.textContent = error;
+
+  el.intro.hidden = state !== Phase.IDLE;
+  el.subtitle.textContent =
+    underWay && widget.reconnecting ? "Reconnecting…" :
+    CONNECTED_STATES.includes(state) ? "Connected" :
+    underWay ? "Connecting you to an agent" : "Talk to us in your browser";
+}
+
+/** How to call (or call again). */
+function renderChoices(widget) {
+  const { el, state } = widget;
+  const fixed = widget.fixedMedia();
+  el.choices.hidden = UNDER_WAY.includes(state);
+  el.chooseAudio.hidden = Boolean(fixed);
+  el.chooseVideo.hidden = Boolean(fixed);
+  el.callAgain.hidden = !fixed || state === Phase.IDLE;
+  // A fixed-media widget starts calls from the launcher; nothing to choose.
+  if (fixed && state === Phase.IDLE) el.choices.hidden = true;
+  el.choices.classList.toggle("single", Boolean(fixed));
+  const blocked = lineBlocked(widget.line);
+  for (const choice of [el.chooseAudio, el.chooseVideo, el.callAgain]) {
+    if (blocked) choice.setAttribute("aria-disabled", "true");
+    else choice.removeAttribute("aria-disabled");
+  }
+}
+
+/** The stage: the agent's picture, or the videos, with what the agent's side is doing. */
+function renderStage(widget) {
+  const { el, state, call } = widget;
+  const underWay = UNDER_WAY.includes(state);
+  const answered = CONNECTED_STATES.includes(state);
+  const localTrack = sendingTrack(widget);
+  const remote = call?.remoteMedia || { muted: false, video: false };
+  const remoteVideo = Boolean(answered && remote.video && call.remoteStream.getVideoTracks().length);
+  const videoCall = underWay && (remoteVideo || (widget.media === Media.VIDEO && answered));
+  el.stage.hidden = !underWay;
+  el.stage.classList.toggle("video", videoCall);
+  el.portrait.hidden = videoCall;
+  el.pulse.hidden = !CALLING.includes(state);
+  el.remoteVideo.hidden = !remoteVideo;
+  if (remoteVideo && el.remoteVideo.srcObject !== call.remoteStream) widget.showRemote();
+  el.localVideo.hidden = !localTrack;
+  if (localTrack && el.localVideo.srcObject?.getVideoTracks()[0] !== localTrack) {
+    el.localVideo.srcObject = new MediaStream([localTrack]);
+    el.localVideo.play().catch(() => {});
+  }
+  el.held.hidden = !(answered && state !== State.IN_CALL);
+  el.held.textContent = STATUS[state] || "";
+  el.remoteMuted.hidden = !(answered && remote.muted);
+  el.reconnecting.hidden = !(underWay && widget.reconnecting);
+  el.remoteReconnecting.hidden = !(answered && call?.remoteConnection === Link.RECONNECTING);
+  const videoMatters = widget.media === Media.VIDEO || Boolean(localTrack);
+  el.remoteVideoOff.hidden = !(answered && videoMatters && !remote.video && call?.media !== Media.AUDIO_SINGLE);
+}
+
+/** Mute, camera, hold and hang up. */
+function renderControls(widget) {
+  const { el, state, call, busy } = widget;
+  const answered = CONNECTED_STATES.includes(state);
+  el.controls.hidden = !UNDER_WAY.includes(state);
+  for (const button of [el.mute, el.video, el.hold]) button.hidden = !answered;
+  el.video.hidden = !answered || call?.media === Media.AUDIO_SINGLE;
+  const muted = Boolean(call?.muted);
+  setButton(el.mute, {
+    pressed: muted, disabled: Boolean(busy),
+    icon: muted ? ICON.micOff : ICON.mic, label: muted ? "Unmute" : "Mute",
+  });
+  const sending = Boolean(call?.sendingVideo) && !call?.ended;
+  setButton(el.video, {
+    pressed: sending, disabled: Boolean(busy) || state !== State.IN_CALL,
+    icon: sending ? ICON.video : ICON.videoOff, label: "Camera",
+  });
+  const holding = HOLDING_STATES.includes(state);
+  setButton(el.hold, {
+    pressed: holding, disabled: Boolean(busy),
+    icon: holding ? ICON.play : ICON.pause, label: holding ? "Resume" : "Hold",
+  });
+  el.hangup.setAttribute("aria-label", answered ? "Hang up" : "Cancel the call");
+  el.hangup.querySelector(".lbl").textContent = answered ? "Hang up" : "Cancel";
+}
+
+/** The camera track this side sends now, if any. */
+function sendingTrack(widget) {
+  const call = widget.call;
+  if (!call || call.ended || !call.sendingVideo) return null;
+  const track = widget.localVideoTrack || widget.stream?.getVideoTracks()[0];
+  return track && track.readyState === "live" ? track : null;
+}
+
+function setButton(button, { pressed, disabled, icon, label }) {
+  button.setAttribute("aria-pressed", String(pressed));
+  if (disabled) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+  const disc = button.querySelector(".disc");
+  if (disc.innerHTML !== icon) disc.innerHTML = icon;
+  button.querySelector(".lbl").textContent = label;
+}
+
+export function explainReason(reason) {
+  return EXPLAIN[reason] || "The call ended.";
+}

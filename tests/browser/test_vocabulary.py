@@ -1,0 +1,45 @@
+"""phone.js's words of the contract are supportcall/vocabulary.py's, value for value.
+
+The browser (widget, dashboard) imports them from phone.js, the server and the
+Python client from vocabulary.py: this is where the two copies meet.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from supportcall import vocabulary
+
+pytestmark = pytest.mark.browser
+
+ENUMS = (
+    vocabulary.Role,
+    vocabulary.Media,
+    vocabulary.State,
+    vocabulary.Op,
+    vocabulary.Reason,
+    vocabulary.ErrorCode,
+    vocabulary.Close,
+    vocabulary.Link,
+    vocabulary.Presence,
+)
+SETS = ("CONNECTED_STATES", "ENDING_OPS", "FINAL_CLOSES")
+
+EXPORTS = """async ([server, names]) => {
+  const phone = await import(server + "/static/supportcall/phone.js");
+  return Object.fromEntries(names.map((name) => [name, phone[name] ?? null]));
+}"""
+
+
+async def test_phone_js_exports_the_vocabulary_of_vocabulary_py(web, chromium):
+    browser = await chromium()
+    page = await browser.new_page()
+    await page.goto(web.url + "/api/v1/health")
+    names = [enum.__name__ for enum in ENUMS] + list(SETS)
+    exported = await page.evaluate(EXPORTS, [web.url, names])
+    for enum in ENUMS:
+        assert exported[enum.__name__] == {m.name: m.value for m in enum}, enum.__name__
+    for name in SETS:
+        js = exported[name]
+        assert js is not None and len(js) == len(set(js)), name
+        assert set(js) == set(getattr(vocabulary, name)), name

@@ -1,0 +1,223 @@
+"""Helpers for the browser tests: Chromium's settings, customer pages, and the
+ways tests drive and observe the widget and the dashboard.
+
+The fixtures that use them (`web`, `chromium`, `dashboards`...) are in
+``tests/browser/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from playwright.async_api import expect
+
+from tests.support.servers import DEMO_PASSWORD, ROOT
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+WAIT_MS = 15_000  # Playwright expectations, in milliseconds
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-features=MediaRouter,OptimizationHints",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def chromium_installed() -> bool:
+    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
+
+
+async def screenshot(page, name: str) -> Path:
+    """Save a screenshot where the README links to it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path))
+    return path
+
+
+def tid(page, name):
+    return page.locator(f"[data-testid={name}]")
+
+
+# --- customer pages and the widget ---------------------------------------------------
+
+WIDGET = "supportcall-widget"
+# The widget element's current phone.js Call (a public property of the element).
+CALL = f"document.querySelector('{WIDGET}').call"
+
+
+def embed_tag(server_url: str, **attributes: str) -> str:
+    """The one tag a customer pastes (README, "Put the button on a site")."""
+    attrs = " ".join(f'data-{k.replace("_", "-")}="{v}"' for k, v in attributes.items())
+    src = f"{server_url}/static/supportcall/widget.js"
+    return f'<script src="{src}" data-site="demo" {attrs} async></script>'
+
+
+def host_page_html(server_url: str, *, tags: int = 1, **attributes: str) -> str:
+    """A customer's page that embeds the widget with one tag (or the same tag `tags` times)."""
+    embed = "\n".join(embed_tag(server_url, **attributes) for _ in range(tags))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
+<style>button {{ background: red; font-size: 40px; }} * {{ font-family: serif; }}</style>
+</head><body>
+<h1>Example shop</h1><p>A page on another origin than the support server.</p>
+{embed}
+</body></html>"""
+
+
+class HostPages:
+    """A static HTTP server for customer pages, on http://localhost:<port>."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://localhost:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def page(self, name: str, html: str) -> str:
+        (self.root / name).write_text(html)
+        return f"{self.origin}/{name}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+# Pages opened by open_page, whose logs the `browser_logs` fixture prints.
+PAGES: list = []
+
+
+async def open_page(chromium, url, *, grant_media=True, viewport=None):
+    """A fresh browser on ``url``; the page records what it requested and logged."""
+    browser = await chromium(grant_media=grant_media)
+    page = await browser.new_page(viewport=viewport or {"width": 1280, "height": 800})
+    page.requests = []
+    page.logs = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda message: page.logs.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.logs.append(f"pageerror: {error}"))
+    PAGES.append(page)
+    await page.goto(url)
+    await expect(page.locator("[data-testid=call-button]")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+async def host_page(web, chromium, name, *, grant_media=True, viewport=None, tags=1, **attributes):
+    """The widget embedded with one tag on a customer's page of another origin."""
+    url = web.pages.page(name, host_page_html(web.url, tags=tags, **attributes))
+    return await open_page(chromium, url, grant_media=grant_media, viewport=viewport)
+
+
+async def start_call(page, media="audio"):
+    await tid(page, "call-button").click()
+    await tid(page, f"choose-{media}").click()
+
+
+async def expect_state(page, state, text=None):
+    status = tid(page, "status")
+    await expect(status).to_have_attribute("data-state", state, timeout=WAIT_MS)
+    if text is not None:
+        await expect(status).to_have_text(text, timeout=WAIT_MS)
+
+
+async def click_when_ready(page, name):
+    """Click a call control once the previous operation has finished."""
+    button = tid(page, name)
+    await expect(button).not_to_have_attribute("aria-disabled", "true", timeout=WAIT_MS)
+    await button.click()
+
+
+async def browser_bytes(page):
+    return await page.evaluate(f"{CALL}.inboundBytes()")
+
+
+async def browser_flow(page, kind, *, flowing=True, timeout=10.0, window=0.7):
+    """Wait until the widget call's inbound bytes of ``kind`` flow, or stop (``flowing=False``)."""
+    read = functools.partial(browser_bytes, page)
+    return await bytes_flow(read, kind, flowing=flowing, timeout=timeout, window=window)
+
+
+async def bytes_flow(read, kind, *, flowing, timeout, window):
+    """Poll ``await read()`` (inbound bytes by kind) until ``kind`` flows (grows twice
+    within ``window`` seconds) or, with ``flowing=False``, stops for ``window``;
+    return the count."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last, last_change, growth = (await read())[kind], loop.time(), []
+    while True:
+        await asyncio.sleep(0.1)
+        now, value = loop.time(), (await read())[kind]
+        if value != last:
+            last, last_change = value, now
+            growth.append(now)
+        if flowing and len([t for t in growth if now - t <= window]) >= 2:
+            return value
+        if not flowing and now - last_change >= window:
+            return value
+        assert now < deadline, f"{kind} bytes did not {'flow' if flowing else 'stop'} (at {last})"
+
+
+# --- the agent dashboard ------------------------------------------------------------
+
+# Added to every dashboard page before its scripts run: keeps what the page's
+# public events (README, "Integrating with the dashboard") hand out, as an
+# integration would: the connected Phone, and every Call that rang.
+DASHBOARD_RECORDER = """
+window.recorded = { phone: null, calls: new Map() };
+document.addEventListener("supportcall:phone", (e) => (window.recorded.phone = e.detail));
+document.addEventListener("supportcall:call", (e) => {
+  window.recorded.calls.set(e.detail.id, e.detail);
+});
+"""
+PHONE = "window.recorded.phone"
+# Whether the dashboard's ringtone plays (body[data-ringing]).
+RINGING = "document.body.dataset.ringing === 'true'"
+
+
+async def log_in(page, web, username, password=DEMO_PASSWORD):
+    await page.goto(f"{web.url}/accounts/login/")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+def incoming(page, call):
+    return page.locator(f'[data-testid=incoming][data-call-id="{call.call_id}"]')
+
+
+def in_progress(page, call, state=None):
+    selector = f'[data-testid=call][data-call-id="{call.call_id}"]'
+    return page.locator(selector + (f'[data-state="{state}"]' if state else ""))
+
+
+async def page_bytes(page, call) -> dict[str, int]:
+    return await page.evaluate("(id) => window.recorded.calls.get(id).inboundBytes()", call.call_id)
+
+
+async def page_media(page, call, kind="audio", flowing=True, timeout=10.0, window=1.0):
+    """Wait until the dashboard call's inbound bytes of ``kind`` flow, or stop."""
+    read = functools.partial(page_bytes, page, call)
+    return await bytes_flow(read, kind, flowing=flowing, timeout=timeout, window=window)
+
+
+async def result(page, ok: bool, *texts: str):
+    toast = page.get_by_test_id("result")
+    await expect(toast).to_have_attribute("data-ok", "true" if ok else "false", timeout=WAIT_MS)
+    for text in texts:
+        await expect(toast).to_contain_text(text, timeout=WAIT_MS)
