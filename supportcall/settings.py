@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
+    "csp",
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
@@ -113,6 +114,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files (the widget, on customers' pages) get no policy.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -122,6 +125,44 @@ MIDDLEWARE = [
     # Last: turns a login refused for too many failures into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# What the dashboard, the sign-in pages and the admin may load and run: only their
+# own scripts, styles and connections (the WebSocket included), never inline code,
+# and no framing. The demo page stands in for a customer's page and is exempt.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Behind HTTPS (SUPPORTCALL_HTTPS=1): cookies only over HTTPS, plain HTTP redirected,
+# HSTS for a year; each can also be set on its own. SECURE_PROXY_SSL_HEADER names the
+# header a trusted proxy sets to "https" (X-Forwarded-Proto in the nginx example).
+SUPPORTCALL_HTTPS = _bool("SUPPORTCALL_HTTPS", False)
+SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", SUPPORTCALL_HTTPS)
+CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", SUPPORTCALL_HTTPS)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", SUPPORTCALL_HTTPS)
+SECURE_HSTS_SECONDS = _setting(
+    "SECURE_HSTS_SECONDS", env.int, 365 * 24 * 3600 if SUPPORTCALL_HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _ssl_header:
+    if not _ssl_header.replace("-", "").isalnum():
+        raise ImproperlyConfigured(
+            f"Bad setting SECURE_PROXY_SSL_HEADER={_ssl_header!r}: a header name, such as "
+            "X-Forwarded-Proto"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _ssl_header.upper().replace("-", "_"), "https")
 
 # Password guessing: every password login (the agent login, the dashboard's and the
 # admin's) counts failures per username and, separately, per client address; past

@@ -116,6 +116,15 @@ async def dashboards(browser, web):
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
         page.on("requestfailed", lambda r: console.append(f"request failed: {r.url} {r.failure}"))
+        # Anything the page's Content-Security-Policy blocks is an error of the page.
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return page
 
     async def open_(username="alice", *, viewport=None, init_script=None, open_tab=None):

@@ -26,6 +26,7 @@ from tests.support.browser import (
     result,
     start_call,
     tid,
+    wait_true,
 )
 
 pytestmark = pytest.mark.browser
@@ -37,7 +38,7 @@ async def widget_calls(web, chromium, name, media="audio", **attributes):
     """The visitor calls from the widget; returns its page and the call (by id)."""
     visitor = await host_page(web, chromium, name, **attributes)
     await start_call(visitor, media)
-    await visitor.wait_for_function(f"{CALL} && {CALL}.id", timeout=WAIT_MS)
+    await wait_true(visitor, f"{CALL} && {CALL}.id", timeout=WAIT_MS)
     call = SimpleNamespace(call_id=await visitor.evaluate(f"{CALL}.id"))
     return visitor, call
 
@@ -208,10 +209,11 @@ async def test_a_dropped_connection_shows_reconnecting_on_both_sides_and_the_cal
     await agent.evaluate(WATCH_DASHBOARD)
     # The visitor's WebSocket drops (a close the page did not ask for).
     await visitor.evaluate("document.querySelector('supportcall-widget').phone.ws.close(4000)")
-    await visitor.wait_for_function(
-        "window.seen.includes('shown') && window.seen.at(-1) === 'hidden'", timeout=WAIT_MS
+    await wait_true(
+        visitor, "window.seen.includes('shown') && window.seen.at(-1) === 'hidden'", timeout=WAIT_MS
     )
-    await agent.wait_for_function(
+    await wait_true(
+        agent,
         "window.seen.includes('connected/caller') && window.seen.at(-1) === 'connected/-'",
         timeout=WAIT_MS,
     )
@@ -219,7 +221,8 @@ async def test_a_dropped_connection_shows_reconnecting_on_both_sides_and_the_cal
     await flows(agent, visitor, call)  # media never needed the server
     # Then the agent's connection drops: the dashboard says so, and resumes.
     await agent.evaluate(f"{PHONE}.ws.close(4000)")
-    await agent.wait_for_function(
+    await wait_true(
+        agent,
         "window.seen.some((s) => s.startsWith('reconnecting/'))"
         " && window.seen.at(-1) === 'connected/-'",
         timeout=WAIT_MS,

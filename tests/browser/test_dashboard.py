@@ -23,6 +23,7 @@ from tests.support.browser import (
     page_media,
     result,
     screenshot,
+    wait_true,
 )
 
 pytestmark = pytest.mark.browser
@@ -101,7 +102,7 @@ async def test_an_incoming_call_shows_caller_context_media_and_queue_and_rings(
     assert not any("alice@" in o for o in options)
     # It rings: the Web Audio chime plays and the title flashes.
     assert await page.evaluate(RINGING)
-    await page.wait_for_function("document.title.includes('Ada is calling')", timeout=WAIT_MS)
+    await wait_true(page, "document.title.includes('Ada is calling')", timeout=WAIT_MS)
     await screenshot(page, "dashboard-incoming")
 
 
@@ -133,8 +134,8 @@ async def test_a_second_caller_waits_while_the_agent_rings_and_rings_when_the_fi
     assert await page.evaluate(RINGING)
     assert (await bea.end()).ok
     await expect(page.get_by_test_id("incoming")).to_have_count(0, timeout=WAIT_MS)
-    await page.wait_for_function(f"!({RINGING})")
-    await page.wait_for_function("!document.title.includes('calling')")
+    await wait_true(page, f"!({RINGING})")
+    await wait_true(page, "!document.title.includes('calling')")
 
 
 async def test_a_call_in_a_background_tab_raises_a_notification(dashboards, visitors):
@@ -159,7 +160,7 @@ async def test_a_call_in_a_background_tab_raises_a_notification(dashboards, visi
     ]
     assert SUPPORT in notes[0]["body"]
     assert (await call.end()).ok
-    await page.wait_for_function("window.__notifications.closed === true")
+    await wait_true(page, "window.__notifications.closed === true")
 
 
 # --- answering -----------------------------------------------------------------------
@@ -201,7 +202,8 @@ async def test_accepting_a_video_call_with_video_plays_the_callers_video(dashboa
     panel = in_progress(page, call)
     video = panel.get_by_test_id("remote-video")
     await expect(video).to_be_visible()
-    await page.wait_for_function(
+    await wait_true(
+        page,
         '(id) => { const v = document.querySelector(`[data-testid=call][data-call-id="${id}"]'
         " video[data-testid=remote-video]`); return v.videoWidth > 0 && !v.paused; }",
         arg=call.call_id,
@@ -418,7 +420,7 @@ async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashb
     await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
     await incoming(page, call).get_by_test_id("ignore").click()
     await expect(incoming(page, call)).to_contain_text("You ignored the call.", timeout=WAIT_MS)
-    await page.wait_for_function(f"!({RINGING})")
+    await wait_true(page, f"!({RINGING})")
     await asyncio.sleep(0.5)
     assert call.state == "ringing"  # a direct call: the caller is not told
     assert (await call.end()).ok

@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import expect
 
@@ -221,3 +222,19 @@ async def result(page, ok: bool, *texts: str):
     await expect(toast).to_have_attribute("data-ok", "true" if ok else "false", timeout=WAIT_MS)
     for text in texts:
         await expect(toast).to_contain_text(text, timeout=WAIT_MS)
+
+
+async def wait_true(page, expression: str, timeout: float = 30_000, arg: Any = None) -> None:
+    """Wait until ``expression`` (or a function of ``arg``) is truthy in the page,
+    ``timeout`` in milliseconds.
+
+    Playwright's wait_for_function compiles the expression inside the page, which
+    a Content-Security-Policy without 'unsafe-eval' (the dashboard's) refuses;
+    evaluate goes through the DevTools protocol, which the policy does not govern.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout / 1000
+    while not await page.evaluate(expression, arg):
+        if loop.time() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        await asyncio.sleep(0.05)
