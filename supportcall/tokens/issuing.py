@@ -19,8 +19,9 @@ from django.core import signing
 from django.utils import timezone
 
 from supportcall.directory.models import Site, address
+from supportcall.vocabulary import Role
 
-from .models import IssuedToken, Role
+from .models import IssuedToken
 
 SALT = "supportcall.tokens"
 

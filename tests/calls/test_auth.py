@@ -150,7 +150,7 @@ async def test_an_agent_token_for_a_user_no_longer_an_agent_closes_4401():
 
 def test_a_token_is_consumed_exactly_once(transactional_db):
     from supportcall.tokens.issuing import issue
-    from supportcall.tokens.models import Role
+    from supportcall.vocabulary import Role
 
     token, row = issue(Role.VISITOR, addr("anonymous-x"))
     assert consume(token).identity == addr("anonymous-x")
