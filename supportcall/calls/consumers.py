@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Tries at recording a drop while the database refuses (about two minutes in all).
 DROP_ATTEMPTS = 30
+# What sending on a connection whose close has begun raises: daphne's (autobahn's)
+# Disconnected, or the OSError the ASGI spec asks of servers.
+SEND_CLOSED = (Disconnected, OSError)
 
 
 def process_group() -> str:
@@ -47,6 +51,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
 
     actor: Actor | None = None
     dropped = False
+    closed = False  # the close has begun, on either side: nothing more is sent
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -85,6 +90,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 return
 
     async def disconnect(self, code: int) -> None:
+        self.closed = True
         self.auth_timer.cancel()
         self.idle_timer.cancel()
         await self.channel_layer.group_discard(process_group(), self.channel_name)
@@ -240,6 +246,22 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def connection_close(self, message: dict[str, Any]) -> None:
         """Told to go: this process shuts down (4012), or the party resumed elsewhere (4409)."""
         await self.close(message.get("code", Close.RESTART))
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        """Sending on a closed connection does nothing: an event may cross the close."""
+        if self.closed:
+            return
+        try:
+            await super().send_json(content, close)
+        except SEND_CLOSED:
+            # The client's close frame came in, its websocket.disconnect is on the way.
+            self.closed = True
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await super().close(code, reason)
 
     async def _error(self, code: ErrorCode, message: str) -> None:
         """A frame that could not be read: its error has no id."""
