@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from supportcall.directory.models import Agent
 from supportcall.http import HttpError, from_pages, json_body, optional_str, page_site
+from supportcall.vocabulary import ErrorCode, Role
 
 from .issuing import issue, new_anonymous_identity
-from .models import Role
 
 MAX_CONTEXT_FIELDS = 20
 MAX_CONTEXT_VALUE = 500
@@ -38,12 +38,14 @@ def _context(body: dict[str, Any]) -> dict[str, str]:
     if not isinstance(context, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in context.items()
     ):
-        raise HttpError("bad_request", "'context' must be a flat object of string values")
+        raise HttpError(ErrorCode.BAD_REQUEST, "'context' must be a flat object of string values")
     if len(context) > MAX_CONTEXT_FIELDS:
-        raise HttpError("bad_request", f"'context' may have at most {MAX_CONTEXT_FIELDS} fields")
+        raise HttpError(
+            ErrorCode.BAD_REQUEST, f"'context' may have at most {MAX_CONTEXT_FIELDS} fields"
+        )
     if any(len(k) > 64 or len(v) > MAX_CONTEXT_VALUE for k, v in context.items()):
         raise HttpError(
-            "bad_request",
+            ErrorCode.BAD_REQUEST,
             f"'context' keys are at most 64 and values {MAX_CONTEXT_VALUE} characters",
         )
     return context
@@ -83,21 +85,21 @@ def agent_login(request: HttpRequest) -> HttpResponse:
         if "username" in body or "password" in body:
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str):
-                raise HttpError("bad_request", "'username' and 'password' must be strings")
+                raise HttpError(ErrorCode.BAD_REQUEST, "'username' and 'password' must be strings")
             user = authenticate(request, username=username, password=password)
             if user is None:
-                raise HttpError("unauthorized", "wrong username or password")
+                raise HttpError(ErrorCode.UNAUTHORIZED, "wrong username or password")
         elif request.user.is_authenticated:
             # The view is exempt for password logins; a session login must pass CSRF.
             rejected = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})
             if rejected is not None:
-                raise HttpError("forbidden", "the CSRF token is missing or wrong")
+                raise HttpError(ErrorCode.FORBIDDEN, "the CSRF token is missing or wrong")
             user = request.user
         else:
-            raise HttpError("unauthorized", "log in, or send 'username' and 'password'")
+            raise HttpError(ErrorCode.UNAUTHORIZED, "log in, or send 'username' and 'password'")
         agent = Agent.objects.filter(user=user).select_related("user").first()
         if agent is None or not user.is_active:
-            raise HttpError("forbidden", f"{user.username} is not an agent")
+            raise HttpError(ErrorCode.FORBIDDEN, f"{user.username} is not an agent")
         token, _ = issue(Role.AGENT, agent.address, user=user)
         return _login_response(token, agent.address)
     except HttpError as e:
