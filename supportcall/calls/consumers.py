@@ -145,9 +145,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
             if self.actor is not None:
-                await self._error(ErrorCode.BAD_REQUEST, "the frame is not JSON")
+                await self._error(ErrorCode.BAD_REQUEST, "the frame is not JSON the server reads")
                 return
             content = None
         await self.receive_json(content)

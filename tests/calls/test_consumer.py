@@ -1,10 +1,10 @@
-"""The consumer's own duty of delivery: an event that crosses a close is not sent.
+"""The consumer's own duties: framing, and no send once a close has begun.
 
 Daphne's WebSocket (autobahn) raises "Attempt to send on a closed protocol" on a
 send once a close has begun (the server sent its close frame, or the client's
 came in) until the connection is gone and ``websocket.disconnect`` arrives.
-Channels' test communicator never raises, so these tests serve the application
-as daphne does.
+Channels' test communicator never raises, so the tests of that serve the
+application as daphne does.
 """
 
 from typing import Any
@@ -19,7 +19,7 @@ from supportcall.calls.delivery import message
 from supportcall.calls.models import Connection
 from supportcall.vocabulary import Close
 from tests.support.calls import answer, ring
-from tests.support.ws import SHOP, Socket, login_visitor, sync
+from tests.support.ws import SHOP, Socket, login_visitor, open_ws, sync
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -90,3 +90,22 @@ async def test_a_client_leaving_while_an_event_is_sent_still_ends_its_calls(part
     await alice.event(
         "call.state", call_id=call_id, state="ended", previous="in_call", reason="connection_lost"
     )
+
+
+async def test_a_frame_nested_thousands_deep_gets_bad_request_and_the_connection_stays_usable(
+    parties,
+):
+    visitor = await parties("visitor")
+    await visitor.send("[" * 50_000)  # within the frame limit; json.loads hits its recursion limit
+    reply = await visitor.receive()
+    assert (reply["type"], reply["code"], reply["id"]) == ("error", "bad_request", None)
+    await visitor.fails("bad_request", "no.such.type")
+
+
+async def test_a_first_frame_nested_thousands_deep_closes_4401():
+    ws = await open_ws()
+    await ws.send_to(text_data="[" * 50_000)
+    assert await ws.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": Close.UNAUTHORIZED,
+    }
