@@ -114,20 +114,10 @@ def authenticate(token: str, kind: str, origin: str | None, channel: str) -> Ses
             raise Unauthorized(str(e)) from e
     else:
         outcome = connect(actor)
-    resume_token = issue_resume(
-        actor.role,
-        actor.identity,
-        channel,
-        site_id=claims.site_id,
-        user_id=claims.user_id,
-        targets=claims.targets,
-        display_name=claims.display_name,
-        context=claims.context,
-    )
     hello = protocol.hello(
         actor.role,
         actor.identity,
-        resume_token,
+        issue_resume(claims, channel),
         resume_grace=settings.SUPPORTCALL_RESUME_GRACE,
         ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
         ice_servers=settings.SUPPORTCALL_ICE_SERVERS,
