@@ -129,8 +129,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         """Framing: at most SUPPORTCALL_WS_RATE frames a second, JSON text frames of at
-        most SUPPORTCALL_MAX_FRAME bytes. A frame that fails is answered with an error
-        (before ``auth``: anything unreadable is refused by ``authenticate``)."""
+        most SUPPORTCALL_MAX_FRAME bytes. A frame that breaks a limit, or is binary, is
+        answered with an error; so is one that is not JSON, unless it is the first
+        (``authenticate`` refuses it)."""
         self.last_frame = asyncio.get_running_loop().time()
         if self._over_rate():
             rate = settings.SUPPORTCALL_WS_RATE
