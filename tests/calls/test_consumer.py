@@ -109,3 +109,14 @@ async def test_a_first_frame_nested_thousands_deep_closes_4401():
         "type": "websocket.close",
         "code": Close.UNAUTHORIZED,
     }
+
+
+async def test_a_page_going_away_is_leaving_its_call_ends_at_once(parties):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    await answer(visitor, alice, call_id)
+    await visitor.ws.disconnect(code=Close.GOING_AWAY)  # what a browser sends on unload
+    await alice.event(
+        "call.state", call_id=call_id, state="ended", previous="in_call", reason="connection_lost"
+    )
