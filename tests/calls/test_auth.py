@@ -8,6 +8,7 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
+from supportcall.directory.models import Site
 from supportcall.tokens.issuing import SALT, InvalidToken, consume
 from supportcall.tokens.models import IssuedToken
 from tests.support.ws import SHOP, addr, connect, login_agent, login_visitor, open_ws, sync
@@ -128,6 +129,13 @@ async def test_a_revoked_token_closes_4401():
 async def test_a_visitor_websocket_from_an_origin_the_site_does_not_allow_closes_4403():
     login = await login_visitor()
     ws = await open_ws(origin="http://evil.test")
+    assert await closed_with(ws, {"type": "auth", "token": login["token"]}) == 4403
+
+
+async def test_a_visitor_websocket_of_a_site_disabled_since_the_login_closes_4403():
+    login = await login_visitor()
+    await sync(lambda: Site.objects.filter(key="shop").update(enabled=False))()
+    ws = await open_ws()
     assert await closed_with(ws, {"type": "auth", "token": login["token"]}) == 4403
 
 
