@@ -1,13 +1,16 @@
 """The connection lifecycle: authenticate, connect, drop, resume, heartbeats.
 
-``authenticate`` turns a WebSocket's first frame into a party: it uses up the
-token, checks the site and agent, connects or resumes, and builds the
-``hello``. A party's WebSocket is a ``Connection`` row. A connection that closes (or
-whose process dies) is *dropped*: its row gets a grace deadline, the other
-party of each of its calls hears ``reconnecting``, and a resume on any
-process within the grace rebinds its calls to the new channel and replays
-them. A grace that runs out is acted on by the sweeper (``lose``): the
-party's calls end ``connection_lost``.
+``authenticate`` turns the token of a WebSocket's first frame into a party:
+it uses the token up, checks the site or the agent, connects or resumes, and
+builds the ``hello``.
+
+A party's WebSocket is a ``Connection`` row. A connection that closes (any
+close but a client leaving with 1000 or 1001), or whose process dies, is
+*dropped*: its row gets a grace deadline, the other party of each of its
+calls hears ``reconnecting``, and a resume on any process within the grace
+rebinds its calls to the new channel and replays them. A grace that runs out
+is acted on by the sweeper (``lose``): the party's calls end
+``connection_lost``, as they do at once when a client leaves.
 """
 
 from __future__ import annotations
