@@ -46,7 +46,10 @@ class Lifecycle:
             self.task = asyncio.create_task(sweeper.run(interval))
             self._install_sigterm()
         if self.stopping and scope["type"] == "websocket":
+            # Accept first: a close before the accept refuses the handshake (HTTP 403),
+            # which tells the client nothing; 4012 tells it to resume elsewhere.
             await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": Close.RESTART})
             return None
         return await self.app(scope, receive, send)

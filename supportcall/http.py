@@ -17,12 +17,14 @@ from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-STATUS = {
-    "bad_request": 400,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "rate_limited": 429,
+from supportcall.vocabulary import ErrorCode
+
+STATUS: dict[str, int] = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.RATE_LIMITED: 429,
 }
 
 
@@ -47,11 +49,11 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as e:
-        raise HttpError("bad_request", f"the body is not valid JSON: {e}") from e
+        raise HttpError(ErrorCode.BAD_REQUEST, f"the body is not valid JSON: {e}") from e
     except RecursionError:  # thousands of nested brackets: not a body any endpoint takes
-        raise HttpError("bad_request", "the body nests too deeply") from None
+        raise HttpError(ErrorCode.BAD_REQUEST, "the body nests too deeply") from None
     if not isinstance(body, dict):
-        raise HttpError("bad_request", "the body must be a JSON object")
+        raise HttpError(ErrorCode.BAD_REQUEST, "the body must be a JSON object")
     return body
 
 
@@ -59,6 +61,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
 MAX_CONTEXT_FIELDS = 20
 MAX_CONTEXT_KEY = 64
 MAX_CONTEXT_VALUE = 500
+FLAT_CONTEXT = "'context' must be a flat object of string values"
 
 # Lone surrogates cannot be stored as UTF-8; C0 controls and DEL make no sense in
 # a name or a field (tab, newline and carriage return are allowed in multi-line text).
@@ -70,13 +73,13 @@ _LINE_BREAK = re.compile("[\t\n\r]")
 def check_text(value: Any, name: str, max_length: int, *, multiline: bool = False) -> str:
     """``value`` if it is text fit to store and show, counted in characters."""
     if not isinstance(value, str):
-        raise HttpError("bad_request", f"'{name}' must be a string")
+        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' must be a string")
     if _SURROGATE.search(value):
-        raise HttpError("bad_request", f"'{name}' is not valid Unicode text")
+        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' is not valid Unicode text")
     if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
-        raise HttpError("bad_request", f"'{name}' contains control characters")
+        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' contains control characters")
     if len(value) > max_length:
-        raise HttpError("bad_request", f"'{name}' is longer than {max_length} characters")
+        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' is longer than {max_length} characters")
     return value
 
 
@@ -94,13 +97,17 @@ def context_field(body: dict[str, Any]) -> dict[str, str]:
     """``body["context"]``: a flat object of short strings, bounded in count and size."""
     context = body.get("context") or {}
     if not isinstance(context, dict):
-        raise HttpError("bad_request", "'context' must be a flat object of string values")
+        raise HttpError(ErrorCode.BAD_REQUEST, "'context' must be a flat object of string values")
     if len(context) > MAX_CONTEXT_FIELDS:
-        raise HttpError("bad_request", f"'context' may have at most {MAX_CONTEXT_FIELDS} fields")
+        raise HttpError(
+            ErrorCode.BAD_REQUEST, f"'context' may have at most {MAX_CONTEXT_FIELDS} fields"
+        )
     for key, value in context.items():
         check_text(key, "context key", MAX_CONTEXT_KEY)
         if not isinstance(value, str):
-            raise HttpError("bad_request", "'context' must be a flat object of string values")
+            raise HttpError(
+                ErrorCode.BAD_REQUEST, "'context' must be a flat object of string values"
+            )
         check_text(value, f"context.{key}", MAX_CONTEXT_VALUE)
     return context
 
@@ -140,7 +147,9 @@ def check_rate(request: HttpRequest) -> None:
         count = 1
     if count > settings.SUPPORTCALL_LOGIN_RATE:
         raise HttpError(
-            "rate_limited", "too many requests; try again in a minute", {"Retry-After": "60"}
+            ErrorCode.RATE_LIMITED,
+            "too many requests; try again in a minute",
+            {"Retry-After": "60"},
         )
 
 
@@ -155,7 +164,9 @@ def lockout_response(
         f"Try again in {minutes} minutes, or ask an admin to lift the lockout."
     )
     if request.path.startswith("/api/"):
-        return HttpError("rate_limited", message, {"Retry-After": str(minutes * 60)}).response()
+        return HttpError(
+            ErrorCode.RATE_LIMITED, message, {"Retry-After": str(minutes * 60)}
+        ).response()
     response = render(request, "registration/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
@@ -204,13 +215,13 @@ def page_site(request: HttpRequest, body: dict[str, Any]):
 
     key = body.get("site")
     if not isinstance(key, str) or not key:
-        raise HttpError("bad_request", "'site' (the site key) is required")
+        raise HttpError(ErrorCode.BAD_REQUEST, "'site' (the site key) is required")
     site = Site.objects.filter(key=key, enabled=True).first()
     if site is None:
-        raise HttpError("forbidden", f"site {key!r} does not exist or is disabled")
+        raise HttpError(ErrorCode.FORBIDDEN, f"site {key!r} does not exist or is disabled")
     origin = request.headers.get("Origin")
     if not site.allows_origin(origin):
-        raise HttpError("forbidden", f"origin {origin} is not allowed for site {key!r}")
+        raise HttpError(ErrorCode.FORBIDDEN, f"origin {origin} is not allowed for site {key!r}")
     check_rate(request)
     return site
 
@@ -226,5 +237,6 @@ class ReporterFilter(SafeExceptionReporterFilter):
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         value = super().cleanse_setting(key, value)
         if isinstance(value, str):
-            return _URL_PASSWORD.sub(rf"\g<head>{self.cleansed_substitute}", value)
+            # str(): some settings are lazy strings (django-axes sets a few).
+            return _URL_PASSWORD.sub(rf"\g<head>{self.cleansed_substitute}", str(value))
         return value

@@ -4,9 +4,9 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from csp.decorators import csp_exempt
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from csp.decorators import csp_exempt
 from django.shortcuts import render
 
 log = logging.getLogger(__name__)

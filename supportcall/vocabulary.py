@@ -134,5 +134,17 @@ class Link(StrEnum):
 
 
 class Presence(StrEnum):
+    """An agent's presence: what it chose (``presence.set``), or what the server computes.
+
+    The supervisor's view and the routing log say all four; ``hello``,
+    ``presence`` events and ``presence.set`` only the chosen ones.
+    """
+
     AVAILABLE = "available"
     AWAY = "away"
+    OFFLINE = "offline"  # computed: no connection
+    BUSY = "busy"  # computed: on as many calls as the agent may take
+
+
+# What an agent may choose, and what its record keeps.
+CHOSEN_PRESENCES = frozenset({Presence.AVAILABLE, Presence.AWAY})

@@ -8,7 +8,7 @@ from supportcall.calls import operations
 from supportcall.calls.change import Actor
 from supportcall.calls.models import Call
 from supportcall.directory.models import Site
-from supportcall.tokens.models import Role
+from supportcall.vocabulary import Role
 from tests.support.sdps import OFFER
 
 pytestmark = pytest.mark.usefixtures("directory")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from supportcall.calls.models import Call
 from supportcall.directory.models import Agent, Site, split_address
 from supportcall.http import HttpError, context_field, optional_str
+from supportcall.vocabulary import ErrorCode
 
 from .models import CallbackRequest
 
@@ -28,28 +29,30 @@ def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
     email = optional_str(body, "email", 254)
     note = optional_str(body, "note", MAX_NOTE, multiline=True)
     if not name:
-        raise HttpError("bad_request", "'name' is required: who should we ask for?")
+        raise HttpError(ErrorCode.BAD_REQUEST, "'name' is required: who should we ask for?")
     if not phone and not email:
-        raise HttpError("bad_request", "give a phone number or an email address to call back")
+        raise HttpError(
+            ErrorCode.BAD_REQUEST, "give a phone number or an email address to call back"
+        )
     if phone and not PHONE.match(phone):
-        raise HttpError("bad_request", f"{phone!r} does not look like a phone number")
+        raise HttpError(ErrorCode.BAD_REQUEST, f"{phone!r} does not look like a phone number")
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise HttpError("bad_request", f"{email!r} is not an email address") from None
+            raise HttpError(ErrorCode.BAD_REQUEST, f"{email!r} is not an email address") from None
     queue = site.queues.first()
     if body.get("queue"):
         wanted = str(body["queue"])
         queue = site.queues.filter(name=split_address(wanted) or wanted).first()
         if queue is None:
-            raise HttpError("not_found", f"site {site.key!r} has no queue {wanted!r}")
+            raise HttpError(ErrorCode.NOT_FOUND, f"site {site.key!r} has no queue {wanted!r}")
     call = None
     if body.get("call_id"):
         try:
             call = Call.objects.filter(id=uuid.UUID(str(body["call_id"])), site=site).first()
         except ValueError:
-            raise HttpError("bad_request", "'call_id' is not a call id") from None
+            raise HttpError(ErrorCode.BAD_REQUEST, "'call_id' is not a call id") from None
     context = context_field(body)
     return CallbackRequest.objects.create(
         site=site,
@@ -78,7 +81,7 @@ def claim(agent: Agent, request_id: int) -> CallbackRequest:
     request = _mine_to_see(agent, request_id)
     if request.status != CallbackRequest.Status.OPEN:
         who = request.claimed_by.address if request.claimed_by else "someone"
-        raise HttpError("forbidden", f"{who} already took this request")
+        raise HttpError(ErrorCode.FORBIDDEN, f"{who} already took this request")
     request.status, request.claimed_by, request.claimed = (
         CallbackRequest.Status.CLAIMED,
         agent,
@@ -92,7 +95,7 @@ def claim(agent: Agent, request_id: int) -> CallbackRequest:
 def finish(agent: Agent, request_id: int) -> CallbackRequest:
     request = _mine_to_see(agent, request_id)
     if request.status == CallbackRequest.Status.CLAIMED and request.claimed_by_id != agent.pk:
-        raise HttpError("forbidden", "another agent took this request")
+        raise HttpError(ErrorCode.FORBIDDEN, "another agent took this request")
     request.status, request.done = CallbackRequest.Status.DONE, timezone.now()
     if request.claimed_by is None:
         request.claimed_by, request.claimed = agent, request.done
@@ -107,5 +110,5 @@ def _mine_to_see(agent: Agent, request_id: int) -> CallbackRequest:
         .first()
     )
     if request is None:
-        raise HttpError("not_found", f"no callback request {request_id} in your queues")
+        raise HttpError(ErrorCode.NOT_FOUND, f"no callback request {request_id} in your queues")
     return request

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from supportcall.http import HttpError, from_pages, json_body, page_site
+from supportcall.vocabulary import ErrorCode
 
 from . import services
 
@@ -20,10 +21,10 @@ def _agent(request: HttpRequest):
     from supportcall.directory.models import Agent
 
     if not request.user.is_authenticated:
-        raise HttpError("unauthorized", "log in as an agent")
+        raise HttpError(ErrorCode.UNAUTHORIZED, "log in as an agent")
     agent = Agent.objects.filter(user=request.user).first()
     if agent is None:
-        raise HttpError("forbidden", f"{request.user.get_username()} is not an agent")
+        raise HttpError(ErrorCode.FORBIDDEN, f"{request.user.get_username()} is not an agent")
     return agent
 
 
@@ -42,7 +43,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Claim a request (so nobody else calls back) or mark it done."""
     try:
         if action not in ("claim", "done"):
-            raise HttpError("not_found", f"no action {action!r}: use claim or done")
+            raise HttpError(ErrorCode.NOT_FOUND, f"no action {action!r}: use claim or done")
         agent = _agent(request)
         callback = (services.claim if action == "claim" else services.finish)(agent, pk)
     except HttpError as e:

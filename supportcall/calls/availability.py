@@ -15,11 +15,11 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from supportcall.directory.models import Agent, Queue, split_address
+from supportcall.vocabulary import ErrorCode, Presence, Reason
 
 from .machine import CallError, Phase
 from .models import Call, Connection, Leg
 
-OFFLINE, AVAILABLE, AWAY, BUSY = "offline", "available", "away", "busy"
 MIN_TYPICAL_WAIT_S = 30.0
 
 
@@ -27,16 +27,16 @@ def resolve(to: str) -> tuple[Queue | None, Agent | None]:
     """The queue or the agent an address names; CallError if it names neither."""
     name = split_address(to)
     if name is None:
-        raise CallError("not_found", f"{to!r} is not an address on this server")
+        raise CallError(ErrorCode.NOT_FOUND, f"{to!r} is not an address on this server")
     if name.startswith("anonymous-"):
-        raise CallError("forbidden", "anonymous visitors cannot be called")
+        raise CallError(ErrorCode.FORBIDDEN, "anonymous visitors cannot be called")
     queue = Queue.objects.filter(name=name).first()
     if queue is not None:
         return queue, None
     agent = Agent.objects.filter(user__username=name, user__is_active=True).first()
     if agent is not None:
         return None, agent
-    raise CallError("not_found", f"nobody has the address {to}")
+    raise CallError(ErrorCode.NOT_FOUND, f"nobody has the address {to}")
 
 
 def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, ...]) -> None:
@@ -48,7 +48,7 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
         and agent.queues.filter(name__in=[t.partition("@")[0] for t in targets]).exists()
     ):
         return
-    raise CallError("forbidden", "this site's visitors cannot call that address")
+    raise CallError(ErrorCode.FORBIDDEN, "this site's visitors cannot call that address")
 
 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
@@ -64,15 +64,15 @@ def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet
     ).select_related("user")
 
 
-def presence(agent: Agent) -> str:
+def presence(agent: Agent) -> Presence:
     """offline, away, busy or available (``agent`` annotated by ``with_presence``)."""
     if not agent.online:  # type: ignore[attr-defined]
-        return OFFLINE
-    if agent.presence == Agent.Presence.AWAY:
-        return AWAY
+        return Presence.OFFLINE
+    if agent.presence == Presence.AWAY:
+        return Presence.AWAY
     if agent.active >= agent.max_calls:  # type: ignore[attr-defined]
-        return BUSY
-    return AVAILABLE
+        return Presence.BUSY
+    return Presence.AVAILABLE
 
 
 def free(
@@ -80,9 +80,7 @@ def free(
 ) -> list[Agent]:
     """Agents who can be rung now, the longest idle first (ringing for ``call`` itself is fine)."""
     return list(
-        with_presence(
-            agents.filter(presence=Agent.Presence.AVAILABLE).exclude(pk__in=exclude), call
-        )
+        with_presence(agents.filter(presence=Presence.AVAILABLE).exclude(pk__in=exclude), call)
         .filter(online=True, ringing=False, active__lt=F("max_calls"))
         .order_by("idle_since", "pk")
     )
@@ -97,7 +95,7 @@ def skipped(agents: QuerySet[Agent], rung: list[Agent], exclude: set[int]) -> di
             continue
         if agent.pk in exclude:
             reasons[agent.user.username] = "declined this call"
-        elif presence(agent) != AVAILABLE:
+        elif presence(agent) != Presence.AVAILABLE:
             reasons[agent.user.username] = presence(agent)
         elif agent.ringing:  # type: ignore[attr-defined]
             reasons[agent.user.username] = "ringing for another call"
@@ -120,13 +118,15 @@ def pick(queue: Queue | None, candidates: list[Agent]) -> list[Agent]:
 def declined(call: Call) -> set[int]:
     """Agents who rejected or ignored this call: it is not offered to them again."""
     return set(
-        call.legs.filter(reason__in=["rejected", "ignored"]).values_list("agent_id", flat=True)
+        call.legs.filter(reason__in=[Reason.REJECTED, Reason.IGNORED]).values_list(
+            "agent_id", flat=True
+        )
     )
 
 
 def missed(call: Call) -> set[int]:
     """Agents who let this call ring out: others get their turn first."""
-    return set(call.legs.filter(reason="no_answer").values_list("agent_id", flat=True))
+    return set(call.legs.filter(reason=Reason.NO_ANSWER).values_list("agent_id", flat=True))
 
 
 @dataclass(frozen=True)

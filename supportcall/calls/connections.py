@@ -1,16 +1,22 @@
-"""The connection lifecycle: connect, drop, resume, heartbeats.
+"""The connection lifecycle: authenticate, connect, drop, resume, heartbeats.
 
-A party's WebSocket is a ``Connection`` row. A connection that closes (or
-whose process dies) is *dropped*: its row gets a grace deadline, the other
-party of each of its calls hears ``reconnecting``, and a resume on any
-process within the grace rebinds its calls to the new channel and replays
-them. A grace that runs out is acted on by the sweeper (``lose``): the
-party's calls end ``connection_lost``.
+``authenticate`` turns the token of a WebSocket's first frame into a party:
+it uses the token up, checks the site or the agent, connects or resumes, and
+builds the ``hello``.
+
+A party's WebSocket is a ``Connection`` row. A connection that closes (any
+close but a client leaving with 1000 or 1001), or whose process dies, is
+*dropped*: its row gets a grace deadline, the other party of each of its
+calls hears ``reconnecting``, and a resume on any process within the grace
+rebinds its calls to the new channel and replays them. A grace that runs out
+is acted on by the sweeper (``lose``): the party's calls end
+``connection_lost``, as they do at once when a client leaves.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,17 +24,109 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from supportcall.directory.models import Agent
-from supportcall.tokens.issuing import InvalidToken
-from supportcall.tokens.models import IssuedToken, Role
+from supportcall.directory.models import Agent, Site
+from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
+from supportcall.tokens.models import IssuedToken
+from supportcall.vocabulary import Close, Role
 
-from . import distribution, machine, protocol
+from . import distribution, machine, operations, protocol
 from .change import Actor, Change, Delivery, Outcome, each_locked, incoming, locked
 from .machine import Party, Phase, Reason
 from .models import Call, Connection, Leg
 
 # This server process: its sweeper keeps the rows of the connections it holds fresh.
 PROCESS = uuid.uuid4().hex
+
+
+class Refused(Exception):
+    """The WebSocket may not speak for anyone: close it with ``close``."""
+
+    close: int = Close.UNAUTHORIZED
+
+
+class Unauthorized(Refused):
+    """No usable token: missing, forged, expired, used up, revoked or of the other kind;
+    a resume whose connection's grace ran out; a user who is no longer an agent."""
+
+    close = Close.UNAUTHORIZED
+
+
+class Forbidden(Refused):
+    """A visitor's site is disabled, or does not allow the WebSocket's Origin."""
+
+    close = Close.FORBIDDEN
+
+
+@dataclass(frozen=True)
+class Session:
+    """An authenticated connection: who it speaks for, its ``hello``, what connecting did."""
+
+    actor: Actor
+    hello: protocol.Event
+    # Waiting calls that may ring this agent now; a resumed party's calls, replayed.
+    # Deliver it after the hello.
+    outcome: Outcome
+
+    @property
+    def replaced(self) -> str:
+        """The channel of the connection a resume takes the place of ("" after a login):
+        it may still be open somewhere (a half-dead TCP) and must be closed."""
+        return self.outcome.result.get("replaced", "")
+
+
+def authenticate(token: str, kind: str, origin: str | None, channel: str) -> Session:
+    """Let the connection on ``channel`` speak for the party a token names.
+
+    ``kind`` is ``login`` (a token from a login endpoint) or ``resume`` (the
+    last hello's resume token: the connection takes a dropped one's place, its
+    calls come along). The token is used up either way, and the hello carries
+    a new resume token. Raises ``Unauthorized`` or ``Forbidden``: their
+    ``close`` is the code to close the WebSocket with.
+    """
+    if not token:
+        raise Unauthorized("the first frame must be an auth with a token")
+    try:
+        claims = consume(token, kind)
+    except InvalidToken as e:
+        raise Unauthorized(str(e)) from e
+    agent_id = None
+    if claims.role == Role.VISITOR:
+        site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
+        if site is None or not site.allows_origin(origin):
+            raise Forbidden(f"origin {origin} is not allowed for this site")
+    else:
+        agent_id = (
+            Agent.objects.filter(user_id=claims.user_id or 0).values_list("pk", flat=True).first()
+        )
+        if agent_id is None:
+            raise Unauthorized("the user is no longer an agent")
+    actor = Actor(
+        role=claims.role,
+        identity=claims.identity,
+        channel=channel,
+        site_id=claims.site_id,
+        agent_id=agent_id,
+        targets=claims.targets,
+        display_name=claims.display_name,
+        context=claims.context,
+    )
+    if kind == "resume":
+        try:
+            outcome = resume(actor, claims.replaces)
+        except InvalidToken as e:
+            raise Unauthorized(str(e)) from e
+    else:
+        outcome = connect(actor)
+    hello = protocol.hello(
+        actor.role,
+        actor.identity,
+        issue_resume(claims, channel),
+        resume_grace=settings.SUPPORTCALL_RESUME_GRACE,
+        ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
+        ice_servers=settings.SUPPORTCALL_ICE_SERVERS,
+        presence=operations.chosen_presence(actor) if actor.agent_id is not None else None,
+    )
+    return Session(actor, hello, outcome)
 
 
 def connect(actor: Actor) -> Outcome:

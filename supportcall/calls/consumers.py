@@ -1,26 +1,24 @@
-"""The WebSocket ``/ws/v1/calls``: authenticate, then relay requests to the call services.
+"""The WebSocket ``/ws/v1/calls``: framing, limits, timers and delivery; the rest is services.
 
-The consumer keeps no call state: it holds who is connected (from the token)
-and hands every request to one service function, which returns the ack and
-the events to deliver. Events for this connection come back through the
-channel layer, so it does not matter which process serves the other party.
+The consumer keeps no call state and decides nothing: its first frame goes to
+``connections.authenticate``, every request after it to one service function,
+and what they return (an ack, events) is sent on. Events for this connection
+come back through the channel layer (``call_event``), so it does not matter
+which process serves the other party.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from supportcall.directory.models import Agent, Site
-from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
-from supportcall.tokens.models import Role
-from supportcall.vocabulary import LEAVING_CLOSES, Close
+from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode
 
 from . import connections, operations, protocol
 from .change import Actor, Outcome, party_group
@@ -31,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Tries at recording a drop while the database refuses (about two minutes in all).
 DROP_ATTEMPTS = 30
+# What sending on a connection whose close has begun raises: daphne's (autobahn's)
+# Disconnected, or the OSError the ASGI spec asks of servers.
+SEND_CLOSED = (Disconnected, OSError)
 
 
 def process_group() -> str:
@@ -38,9 +39,19 @@ def process_group() -> str:
     return f"process.{connections.PROCESS}"
 
 
-class CallConsumer(AsyncWebsocketConsumer):
+class CallConsumer(AsyncJsonWebsocketConsumer):
+    """One client's WebSocket.
+
+    ``receive`` frames (rate limit, size, JSON) and hands the content to
+    ``receive_json``: the first frame authenticates, ``ping`` is the
+    heartbeat, anything else is a request. Two timers close a connection
+    that never authenticates or goes silent; ``call_event`` and
+    ``connection_close`` are what the channel layer brings.
+    """
+
     actor: Actor | None = None
     dropped = False
+    closed = False  # the close has begun, on either side: nothing more is sent
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -79,6 +90,7 @@ class CallConsumer(AsyncWebsocketConsumer):
                 return
 
     async def disconnect(self, code: int) -> None:
+        self.closed = True
         self.auth_timer.cancel()
         self.idle_timer.cancel()
         await self.channel_layer.group_discard(process_group(), self.channel_name)
@@ -113,44 +125,41 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         await deliver(outcome.outbox)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Framing: at most SUPPORTCALL_WS_RATE frames a second, JSON text frames of at
+        most SUPPORTCALL_MAX_FRAME bytes. A frame that breaks a limit, or is binary, is
+        answered with an error; so is one that is not JSON, unless it is the first
+        (``authenticate`` refuses it)."""
         self.last_frame = asyncio.get_running_loop().time()
         if self._over_rate():
-            await self._reply(
-                protocol.error(
-                    None, "rate_limited", f"at most {settings.SUPPORTCALL_WS_RATE} frames a second"
-                )
-            )
+            rate = settings.SUPPORTCALL_WS_RATE
+            await self._error(ErrorCode.RATE_LIMITED, f"at most {rate} frames a second")
             return
         if text_data is None:
-            await self._reply(protocol.error(None, "bad_request", "send JSON text frames"))
+            await self._error(ErrorCode.BAD_REQUEST, "send JSON text frames")
             return
         if len(text_data.encode()) > settings.SUPPORTCALL_MAX_FRAME:
-            await self._reply(
-                protocol.error(
-                    None,
-                    "too_large",
-                    f"frames are limited to {settings.SUPPORTCALL_MAX_FRAME} bytes",
-                )
-            )
+            limit = settings.SUPPORTCALL_MAX_FRAME
+            await self._error(ErrorCode.TOO_LARGE, f"frames are limited to {limit} bytes")
             return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            content = None
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
             if self.actor is not None:
-                await self._reply(protocol.error(None, "bad_request", "the frame is not JSON"))
+                await self._error(ErrorCode.BAD_REQUEST, "the frame is not JSON the server reads")
                 return
+            content = None
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.actor is None:
             await self._authenticate(content)
-            return
-        if isinstance(content, dict) and content.get("type") == "ping":
-            if not await database_sync_to_async(connections.bound)(self.channel_name):
-                await self.close(Close.RESYNC)
-                return
-            await self._reply(protocol.ack(protocol.request_id(content)))
-            return
-        await self._handle(content)
+        elif isinstance(content, dict) and content.get("type") == "ping":
+            await self._ping(content)
+        else:
+            await self._handle(content)
 
     def _over_rate(self) -> bool:
         """A one-second window per connection: a flood must not starve other calls."""
@@ -161,98 +170,34 @@ class CallConsumer(AsyncWebsocketConsumer):
         return self.window_frames > settings.SUPPORTCALL_WS_RATE
 
     async def _authenticate(self, content: Any) -> None:
-        """``auth`` with a login ``token``, or with a ``resume_token`` to take a dropped
-        connection's place (its calls come along)."""
-        token, kind = None, "login"
-        if isinstance(content, dict) and content.get("type") == "auth":
-            token = content.get("token")
-            if "resume_token" in content:
-                token, kind = content.get("resume_token"), "resume"
-        if not isinstance(token, str):
-            await self.close(Close.UNAUTHORIZED)
-            return
+        """``auth`` with a login ``token``, or a ``resume_token`` (see connections.authenticate)."""
+        token, kind = protocol.auth(content)
         try:
-            actor, connected, resume_token = await database_sync_to_async(self._actor_from)(
-                token, kind
+            session = await database_sync_to_async(connections.authenticate)(
+                token, kind, self.origin, self.channel_name
             )
-        except InvalidToken as e:
+        except connections.Refused as e:
             log.info("refused a WebSocket: %s", e)
-            await self.close(Close.UNAUTHORIZED)
+            await self.close(e.close)
             return
-        except PermissionError as e:
-            log.info("refused a WebSocket: %s", e)
-            await self.close(Close.FORBIDDEN)
-            return
-        self.actor = actor
+        self.actor = session.actor
         self.auth_timer.cancel()
-        await self.channel_layer.group_add(party_group(actor.identity), self.channel_name)
-        await self._reply(
-            {
-                "type": "hello",
-                "protocol": 1,
-                "role": actor.role,
-                "identity": actor.identity,
-                "resume_token": resume_token,
-                "resume_grace": settings.SUPPORTCALL_RESUME_GRACE,
-                "ping_interval": settings.SUPPORTCALL_PING_INTERVAL,
-                "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
-                **(
-                    {"presence": await database_sync_to_async(operations.chosen_presence)(actor)}
-                    if actor.role == Role.AGENT
-                    else {}
-                ),
-            }
-        )
+        await self.channel_layer.group_add(party_group(self.actor.identity), self.channel_name)
+        await self.send_json(session.hello)
         # Waiting calls may ring this agent now, and a resumed party's calls are
         # replayed: only once it has its hello.
-        await deliver(connected.outbox)
-        if kind == "resume":
-            # The old connection may still be open on some process (a half-dead TCP).
+        await deliver(session.outcome.outbox)
+        if session.replaced:
             await self.channel_layer.send(
-                connected.result["replaced"],
-                {"type": "connection.close", "code": Close.REPLACED},
+                session.replaced, {"type": "connection.close", "code": Close.REPLACED}
             )
 
-    def _actor_from(self, token: str, kind: str) -> tuple[Actor, Outcome, str]:
-        claims = consume(token, kind)
-        agent_id = None
-        if claims.role == Role.VISITOR:
-            site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
-            if site is None or not site.allows_origin(self.origin):
-                raise PermissionError(f"origin {self.origin} is not allowed for this site")
-        else:
-            agent_id = (
-                Agent.objects.filter(user_id=claims.user_id or 0)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if agent_id is None:
-                raise InvalidToken("the user is no longer an agent")
-        actor = Actor(
-            role=claims.role,
-            identity=claims.identity,
-            channel=self.channel_name,
-            site_id=claims.site_id,
-            agent_id=agent_id,
-            targets=claims.targets,
-            display_name=claims.display_name,
-            context=claims.context,
-        )
-        if kind == "resume":
-            outcome = connections.resume(actor, claims.replaces)
-        else:
-            outcome = connections.connect(actor)
-        resume_token = issue_resume(
-            actor.role,
-            actor.identity,
-            actor.channel,
-            site_id=claims.site_id,
-            user_id=claims.user_id,
-            targets=claims.targets,
-            display_name=claims.display_name,
-            context=claims.context,
-        )
-        return actor, outcome, resume_token
+    async def _ping(self, content: dict[str, Any]) -> None:
+        """The heartbeat; a connection that lost events (see delivery) must resume instead."""
+        if not await database_sync_to_async(connections.bound)(self.channel_name):
+            await self.close(Close.RESYNC)
+            return
+        await self.send_json(protocol.ack(protocol.request_id(content)))
 
     async def _handle(self, content: Any) -> None:
         request_id = protocol.request_id(content)
@@ -260,15 +205,17 @@ class CallConsumer(AsyncWebsocketConsumer):
             request = protocol.parse(content)
             outcome = await database_sync_to_async(self._dispatch)(request)
         except CallError as e:
-            await self._reply(protocol.error(request_id, e.code, e.message))
+            await self.send_json(protocol.error(request_id, e.code, e.message))
             return
         except Exception:
             log.exception("failed to handle %s", content.get("type"))
-            await self._reply(
-                protocol.error(request_id, "internal_error", "the server failed; see its log")
+            await self.send_json(
+                protocol.error(
+                    request_id, ErrorCode.INTERNAL_ERROR, "the server failed; see its log"
+                )
             )
             return
-        await self._reply(protocol.ack(request_id, **outcome.result))
+        await self.send_json(protocol.ack(request_id, **outcome.result))
         await deliver(outcome.outbox)
 
     def _dispatch(self, request: protocol.Request) -> Outcome:
@@ -295,14 +242,31 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def call_event(self, message: dict[str, Any]) -> None:
         """An event for this connection, from any process."""
         if message.get("skip") != self.channel_name:
-            await self._reply(message["event"])
+            await self.send_json(message["event"])
 
     async def connection_close(self, message: dict[str, Any]) -> None:
-        """Told to go: this process shuts down (1012), or the party resumed elsewhere."""
+        """Told to go: this process shuts down (4012), or the party resumed elsewhere (4409)."""
         await self.close(message.get("code", Close.RESTART))
 
-    async def _reply(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content))
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        """Sending on a closed connection does nothing: an event may cross the close."""
+        if self.closed:
+            return
+        try:
+            await super().send_json(content, close)
+        except SEND_CLOSED:
+            # The client's close frame came in, its websocket.disconnect is on the way.
+            self.closed = True
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await super().close(code, reason)
+
+    async def _error(self, code: ErrorCode, message: str) -> None:
+        """A frame that could not be read: its error has no id."""
+        await self.send_json(protocol.error(None, code, message))
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:

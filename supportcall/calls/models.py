@@ -13,6 +13,8 @@ import uuid
 
 from django.db import models
 
+from supportcall.vocabulary import Reason
+
 from . import machine
 from .machine import Media, Party, Phase
 
@@ -129,6 +131,20 @@ class Call(models.Model):
 
     def channel_of(self, party: Party) -> str:
         return self.caller_channel if party is Party.CALLER else self.agent_channel
+
+    def end_reason_for(self, party: Party) -> str:
+        """How the ended call ended for ``party``. The row keeps the caller's reason; the
+        agent who answered saw who hung up the other way round, and the rest alike."""
+        if party is Party.AGENT:
+            return _MIRRORED.get(self.end_reason, self.end_reason)
+        return self.end_reason
+
+
+# Who hung up, seen from the other party.
+_MIRRORED: dict[str, str] = {
+    Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
+    Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
+}
 
 
 class Leg(models.Model):

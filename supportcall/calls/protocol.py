@@ -187,3 +187,44 @@ def media(call_id: uuid.UUID, muted: bool, video: bool, connection: str = "") ->
 
 def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, Any]:
     return {"type": "queue.position", "call_id": str(call_id), **position}
+
+
+# --- opening ----------------------------------------------------------------
+
+
+def auth(content: Any) -> tuple[str, str]:
+    """The token of an ``auth`` frame and its kind: ``login`` (``token``) or ``resume``
+    (``resume_token``). Any other first frame gives no token: it is refused like a bad one."""
+    if not isinstance(content, dict) or content.get("type") != "auth":
+        return "", "login"
+    if "resume_token" in content:
+        token, kind = content.get("resume_token"), "resume"
+    else:
+        token, kind = content.get("token"), "login"
+    return (token if isinstance(token, str) else ""), kind
+
+
+def hello(
+    role: str,
+    identity: str,
+    resume_token: str,
+    *,
+    resume_grace: float,
+    ping_interval: float,
+    ice_servers: list[dict[str, Any]],
+    presence: str | None = None,
+) -> Event:
+    """The answer to a good ``auth``; an agent's carries the presence it chose."""
+    event: Event = {
+        "type": "hello",
+        "protocol": 1,
+        "role": role,
+        "identity": identity,
+        "resume_token": resume_token,
+        "resume_grace": resume_grace,
+        "ping_interval": ping_interval,
+        "ice_servers": ice_servers,
+    }
+    if presence is not None:
+        event["presence"] = presence
+    return event

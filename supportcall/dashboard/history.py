@@ -7,8 +7,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
+from supportcall.calls.machine import Party
 from supportcall.calls.models import Leg
 from supportcall.directory.models import Agent, Queue
+from supportcall.vocabulary import State
 
 RECENT_CALLS = 20
 
@@ -33,15 +35,12 @@ def _outcome(leg: Leg) -> str:
     """How the call went for this agent, in the contract's words (its states and end reasons)."""
     call = leg.call
     if leg.status == Leg.Status.RINGING:
-        return "ringing"
+        return State.RINGING
     if leg.status == Leg.Status.ENDED:
         return leg.reason
     if call.ended is None:
-        return "in_call"
-    # The row keeps the end reason as the caller saw it; turn it around for the agent.
-    return {"agent": "ended_by_local", "caller": "ended_by_remote"}.get(
-        call.ended_by, call.end_reason
-    )
+        return State.IN_CALL
+    return call.end_reason_for(Party.AGENT)
 
 
 def recent_calls(agent: Agent, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from supportcall.http import HttpError
+from supportcall.vocabulary import ErrorCode
 
 from .history import agent_of, forward_targets, recent_calls
 
@@ -42,8 +43,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def calls(request: HttpRequest) -> JsonResponse:
     """This agent's recent calls, newest first (session-authenticated, agents only)."""
     if not request.user.is_authenticated:
-        return HttpError("unauthorized", "log in as an agent first").response()
+        return HttpError(ErrorCode.UNAUTHORIZED, "log in as an agent first").response()
     agent = agent_of(request.user)
     if agent is None:
-        return HttpError("forbidden", f"{request.user.get_username()} is not an agent").response()
+        return HttpError(
+            ErrorCode.FORBIDDEN, f"{request.user.get_username()} is not an agent"
+        ).response()
     return JsonResponse({"calls": recent_calls(agent)})

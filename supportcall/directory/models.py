@@ -17,6 +17,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from supportcall import vocabulary
+
 from .hours import Schedule, Span
 
 slug_name = RegexValidator(
@@ -182,8 +184,10 @@ class Agent(models.Model):
     """A registered support agent: a Django user who answers calls."""
 
     class Presence(models.TextChoices):
-        AVAILABLE = "available"
-        AWAY = "away"
+        """What an agent may choose: the vocabulary's CHOSEN_PRESENCES, as model choices."""
+
+        AVAILABLE = vocabulary.Presence.AVAILABLE
+        AWAY = vocabulary.Presence.AWAY
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="agent")
     display_name = models.CharField(max_length=200, blank=True)

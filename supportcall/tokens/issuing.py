@@ -23,8 +23,9 @@ from django.core import signing
 from django.utils import timezone
 
 from supportcall.directory.models import Site, address
+from supportcall.vocabulary import Role
 
-from .models import IssuedToken, Role
+from .models import IssuedToken
 
 SALT = "supportcall.tokens"
 
@@ -100,31 +101,22 @@ def issue(
 RESUME_TTL = 7 * 24 * 3600
 
 
-def issue_resume(
-    role: Role,
-    identity: str,
-    channel: str,
-    *,
-    site_id: int | None,
-    user_id: int | None,
-    targets: tuple[str, ...],
-    display_name: str,
-    context: dict[str, str],
-) -> str:
-    """A token that lets the connection on ``channel`` come back once after it drops.
+def issue_resume(claims: Claims, channel: str) -> str:
+    """A token with these claims that lets the connection on ``channel`` come back once
+    after it drops.
 
     It outlives the connection's grace period on paper (it may be handed out
     hours before the drop); what bounds it is the dropped connection's row,
     which the sweeper deletes when the grace runs out (see calls.connections).
     """
     token, _ = issue(
-        role,
-        identity,
-        site=Site.objects.filter(pk=site_id or 0).first(),
-        user=User.objects.filter(pk=user_id or 0).first(),
-        targets=list(targets),
-        display_name=display_name,
-        context=context,
+        claims.role,
+        claims.identity,
+        site=Site.objects.filter(pk=claims.site_id or 0).first(),
+        user=User.objects.filter(pk=claims.user_id or 0).first(),
+        targets=list(claims.targets),
+        display_name=claims.display_name,
+        context=claims.context,
         replaces=channel,
         ttl=RESUME_TTL,
     )

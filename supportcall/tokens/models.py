@@ -5,17 +5,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-
-class Role(models.TextChoices):
-    VISITOR = "visitor"
-    AGENT = "agent"
+from supportcall.vocabulary import Role
 
 
 class IssuedToken(models.Model):
     """Every token handed out, so that its single use can be enforced atomically."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    role = models.CharField(max_length=16, choices=Role.choices)
+    role = models.CharField(max_length=16, choices=[(r.value, r.name.title()) for r in Role])
     identity = models.CharField(max_length=254, help_text="The address the token speaks for.")
     site = models.ForeignKey(
         "directory.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

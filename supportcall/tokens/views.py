@@ -22,9 +22,9 @@ from supportcall.http import (
     optional_str,
     page_site,
 )
+from supportcall.vocabulary import ErrorCode, Role
 
 from .issuing import issue, new_anonymous_identity
-from .models import Role
 
 
 def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
@@ -76,7 +76,7 @@ def agent_login(request: HttpRequest) -> HttpResponse:
             check_text(password, "password", 4096, multiline=True)
             user = authenticate(request, username=username, password=password)
             if user is None:
-                raise HttpError("unauthorized", "wrong username or password")
+                raise HttpError(ErrorCode.UNAUTHORIZED, "wrong username or password")
             # A login without a session: say so, as django.contrib.auth.login would
             # (the failure count starts again, last_login is kept).
             user_logged_in.send(sender=type(user), request=request, user=user)
@@ -84,13 +84,13 @@ def agent_login(request: HttpRequest) -> HttpResponse:
             # The view is exempt for password logins; a session login must pass CSRF.
             rejected = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})
             if rejected is not None:
-                raise HttpError("forbidden", "the CSRF token is missing or wrong")
+                raise HttpError(ErrorCode.FORBIDDEN, "the CSRF token is missing or wrong")
             user = request.user
         else:
-            raise HttpError("unauthorized", "log in, or send 'username' and 'password'")
+            raise HttpError(ErrorCode.UNAUTHORIZED, "log in, or send 'username' and 'password'")
         agent = Agent.objects.filter(user=user).select_related("user").first()
         if agent is None or not user.is_active:
-            raise HttpError("forbidden", f"{user.username} is not an agent")
+            raise HttpError(ErrorCode.FORBIDDEN, f"{user.username} is not an agent")
         token, _ = issue(Role.AGENT, agent.address, user=user)
         return _login_response(token, agent.address)
     except HttpError as e:

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.utils import timezone
 
+from supportcall.directory.models import Site
 from supportcall.tokens.issuing import SALT, InvalidToken, consume
 from supportcall.tokens.models import IssuedToken
 from tests.support.ws import SHOP, addr, connect, login_agent, login_visitor, open_ws, sync
@@ -143,6 +144,13 @@ async def test_a_visitor_websocket_from_an_origin_the_site_does_not_allow_closes
     assert await closed_with(ws, {"type": "auth", "token": login["token"]}) == 4403
 
 
+async def test_a_visitor_websocket_of_a_site_disabled_since_the_login_closes_4403():
+    login = await login_visitor()
+    await sync(lambda: Site.objects.filter(key="shop").update(enabled=False))()
+    ws = await open_ws()
+    assert await closed_with(ws, {"type": "auth", "token": login["token"]}) == 4403
+
+
 async def test_a_visitor_websocket_without_origin_is_allowed():
     """Programmatic clients (the Python client) send no Origin; browsers always do."""
     login = await login_visitor(origin=None)
@@ -162,7 +170,7 @@ async def test_an_agent_token_for_a_user_no_longer_an_agent_closes_4401():
 
 def test_a_token_is_consumed_exactly_once(transactional_db):
     from supportcall.tokens.issuing import issue
-    from supportcall.tokens.models import Role
+    from supportcall.vocabulary import Role
 
     token, row = issue(Role.VISITOR, addr("anonymous-x"))
     assert consume(token).identity == addr("anonymous-x")

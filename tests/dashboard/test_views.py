@@ -178,6 +178,9 @@ def test_recent_calls_are_only_this_agents_calls_newest_first_with_how_each_ende
         ("agent", "ended_by_remote", "ended_by_local"),
         ("caller", "ended_by_local", "ended_by_remote"),
         ("system", "connection_lost", "connection_lost"),
+        # A lost connection's calls end in the lost party's name: still connection_lost.
+        ("caller", "connection_lost", "connection_lost"),
+        ("agent", "connection_lost", "connection_lost"),
     ],
 )
 def test_an_answered_call_ends_for_the_agent_the_other_way_round(ended_by, end_reason, outcome):
