@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from supportcall.directory.models import Agent, Queue, split_address
+from supportcall.vocabulary import ErrorCode
 
 from .machine import CallError, Phase
 from .models import Call, Connection, Leg
@@ -27,16 +28,16 @@ def resolve(to: str) -> tuple[Queue | None, Agent | None]:
     """The queue or the agent an address names; CallError if it names neither."""
     name = split_address(to)
     if name is None:
-        raise CallError("not_found", f"{to!r} is not an address on this server")
+        raise CallError(ErrorCode.NOT_FOUND, f"{to!r} is not an address on this server")
     if name.startswith("anonymous-"):
-        raise CallError("forbidden", "anonymous visitors cannot be called")
+        raise CallError(ErrorCode.FORBIDDEN, "anonymous visitors cannot be called")
     queue = Queue.objects.filter(name=name).first()
     if queue is not None:
         return queue, None
     agent = Agent.objects.filter(user__username=name, user__is_active=True).first()
     if agent is not None:
         return None, agent
-    raise CallError("not_found", f"nobody has the address {to}")
+    raise CallError(ErrorCode.NOT_FOUND, f"nobody has the address {to}")
 
 
 def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, ...]) -> None:
@@ -48,7 +49,7 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
         and agent.queues.filter(name__in=[t.partition("@")[0] for t in targets]).exists()
     ):
         return
-    raise CallError("forbidden", "this site's visitors cannot call that address")
+    raise CallError(ErrorCode.FORBIDDEN, "this site's visitors cannot call that address")
 
 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
@@ -115,18 +116,6 @@ def pick(queue: Queue | None, candidates: list[Agent]) -> list[Agent]:
     if queue is not None and queue.strategy == Queue.Strategy.LONGEST_IDLE:
         return candidates[:1]
     return candidates
-
-
-def declined(call: Call) -> set[int]:
-    """Agents who rejected or ignored this call: it is not offered to them again."""
-    return set(
-        call.legs.filter(reason__in=["rejected", "ignored"]).values_list("agent_id", flat=True)
-    )
-
-
-def missed(call: Call) -> set[int]:
-    """Agents who let this call ring out: others get their turn first."""
-    return set(call.legs.filter(reason="no_answer").values_list("agent_id", flat=True))
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from django.utils import timezone
 from supportcall.directory.models import Agent
 from supportcall.tokens.issuing import InvalidToken
 from supportcall.tokens.models import IssuedToken, Role
+from supportcall.vocabulary import Link, Reason, State
 
-from . import distribution, machine, protocol
+from . import distribution, events, machine
 from .change import Actor, Change, Delivery, Outcome, each_locked, incoming, locked
-from .machine import Party, Phase, Reason
+from .machine import Party, Phase
 from .models import Call, Connection, Leg
 
 # This server process: its sweeper keeps the rows of the connections it holds fresh.
@@ -92,7 +93,7 @@ def _drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> 
     for row in _calls_on(conn.channel_name, party):
         change = Change(row, conn.identity, outbox)
         change.log("connection_dropped", row.phase, party=party, why=why, until=grace.isoformat())
-        _tell_connection(change, party, "reconnecting")
+        _tell_connection(change, party, Link.RECONNECTING)
 
 
 def _party_of(conn: Connection) -> Party:
@@ -107,18 +108,9 @@ def _calls_on(channel: str, party: Party) -> list[Call]:
     return list(calls.filter(agent_channel=channel))
 
 
-def _tell_connection(change: Change, party: Party, connection: str) -> None:
+def _tell_connection(change: Change, party: Party, link: Link) -> None:
     """Tell the other party whether ``party``'s signaling is ``reconnecting`` or ``connected``."""
-    row = change.row
-    if row.phase != Phase.ANSWERED:
-        return  # before the answer the agents rung do not follow the caller's connection
-    call = row.state()
-    change.send(
-        party.other,
-        protocol.media(
-            row.id, muted=party in call.muted, video=party in call.video, connection=connection
-        ),
-    )
+    change.carry_out(machine.link(change.call, party, link))
 
 
 def _actor_of(conn: Connection) -> Actor:
@@ -153,24 +145,17 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
         lost = lost.filter(agent_channel=actor.channel, phase=Phase.ANSWERED)
     for row in each_locked(lost):
         change = Change(row, actor.identity, outbox)
-        change.apply(machine.lose(row.state(), party), "connection_lost")
+        change.apply(machine.lose(change.call, party, agent=actor.agent_id), "connection_lost")
         change.touch()
         queues |= change.queues
     if party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
         ringing = Leg.objects.filter(agent_id=actor.agent, status=Leg.Status.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
             with locked(call_id, actor, outbox) as change:
-                change.end_legs(
-                    change.row.legs.filter(agent_id=actor.agent, status=Leg.Status.RINGING),
-                    Reason.CONNECTION_LOST,
-                )
-                if change.row.queue_id is None and change.row.phase == Phase.RINGING:
-                    if not change.row.legs.filter(status=Leg.Status.RINGING).exists():
-                        distribution.give_up(
-                            change, Reason.NO_ANSWER, why="the agent rung disconnected"
-                        )
-                else:
-                    distribution.after_leg_ended(change)
+                step = machine.lose(change.call, party, agent=actor.agent)
+                change.apply(step, "connection_lost", agent=actor.identity)
+                change.touch()
+                distribution.after_leg_ended(change)
                 change.row.save()
                 queues |= change.queues
     return queues
@@ -206,9 +191,8 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         **{"caller_channel" if party is Party.CALLER else "agent_channel": replaces}
     )
     for row in ended:
-        event = protocol.state(
-            row.id, "ended", None, row.end_reason if party is Party.CALLER else _agent_reason(row)
-        )
+        reason = machine.reason_seen_by(party, Reason(row.end_reason))
+        event = events.state(row.id, State.ENDED, None, reason)
         event["resumed"] = True
         outbox.append(Delivery(actor.channel, event))
     rebound = Call.objects.exclude(phase=Phase.ENDED)
@@ -230,8 +214,8 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         if not was_dropped:
             # The old connection died before its process noticed (or its process
             # died): the other party hears of the drop and the return together.
-            _tell_connection(change, party, "reconnecting")
-        _tell_connection(change, party, "connected")
+            _tell_connection(change, party, Link.RECONNECTING)
+        _tell_connection(change, party, Link.CONNECTED)
     if party is Party.AGENT:
         # Calls still ringing at this agent: alert the new connection as at first.
         ringing = Call.objects.filter(
@@ -241,22 +225,13 @@ def resume(actor: Actor, replaces: str) -> Outcome:
             outbox.append(Delivery(actor.channel, incoming(row)))
             outbox.append(Delivery(actor.channel, _resumed_state(row, party)))
             for candidate in row.caller_candidates:
-                outbox.append(Delivery(actor.channel, protocol.candidate(row.id, candidate)))
+                outbox.append(Delivery(actor.channel, events.candidate(row.id, candidate)))
     return Outcome({"replaced": replaces}, outbox)
-
-
-def _agent_reason(row: Call) -> str:
-    """How an answered call ended for its agent, from its log (the row keeps the caller's)."""
-    swapped = {
-        Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
-        Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
-    }
-    return swapped.get(row.end_reason, row.end_reason)  # type: ignore[call-overload]
 
 
 def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
     call = row.state()
-    event = protocol.state(row.id, call.state_for(party), None)
+    event = events.state(row.id, call.state_for(party), None)
     event["resumed"] = True
     if call.pending is not None:
         event["operation"] = {
@@ -279,15 +254,15 @@ def _replay(change: Change, party: Party) -> None:
     away = other is None or other.grace_until is not None
     change.send(
         party,
-        protocol.media(
+        events.media(
             row.id,
             muted=party.other in call.muted,
             video=party.other in call.video,
-            connection="reconnecting" if away else "connected",
+            connection=Link.RECONNECTING if away else Link.CONNECTED,
         ),
     )
     if call.pending is not None and call.pending.by is party.other:
-        change.send(party, protocol.offer(row.id, call.pending.op, row.op_sdp))
+        change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
 
 
 def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:
@@ -341,7 +316,7 @@ def keep_alive(process: str, now: datetime | None = None) -> Outcome:
             for row in _calls_on(conn.channel_name, party):
                 change = Change(row, conn.identity, outbox)
                 change.log("connection_back", row.phase, party=party)
-                _tell_connection(change, party, "connected")
+                _tell_connection(change, party, Link.CONNECTED)
     return Outcome({}, outbox)
 
 
@@ -353,7 +328,8 @@ def forget_connections() -> Outcome:
     """
     Connection.objects.all().delete()
     for row in each_locked(Call.objects.exclude(phase=Phase.ENDED)):
-        Change(row, "system", []).apply(
-            machine.lose(row.state(), Party.CALLER), "connection_lost", why="server restart"
+        change = Change(row, "system", [])
+        change.apply(
+            machine.lose(change.call, Party.CALLER), "connection_lost", why="server restart"
         )
     return Outcome({}, [])  # their channels died with the old process

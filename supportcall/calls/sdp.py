@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .machine import CallError, Media
+from supportcall.vocabulary import Media
+
+from .machine import CallError
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _LINE = re.compile(r"^[a-z]=")

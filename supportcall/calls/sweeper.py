@@ -15,10 +15,12 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from . import connections, distribution, machine, protocol
+from supportcall.vocabulary import Reason
+
+from . import connections, distribution, events, machine
 from .change import Change, Delivery, Outcome, each_locked
 from .delivery import deliver
-from .machine import Phase, Reason
+from .machine import Phase
 from .models import Call, Connection, Leg
 
 log = logging.getLogger(__name__)
@@ -36,14 +38,15 @@ def sweep(now: datetime | None = None) -> Outcome:
     for conn in Connection.objects.filter(grace_until__lt=now):
         queues |= connections.lose(conn, now, outbox)
     for row in each_locked(Call.objects.filter(phase=Phase.ANSWERED, op_deadline__lt=now)):
-        pending = row.state().pending
-        assert pending is not None
         change = Change(row, "system", outbox)
-        change.apply(machine.expire(row.state()), "timeout", op=pending.op)
+        pending = change.call.pending
+        assert pending is not None
+        step = machine.expire(change.call)
+        change.apply(step, "timeout", op=pending.op)
         change.send(
             pending.by,
-            protocol.op_result(
-                row.id, pending.op, False, "timeout", "the other party did not answer in time"
+            events.op_result(
+                row.id, pending.op, step.ok, step.code, "the other party did not answer in time"
             ),
         )
     # A direct call rings its agent until its ring deadline.
