@@ -15,12 +15,13 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from supportcall.directory.models import Agent, Queue, split_address
-from supportcall.vocabulary import ErrorCode
+from supportcall.vocabulary import ErrorCode, Presence
 
-from .machine import CallError, Phase
+from .machine import CallError, LegStatus, Phase
 from .models import Call, Connection, Leg
 
-OFFLINE, AVAILABLE, AWAY, BUSY = "offline", "available", "away", "busy"
+# Computed presences, beside the two an agent chooses (vocabulary.Presence).
+OFFLINE, BUSY = "offline", "busy"
 MIN_TYPICAL_WAIT_S = 30.0
 
 
@@ -55,7 +56,7 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
     """Annotate what presence is computed from: connections, calls in progress, ringing
     (for another call than ``call``)."""
-    legs = Leg.objects.filter(agent=OuterRef("pk"), status=Leg.Status.RINGING)
+    legs = Leg.objects.filter(agent=OuterRef("pk"), status=LegStatus.RINGING)
     if call is not None:
         legs = legs.exclude(call=call)
     return agents.annotate(
@@ -70,10 +71,10 @@ def presence(agent: Agent) -> str:
     if not agent.online:  # type: ignore[attr-defined]
         return OFFLINE
     if agent.presence == Agent.Presence.AWAY:
-        return AWAY
+        return Presence.AWAY
     if agent.active >= agent.max_calls:  # type: ignore[attr-defined]
         return BUSY
-    return AVAILABLE
+    return Presence.AVAILABLE
 
 
 def free(
@@ -98,7 +99,7 @@ def skipped(agents: QuerySet[Agent], rung: list[Agent], exclude: set[int]) -> di
             continue
         if agent.pk in exclude:
             reasons[agent.user.username] = "declined this call"
-        elif presence(agent) != AVAILABLE:
+        elif presence(agent) != Presence.AVAILABLE:
             reasons[agent.user.username] = presence(agent)
         elif agent.ringing:  # type: ignore[attr-defined]
             reasons[agent.user.username] = "ringing for another call"

@@ -25,7 +25,7 @@ from supportcall.tokens.models import Role
 from supportcall.vocabulary import ErrorCode
 
 from . import events, machine
-from .machine import CallError, Party, Phase
+from .machine import CallError, LegStatus, Party, Phase
 from .models import Call, CallEvent, Leg
 
 
@@ -74,6 +74,10 @@ class Outcome:
     outbox: list[Delivery] = field(default_factory=list)
 
 
+# Who acts when the server does on its own (sweeps, routing): logged as the actor.
+SYSTEM = "system"
+
+
 def party_group(address: str) -> str:
     """The Channels group of every connection speaking for ``address``."""
     return "party." + hashlib.sha256(address.encode()).hexdigest()[:40]
@@ -88,7 +92,7 @@ class Change:
     """
 
     def __init__(self, row: Call, by: str, outbox: list[Delivery], channel: str = ""):
-        # ``by``: the identity acting (logged as the event's actor), or "system";
+        # ``by``: the identity acting (logged as the event's actor), or SYSTEM;
         # ``channel``: the connection that sent the request, if one did.
         self.row, self.by, self.outbox, self.channel = row, by, outbox, channel
         self.now = timezone.now()
@@ -160,13 +164,13 @@ class Change:
                 self.send_agent(effect.agent, incoming(row, self.alert_to))
                 rung.append(effect.agent)
             elif isinstance(effect, machine.StopLeg):
-                row.legs.filter(agent_id=effect.agent, status=Leg.Status.RINGING).update(
-                    status=Leg.Status.ENDED, reason=effect.reason, ended=self.now
+                row.legs.filter(agent_id=effect.agent, status=LegStatus.RINGING).update(
+                    status=LegStatus.ENDED, reason=effect.reason, ended=self.now
                 )
                 self.touch(effect.agent)
             elif isinstance(effect, machine.Answered):
-                row.legs.filter(agent_id=effect.agent, status=Leg.Status.RINGING).update(
-                    status=Leg.Status.ANSWERED
+                row.legs.filter(agent_id=effect.agent, status=LegStatus.RINGING).update(
+                    status=LegStatus.ANSWERED
                 )
                 row.agent_id, row.answered, row.ring_deadline = effect.agent, self.now, None
                 Agent.objects.filter(pk=effect.agent).update(missed_in_row=0)
@@ -230,8 +234,8 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
 
 def ended_by(actor: str, row: Call) -> str:
     if actor == row.caller_identity:
-        return "caller"
-    return "system" if actor == "system" else "agent"
+        return Party.CALLER
+    return SYSTEM if actor == SYSTEM else Party.AGENT
 
 
 @contextmanager
@@ -240,7 +244,7 @@ def locked(call_id: uuid.UUID, actor: Actor, outbox: list[Delivery]) -> Iterator
     with transaction.atomic():
         row = Call.objects.select_for_update().filter(id=call_id).first()
         if row is None or not is_party(row, actor):
-            raise CallError("not_found", f"you have no call {call_id}")
+            raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
         yield Change(row, actor.identity, outbox, actor.channel)
 
 

@@ -24,8 +24,8 @@ from supportcall.tokens.models import IssuedToken, Role
 from supportcall.vocabulary import Link, Reason, State
 
 from . import distribution, events, machine
-from .change import Actor, Change, Delivery, Outcome, each_locked, incoming, locked
-from .machine import Party, Phase
+from .change import SYSTEM, Actor, Change, Delivery, Outcome, each_locked, incoming, locked
+from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
 
 # This server process: its sweeper keeps the rows of the connections it holds fresh.
@@ -145,15 +145,15 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
         lost = lost.filter(agent_channel=actor.channel, phase=Phase.ANSWERED)
     for row in each_locked(lost):
         change = Change(row, actor.identity, outbox)
-        change.apply(machine.lose(change.call, party, agent=actor.agent_id), "connection_lost")
+        change.apply(machine.lose(change.call, party, agent=actor.agent_id), Reason.CONNECTION_LOST)
         change.touch()
         queues |= change.queues
     if party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
-        ringing = Leg.objects.filter(agent_id=actor.agent, status=Leg.Status.RINGING)
+        ringing = Leg.objects.filter(agent_id=actor.agent, status=LegStatus.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
             with locked(call_id, actor, outbox) as change:
                 step = machine.lose(change.call, party, agent=actor.agent)
-                change.apply(step, "connection_lost", agent=actor.identity)
+                change.apply(step, Reason.CONNECTION_LOST, agent=actor.identity)
                 change.touch()
                 distribution.after_leg_ended(change)
                 change.row.save()
@@ -219,7 +219,7 @@ def resume(actor: Actor, replaces: str) -> Outcome:
     if party is Party.AGENT:
         # Calls still ringing at this agent: alert the new connection as at first.
         ringing = Call.objects.filter(
-            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=Leg.Status.RINGING
+            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=LegStatus.RINGING
         ).distinct()
         for row in ringing:
             outbox.append(Delivery(actor.channel, incoming(row)))
@@ -328,8 +328,8 @@ def forget_connections() -> Outcome:
     """
     Connection.objects.all().delete()
     for row in each_locked(Call.objects.exclude(phase=Phase.ENDED)):
-        change = Change(row, "system", [])
+        change = Change(row, SYSTEM, [])
         change.apply(
-            machine.lose(change.call, Party.CALLER), "connection_lost", why="server restart"
+            machine.lose(change.call, Party.CALLER), Reason.CONNECTION_LOST, why="server restart"
         )
     return Outcome({}, [])  # their channels died with the old process

@@ -24,8 +24,8 @@ from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import ErrorCode, Presence, Reason
 
 from . import availability, events, machine
-from .change import Change, Delivery, each_locked
-from .machine import CallError, Phase
+from .change import SYSTEM, Change, Delivery, each_locked
+from .machine import CallError, LegStatus, Phase
 from .models import Call, Leg
 
 
@@ -103,7 +103,7 @@ def _claim(agents: list[Agent]) -> list[Agent]:
         .values_list("pk", flat=True)
     )
     rung = set(
-        Leg.objects.filter(agent_id__in=locked, status=Leg.Status.RINGING).values_list(
+        Leg.objects.filter(agent_id__in=locked, status=LegStatus.RINGING).values_list(
             "agent_id", flat=True
         )
     )
@@ -115,7 +115,7 @@ def wait(change: Change, skipped: dict[str, str]) -> None:
     if row.queued_at is None:
         row.queued_at = change.now
     if change.call.phase is not Phase.QUEUED:
-        change.apply(machine.enqueue(change.call), "queued", skipped=skipped)
+        change.apply(machine.enqueue(change.call), Phase.QUEUED, skipped=skipped)
 
 
 def give_up(change: Change, reason: Reason, **why) -> None:
@@ -165,7 +165,7 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         for row in each_locked(waiting):
             # In order already: a call declined by the free agent may let the next one have it.
-            offer(Change(row, "system", outbox), queue, fifo=False)
+            offer(Change(row, SYSTEM, outbox), queue, fifo=False)
             row.save()
         positions(queue, outbox)
 

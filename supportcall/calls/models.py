@@ -146,14 +146,11 @@ class Call(models.Model):
 class Leg(models.Model):
     """One agent being rung for a call, and how that ended for the agent."""
 
-    class Status(models.TextChoices):
-        RINGING = "ringing"
-        ANSWERED = "answered"
-        ENDED = "ended"
-
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
     agent = models.ForeignKey("directory.Agent", on_delete=models.CASCADE, related_name="legs")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RINGING)
+    status = models.CharField(
+        max_length=16, choices=[(s.value, s.value) for s in LegStatus], default=LegStatus.RINGING
+    )
     reason = models.CharField(max_length=32, blank=True)
     started = models.DateTimeField(auto_now_add=True)
     deadline = models.DateTimeField(

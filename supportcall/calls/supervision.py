@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import Agent, Queue
 from supportcall.http import HttpError
+from supportcall.vocabulary import ErrorCode
 
 from . import availability
 from .machine import Phase
@@ -61,7 +62,7 @@ def snapshot() -> dict:
 def supervisor(request: HttpRequest) -> HttpResponse:
     """For staff only: what every queue and agent is doing now."""
     if not request.user.is_authenticated:
-        return HttpError("unauthorized", "log in first").response()
+        return HttpError(ErrorCode.UNAUTHORIZED, "log in first").response()
     if not request.user.is_staff:
-        return HttpError("forbidden", "the supervisor view is for staff").response()
+        return HttpError(ErrorCode.FORBIDDEN, "the supervisor view is for staff").response()
     return JsonResponse(snapshot())

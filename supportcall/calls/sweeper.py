@@ -15,13 +15,13 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from supportcall.vocabulary import Reason
+from supportcall.vocabulary import ErrorCode, Reason
 
 from . import connections, distribution, events, machine
-from .change import Change, Delivery, Outcome, each_locked
+from .change import SYSTEM, Change, Delivery, Outcome, each_locked
 from .delivery import deliver
-from .machine import Phase
-from .models import Call, Connection, Leg
+from .machine import LegStatus, Phase
+from .models import Call, Connection
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,11 @@ def sweep(now: datetime | None = None) -> Outcome:
     for conn in Connection.objects.filter(grace_until__lt=now):
         queues |= connections.lose(conn, now, outbox)
     for row in each_locked(Call.objects.filter(phase=Phase.ANSWERED, op_deadline__lt=now)):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         pending = change.call.pending
         assert pending is not None
         step = machine.expire(change.call)
-        change.apply(step, "timeout", op=pending.op)
+        change.apply(step, ErrorCode.TIMEOUT, op=pending.op)
         change.send(
             pending.by,
             events.op_result(
@@ -51,24 +51,24 @@ def sweep(now: datetime | None = None) -> Outcome:
         )
     # A direct call rings its agent until its ring deadline.
     for row in each_locked(Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         distribution.give_up(change, Reason.NO_ANSWER)
         queues |= change.queues
     # A queue call's ring moves on to the next agent.
     late_legs = Call.objects.filter(
-        phase=Phase.RINGING, legs__status=Leg.Status.RINGING, legs__deadline__lt=now
+        phase=Phase.RINGING, legs__status=LegStatus.RINGING, legs__deadline__lt=now
     ).distinct()
     for row in each_locked(late_legs):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         change.now = now
-        for leg in row.legs.filter(status=Leg.Status.RINGING, deadline__lt=now):
+        for leg in row.legs.filter(status=LegStatus.RINGING, deadline__lt=now):
             distribution.ring_out(change, leg)
         row.save()
         queues |= change.queues
     # A queue's maximum wait.
     waited = Call.objects.filter(phase__in=[Phase.QUEUED, Phase.RINGING], wait_deadline__lt=now)
     for row in each_locked(waited):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         distribution.give_up(change, Reason.NO_ANSWER, why="the queue's maximum wait ran out")
         queues |= change.queues
     distribution.settle(queues, outbox)
