@@ -7,6 +7,12 @@ out); with nobody free it waits, first come first served, until an agent frees
 up or the queue's maximum wait runs out. Every decision is a line in the
 call's event log, with the reason each agent was skipped.
 
+The choices are made here, with the database (who is free, by which
+strategy); what follows from them (legs that start ringing, who is told
+what) is the machine's: ``machine.ring``, ``enqueue``, ``give_up``,
+``ring_out``, whose steps the ``Change`` carries out. The machine also says
+when a call needs agents again (``CallState.needs_agents``).
+
 Whenever something may free an agent or change a queue (a call ends, an agent
 comes back, a ring runs out), ``settle`` serves that queue's waiting calls in
 order and tells each waiting caller its position.

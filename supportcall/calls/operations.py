@@ -1,11 +1,16 @@
-"""The call operations: every request that changes a call, each in one transaction.
+"""The call operations: one function per request, each in one transaction.
 
-A service locks the call row (``select_for_update``), runs one step of the
-pure state machine, saves the row, appends to the call's event log, and
-returns an ``Outcome``: the ack's result fields and the events to deliver.
-The caller of a service sends those events through the channel layer once
-the transaction has committed, so no process keeps call state in memory and
-two agents answering at once on two processes give exactly one winner.
+A handler takes the actor, the call id if the request names a call, and the
+request's fields as keyword arguments (``accept(actor, call_id, sdp=...,
+video=...)``); ``protocol.REQUESTS`` maps each request type to its handler.
+It locks the call row (``select_for_update``), checks what only the database
+knows (SDP, forward targets), runs one step of the pure state machine and
+hands it to the ``Change``, which saves the row and the legs, logs the step
+and puts the events its effects name in the outbox. It returns an
+``Outcome``: the ack's result fields and those events, which the caller
+sends through the channel layer once the transaction has committed. So no
+process keeps call state in memory, and two agents answering at once on two
+processes give exactly one winner.
 """
 
 from __future__ import annotations
