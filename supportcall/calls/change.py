@@ -161,7 +161,7 @@ class Change:
                 self._tell(effect)
             elif isinstance(effect, machine.Ring):
                 Leg.objects.create(call=row, agent_id=effect.agent, deadline=self.leg_deadline)
-                self.send_agent(effect.agent, incoming(row, self.alert_to))
+                self.send_agent(effect.agent, events.incoming(row, self.alert_to))
                 rung.append(effect.agent)
             elif isinstance(effect, machine.StopLeg):
                 row.legs.filter(agent_id=effect.agent, status=LegStatus.RINGING).update(
@@ -213,23 +213,6 @@ class Change:
             until=deadline.isoformat() if deadline else None,
             **why,
         )
-
-
-def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
-    """The alert of an agent rung for ``row``: who calls, what was called, the offer."""
-    return {
-        "type": "call.incoming",
-        "call_id": str(row.id),
-        "from": {
-            "address": row.caller_identity,
-            "display_name": row.caller_display_name,
-            "anonymous": True,
-            "context": row.caller_context,
-        },
-        "to": to or row.target,
-        "media": row.media,
-        "sdp": row.offer_sdp,
-    }
 
 
 def ended_by(actor: str, row: Call) -> str:

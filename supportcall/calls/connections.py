@@ -24,7 +24,7 @@ from supportcall.tokens.models import IssuedToken, Role
 from supportcall.vocabulary import Link, Reason, State
 
 from . import distribution, events, machine
-from .change import SYSTEM, Actor, Change, Delivery, Outcome, each_locked, incoming, locked
+from .change import SYSTEM, Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
 
@@ -222,7 +222,7 @@ def resume(actor: Actor, replaces: str) -> Outcome:
             phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=LegStatus.RINGING
         ).distinct()
         for row in ringing:
-            outbox.append(Delivery(actor.channel, incoming(row)))
+            outbox.append(Delivery(actor.channel, events.incoming(row)))
             outbox.append(Delivery(actor.channel, _resumed_state(row, party)))
             for candidate in row.caller_candidates:
                 outbox.append(Delivery(actor.channel, events.candidate(row.id, candidate)))

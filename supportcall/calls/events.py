@@ -1,13 +1,16 @@
 """The server's events, as they go on the wire (``docs/protocol.md``).
 
-Services build every event they deliver here, from the machine's effects and
-the call's rows; nothing else knows the JSON shape of an event.
+Services build the events they deliver with these, from the machine's
+effects and the call's rows.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Call
 
 # An event as it goes on the wire: {"type": "call.state", "call_id": ..., ...}.
 Event = dict[str, Any]
@@ -63,3 +66,20 @@ def presence(status: str, reason: str = "") -> dict[str, Any]:
     if reason:
         event["reason"] = reason
     return event
+
+
+def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
+    """The alert of an agent rung for ``row``: who calls, what was called, the offer."""
+    return {
+        "type": "call.incoming",
+        "call_id": str(row.id),
+        "from": {
+            "address": row.caller_identity,
+            "display_name": row.caller_display_name,
+            "anonymous": True,
+            "context": row.caller_context,
+        },
+        "to": to or row.target,
+        "media": row.media,
+        "sdp": row.offer_sdp,
+    }

@@ -460,6 +460,31 @@ def link(call: CallState, party: Party, state: Link) -> Step:
     return Step(call, (replace(_media_of(call, party), link=state),))
 
 
+@dataclass(frozen=True)
+class Relay:
+    """Where an ICE candidate goes: to these parties or rung agents, and whether it is kept."""
+
+    to: tuple[Party | int, ...]
+    keep: bool = False  # for agents rung later (a forward): each gets the caller's so far
+
+
+def relay(call: CallState, party: Party, *, agent: int | None = None) -> Relay:
+    """Who gets an ICE candidate ``party`` (on the agent side: ``agent``) sends.
+
+    Once answered, the other party. Before, a caller's candidates go to every
+    agent being rung and are kept; an agent has none to send until it accepts.
+    """
+    if call.phase is Phase.ENDED:
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
+    if party is Party.AGENT:
+        if call.phase is not Phase.ANSWERED or _agent_id(agent) != call.agent:
+            raise CallError(ErrorCode.INVALID_STATE, "accept the call before sending candidates")
+        return Relay((Party.CALLER,))
+    if call.phase is Phase.ANSWERED:
+        return Relay((Party.AGENT,))
+    return Relay(call.ringing, keep=True)
+
+
 def reason_seen_by(party: Party, caller_reason: Reason) -> Reason:
     """How an answered call that ended ``caller_reason`` for the caller ended for ``party``."""
     if party is Party.CALLER:

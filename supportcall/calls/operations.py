@@ -223,22 +223,12 @@ def answer(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
 
 
 def relay_candidate(actor: Actor, call_id: uuid.UUID, *, candidate: dict | None) -> Outcome:
-    """Pass an ICE candidate to the other party (or to every agent still being rung)."""
+    """Pass an ICE candidate on to whoever the machine says needs it."""
     outbox: list[Delivery] = []
     with locked(call_id, actor, outbox) as change:
         row, event = change.row, events.candidate(call_id, candidate)
-        if row.phase == Phase.ENDED:
-            raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
-        if actor.party is Party.AGENT:
-            if row.phase != Phase.ANSWERED or change.call.agent != actor.agent:
-                raise CallError(
-                    ErrorCode.INVALID_STATE, "accept the call before sending candidates"
-                )
-            change.send(Party.CALLER, event)
-        elif row.phase == Phase.ANSWERED:
-            change.send(Party.AGENT, event)
-        else:
-            # Kept for agents rung later (forward), relayed to those ringing now.
+        relay = machine.relay(change.call, actor.party, agent=actor.agent_id)
+        if relay.keep:
             if len(row.caller_candidates) >= MAX_EARLY_CANDIDATES:
                 raise CallError(
                     ErrorCode.TOO_LARGE,
@@ -246,8 +236,11 @@ def relay_candidate(actor: Actor, call_id: uuid.UUID, *, candidate: dict | None)
                 )
             row.caller_candidates = [*row.caller_candidates, candidate]
             row.save(update_fields=["caller_candidates"])
-            for agent in change.call.ringing:
-                change.send_agent(agent, event)
+        for to in relay.to:
+            if isinstance(to, Party):
+                change.send(to, event)
+            else:
+                change.send_agent(to, event)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 

@@ -555,6 +555,20 @@ def expected_link(cfg: Config, party: str, link: str) -> Seen:
     return expect(cfg, cfg, [media_told(cfg, party, link)] if cfg.phase == "answered" else [])
 
 
+def expected_relay(cfg: Config, party: str, agent: int | None) -> tuple[Any, ...] | Refused:
+    """Where a candidate goes (and whether it is kept for agents rung later)."""
+    if cfg.phase == "ended":
+        return Refused("invalid_state")
+    if party == AGENT:
+        # An agent sends candidates only for a call it answered.
+        if agent != answerer(cfg) or cfg.phase != "answered":
+            return Refused("invalid_state")
+        return ((CALLER,), False)
+    if cfg.phase == "answered":
+        return ((AGENT,), False)
+    return (tuple(ringing(cfg)), True)
+
+
 def subsets(items: Iterable[str]) -> list[frozenset[str]]:
     pool = tuple(items)
     return [
@@ -791,6 +805,22 @@ def test_every_answer_expiry_routing_and_link_step_on_every_reachable_call_follo
         if got != expected:
             mismatches.append(f"{label(cfg)}: {differences(expected, got)}")
     assert not mismatches, report(mismatches, len(CONFIGS_BY_PHASE[phase]))
+
+
+@pytest.mark.parametrize("actor", ACTORS, ids=actor_id)
+def test_every_candidate_goes_where_the_contract_says_on_every_reachable_call(actor):
+    party, agent = actor
+    mismatches = []
+    for cfg in CONFIGS:
+        expected = expected_relay(cfg, party, agent)
+        try:
+            relay = machine.relay(to_call(cfg), Party(party), agent=agent)
+            got: Any = (tuple(t if isinstance(t, int) else str(t) for t in relay.to), relay.keep)
+        except CallError as error:
+            got = Refused(error.code)
+        if got != expected:
+            mismatches.append(f"{label(cfg)}: expected {expected}, got {got}")
+    assert not mismatches, report(mismatches, len(CONFIGS))
 
 
 def every_next_call(call: CallState) -> Iterator[CallState]:
