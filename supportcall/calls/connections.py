@@ -192,8 +192,7 @@ def resume(actor: Actor, replaces: str) -> Outcome:
     )
     for row in ended:
         reason = machine.reason_seen_by(party, Reason(row.end_reason))
-        event = events.state(row.id, State.ENDED, None, reason)
-        event["resumed"] = True
+        event = events.resumed(events.state(row.id, State.ENDED, None, reason))
         outbox.append(Delivery(actor.channel, event))
     rebound = Call.objects.exclude(phase=Phase.ENDED)
     if party is Party.CALLER:
@@ -231,16 +230,12 @@ def resume(actor: Actor, replaces: str) -> Outcome:
 
 def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
     call = row.state()
-    event = events.state(row.id, call.state_for(party), None)
-    event["resumed"] = True
-    if call.pending is not None:
-        event["operation"] = {
-            "op": call.pending.op,
-            "by": "local" if call.pending.by is party else "remote",
-        }
-    if party is Party.CALLER and row.phase == Phase.ANSWERED:
-        event["answer_sdp"] = row.answer_sdp
-    return event
+    pending = call.pending
+    return events.resumed(
+        events.state(row.id, call.state_for(party), None),
+        operation=(pending.op, pending.by is party) if pending is not None else None,
+        answer_sdp=row.answer_sdp if party is Party.CALLER and row.phase == Phase.ANSWERED else "",
+    )
 
 
 def _replay(change: Change, party: Party) -> None:

@@ -28,6 +28,20 @@ def state(call_id: uuid.UUID, new: str, previous: str | None, reason: str = "") 
     return event
 
 
+def resumed(
+    state_event: Event, operation: tuple[str, bool] | None = None, answer_sdp: str = ""
+) -> Event:
+    """A ``call.state`` replayed to a party that resumed: with the operation in progress
+    (``(op, started by this party)``) and, for an answered caller, the answer's SDP."""
+    event = {**state_event, "resumed": True}
+    if operation is not None:
+        op, mine = operation
+        event["operation"] = {"op": op, "by": "local" if mine else "remote"}
+    if answer_sdp:
+        event["answer_sdp"] = answer_sdp
+    return event
+
+
 def op_result(call_id: uuid.UUID, op: str, ok: bool, code: str = "", message: str = "") -> dict:
     event: dict[str, Any] = {"type": "op.result", "call_id": str(call_id), "op": op, "ok": ok}
     if not ok:
