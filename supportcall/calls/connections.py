@@ -191,7 +191,7 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         **{"caller_channel" if party is Party.CALLER else "agent_channel": replaces}
     )
     for row in ended:
-        reason = machine.reason_seen_by(party, Reason(row.end_reason))
+        reason = machine.reason_seen_by(party, Reason(row.end_reason)) if row.end_reason else ""
         event = events.resumed(events.state(row.id, State.ENDED, None, reason))
         outbox.append(Delivery(actor.channel, event))
     rebound = Call.objects.exclude(phase=Phase.ENDED)
