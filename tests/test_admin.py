@@ -28,7 +28,7 @@ def a_call() -> Call:
         site_id=Site.objects.get(key="shop").pk,
         targets=("support@support.example.com",),
     )
-    outcome = operations.create_call(actor, None, "audio", OFFER["audio"])
+    outcome = operations.create_call(actor, media="audio", sdp=OFFER["audio"])
     return Call.objects.get(id=outcome.result["call_id"])
 
 

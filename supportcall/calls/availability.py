@@ -15,9 +15,9 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from supportcall.directory.models import Agent, Queue, split_address
-from supportcall.vocabulary import ErrorCode, Presence, Reason
+from supportcall.vocabulary import ErrorCode, Presence
 
-from .machine import CallError, Phase
+from .machine import CallError, LegStatus, Phase
 from .models import Call, Connection, Leg
 
 MIN_TYPICAL_WAIT_S = 30.0
@@ -54,7 +54,7 @@ def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
     """Annotate what presence is computed from: connections, calls in progress, ringing
     (for another call than ``call``)."""
-    legs = Leg.objects.filter(agent=OuterRef("pk"), status=Leg.Status.RINGING)
+    legs = Leg.objects.filter(agent=OuterRef("pk"), status=LegStatus.RINGING)
     if call is not None:
         legs = legs.exclude(call=call)
     return agents.annotate(
@@ -113,20 +113,6 @@ def pick(queue: Queue | None, candidates: list[Agent]) -> list[Agent]:
     if queue is not None and queue.strategy == Queue.Strategy.LONGEST_IDLE:
         return candidates[:1]
     return candidates
-
-
-def declined(call: Call) -> set[int]:
-    """Agents who rejected or ignored this call: it is not offered to them again."""
-    return set(
-        call.legs.filter(reason__in=[Reason.REJECTED, Reason.IGNORED]).values_list(
-            "agent_id", flat=True
-        )
-    )
-
-
-def missed(call: Call) -> set[int]:
-    """Agents who let this call ring out: others get their turn first."""
-    return set(call.legs.filter(reason=Reason.NO_ANSWER).values_list("agent_id", flat=True))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """One transaction on one call: who acts, what changes, what must be delivered.
 
-Services lock a call row, run one step of the pure state machine through a
-``Change``, and collect the events to deliver in an outbox that the caller
-sends through the channel layer once the transaction has committed.
+Services lock a call row, run one step of the pure state machine, and hand the
+step to a ``Change``, which carries out its effects and collects the events to
+deliver in an outbox that the caller sends through the channel layer once the
+transaction has committed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from django.utils import timezone
 
 from supportcall.directory.models import Agent
 from supportcall.tokens.models import Role
+from supportcall.vocabulary import ErrorCode
 
-from . import machine, protocol
-from .machine import CallError, Party, Phase, Reason
+from . import events, machine
+from .machine import CallError, LegStatus, Party, Phase
 from .models import Call, CallEvent, Leg
 
 
@@ -72,35 +74,57 @@ class Outcome:
     outbox: list[Delivery] = field(default_factory=list)
 
 
+# Who acts when the server does on its own (sweeps, routing): logged as the actor.
+SYSTEM = "system"
+
+
 def party_group(address: str) -> str:
     """The Channels group of every connection speaking for ``address``."""
     return "party." + hashlib.sha256(address.encode()).hexdigest()[:40]
 
 
 class Change:
-    """What one transaction does to one call: the row, its log and the outbox."""
+    """What one transaction does to one call: the row, its legs, its log and the outbox.
 
-    def __init__(self, row: Call, by: str, outbox: list[Delivery]):
-        # ``by``: the identity acting (logged as the event's actor), or "system".
-        self.row, self.by, self.outbox = row, by, outbox
+    A ``Change`` carries out a machine step: it saves the call, writes the legs
+    the effects start, answer or stop, and puts every event the effects name in
+    the outbox. It decides nothing: who is told what, and why, is the step's.
+    """
+
+    def __init__(self, row: Call, by: str, outbox: list[Delivery], channel: str = ""):
+        # ``by``: the identity acting (logged as the event's actor), or SYSTEM;
+        # ``channel``: the connection that sent the request, if one did.
+        self.row, self.by, self.outbox, self.channel = row, by, outbox, channel
         self.now = timezone.now()
-        # Queues whose waiting calls may move once this commits (see dispatch.settle).
+        self.call = row.state()  # the machine's view, kept up to date by apply
+        # Queues whose waiting calls may move once this commits (see distribution.settle).
         self.queues: set[int] = set()
+        # What a Ring effect alerts with: the address called, and when the leg rings out.
+        self.alert_to: str | None = None
+        self.leg_deadline: datetime | None = None
+        self._agents: dict[int, Agent] = {}
 
-    def touch(self, agent: Agent | None = None) -> None:
+    def touch(self, agent: int | None = None) -> None:
         """Mark the call's queue, and the agent's, as worth a new look."""
         if self.row.queue_id:
             self.queues.add(self.row.queue_id)
         if agent is not None:
-            self.queues.update(agent.queues.values_list("pk", flat=True))
+            self.queues.update(self.agent(agent).queues.values_list("pk", flat=True))
+
+    def agent(self, agent_id: int) -> Agent:
+        if agent_id not in self._agents:
+            self._agents[agent_id] = Agent.objects.select_related("user").get(pk=agent_id)
+        return self._agents[agent_id]
 
     def send(self, party: Party, event: dict[str, Any]) -> None:
         channel = self.row.channel_of(party)
         if channel:
             self.outbox.append(Delivery(channel, event))
 
-    def send_agent(self, agent: Agent, event: dict[str, Any], skip: str = "") -> None:
-        self.outbox.append(Delivery(party_group(agent.address), event, group=True, skip=skip))
+    def send_agent(self, agent_id: int, event: dict[str, Any], skip: str = "") -> None:
+        """To every connection of an agent (all its tabs), but ``skip``."""
+        address = self.agent(agent_id).address
+        self.outbox.append(Delivery(party_group(address), event, group=True, skip=skip))
 
     def log(self, name: str, before: str = "", **detail: Any) -> None:
         CallEvent.objects.create(
@@ -113,93 +137,88 @@ class Change:
         )
 
     def apply(self, step: machine.Step, name: str, **detail: Any) -> None:
-        """Save a step: the row, a log line, and a call.state for every party it changed."""
-        row, before = self.row, self.row.state()
+        """Save a step: the row, what its effects say, and a log line."""
+        row, before = self.row, self.call
         row.apply(step.call)
-        for party in Party:
-            if party is Party.AGENT and not row.agent_channel:
-                continue  # the agent side is still ringing legs: see end_legs
-            old, new = before.state_for(party), step.call.state_for(party)
-            reason = step.ended.get(party, "")
-            if old != new or reason:
-                self.send(party, protocol.state(row.id, new, old, reason))
+        self.call = step.call
+        self.carry_out(step)
         if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED:
             row.ended, row.ring_deadline = self.now, None
-            row.end_reason = step.ended.get(Party.CALLER, "")
+            row.end_reason = step.reason_for(Party.CALLER) or ""
             row.ended_by = ended_by(self.by, row)
-            if not row.agent_channel:
-                reason = step.ended.get(Party.AGENT, Reason.ERROR)
-                self.end_legs(row.legs.filter(status=Leg.Status.RINGING), reason)
-            elif row.agent is not None:  # the agent is free again: idle from now on
-                Agent.objects.filter(pk=row.agent.pk).update(idle_since=self.now)
-                self.touch(row.agent)
-        if step.aborted is not None:
-            self.send(
-                step.aborted.by,
-                protocol.op_result(
-                    row.id,
-                    step.aborted.op,
-                    False,
-                    "invalid_state",
-                    "the call ended before the operation finished",
-                ),
-            )
+            if before.agent is not None:  # the agent is free again: idle from now on
+                Agent.objects.filter(pk=before.agent).update(idle_since=self.now)
+                self.touch(before.agent)
         row.save()
         self.log(name, before.phase, **detail)
 
-    def end_legs(self, legs: Any, reason: str, skip: str = "") -> list[Leg]:
-        """Stop ringing these agents, telling each of their connections why."""
-        ended = list(legs.select_related("agent__user"))
-        for leg in ended:
-            leg.status, leg.reason, leg.ended = Leg.Status.ENDED, reason, self.now
-            leg.save(update_fields=["status", "reason", "ended"])
-            self.send_agent(
-                leg.agent, protocol.state(self.row.id, "ended", "ringing", reason), skip=skip
+    def carry_out(self, step: machine.Step) -> None:
+        """Do what a step's effects say: legs and events (the call itself is ``apply``'s)."""
+        row = self.row
+        rung: list[int] = []
+        for effect in step.effects:
+            if isinstance(effect, machine.Tell):
+                self._tell(effect)
+            elif isinstance(effect, machine.Ring):
+                Leg.objects.create(call=row, agent_id=effect.agent, deadline=self.leg_deadline)
+                self.send_agent(effect.agent, events.incoming(row, self.alert_to))
+                rung.append(effect.agent)
+            elif isinstance(effect, machine.StopLeg):
+                row.legs.filter(agent_id=effect.agent, status=LegStatus.RINGING).update(
+                    status=LegStatus.ENDED, reason=effect.reason, ended=self.now
+                )
+                self.touch(effect.agent)
+            elif isinstance(effect, machine.Answered):
+                row.legs.filter(agent_id=effect.agent, status=LegStatus.RINGING).update(
+                    status=LegStatus.ANSWERED
+                )
+                row.agent_id, row.answered, row.ring_deadline = effect.agent, self.now, None
+                Agent.objects.filter(pk=effect.agent).update(missed_in_row=0)
+                self.touch(effect.agent)
+            else:
+                event = events.media(row.id, effect.muted, effect.video, effect.link or "")
+                self.send(effect.to, event)
+        # The caller's candidates so far, after each rung agent's alert and state.
+        for agent in rung:
+            for candidate in row.caller_candidates:
+                self.send_agent(agent, events.candidate(row.id, candidate))
+        if step.aborted is not None:
+            self.send(
+                step.aborted.by,
+                events.op_result(
+                    row.id,
+                    step.aborted.op,
+                    False,
+                    ErrorCode.INVALID_STATE,
+                    "the call ended before the operation finished",
+                ),
             )
-            self.touch(leg.agent)
-        return ended
+
+    def _tell(self, tell: machine.Tell) -> None:
+        event = events.state(self.row.id, tell.state, tell.previous, tell.reason or "")
+        if isinstance(tell.to, Party):
+            self.send(tell.to, event)
+        else:
+            self.send_agent(tell.to, event, skip=self.channel if tell.but_actor else "")
 
     def ring(self, agents: list[Agent], to: str, deadline: datetime | None, **why: Any) -> None:
         """Alert these agents: each gets the caller's offer and its candidates so far."""
-        row = self.row
+        self.alert_to, self.leg_deadline = to, deadline
+        self._agents.update((a.pk, a) for a in agents)
         self.apply(
-            machine.ring(row.state()),
+            machine.ring(self.call, [a.pk for a in agents]),
             "ring",
             agents=[a.address for a in agents],
             to=to,
             until=deadline.isoformat() if deadline else None,
             **why,
         )
-        alert = incoming(row, to)
-        for agent in agents:
-            Leg.objects.create(call=row, agent=agent, deadline=deadline)
-            self.send_agent(agent, alert)
-            self.send_agent(agent, protocol.state(row.id, "ringing", None))
-            for candidate in row.caller_candidates:
-                self.send_agent(agent, protocol.candidate(row.id, candidate))
-
-
-def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
-    """The alert of an agent rung for ``row``: who calls, what was called, the offer."""
-    return {
-        "type": "call.incoming",
-        "call_id": str(row.id),
-        "from": {
-            "address": row.caller_identity,
-            "display_name": row.caller_display_name,
-            "anonymous": True,
-            "context": row.caller_context,
-        },
-        "to": to or row.target,
-        "media": row.media,
-        "sdp": row.offer_sdp,
-    }
 
 
 def ended_by(actor: str, row: Call) -> str:
     if actor == row.caller_identity:
-        return "caller"
-    return "system" if actor == "system" else "agent"
+        return Party.CALLER
+    return SYSTEM if actor == SYSTEM else Party.AGENT
 
 
 @contextmanager
@@ -208,8 +227,8 @@ def locked(call_id: uuid.UUID, actor: Actor, outbox: list[Delivery]) -> Iterator
     with transaction.atomic():
         row = Call.objects.select_for_update().filter(id=call_id).first()
         if row is None or not is_party(row, actor):
-            raise CallError("not_found", f"you have no call {call_id}")
-        yield Change(row, actor.identity, outbox)
+            raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
+        yield Change(row, actor.identity, outbox, actor.channel)
 
 
 def is_party(row: Call, actor: Actor) -> bool:

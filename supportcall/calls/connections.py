@@ -27,11 +27,11 @@ from django.utils import timezone
 from supportcall.directory.models import Agent, Site
 from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
 from supportcall.tokens.models import IssuedToken
-from supportcall.vocabulary import Close, Role
+from supportcall.vocabulary import Close, Link, Reason, Role, State
 
-from . import distribution, machine, operations, protocol
-from .change import Actor, Change, Delivery, Outcome, each_locked, incoming, locked
-from .machine import Party, Phase, Reason
+from . import distribution, events, machine, operations, protocol
+from .change import SYSTEM, Actor, Change, Delivery, Outcome, each_locked, locked
+from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
 
 # This server process: its sweeper keeps the rows of the connections it holds fresh.
@@ -190,7 +190,7 @@ def _drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> 
     for row in _calls_on(conn.channel_name, party):
         change = Change(row, conn.identity, outbox)
         change.log("connection_dropped", row.phase, party=party, why=why, until=grace.isoformat())
-        _tell_connection(change, party, "reconnecting")
+        _tell_connection(change, party, Link.RECONNECTING)
 
 
 def _party_of(conn: Connection) -> Party:
@@ -205,18 +205,9 @@ def _calls_on(channel: str, party: Party) -> list[Call]:
     return list(calls.filter(agent_channel=channel))
 
 
-def _tell_connection(change: Change, party: Party, connection: str) -> None:
+def _tell_connection(change: Change, party: Party, link: Link) -> None:
     """Tell the other party whether ``party``'s signaling is ``reconnecting`` or ``connected``."""
-    row = change.row
-    if row.phase != Phase.ANSWERED:
-        return  # before the answer the agents rung do not follow the caller's connection
-    call = row.state()
-    change.send(
-        party.other,
-        protocol.media(
-            row.id, muted=party in call.muted, video=party in call.video, connection=connection
-        ),
-    )
+    change.carry_out(machine.link(change.call, party, link))
 
 
 def _actor_of(conn: Connection) -> Actor:
@@ -251,24 +242,17 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
         lost = lost.filter(agent_channel=actor.channel, phase=Phase.ANSWERED)
     for row in each_locked(lost):
         change = Change(row, actor.identity, outbox)
-        change.apply(machine.lose(row.state(), party), "connection_lost")
+        change.apply(machine.lose(change.call, party, agent=actor.agent_id), Reason.CONNECTION_LOST)
         change.touch()
         queues |= change.queues
     if party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
-        ringing = Leg.objects.filter(agent_id=actor.agent, status=Leg.Status.RINGING)
+        ringing = Leg.objects.filter(agent_id=actor.agent, status=LegStatus.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
             with locked(call_id, actor, outbox) as change:
-                change.end_legs(
-                    change.row.legs.filter(agent_id=actor.agent, status=Leg.Status.RINGING),
-                    Reason.CONNECTION_LOST,
-                )
-                if change.row.queue_id is None and change.row.phase == Phase.RINGING:
-                    if not change.row.legs.filter(status=Leg.Status.RINGING).exists():
-                        distribution.give_up(
-                            change, Reason.NO_ANSWER, why="the agent rung disconnected"
-                        )
-                else:
-                    distribution.after_leg_ended(change)
+                step = machine.lose(change.call, party, agent=actor.agent)
+                change.apply(step, Reason.CONNECTION_LOST, agent=actor.identity)
+                change.touch()
+                distribution.after_leg_ended(change)
                 change.row.save()
                 queues |= change.queues
     return queues
@@ -304,10 +288,8 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         **{"caller_channel" if party is Party.CALLER else "agent_channel": replaces}
     )
     for row in ended:
-        event = protocol.state(
-            row.id, "ended", None, row.end_reason if party is Party.CALLER else _agent_reason(row)
-        )
-        event["resumed"] = True
+        reason = row.end_reason_for(party)
+        event = events.resumed(events.state(row.id, State.ENDED, None, reason))
         outbox.append(Delivery(actor.channel, event))
     rebound = Call.objects.exclude(phase=Phase.ENDED)
     if party is Party.CALLER:
@@ -328,42 +310,29 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         if not was_dropped:
             # The old connection died before its process noticed (or its process
             # died): the other party hears of the drop and the return together.
-            _tell_connection(change, party, "reconnecting")
-        _tell_connection(change, party, "connected")
+            _tell_connection(change, party, Link.RECONNECTING)
+        _tell_connection(change, party, Link.CONNECTED)
     if party is Party.AGENT:
         # Calls still ringing at this agent: alert the new connection as at first.
         ringing = Call.objects.filter(
-            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=Leg.Status.RINGING
+            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=LegStatus.RINGING
         ).distinct()
         for row in ringing:
-            outbox.append(Delivery(actor.channel, incoming(row)))
+            outbox.append(Delivery(actor.channel, events.incoming(row)))
             outbox.append(Delivery(actor.channel, _resumed_state(row, party)))
             for candidate in row.caller_candidates:
-                outbox.append(Delivery(actor.channel, protocol.candidate(row.id, candidate)))
+                outbox.append(Delivery(actor.channel, events.candidate(row.id, candidate)))
     return Outcome({"replaced": replaces}, outbox)
-
-
-def _agent_reason(row: Call) -> str:
-    """How an answered call ended for its agent, from its log (the row keeps the caller's)."""
-    swapped = {
-        Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
-        Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
-    }
-    return swapped.get(row.end_reason, row.end_reason)  # type: ignore[call-overload]
 
 
 def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
     call = row.state()
-    event = protocol.state(row.id, call.state_for(party), None)
-    event["resumed"] = True
-    if call.pending is not None:
-        event["operation"] = {
-            "op": call.pending.op,
-            "by": "local" if call.pending.by is party else "remote",
-        }
-    if party is Party.CALLER and row.phase == Phase.ANSWERED:
-        event["answer_sdp"] = row.answer_sdp
-    return event
+    pending = call.pending
+    return events.resumed(
+        events.state(row.id, call.state_for(party), None),
+        operation=(pending.op, pending.by is party) if pending is not None else None,
+        answer_sdp=row.answer_sdp if party is Party.CALLER and row.phase == Phase.ANSWERED else "",
+    )
 
 
 def _replay(change: Change, party: Party) -> None:
@@ -377,15 +346,15 @@ def _replay(change: Change, party: Party) -> None:
     away = other is None or other.grace_until is not None
     change.send(
         party,
-        protocol.media(
+        events.media(
             row.id,
             muted=party.other in call.muted,
             video=party.other in call.video,
-            connection="reconnecting" if away else "connected",
+            connection=Link.RECONNECTING if away else Link.CONNECTED,
         ),
     )
     if call.pending is not None and call.pending.by is party.other:
-        change.send(party, protocol.offer(row.id, call.pending.op, row.op_sdp))
+        change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
 
 
 def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:
@@ -439,7 +408,7 @@ def keep_alive(process: str, now: datetime | None = None) -> Outcome:
             for row in _calls_on(conn.channel_name, party):
                 change = Change(row, conn.identity, outbox)
                 change.log("connection_back", row.phase, party=party)
-                _tell_connection(change, party, "connected")
+                _tell_connection(change, party, Link.CONNECTED)
     return Outcome({}, outbox)
 
 
@@ -451,7 +420,8 @@ def forget_connections() -> Outcome:
     """
     Connection.objects.all().delete()
     for row in each_locked(Call.objects.exclude(phase=Phase.ENDED)):
-        Change(row, "system", []).apply(
-            machine.lose(row.state(), Party.CALLER), "connection_lost", why="server restart"
+        change = Change(row, SYSTEM, [])
+        change.apply(
+            machine.lose(change.call, Party.CALLER), Reason.CONNECTION_LOST, why="server restart"
         )
     return Outcome({}, [])  # their channels died with the old process

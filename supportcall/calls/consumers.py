@@ -20,10 +20,10 @@ from django.conf import settings
 
 from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode
 
-from . import connections, operations, protocol
+from . import connections, protocol
 from .change import Actor, Outcome, party_group
 from .delivery import deliver
-from .machine import CallError, Op
+from .machine import CallError
 
 log = logging.getLogger(__name__)
 
@@ -220,24 +220,8 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
 
     def _dispatch(self, request: protocol.Request) -> Outcome:
         """Run the one service a request calls for (in the database thread)."""
-        actor, fields = self.actor, request.fields
-        assert actor is not None
-        if request.type == "call.create":
-            return operations.create_call(actor, fields.get("to"), fields["media"], fields["sdp"])
-        if request.type == "call.answer":
-            assert request.call_id is not None
-            return operations.answer(actor, request.call_id, fields["sdp"])
-        if request.type == "ice.candidate":
-            assert request.call_id is not None
-            return operations.relay_candidate(actor, request.call_id, fields["candidate"])
-        if request.type == "presence.set":
-            return operations.set_presence(actor, fields["status"])
-        if request.type == "queue.position":
-            assert request.call_id is not None
-            return operations.queue_position(actor, request.call_id)
-        op: Op = protocol.OPERATIONS[request.type]
-        assert request.call_id is not None
-        return operations.operate(actor, request.call_id, op, **fields)
+        assert self.actor is not None
+        return protocol.handle(self.actor, request)
 
     async def call_event(self, message: dict[str, Any]) -> None:
         """An event for this connection, from any process."""

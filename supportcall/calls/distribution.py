@@ -7,6 +7,12 @@ out); with nobody free it waits, first come first served, until an agent frees
 up or the queue's maximum wait runs out. Every decision is a line in the
 call's event log, with the reason each agent was skipped.
 
+The choices are made here, with the database (who is free, by which
+strategy); what follows from them (legs that start ringing, who is told
+what) is the machine's: ``machine.ring``, ``enqueue``, ``give_up``,
+``ring_out``, whose steps the ``Change`` carries out. The machine also says
+when a call needs agents again (``CallState.needs_agents``).
+
 Whenever something may free an agent or change a queue (a call ends, an agent
 comes back, a ring runs out), ``settle`` serves that queue's waiting calls in
 order and tells each waiting caller its position.
@@ -21,10 +27,11 @@ from django.db.models import F
 
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
+from supportcall.vocabulary import ErrorCode, Presence, Reason
 
-from . import availability, machine, protocol
-from .change import Change, Delivery, each_locked
-from .machine import CallError, Phase, Reason
+from . import availability, events, machine
+from .change import SYSTEM, Change, Delivery, each_locked
+from .machine import CallError, LegStatus, Phase
 from .models import Call, Leg
 
 
@@ -35,7 +42,7 @@ def check_open(queue: Queue, now: datetime) -> None:
         return
     opening = schedule.next_opening(now)
     when = f"; it opens {describe_opening(opening, now)}" if opening else ""
-    raise CallError("invalid_state", f"{queue.address} is closed now{when}")
+    raise CallError(ErrorCode.INVALID_STATE, f"{queue.address} is closed now{when}")
 
 
 def route(change: Change, queue: Queue | None, agent: Agent | None, to: str) -> None:
@@ -62,7 +69,7 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     With ``fifo``, a call never jumps ahead of calls that have waited longer.
     """
     row = change.row
-    declined = availability.declined(row)
+    declined = set(change.call.declined)
     agents = queue.agents.all()
     ahead = (
         fifo
@@ -75,7 +82,7 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     chosen: list[Agent] = []
     if not ahead:
         # Agents who let this call ring out get another turn only when nobody else is free.
-        free = availability.free(agents, declined | availability.missed(row)) or availability.free(
+        free = availability.free(agents, declined | change.call.missed) or availability.free(
             agents, declined
         )
         chosen = _claim(availability.pick(queue, free))
@@ -102,7 +109,7 @@ def _claim(agents: list[Agent]) -> list[Agent]:
         .values_list("pk", flat=True)
     )
     rung = set(
-        Leg.objects.filter(agent_id__in=locked, status=Leg.Status.RINGING).values_list(
+        Leg.objects.filter(agent_id__in=locked, status=LegStatus.RINGING).values_list(
             "agent_id", flat=True
         )
     )
@@ -113,40 +120,44 @@ def wait(change: Change, skipped: dict[str, str]) -> None:
     row = change.row
     if row.queued_at is None:
         row.queued_at = change.now
-    if row.phase != Phase.QUEUED:
-        change.apply(machine.enqueue(row.state()), "queued", skipped=skipped)
+    if change.call.phase is not Phase.QUEUED:
+        change.apply(machine.enqueue(change.call), Phase.QUEUED, skipped=skipped)
 
 
 def give_up(change: Change, reason: Reason, **why) -> None:
-    change.apply(machine.give_up(change.row.state(), reason), reason, **why)
+    change.apply(machine.give_up(change.call, reason), reason, **why)
     change.touch()
 
 
 def after_leg_ended(change: Change) -> None:
     """An agent stopped ringing (rejected, ignored, timed out, left): move the call on.
 
-    A queue call with nobody left ringing goes to the next agent or waits; a
-    direct call keeps ringing its deadline out, so an ignore is not told.
+    The machine says whether the call needs agents again (a queue call that
+    nobody rings any more); if so it goes to the next agent or waits.
     """
     row = change.row
-    if row.phase != Phase.RINGING or row.legs.filter(status=Leg.Status.RINGING).exists():
-        return
-    if row.queue is not None:
+    if change.call.needs_agents and row.queue is not None:
         offer(change, row.queue)
 
 
 def ring_out(change: Change, leg: Leg) -> None:
     """An agent let the call ring out; too many in a row and it is set away."""
-    change.end_legs(Leg.objects.filter(pk=leg.pk), Reason.NO_ANSWER)
+    agent = change.agent(leg.agent_id)
+    rung_s = _rung_for(leg, change)
+    change.apply(
+        machine.ring_out(change.call, leg.agent_id),
+        "ring_timeout",
+        agent=agent.address,
+        rung_s=rung_s,
+    )
     Agent.objects.filter(pk=leg.agent_id).update(missed_in_row=F("missed_in_row") + 1)
-    agent = Agent.objects.select_related("user").get(pk=leg.agent_id)
+    agent.refresh_from_db(fields=["missed_in_row", "presence"])
     limit = settings.SUPPORTCALL_MISSED_CALLS_AWAY
-    if agent.missed_in_row >= limit and agent.presence == Agent.Presence.AVAILABLE:
-        Agent.objects.filter(pk=agent.pk).update(presence=Agent.Presence.AWAY, missed_in_row=0)
+    if agent.missed_in_row >= limit and agent.presence == Presence.AVAILABLE:
+        Agent.objects.filter(pk=agent.pk).update(presence=Presence.AWAY, missed_in_row=0)
         message = f"You missed {limit} calls in a row, so you were set away."
-        change.send_agent(agent, {"type": "presence", "status": "away", "reason": message})
+        change.send_agent(agent.pk, events.presence(Presence.AWAY, message))
         change.log("agent_away", agent=agent.address, why=message)
-    change.log("ring_timeout", agent=agent.address, rung_s=_rung_for(leg, change))
     after_leg_ended(change)
 
 
@@ -160,7 +171,7 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         for row in each_locked(waiting):
             # In order already: a call declined by the free agent may let the next one have it.
-            offer(Change(row, "system", outbox), queue, fifo=False)
+            offer(Change(row, SYSTEM, outbox), queue, fifo=False)
             row.save()
         positions(queue, outbox)
 
@@ -179,7 +190,7 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
             continue
         Call.objects.filter(pk=row.pk).update(position=position)
         if row.caller_channel:
-            outbox.append(Delivery(row.caller_channel, protocol.queue_position(row.id, position)))
+            outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
 
 
 def queues_of(agent_id: int) -> set[int]:

@@ -1,23 +1,36 @@
 """The call state machine: pure code, no ORM and no I/O.
 
-A call has two parties, the caller (an anonymous visitor) and the agent side.
-The call itself is in one *phase*; what each party sees, its *state*, is
-derived from the phase and from who holds the call, never stored twice.
+A call has two sides: the caller (an anonymous visitor) and the agent side.
+Until someone answers, the agent side is the agents being rung, one *leg*
+each (ringing, then answered or ended with a reason); once answered it is the
+agent who answered. The call itself is in one *phase*; what each party sees,
+its *state*, is derived from the phase, who holds the call and the legs,
+never stored twice.
 
-Every function here takes a ``Call`` and returns a ``Step`` (the new call and
-what happened), or raises ``CallError`` before anything changes. The services
-layer loads a call row, runs one function, and saves the result atomically.
+Every function here takes a ``CallState`` and returns a ``Step``: the new call
+and what must happen because of it, as data (``Tell`` who which state,
+``StopLeg`` and ``Ring`` for the legs, ``Answered``, ``TellMedia``). It raises
+``CallError`` before anything changes. ``change.Change`` loads a call row,
+runs one function and carries the effects out; it decides nothing.
+
+Routing *choices* (who is free, by which strategy) need the database and stay
+in ``distribution``: the machine is handed the chosen agents (``ring``) and
+says what follows. Agents are named by their ids.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from supportcall.vocabulary import (
     AGENT_OPS,
+    CONNECTED_STATES,
     REOFFER_OPS,
     VIDEO_OPS,
+    ErrorCode,
+    Link,
     Media,
     Op,
     Reason,
@@ -42,6 +55,16 @@ class Phase(StrEnum):
     ENDED = "ended"
 
 
+class LegStatus(StrEnum):
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+# Legs that ended so: the call is not offered to these agents again.
+DECLINING = frozenset({Reason.REJECTED, Reason.IGNORED})
+
+
 class CallError(Exception):
     """A request the call cannot take; ``code`` is one of the contract's error codes."""
 
@@ -60,13 +83,28 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class Call:
+class Leg:
+    """One agent rung for the call, and how that ended for the agent."""
+
+    agent: int
+    status: LegStatus = LegStatus.RINGING
+    reason: Reason | None = None
+
+
+@dataclass(frozen=True)
+class CallState:
+    """One call, as the machine sees it."""
+
     phase: Phase
     media: Media
     held: frozenset[Party] = frozenset()  # who has put the call on hold
     muted: frozenset[Party] = frozenset()  # who does not send audio
     video: frozenset[Party] = frozenset()  # who sends video
     pending: Pending | None = None
+    # Routed through a queue: when nobody rings any more, it is offered on (a direct call
+    # rings its ring deadline out).
+    via_queue: bool = False
+    legs: tuple[Leg, ...] = ()  # in the order they were rung
 
     def state_for(self, party: Party) -> State:
         if self.phase is not Phase.ANSWERED:
@@ -80,14 +118,93 @@ class Call:
             return State.REMOTELY_HELD
         return State.IN_CALL
 
+    @property
+    def ringing(self) -> tuple[int, ...]:
+        """The agents being rung now."""
+        return tuple(leg.agent for leg in self.legs if leg.status is LegStatus.RINGING)
+
+    @property
+    def agent(self) -> int | None:
+        """The agent who answered, if anyone did."""
+        return next((leg.agent for leg in self.legs if leg.status is LegStatus.ANSWERED), None)
+
+    def seen_by(self, agent: int) -> State | None:
+        """What ``agent`` sees of the call, or None if it is not (or no longer) its call."""
+        if agent == self.agent:
+            return self.state_for(Party.AGENT)
+        return State.RINGING if agent in self.ringing else None
+
+    @property
+    def needs_agents(self) -> bool:
+        """A queue call that nobody rings any more: routing must offer it on or let it wait."""
+        return self.phase is Phase.RINGING and self.via_queue and not self.ringing
+
+    @property
+    def declined(self) -> frozenset[int]:
+        """Agents who rejected or ignored the call."""
+        return frozenset(leg.agent for leg in self.legs if leg.reason in DECLINING)
+
+    @property
+    def missed(self) -> frozenset[int]:
+        """Agents who let the call ring out."""
+        return frozenset(leg.agent for leg in self.legs if leg.reason is Reason.NO_ANSWER)
+
+
+# --- effects: what a step says must happen --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tell:
+    """Send a ``call.state``: to a party (its connection), or to a rung agent (all its tabs)."""
+
+    to: Party | int
+    state: State
+    previous: State | None
+    reason: Reason | None = None
+    but_actor: bool = False  # not to the connection that sent the request
+
+
+@dataclass(frozen=True)
+class Ring:
+    """``agent`` starts ringing: a new leg, and the caller's offer to each of its tabs."""
+
+    agent: int
+
+
+@dataclass(frozen=True)
+class StopLeg:
+    """``agent``'s ringing leg ends for ``reason``."""
+
+    agent: int
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Answered:
+    """``agent``'s leg answered: it is the agent side of the call from now on."""
+
+    agent: int
+
+
+@dataclass(frozen=True)
+class TellMedia:
+    """Tell party ``to`` what the other party sends (``call.media``), and its link if it changed."""
+
+    to: Party
+    muted: bool
+    video: bool
+    link: Link | None = None
+
+
+Effect = Tell | Ring | StopLeg | Answered | TellMedia
+
 
 @dataclass(frozen=True)
 class Step:
-    """The outcome of one transition."""
+    """The outcome of one transition: the new call and its effects, in the order to carry out."""
 
-    call: Call
-    # For whom the call ended (a whole call, or only the agent's ringing leg), and why.
-    ended: dict[Party, Reason] = field(default_factory=dict)
+    call: CallState
+    effects: tuple[Effect, ...] = ()
     # The operation this step finished, and whether it succeeded.
     finished: Op | None = None
     ok: bool = True
@@ -95,40 +212,59 @@ class Step:
     # The pending operation this step cut short (the call ended under it).
     aborted: Pending | None = None
 
+    def reason_for(self, party: Party) -> Reason | None:
+        """Why the call ended for ``party`` in this step (None if it did not)."""
+        for effect in self.effects:
+            if isinstance(effect, Tell) and effect.to is party and effect.state is State.ENDED:
+                return effect.reason
+        return None
 
-def start(media: Media) -> Call:
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+def start(media: Media, *, via_queue: bool = False) -> Step:
     """A call the caller just created."""
-    return Call(
+    call = CallState(
         phase=Phase.INITIATED,
         media=media,
         video=frozenset({Party.CALLER}) if media is Media.VIDEO else frozenset(),
+        via_queue=via_queue,
     )
+    return Step(call, (Tell(Party.CALLER, State.INITIATED, None),))
 
 
-def check(call: Call, party: Party, op: Op, *, video: bool = False) -> None:
-    """Raise CallError if ``party`` may not start ``op`` on ``call`` now."""
+def check(
+    call: CallState, party: Party, op: Op, *, agent: int | None = None, video: bool = False
+) -> None:
+    """Raise CallError if ``party`` (for the agent side: ``agent``) may not start ``op`` now."""
     if op in AGENT_OPS and party is Party.CALLER:
-        raise CallError("forbidden", f"a caller cannot {op} a call")
+        raise CallError(ErrorCode.FORBIDDEN, f"a caller cannot {op} a call")
     if call.phase is Phase.ENDED:
-        raise CallError("invalid_state", "the call has ended")
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
     # Hanging up is never blocked: a stuck re-offer must not trap anyone in a call.
     if call.pending is not None and op is not Op.END:
-        raise CallError("operation_in_progress", f"a {call.pending.op} is in progress on this call")
+        raise CallError(
+            ErrorCode.OPERATION_IN_PROGRESS, f"a {call.pending.op} is in progress on this call"
+        )
     if op in VIDEO_OPS and call.media is Media.AUDIO_SINGLE:
         raise CallError(
-            "not_supported", "this call has a single audio m-line; it cannot carry video"
+            ErrorCode.NOT_SUPPORTED, "this call has a single audio m-line; it cannot carry video"
         )
     if op is Op.ACCEPT and video and call.media is not Media.VIDEO:
         raise CallError(
-            "not_supported", "the caller offered no video: accept with audio, then start video"
+            ErrorCode.NOT_SUPPORTED,
+            "the caller offered no video: accept with audio, then start video",
         )
-    state = call.state_for(party)
+    state = call.state_for(party) if party is Party.CALLER else call.seen_by(_agent_id(agent))
+    if state is None:
+        raise CallError(ErrorCode.INVALID_STATE, _not_yours(call, op))
     allowed = {
         Op.ACCEPT: state is State.RINGING,
         Op.REJECT: state is State.RINGING,
         Op.IGNORE: state is State.RINGING,
         Op.FORWARD: state is State.RINGING,
-        Op.END: party is Party.CALLER or call.phase in (Phase.RINGING, Phase.ANSWERED),
+        Op.END: party is Party.CALLER or state is State.RINGING or state in CONNECTED_STATES,
         Op.HOLD: state in (State.IN_CALL, State.REMOTELY_HELD),
         Op.UNHOLD: state in (State.ON_HOLD, State.ON_DOUBLE_HOLD),
         Op.VIDEO_START: state is State.IN_CALL and party not in call.video,
@@ -139,52 +275,105 @@ def check(call: Call, party: Party, op: Op, *, video: bool = False) -> None:
         Op.RESTART_MEDIA: call.phase is Phase.ANSWERED,
     }[op]
     if not allowed:
-        raise CallError("invalid_state", f"cannot {op} a call that is {state}")
+        raise CallError(ErrorCode.INVALID_STATE, f"cannot {op} a call that is {state}")
+
+
+def _agent_id(agent: int | None) -> int:
+    if agent is None:
+        raise ValueError("the agent side acts through one agent: pass agent=")
+    return agent
+
+
+def _not_yours(call: CallState, op: Op) -> str:
+    if call.phase is Phase.ANSWERED:
+        return "another agent answered this call"
+    if call.phase is Phase.RINGING:
+        return "this call is no longer ringing for you"
+    return f"cannot {op} a call that is {call.phase}"
 
 
 def request(
-    call: Call, party: Party, op: Op, *, video: bool = False, others_ringing: bool = False
+    call: CallState,
+    party: Party,
+    op: Op,
+    *,
+    agent: int | None = None,
+    video: bool = False,
+    to_queue: bool = False,
 ) -> Step:
-    """``party`` starts ``op``.
+    """``party`` starts ``op``; on the agent side, ``agent`` is the agent acting.
 
     Re-offer operations become pending until ``answer``; the others finish at
-    once. ``others_ringing`` says whether other agents are still being rung,
-    so that one agent's reject does not end a call someone else may answer.
+    once. ``video``: an accept that sends video too. ``to_queue``: a forward to
+    a queue (else to an agent).
     """
-    check(call, party, op, video=video)
+    check(call, party, op, agent=agent, video=video)
     if op in REOFFER_OPS:
         return Step(replace(call, pending=Pending(op, party)))
     if op is Op.ACCEPT:
-        sends_video = call.video | {Party.AGENT} if video else call.video
-        return Step(replace(call, phase=Phase.ANSWERED, video=sends_video), finished=op)
-    if op is Op.REJECT or (op is Op.END and call.phase is Phase.RINGING and party is Party.AGENT):
-        if others_ringing:
-            return Step(call, ended={Party.AGENT: Reason.REJECTED}, finished=op)
-        return _end(call, {Party.AGENT: Reason.REJECTED, Party.CALLER: Reason.REJECTED}, op)
+        return _accept(call, _agent_id(agent), video)
+    if op is Op.REJECT or (op is Op.END and party is Party.AGENT and call.phase is Phase.RINGING):
+        # An agent hanging up a call still ringing at it rejects it.
+        return _leg_ends(call, _agent_id(agent), Reason.REJECTED, op, lone=Reason.REJECTED)
     if op is Op.IGNORE:
         # The caller is not told: the call rings on until someone answers or it times out.
-        return Step(call, ended={Party.AGENT: Reason.IGNORED}, finished=op)
+        return _leg_ends(call, _agent_id(agent), Reason.IGNORED, op)
     if op is Op.FORWARD:
-        return Step(call, ended={Party.AGENT: Reason.FORWARDED}, finished=op)
+        mine, effects = _stop(call, [_agent_id(agent)], Reason.FORWARDED)
+        # Whoever else was being rung: the call is in other hands now.
+        others, more = _stop(mine, mine.ringing, Reason.ANSWERED_ELSEWHERE)
+        return _step(call, replace(others, via_queue=to_queue), effects + more, finished=op)
     if op is Op.END:
         if call.phase is Phase.ANSWERED:
             reasons = {party: Reason.ENDED_BY_LOCAL, party.other: Reason.ENDED_BY_REMOTE}
         else:
             reasons = {Party.CALLER: Reason.ENDED_BY_LOCAL, Party.AGENT: Reason.CANCELLED}
         return _end(call, reasons, op)
-    if op is Op.MUTE:
-        return Step(replace(call, muted=call.muted | {party}), finished=op)
-    assert op is Op.UNMUTE
-    return Step(replace(call, muted=call.muted - {party}), finished=op)
+    assert op in (Op.MUTE, Op.UNMUTE)
+    muted = call.muted | {party} if op is Op.MUTE else call.muted - {party}
+    after = replace(call, muted=muted)
+    return Step(after, (_media_of(after, party),), finished=op)
 
 
-def answer(call: Call, party: Party) -> Step:
+def _accept(call: CallState, agent: int, video: bool) -> Step:
+    # Everyone else being rung stops: the call was answered elsewhere.
+    others, effects = _stop(
+        call, [a for a in call.ringing if a != agent], Reason.ANSWERED_ELSEWHERE
+    )
+    legs = tuple(
+        replace(leg, status=LegStatus.ANSWERED)
+        if leg.agent == agent and leg.status is LegStatus.RINGING
+        else leg
+        for leg in others.legs
+    )
+    sends_video = call.video | {Party.AGENT} if video else call.video
+    after = replace(others, phase=Phase.ANSWERED, video=sends_video, legs=legs)
+    own_tabs = Tell(agent, State.ENDED, State.RINGING, Reason.ANSWERED_ELSEWHERE, but_actor=True)
+    return _step(call, after, (Answered(agent), own_tabs, *effects), finished=Op.ACCEPT)
+
+
+def _leg_ends(
+    call: CallState, agent: int, reason: Reason, op: Op | None = None, lone: Reason | None = None
+) -> Step:
+    """``agent``'s leg ends. With ``lone``: a direct call nobody else rings ends so."""
+    after, effects = _stop(call, [agent], reason)
+    if lone is not None and not after.via_queue and not after.ringing:
+        ended = _end(after, {Party.CALLER: lone, Party.AGENT: lone}, op)
+        return replace(ended, effects=effects + ended.effects)
+    return _step(call, after, effects, finished=op)
+
+
+def answer(call: CallState, party: Party, *, agent: int | None = None) -> Step:
     """``party`` answers the other party's re-offer: the pending operation takes effect."""
     pending = call.pending
     if call.phase is Phase.ENDED:
-        raise CallError("invalid_state", "the call has ended")
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
+    if party is Party.AGENT and call.phase is Phase.ANSWERED and _agent_id(agent) != call.agent:
+        raise CallError(ErrorCode.INVALID_STATE, "another agent answered this call")
     if pending is None or pending.by is party:
-        raise CallError("invalid_state", "there is no re-offer for you to answer on this call")
+        raise CallError(
+            ErrorCode.INVALID_STATE, "there is no re-offer for you to answer on this call"
+        )
     by = frozenset({pending.by})
     changed = {
         Op.HOLD: {"held": call.held | by},
@@ -193,48 +382,174 @@ def answer(call: Call, party: Party) -> Step:
         Op.VIDEO_STOP: {"video": call.video - by},
         Op.RESTART_MEDIA: {},  # the same media on new ICE candidates
     }[pending.op]
-    return Step(replace(call, pending=None, **changed), finished=pending.op)  # type: ignore[arg-type]
+    after = replace(call, pending=None, **changed)  # type: ignore[arg-type]
+    media = (_media_of(after, pending.by),) if pending.op in VIDEO_OPS else ()
+    return _step(call, after, (), media, finished=pending.op)
 
 
-def expire(call: Call) -> Step:
+def expire(call: CallState) -> Step:
     """The pending re-offer was not answered in time: it fails and nothing changes."""
     if call.pending is None:
-        raise CallError("invalid_state", "no operation is pending")
-    return Step(replace(call, pending=None), finished=call.pending.op, ok=False, code="timeout")
+        raise CallError(ErrorCode.INVALID_STATE, "no operation is pending")
+    return Step(
+        replace(call, pending=None), finished=call.pending.op, ok=False, code=ErrorCode.TIMEOUT
+    )
 
 
-def ring(call: Call) -> Step:
-    """Routing found agents to alert."""
+def ring(call: CallState, agents: Collection[int]) -> Step:
+    """Routing chose these agents to alert: each gets a ringing leg."""
     if call.phase not in (Phase.INITIATED, Phase.QUEUED, Phase.RINGING):
-        raise CallError("invalid_state", f"cannot ring a call that is {call.phase}")
-    return Step(replace(call, phase=Phase.RINGING))
+        raise CallError(ErrorCode.INVALID_STATE, f"cannot ring a call that is {call.phase}")
+    if not agents or set(agents) & set(call.ringing) or len(set(agents)) != len(agents):
+        raise CallError(ErrorCode.INVALID_STATE, "ring each agent once, and someone")
+    after = replace(
+        call, phase=Phase.RINGING, legs=call.legs + tuple(Leg(agent) for agent in agents)
+    )
+    effects: list[Effect] = []
+    for agent in agents:
+        effects += [Ring(agent), Tell(agent, State.RINGING, None)]
+    return _step(call, after, tuple(effects))
 
 
-def enqueue(call: Call) -> Step:
+def ring_out(call: CallState, agent: int) -> Step:
+    """``agent`` let the call ring out (a queue's ring timeout): its leg ends ``no_answer``."""
+    if agent not in call.ringing:
+        raise CallError(ErrorCode.INVALID_STATE, "the call is not ringing for this agent")
+    return _leg_ends(call, agent, Reason.NO_ANSWER)
+
+
+def enqueue(call: CallState) -> Step:
     """Nobody is free: the caller waits in the queue."""
-    if call.phase not in (Phase.INITIATED, Phase.RINGING):
-        raise CallError("invalid_state", f"cannot queue a call that is {call.phase}")
-    return Step(replace(call, phase=Phase.QUEUED))
+    if call.phase not in (Phase.INITIATED, Phase.RINGING) or call.ringing or not call.via_queue:
+        raise CallError(
+            ErrorCode.INVALID_STATE, f"cannot queue a call that is {call.phase} (or not a queue's)"
+        )
+    return _step(call, replace(call, phase=Phase.QUEUED))
 
 
-def give_up(call: Call, reason: Reason) -> Step:
+def give_up(call: CallState, reason: Reason) -> Step:
     """Routing ends an unanswered call: ``no_agents`` or ``no_answer``."""
     if call.phase not in (Phase.INITIATED, Phase.QUEUED, Phase.RINGING):
-        raise CallError("invalid_state", f"cannot give up on a call that is {call.phase}")
+        raise CallError(ErrorCode.INVALID_STATE, f"cannot give up on a call that is {call.phase}")
     return _end(call, {Party.CALLER: reason, Party.AGENT: reason})
 
 
-def lose(call: Call, party: Party) -> Step:
-    """``party`` vanished and did not come back: the call ends for both."""
+def lose(call: CallState, party: Party, *, agent: int | None = None) -> Step:
+    """``party`` (on the agent side: ``agent``) vanished and did not come back.
+
+    The caller or the answering agent: the call ends for both. An agent being
+    rung: its leg ends, and a direct call nobody else rings ends ``no_answer``.
+    """
     if call.phase is Phase.ENDED:
-        raise CallError("invalid_state", "the call has ended")
-    return _end(call, {party: Reason.CONNECTION_LOST, party.other: Reason.CONNECTION_LOST})
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
+    lost = {Party.CALLER: Reason.CONNECTION_LOST, Party.AGENT: Reason.CONNECTION_LOST}
+    if party is Party.CALLER or _agent_id(agent) == call.agent:
+        return _end(call, lost)
+    if _agent_id(agent) not in call.ringing:
+        raise CallError(ErrorCode.INVALID_STATE, "the call is not ringing for this agent")
+    return _leg_ends(call, _agent_id(agent), Reason.CONNECTION_LOST, lone=Reason.NO_ANSWER)
 
 
-def _end(call: Call, reasons: dict[Party, Reason], op: Op | None = None) -> Step:
-    return Step(
-        replace(call, phase=Phase.ENDED, pending=None),
-        ended=reasons,
-        finished=op,
-        aborted=call.pending,
+def link(call: CallState, party: Party, state: Link) -> Step:
+    """``party``'s signaling connection dropped (``reconnecting``) or is back (``connected``).
+
+    Only an answered call's other party follows it: the agents rung do not.
+    """
+    if call.phase is not Phase.ANSWERED:
+        return Step(call)
+    return Step(call, (replace(_media_of(call, party), link=state),))
+
+
+@dataclass(frozen=True)
+class Relay:
+    """Where an ICE candidate goes: to these parties or rung agents, and whether it is kept."""
+
+    to: tuple[Party | int, ...]
+    keep: bool = False  # for agents rung later (a forward): each gets the caller's so far
+
+
+def relay(call: CallState, party: Party, *, agent: int | None = None) -> Relay:
+    """Who gets an ICE candidate ``party`` (on the agent side: ``agent``) sends.
+
+    Once answered, the other party. Before, a caller's candidates go to every
+    agent being rung and are kept; an agent has none to send until it accepts.
+    """
+    if call.phase is Phase.ENDED:
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
+    if party is Party.AGENT:
+        if call.phase is not Phase.ANSWERED or _agent_id(agent) != call.agent:
+            raise CallError(ErrorCode.INVALID_STATE, "accept the call before sending candidates")
+        return Relay((Party.CALLER,))
+    if call.phase is Phase.ANSWERED:
+        return Relay((Party.AGENT,))
+    return Relay(call.ringing, keep=True)
+
+
+def reason_seen_by(party: Party, caller_reason: Reason) -> Reason:
+    """How an answered call that ended ``caller_reason`` for the caller ended for ``party``."""
+    if party is Party.CALLER:
+        return caller_reason
+    swapped = {
+        Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
+        Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
+    }
+    return swapped.get(caller_reason, caller_reason)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _stop(
+    call: CallState, agents: Iterable[int], reason: Reason
+) -> tuple[CallState, tuple[Effect, ...]]:
+    """End these agents' ringing legs, each agent's tabs told why."""
+    stopping = set(agents)
+    legs = tuple(
+        Leg(leg.agent, LegStatus.ENDED, reason)
+        if leg.agent in stopping and leg.status is LegStatus.RINGING
+        else leg
+        for leg in call.legs
     )
+    effects: list[Effect] = []
+    for agent in call.ringing:
+        if agent in stopping:
+            effects += [StopLeg(agent, reason), Tell(agent, State.ENDED, State.RINGING, reason)]
+    return replace(call, legs=legs), tuple(effects)
+
+
+def _end(call: CallState, reasons: dict[Party, Reason], op: Op | None = None) -> Step:
+    """The whole call ends; agents still being rung stop for the agent side's reason."""
+    stopped, effects = _stop(call, call.ringing, reasons[Party.AGENT])
+    after = replace(stopped, phase=Phase.ENDED, pending=None)
+    return _step(call, after, effects, ended=reasons, finished=op, aborted=call.pending)
+
+
+def _step(
+    before: CallState,
+    after: CallState,
+    effects: tuple[Effect, ...] = (),
+    then: tuple[Effect, ...] = (),
+    *,
+    ended: dict[Party, Reason] | None = None,
+    finished: Op | None = None,
+    aborted: Pending | None = None,
+) -> Step:
+    """A step whose parties are told each state that changed (and why the call ended).
+
+    The agent side is told as a party only once an agent answered: before,
+    each rung agent is told through its leg's effects.
+    """
+    told: list[Effect] = list(effects)
+    for party in Party:
+        if party is Party.AGENT and after.agent is None:
+            continue
+        old, new = before.state_for(party), after.state_for(party)
+        reason = (ended or {}).get(party)
+        if old != new or reason:
+            told.append(Tell(party, new, old, reason))
+    return Step(after, (*told, *then), finished=finished, aborted=aborted)
+
+
+def _media_of(call: CallState, sender: Party) -> TellMedia:
+    """What ``sender`` sends, told to the other party."""
+    return TellMedia(sender.other, muted=sender in call.muted, video=sender in call.video)

@@ -13,10 +13,10 @@ import uuid
 
 from django.db import models
 
-from supportcall.vocabulary import Reason
+from supportcall.vocabulary import Media, Op, Reason
 
 from . import machine
-from .machine import Media, Party, Phase
+from .machine import LegStatus, Party, Phase
 
 
 class Call(models.Model):
@@ -102,23 +102,33 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"{self.caller_identity} → {self.target} ({self.phase})"
 
-    def state(self) -> machine.Call:
-        """The pure state machine's view of this row."""
+    def state(self) -> machine.CallState:
+        """The pure state machine's view of this row and its legs."""
 
         def parties(caller: bool, agent: bool) -> frozenset[Party]:
             return frozenset(p for p, on in ((Party.CALLER, caller), (Party.AGENT, agent)) if on)
 
-        return machine.Call(
+        rows = () if self._state.adding else self.legs.order_by("started", "pk")
+        legs = tuple(
+            machine.Leg(
+                leg.agent_id, LegStatus(leg.status), Reason(leg.reason) if leg.reason else None
+            )
+            for leg in rows
+        )
+        return machine.CallState(
             phase=Phase(self.phase),
             media=Media(self.media),
             held=parties(self.held_by_caller, self.held_by_agent),
             muted=parties(self.caller_muted, self.agent_muted),
             video=parties(self.caller_video, self.agent_video),
-            pending=machine.Pending(machine.Op(self.op), Party(self.op_by)) if self.op else None,
+            pending=machine.Pending(Op(self.op), Party(self.op_by)) if self.op else None,
+            via_queue=self.queue_id is not None,
+            legs=legs,
         )
 
-    def apply(self, call: machine.Call) -> None:
-        """Copy the state machine's result onto this row (not saved)."""
+    def apply(self, call: machine.CallState) -> None:
+        """Copy the state machine's call onto this row (not saved; legs are rows of their own,
+        written as the step's effects say)."""
         self.phase = call.phase
         self.held_by_caller, self.held_by_agent = (p in call.held for p in Party)
         self.caller_muted, self.agent_muted = (p in call.muted for p in Party)
@@ -133,31 +143,20 @@ class Call(models.Model):
         return self.caller_channel if party is Party.CALLER else self.agent_channel
 
     def end_reason_for(self, party: Party) -> str:
-        """How the ended call ended for ``party``. The row keeps the caller's reason; the
-        agent who answered saw who hung up the other way round, and the rest alike."""
-        if party is Party.AGENT:
-            return _MIRRORED.get(self.end_reason, self.end_reason)
-        return self.end_reason
-
-
-# Who hung up, seen from the other party.
-_MIRRORED: dict[str, str] = {
-    Reason.ENDED_BY_LOCAL: Reason.ENDED_BY_REMOTE,
-    Reason.ENDED_BY_REMOTE: Reason.ENDED_BY_LOCAL,
-}
+        """How the ended call ended for ``party`` (the row keeps the caller's reason)."""
+        if not self.end_reason:
+            return ""
+        return machine.reason_seen_by(party, Reason(self.end_reason))
 
 
 class Leg(models.Model):
     """One agent being rung for a call, and how that ended for the agent."""
 
-    class Status(models.TextChoices):
-        RINGING = "ringing"
-        ANSWERED = "answered"
-        ENDED = "ended"
-
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
     agent = models.ForeignKey("directory.Agent", on_delete=models.CASCADE, related_name="legs")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RINGING)
+    status = models.CharField(
+        max_length=16, choices=[(s.value, s.value) for s in LegStatus], default=LegStatus.RINGING
+    )
     reason = models.CharField(max_length=32, blank=True)
     started = models.DateTimeField(auto_now_add=True)
     deadline = models.DateTimeField(

@@ -1,17 +1,23 @@
-"""The call operations: every request that changes a call, each in one transaction.
+"""The call operations: one function per request, each in one transaction.
 
-A service locks the call row (``select_for_update``), runs one step of the
-pure state machine, saves the row, appends to the call's event log, and
-returns an ``Outcome``: the ack's result fields and the events to deliver.
-The caller of a service sends those events through the channel layer once
-the transaction has committed, so no process keeps call state in memory and
-two agents answering at once on two processes give exactly one winner.
+A handler takes the actor, the call id if the request names a call, and the
+request's fields as keyword arguments (``accept(actor, call_id, sdp=...,
+video=...)``); ``protocol.REQUESTS`` maps each request type to its handler.
+It locks the call row (``select_for_update``), checks what only the database
+knows (SDP, forward targets), runs one step of the pure state machine and
+hands it to the ``Change``, which saves the row and the legs, logs the step
+and puts the events its effects name in the outbox. It returns an
+``Outcome``: the ack's result fields and those events, which the caller
+sends through the channel layer once the transaction has committed. So no
+process keeps call state in memory, and two agents answering at once on two
+processes give exactly one winner.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,37 +26,26 @@ from django.utils import timezone
 
 from supportcall.directory.models import Agent
 from supportcall.tokens.models import Role
+from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence
 
-from . import availability, distribution, machine, protocol, sdp
+from . import availability, distribution, events, machine
 from .change import Actor, Change, Delivery, Outcome, locked, party_group
-from .machine import CallError, Media, Op, Party, Phase, Reason
-from .models import Call, Leg
+from .machine import CallError, Party, Phase
+from .models import Call
+from .sdp import check_answer, check_offer, check_reoffer
 
 MAX_EARLY_CANDIDATES = 50
 
 
-def _ringing_leg(change: Change, actor: Actor) -> Leg | None:
-    """The actor's ringing leg of a call that is still ringing, or None once answered."""
-    row = change.row
-    if row.phase == Phase.ANSWERED and row.agent_id != actor.agent:
-        raise CallError("invalid_state", "another agent answered this call")
-    if row.phase != Phase.RINGING:
-        return None
-    leg = row.legs.filter(agent_id=actor.agent, status=Leg.Status.RINGING).first()
-    if leg is None:
-        raise CallError("invalid_state", "this call is no longer ringing for you")
-    return leg
-
-
-def create_call(actor: Actor, to: str | None, media: str, offer: str) -> Outcome:
+def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) -> Outcome:
     """A visitor calls a queue or an agent of its site."""
     if actor.role != Role.VISITOR:
-        raise CallError("forbidden", "agents cannot create calls")
+        raise CallError(ErrorCode.FORBIDDEN, "agents cannot create calls")
     kind = Media(media)
-    sdp.check_offer(offer, kind)
+    check_offer(sdp, kind)
     to = to or (actor.targets[0] if actor.targets else "")
     if not to:
-        raise CallError("bad_request", "call.create needs 'to'")
+        raise CallError(ErrorCode.BAD_REQUEST, "call.create needs 'to'")
     queue, agent = availability.resolve(to)
     availability.check_allowed(queue, agent, actor.targets)
     if queue is not None:
@@ -65,211 +60,196 @@ def create_call(actor: Actor, to: str | None, media: str, offer: str) -> Outcome
             target=to,
             queue=queue,
             media=kind,
-            offer_sdp=offer,
+            offer_sdp=sdp,
             caller_channel=actor.channel,
         )
-        row.apply(machine.start(kind))
         row.save()
-        change = Change(row, actor.identity, outbox)
-        change.log("create", to=to, media=kind)
-        change.send(Party.CALLER, protocol.state(row.id, "initiated", None))
+        change = Change(row, actor.identity, outbox, actor.channel)
+        change.apply(machine.start(kind, via_queue=queue is not None), "create", to=to, media=kind)
         distribution.route(change, queue, agent, to)
         row.save()
     distribution.settle(change.queues, outbox)
     return Outcome({"call_id": str(row.id)}, outbox)
 
 
-def operate(actor: Actor, call_id: uuid.UUID, op: Op, **fields: Any) -> Outcome:
-    """One operation of the contract on one call."""
+def _operate(
+    actor: Actor, call_id: uuid.UUID, op: Op, act: Callable[[Change], None], video: bool = False
+) -> Outcome:
+    """Run one operation on one locked call: check it, let ``act`` carry it out, and (unless
+    it waits for an answer) report its result and move the queues it freed."""
     outbox: list[Delivery] = []
     with locked(call_id, actor, outbox) as change:
-        row, party, before = change.row, actor.party, change.row.state()
-        machine.check(before, party, op, video=bool(fields.get("video", False)))
-        leg = _ringing_leg(change, actor) if party is Party.AGENT else None
-        if op in machine.REOFFER_OPS:
-            sdp.check_reoffer(fields["sdp"], row.offer_sdp, hold=op is Op.HOLD)
-            row.op_sdp = fields["sdp"]
-            row.op_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
-            change.apply(machine.request(before, party, op), op)
-            change.send(party.other, protocol.offer(row.id, op, fields["sdp"]))
-            return Outcome({"call_id": str(row.id)}, outbox)
-        handler = _INSTANT[op]
-        handler(change, actor, leg, before, **fields)
-        row.save()
-        if row.phase != before.phase:
+        before = change.call
+        machine.check(before, actor.party, op, agent=actor.agent_id, video=video)
+        act(change)
+        change.row.save()
+        if change.call.phase is not before.phase:
             change.touch()
-    outbox.append(Delivery(actor.channel, protocol.op_result(call_id, op, True)))
+    if op not in REOFFER_OPS:
+        outbox.append(Delivery(actor.channel, events.op_result(call_id, op, True)))
     distribution.settle(change.queues, outbox)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
-def _accept(change: Change, actor: Actor, leg: Leg | None, before: machine.Call, **f: Any) -> None:
-    video = bool(f.get("video", False))
-    step = machine.request(before, Party.AGENT, Op.ACCEPT, video=video)
-    sdp.check_answer(f["sdp"], change.row.offer_sdp)
-    assert leg is not None
-    row = change.row
-    row.agent_id, row.agent_channel, row.answer_sdp = leg.agent_id, actor.channel, f["sdp"]
-    row.answered, row.ring_deadline = change.now, None
-    leg.status = Leg.Status.ANSWERED
-    leg.save(update_fields=["status"])
-    Agent.objects.filter(pk=leg.agent_id).update(missed_in_row=0)
-    # The accepting agent's other tabs and every other agent stop ringing.
-    change.send_agent(
-        leg.agent,
-        protocol.state(row.id, "ended", "ringing", Reason.ANSWERED_ELSEWHERE),
-        skip=actor.channel,
-    )
-    change.end_legs(row.legs.filter(status=Leg.Status.RINGING), Reason.ANSWERED_ELSEWHERE)
-    change.send(Party.CALLER, protocol.answer(row.id, f["sdp"]))
-    change.apply(step, Op.ACCEPT, video=video, waited_s=_seconds(row.answered, row.created))
-    change.touch(leg.agent)
+def _step(change: Change, actor: Actor, op: Op, **flags: Any) -> machine.Step:
+    return machine.request(change.call, actor.party, op, agent=actor.agent_id, **flags)
 
 
-def _reject(
-    change: Change,
-    actor: Actor,
-    leg: Leg | None,
-    before: machine.Call,
-    *,
-    op: Op = Op.REJECT,
-    **f: Any,
-) -> None:
-    """In a queue the call moves on to the next agent; a direct call ends `rejected`."""
-    assert leg is not None
-    row = change.row
-    others = row.legs.filter(status=Leg.Status.RINGING).exclude(pk=leg.pk).exists()
-    step = machine.request(
-        before, Party.AGENT, op, others_ringing=others or row.queue_id is not None
-    )
-    change.end_legs(row.legs.filter(pk=leg.pk), Reason.REJECTED)
-    change.apply(step, Op.REJECT)
-    distribution.after_leg_ended(change)
+def accept(actor: Actor, call_id: uuid.UUID, *, sdp: str, video: bool = False) -> Outcome:
+    """An agent answers a call ringing at it; everyone else rung for it stops ringing."""
+
+    def act(change: Change) -> None:
+        step = _step(change, actor, Op.ACCEPT, video=video)
+        row = change.row
+        check_answer(sdp, row.offer_sdp)
+        row.agent_channel, row.answer_sdp = actor.channel, sdp
+        change.send(Party.CALLER, events.answer(row.id, sdp))
+        waited = round((change.now - row.created).total_seconds(), 1)
+        change.apply(step, Op.ACCEPT, video=video, waited_s=waited)
+
+    return _operate(actor, call_id, Op.ACCEPT, act, video=video)
 
 
-def _ignore(change: Change, actor: Actor, leg: Leg | None, before: machine.Call, **f: Any) -> None:
-    assert leg is not None
-    step = machine.request(before, Party.AGENT, Op.IGNORE)
-    change.end_legs(change.row.legs.filter(pk=leg.pk), Reason.IGNORED)
-    change.apply(step, Op.IGNORE)
-    distribution.after_leg_ended(change)
+def _leg_ends(actor: Actor, call_id: uuid.UUID, op: Op) -> Outcome:
+    """The agent's leg ends (the machine says how the call goes on); routing moves it on."""
+
+    def act(change: Change) -> None:
+        change.apply(_step(change, actor, op), op)
+        distribution.after_leg_ended(change)
+
+    return _operate(actor, call_id, op, act)
 
 
-def _forward(change: Change, actor: Actor, leg: Leg | None, before: machine.Call, **f: Any) -> None:
+def reject(actor: Actor, call_id: uuid.UUID) -> Outcome:
+    """The agent declines: a queue call moves on to the next agent, a direct call ends."""
+    return _leg_ends(actor, call_id, Op.REJECT)
+
+
+def ignore(actor: Actor, call_id: uuid.UUID) -> Outcome:
+    """The agent stops ringing without telling the caller."""
+    return _leg_ends(actor, call_id, Op.IGNORE)
+
+
+def end(actor: Actor, call_id: uuid.UUID) -> Outcome:
+    """Hang up (or, for an agent being rung, reject)."""
+    return _leg_ends(actor, call_id, Op.END)
+
+
+def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:
     """To an agent who is free now, or to a queue someone is online for (it may wait there)."""
-    assert leg is not None
-    queue, agent = availability.resolve(f["to"])
-    if agent is not None and agent.pk == leg.agent_id:
-        raise CallError("bad_request", "you cannot forward a call to yourself")
-    if agent is not None and not availability.free(
-        Agent.objects.filter(pk=agent.pk), call=change.row
-    ):
-        raise CallError("not_found", f"{f['to']} cannot take the call now")
-    if queue is not None:
-        distribution.check_open(queue, change.now)
-        if availability.online_count(queue) == 0 and not queue.wait_when_empty:
-            raise CallError("not_found", f"nobody at {f['to']} can take the call now")
-    step = machine.request(before, Party.AGENT, Op.FORWARD)
-    row = change.row
-    change.end_legs(row.legs.filter(pk=leg.pk), Reason.FORWARDED)
-    change.end_legs(row.legs.filter(status=Leg.Status.RINGING), Reason.ANSWERED_ELSEWHERE)
-    row.queue = queue
-    change.apply(step, Op.FORWARD, to=f["to"])
-    distribution.route(change, queue, agent, f["to"])
+
+    def act(change: Change) -> None:
+        queue, agent = availability.resolve(to)
+        if agent is not None and agent.pk == actor.agent:
+            raise CallError(ErrorCode.BAD_REQUEST, "you cannot forward a call to yourself")
+        if agent is not None and not availability.free(
+            Agent.objects.filter(pk=agent.pk), call=change.row
+        ):
+            raise CallError(ErrorCode.NOT_FOUND, f"{to} cannot take the call now")
+        if queue is not None:
+            distribution.check_open(queue, change.now)
+            if availability.online_count(queue) == 0 and not queue.wait_when_empty:
+                raise CallError(ErrorCode.NOT_FOUND, f"nobody at {to} can take the call now")
+        step = _step(change, actor, Op.FORWARD, to_queue=queue is not None)
+        change.row.queue = queue
+        change.apply(step, Op.FORWARD, to=to)
+        distribution.route(change, queue, agent, to)
+
+    return _operate(actor, call_id, Op.FORWARD, act)
 
 
-def _end(change: Change, actor: Actor, leg: Leg | None, before: machine.Call, **f: Any) -> None:
-    if leg is not None:  # an agent hanging up a call still ringing at it rejects it
-        _reject(change, actor, leg, before, op=Op.END)
-        return
-    change.apply(machine.request(before, actor.party, Op.END), Op.END)
+def _mute(actor: Actor, call_id: uuid.UUID, op: Op) -> Outcome:
+    return _operate(actor, call_id, op, lambda change: change.apply(_step(change, actor, op), op))
 
 
-def _mute(
-    change: Change,
-    actor: Actor,
-    leg: Leg | None,
-    before: machine.Call,
-    *,
-    op: Op = Op.MUTE,
-    **f: Any,
-) -> None:
-    step = machine.request(before, actor.party, op)
-    change.apply(step, op)
-    _tell_media(change, actor.party)
+def mute(actor: Actor, call_id: uuid.UUID) -> Outcome:
+    """Stop sending audio; the other party is told."""
+    return _mute(actor, call_id, Op.MUTE)
 
 
-def _tell_media(change: Change, sender: Party) -> None:
-    """Tell the other party what ``sender`` now sends."""
-    call = change.row.state()
-    change.send(
-        sender.other,
-        protocol.media(change.row.id, muted=sender in call.muted, video=sender in call.video),
-    )
+def unmute(actor: Actor, call_id: uuid.UUID) -> Outcome:
+    return _mute(actor, call_id, Op.UNMUTE)
 
 
-_INSTANT = {
-    Op.ACCEPT: _accept,
-    Op.REJECT: _reject,
-    Op.IGNORE: _ignore,
-    Op.FORWARD: _forward,
-    Op.END: _end,
-    Op.MUTE: _mute,
-    Op.UNMUTE: lambda *a, **f: _mute(*a, op=Op.UNMUTE, **f),
-}
+def _reoffer(actor: Actor, call_id: uuid.UUID, op: Op, sdp: str) -> Outcome:
+    """A re-offer: pending until the other party's ``call.answer`` (see ``answer``)."""
+
+    def act(change: Change) -> None:
+        row = change.row
+        step = _step(change, actor, op)
+        check_reoffer(sdp, row.offer_sdp, hold=op is Op.HOLD)
+        row.op_sdp = sdp
+        row.op_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
+        change.apply(step, op)
+        change.send(actor.party.other, events.offer(row.id, op, sdp))
+
+    return _operate(actor, call_id, op, act)
 
 
-def answer(actor: Actor, call_id: uuid.UUID, answer_sdp: str) -> Outcome:
+def hold(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    return _reoffer(actor, call_id, Op.HOLD, sdp)
+
+
+def unhold(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    return _reoffer(actor, call_id, Op.UNHOLD, sdp)
+
+
+def video_start(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    return _reoffer(actor, call_id, Op.VIDEO_START, sdp)
+
+
+def video_stop(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    return _reoffer(actor, call_id, Op.VIDEO_STOP, sdp)
+
+
+def restart_media(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    """An ICE restart after a network change, held or not."""
+    return _reoffer(actor, call_id, Op.RESTART_MEDIA, sdp)
+
+
+def answer(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
     """The other party answers a re-offer: the pending operation succeeds."""
     outbox: list[Delivery] = []
     with locked(call_id, actor, outbox) as change:
         row, party = change.row, actor.party
-        if party is Party.AGENT:
-            _ringing_leg(change, actor)
-        step = machine.answer(row.state(), party)
-        sdp.check_answer(answer_sdp, row.op_sdp)
-        initiator = party.other
-        change.send(initiator, protocol.answer(row.id, answer_sdp))
-        change.apply(step, "answer", op=step.finished)
-        if step.finished in machine.VIDEO_OPS:
-            _tell_media(change, initiator)
+        step = machine.answer(change.call, party, agent=actor.agent_id)
+        check_answer(sdp, row.op_sdp)
         assert step.finished is not None
-        change.send(initiator, protocol.op_result(row.id, step.finished, True))
+        initiator = party.other
+        change.send(initiator, events.answer(row.id, sdp))
+        change.apply(step, "answer", op=step.finished)
+        change.send(initiator, events.op_result(row.id, step.finished, True))
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
-def relay_candidate(actor: Actor, call_id: uuid.UUID, candidate: dict | None) -> Outcome:
-    """Pass an ICE candidate to the other party (or to every agent still being rung)."""
+def relay_candidate(actor: Actor, call_id: uuid.UUID, *, candidate: dict | None) -> Outcome:
+    """Pass an ICE candidate on to whoever the machine says needs it."""
     outbox: list[Delivery] = []
     with locked(call_id, actor, outbox) as change:
-        row, event = change.row, protocol.candidate(call_id, candidate)
-        if row.phase == Phase.ENDED:
-            raise CallError("invalid_state", "the call has ended")
-        if actor.party is Party.AGENT:
-            if row.phase != Phase.ANSWERED or row.agent_id != actor.agent:
-                raise CallError("invalid_state", "accept the call before sending candidates")
-            change.send(Party.CALLER, event)
-        elif row.phase == Phase.ANSWERED:
-            change.send(Party.AGENT, event)
-        else:
-            # Kept for agents rung later (forward), relayed to those ringing now.
+        row, event = change.row, events.candidate(call_id, candidate)
+        relay = machine.relay(change.call, actor.party, agent=actor.agent_id)
+        if relay.keep:
             if len(row.caller_candidates) >= MAX_EARLY_CANDIDATES:
                 raise CallError(
-                    "too_large", f"at most {MAX_EARLY_CANDIDATES} candidates before the answer"
+                    ErrorCode.TOO_LARGE,
+                    f"at most {MAX_EARLY_CANDIDATES} candidates before the answer",
                 )
             row.caller_candidates = [*row.caller_candidates, candidate]
             row.save(update_fields=["caller_candidates"])
-            for leg in row.legs.filter(status=Leg.Status.RINGING).select_related("agent__user"):
-                change.send_agent(leg.agent, event)
+        for to in relay.to:
+            if isinstance(to, Party):
+                change.send(to, event)
+            else:
+                change.send_agent(to, event)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
-def set_presence(actor: Actor, status: str) -> Outcome:
+def set_presence(actor: Actor, *, status: str) -> Outcome:
     """The agent's choice; coming back makes it idle from now and may serve waiting calls."""
     if actor.role != Role.AGENT:
-        raise CallError("forbidden", "only agents have a presence")
-    if status not in Agent.Presence.values:
-        raise CallError("bad_request", "'status' must be 'available' or 'away'")
+        raise CallError(ErrorCode.FORBIDDEN, "only agents have a presence")
+    if status not in set(Presence):
+        raise CallError(ErrorCode.BAD_REQUEST, "'status' must be 'available' or 'away'")
     agents = Agent.objects.filter(pk=actor.agent)
     if status == Agent.Presence.AVAILABLE:
         agents.exclude(presence=status).update(
@@ -277,8 +257,7 @@ def set_presence(actor: Actor, status: str) -> Outcome:
         )
     else:
         agents.update(presence=status)
-    event = {"type": "presence", "status": status}
-    outbox = [Delivery(party_group(actor.identity), event, group=True)]
+    outbox = [Delivery(party_group(actor.identity), events.presence(status), group=True)]
     distribution.settle(distribution.queues_of(actor.agent), outbox)
     return Outcome({"status": status}, outbox)
 
@@ -292,9 +271,9 @@ def queue_position(actor: Actor, call_id: uuid.UUID) -> Outcome:
     """Where the caller's own waiting call stands (anyone else's call is `not_found`)."""
     row = Call.objects.filter(id=call_id, caller_identity=actor.identity).first()
     if actor.role != Role.VISITOR or row is None:
-        raise CallError("not_found", f"you have no call {call_id}")
+        raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
     if row.phase != Phase.QUEUED or row.queue is None:
-        raise CallError("invalid_state", f"the call is {row.phase}, not waiting in a queue")
+        raise CallError(ErrorCode.INVALID_STATE, f"the call is {row.phase}, not waiting in a queue")
     ahead = Call.objects.filter(
         queue=row.queue, phase=Phase.QUEUED, queued_at__lt=row.queued_at
     ).count()
@@ -307,7 +286,3 @@ def queue_position(actor: Actor, call_id: uuid.UUID) -> Outcome:
             "estimated_wait_s": estimate.estimated_wait_s,
         }
     )
-
-
-def _seconds(later: datetime | None, earlier: datetime) -> float | None:
-    return round((later - earlier).total_seconds(), 1) if later else None

@@ -1,16 +1,28 @@
-"""The wire contract: parsing client frames and building server events.
+"""The requests of ``/ws/v1/calls``: one table of every request, and parsing frames.
 
-Everything that knows the JSON shapes of ``/ws/v1/calls`` lives here, so the
-consumer stays thin and the services speak Python.
+``REQUESTS`` holds each request once: its type, its fields (``id`` and
+``type`` aside) and the service that handles it. A handler takes the actor,
+the call id if the request names a call, and the fields as keyword arguments
+(``operations.accept(actor, call_id, sdp=..., video=...)``), and returns an
+``Outcome``. Adding a request is one entry here and one function.
+
+The server's events are built in ``events``; the answers to a request (``ack``,
+``error``) here.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .machine import CallError, Media, Op
+from supportcall.vocabulary import ErrorCode, Media
+
+from . import operations
+from .change import Actor, Outcome
+from .events import Event
+from .machine import CallError
 
 MAX_ID = 64
 MAX_SDP = 60_000
@@ -32,32 +44,51 @@ class _Field:
         self.kind, self.required, self.nullable = kind, required, nullable
 
 
+@dataclass(frozen=True)
+class RequestType:
+    """One request of the contract: its fields, and the service that handles it."""
+
+    fields: dict[str, _Field]
+    handler: Callable[..., Outcome]
+
+
 _CALL_ID = {"call_id": _Field(str)}
 _SDP = {"sdp": _Field(str)}
+_REOFFER = {**_CALL_ID, **_SDP}
 
-# The requests of the contract and their fields ("id" and "type" aside).
-REQUESTS: dict[str, dict[str, _Field]] = {
-    "call.create": {"to": _Field(str, required=False), "media": _Field(str), **_SDP},
-    "call.accept": {**_CALL_ID, "video": _Field(bool, required=False), **_SDP},
-    "call.reject": _CALL_ID,
-    "call.ignore": _CALL_ID,
-    "call.forward": {**_CALL_ID, "to": _Field(str)},
-    "call.end": _CALL_ID,
-    "call.hold": {**_CALL_ID, **_SDP},
-    "call.unhold": {**_CALL_ID, **_SDP},
-    "call.video_start": {**_CALL_ID, **_SDP},
-    "call.video_stop": {**_CALL_ID, **_SDP},
-    "call.mute": _CALL_ID,
-    "call.unmute": _CALL_ID,
-    "call.restart_media": {**_CALL_ID, **_SDP},
-    "call.answer": {**_CALL_ID, **_SDP},
-    "ice.candidate": {**_CALL_ID, "candidate": _Field(dict, nullable=True)},
-    "presence.set": {"status": _Field(str)},
-    "queue.position": _CALL_ID,
+REQUESTS: dict[str, RequestType] = {
+    "call.create": RequestType(
+        {"to": _Field(str, required=False), "media": _Field(str), **_SDP}, operations.create_call
+    ),
+    "call.accept": RequestType(
+        {**_CALL_ID, "video": _Field(bool, required=False), **_SDP}, operations.accept
+    ),
+    "call.reject": RequestType(_CALL_ID, operations.reject),
+    "call.ignore": RequestType(_CALL_ID, operations.ignore),
+    "call.forward": RequestType({**_CALL_ID, "to": _Field(str)}, operations.forward),
+    "call.end": RequestType(_CALL_ID, operations.end),
+    "call.hold": RequestType(_REOFFER, operations.hold),
+    "call.unhold": RequestType(_REOFFER, operations.unhold),
+    "call.video_start": RequestType(_REOFFER, operations.video_start),
+    "call.video_stop": RequestType(_REOFFER, operations.video_stop),
+    "call.mute": RequestType(_CALL_ID, operations.mute),
+    "call.unmute": RequestType(_CALL_ID, operations.unmute),
+    "call.restart_media": RequestType(_REOFFER, operations.restart_media),
+    "call.answer": RequestType(_REOFFER, operations.answer),
+    "ice.candidate": RequestType(
+        {**_CALL_ID, "candidate": _Field(dict, nullable=True)}, operations.relay_candidate
+    ),
+    "presence.set": RequestType({"status": _Field(str)}, operations.set_presence),
+    "queue.position": RequestType(_CALL_ID, operations.queue_position),
 }
 
-# The requests that are operations, by their op name.
-OPERATIONS: dict[str, Op] = {f"call.{op}": op for op in Op}
+
+def handle(actor: Actor, request: Request) -> Outcome:
+    """Run the service a parsed request calls for (in the database thread)."""
+    handler = REQUESTS[request.type].handler
+    if request.call_id is None:
+        return handler(actor, **request.fields)
+    return handler(actor, request.call_id, **request.fields)
 
 
 def request_id(content: Any) -> str | None:
@@ -72,22 +103,24 @@ def request_id(content: Any) -> str | None:
 def parse(content: Any) -> Request:
     """Validate one decoded frame; CallError(bad_request) says what is wrong."""
     if not isinstance(content, dict):
-        raise CallError("bad_request", "a frame must be a JSON object")
+        raise CallError(ErrorCode.BAD_REQUEST, "a frame must be a JSON object")
     if "id" in content and request_id(content) is None:
-        raise CallError("bad_request", f"'id' must be a string of at most {MAX_ID} characters")
+        raise CallError(
+            ErrorCode.BAD_REQUEST, f"'id' must be a string of at most {MAX_ID} characters"
+        )
     kind = content.get("type")
     if not isinstance(kind, str):
-        raise CallError("bad_request", "'type' is missing")
+        raise CallError(ErrorCode.BAD_REQUEST, "'type' is missing")
     if kind == "auth":
-        raise CallError("bad_request", "already authenticated")
-    schema = REQUESTS.get(kind)
-    if schema is None:
-        raise CallError("bad_request", f"unknown type {kind!r}")
+        raise CallError(ErrorCode.BAD_REQUEST, "already authenticated")
+    known = REQUESTS.get(kind)
+    if known is None:
+        raise CallError(ErrorCode.BAD_REQUEST, f"unknown type {kind!r}")
     fields: dict[str, Any] = {}
-    for name, spec in schema.items():
+    for name, spec in known.fields.items():
         if name not in content:
             if spec.required:
-                raise CallError("bad_request", f"{kind} needs '{name}'")
+                raise CallError(ErrorCode.BAD_REQUEST, f"{kind} needs '{name}'")
             continue
         value = content[name]
         if value is None and spec.nullable:
@@ -95,7 +128,7 @@ def parse(content: Any) -> Request:
         elif not isinstance(value, spec.kind) or (
             spec.kind is not bool and isinstance(value, bool)
         ):
-            raise CallError("bad_request", f"'{name}' must be {_kind_name(spec.kind)}")
+            raise CallError(ErrorCode.BAD_REQUEST, f"'{name}' must be {_kind_name(spec.kind)}")
         else:
             fields[name] = value
     call_id = None
@@ -103,11 +136,11 @@ def parse(content: Any) -> Request:
         try:
             call_id = uuid.UUID(fields.pop("call_id"))
         except ValueError:
-            raise CallError("bad_request", "'call_id' is not a call id") from None
+            raise CallError(ErrorCode.BAD_REQUEST, "'call_id' is not a call id") from None
     if "media" in fields and fields["media"] not in set(Media):
-        raise CallError("bad_request", f"'media' must be one of {', '.join(Media)}")
+        raise CallError(ErrorCode.BAD_REQUEST, f"'media' must be one of {', '.join(Media)}")
     if len(fields.get("sdp", "")) > MAX_SDP:
-        raise CallError("too_large", f"the SDP is over {MAX_SDP} characters")
+        raise CallError(ErrorCode.TOO_LARGE, f"the SDP is over {MAX_SDP} characters")
     if fields.get("candidate") is not None:
         _check_candidate(fields["candidate"])
     return Request(kind, request_id(content), call_id, fields)
@@ -116,13 +149,15 @@ def parse(content: Any) -> Request:
 def _check_candidate(candidate: dict[str, Any]) -> None:
     text = candidate.get("candidate")
     if not isinstance(text, str) or len(text) > MAX_CANDIDATE:
-        raise CallError("bad_request", "'candidate.candidate' must be a candidate line")
+        raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must be a candidate line")
     if text and not text.startswith(("candidate:", "a=candidate:")):
-        raise CallError("bad_request", "'candidate.candidate' must start with 'candidate:'")
+        raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must start with 'candidate:'")
     if not isinstance(candidate.get("sdpMid"), str | None) or not isinstance(
         candidate.get("sdpMLineIndex"), int | None
     ):
-        raise CallError("bad_request", "'sdpMid' must be a string and 'sdpMLineIndex' a number")
+        raise CallError(
+            ErrorCode.BAD_REQUEST, "'sdpMid' must be a string and 'sdpMLineIndex' a number"
+        )
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -130,7 +165,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return names.get(kind, str(kind))
 
 
-# --- answers and events ---------------------------------------------------
+# --- answers -------------------------------------------------------------
 
 
 def ack(request_id: str | None, **result: Any) -> dict[str, Any]:
@@ -139,54 +174,6 @@ def ack(request_id: str | None, **result: Any) -> dict[str, Any]:
 
 def error(request_id: str | None, code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "id": request_id, "code": code, "message": message}
-
-
-# An event as it goes on the wire: {"type": "call.state", "call_id": ..., ...}.
-Event = dict[str, Any]
-
-
-def state(call_id: uuid.UUID, new: str, previous: str | None, reason: str = "") -> Event:
-    event: Event = {
-        "type": "call.state",
-        "call_id": str(call_id),
-        "state": new,
-        "previous": previous,
-    }
-    if reason:
-        event["reason"] = reason
-    return event
-
-
-def op_result(call_id: uuid.UUID, op: str, ok: bool, code: str = "", message: str = "") -> dict:
-    event: dict[str, Any] = {"type": "op.result", "call_id": str(call_id), "op": op, "ok": ok}
-    if not ok:
-        event["code"] = code
-        event["message"] = message
-    return event
-
-
-def offer(call_id: uuid.UUID, op: str, sdp: str) -> dict[str, Any]:
-    return {"type": "call.offer", "call_id": str(call_id), "op": op, "sdp": sdp}
-
-
-def answer(call_id: uuid.UUID, sdp: str) -> dict[str, Any]:
-    return {"type": "call.answer", "call_id": str(call_id), "sdp": sdp}
-
-
-def candidate(call_id: uuid.UUID, value: dict[str, Any] | None) -> dict[str, Any]:
-    return {"type": "ice.candidate", "call_id": str(call_id), "candidate": value}
-
-
-def media(call_id: uuid.UUID, muted: bool, video: bool, connection: str = "") -> dict[str, Any]:
-    """What the other party sends; ``connection`` only when its signaling dropped or came back."""
-    event = {"type": "call.media", "call_id": str(call_id), "muted": muted, "video": video}
-    if connection:
-        event["connection"] = connection
-    return event
-
-
-def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, Any]:
-    return {"type": "queue.position", "call_id": str(call_id), **position}
 
 
 # --- opening ----------------------------------------------------------------

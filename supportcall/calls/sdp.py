@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .machine import CallError, Media
+from supportcall.vocabulary import ErrorCode, Media
+
+from .machine import CallError
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _LINE = re.compile(r"^[a-z]=")
@@ -33,17 +35,19 @@ def parse(sdp: str) -> list[Section]:
         raise CallError("bad_request", f"SDP lines must end with CRLF or LF, not {other.group()!r}")
     lines = [line for line in sdp.replace("\r\n", "\n").split("\n") if line]
     if not lines or lines[0] != "v=0":
-        raise CallError("bad_request", "the SDP must start with 'v=0'")
+        raise CallError(ErrorCode.BAD_REQUEST, "the SDP must start with 'v=0'")
     session_direction = "sendrecv"
     kinds: list[str] = []
     directions: list[str | None] = []
     for number, line in enumerate(lines, start=1):
         if not _LINE.match(line):
-            raise CallError("bad_request", f"SDP line {number} is not 'x=value': {line[:40]!r}")
+            raise CallError(
+                ErrorCode.BAD_REQUEST, f"SDP line {number} is not 'x=value': {line[:40]!r}"
+            )
         if line.startswith("m="):
             match = _M_LINE.match(line)
             if not match:
-                raise CallError("bad_request", f"SDP line {number} is not a valid m-line")
+                raise CallError(ErrorCode.BAD_REQUEST, f"SDP line {number} is not a valid m-line")
             kinds.append(match.group(1))
             directions.append(None)
         elif line[2:] in DIRECTIONS:
@@ -52,7 +56,7 @@ def parse(sdp: str) -> list[Section]:
             else:
                 session_direction = line[2:]
     if not kinds:
-        raise CallError("bad_request", "the SDP has no m-line")
+        raise CallError(ErrorCode.BAD_REQUEST, "the SDP has no m-line")
     return [Section(k, d or session_direction) for k, d in zip(kinds, directions, strict=True)]
 
 
@@ -67,14 +71,14 @@ def check_offer(sdp: str, media: Media) -> list[Section]:
     }[media]
     if kinds != expected:
         raise CallError(
-            "bad_request",
+            ErrorCode.BAD_REQUEST,
             f"media {media!s} needs m-lines {expected}, the offer has {kinds}",
         )
     video = next((s for s in sections if s.kind == "video"), None)
     if media is Media.AUDIO and video and video.direction != "inactive":
-        raise CallError("bad_request", "media 'audio' needs its video m-line 'inactive'")
+        raise CallError(ErrorCode.BAD_REQUEST, "media 'audio' needs its video m-line 'inactive'")
     if media is Media.VIDEO and video and video.direction in ("recvonly", "inactive"):
-        raise CallError("bad_request", "media 'video' needs a video m-line that sends")
+        raise CallError(ErrorCode.BAD_REQUEST, "media 'video' needs a video m-line that sends")
     return sections
 
 
@@ -83,9 +87,9 @@ def check_reoffer(sdp: str, original: str, *, hold: bool = False) -> list[Sectio
     sections = parse(sdp)
     before = [s.kind for s in parse(original)]
     if [s.kind for s in sections] != before:
-        raise CallError("bad_request", f"a re-offer must keep the call's m-lines {before}")
+        raise CallError(ErrorCode.BAD_REQUEST, f"a re-offer must keep the call's m-lines {before}")
     if hold and any(s.direction != "inactive" for s in sections):
-        raise CallError("bad_request", "a hold re-offer must set every m-line 'inactive'")
+        raise CallError(ErrorCode.BAD_REQUEST, "a hold re-offer must set every m-line 'inactive'")
     return sections
 
 
@@ -94,5 +98,7 @@ def check_answer(sdp: str, offer: str) -> list[Section]:
     sections = parse(sdp)
     offered = [s.kind for s in parse(offer)]
     if [s.kind for s in sections] != offered:
-        raise CallError("bad_request", f"the answer must have the offer's m-lines {offered}")
+        raise CallError(
+            ErrorCode.BAD_REQUEST, f"the answer must have the offer's m-lines {offered}"
+        )
     return sections

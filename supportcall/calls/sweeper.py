@@ -15,11 +15,13 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from . import connections, distribution, machine, protocol
-from .change import Change, Delivery, Outcome, each_locked
+from supportcall.vocabulary import ErrorCode, Reason
+
+from . import connections, distribution, events, machine
+from .change import SYSTEM, Change, Delivery, Outcome, each_locked
 from .delivery import deliver
-from .machine import Phase, Reason
-from .models import Call, Connection, Leg
+from .machine import LegStatus, Phase
+from .models import Call, Connection
 
 log = logging.getLogger(__name__)
 
@@ -36,36 +38,37 @@ def sweep(now: datetime | None = None) -> Outcome:
     for conn in Connection.objects.filter(grace_until__lt=now):
         queues |= connections.lose(conn, now, outbox)
     for row in each_locked(Call.objects.filter(phase=Phase.ANSWERED, op_deadline__lt=now)):
-        pending = row.state().pending
+        change = Change(row, SYSTEM, outbox)
+        pending = change.call.pending
         assert pending is not None
-        change = Change(row, "system", outbox)
-        change.apply(machine.expire(row.state()), "timeout", op=pending.op)
+        step = machine.expire(change.call)
+        change.apply(step, ErrorCode.TIMEOUT, op=pending.op)
         change.send(
             pending.by,
-            protocol.op_result(
-                row.id, pending.op, False, "timeout", "the other party did not answer in time"
+            events.op_result(
+                row.id, pending.op, step.ok, step.code, "the other party did not answer in time"
             ),
         )
     # A direct call rings its agent until its ring deadline.
     for row in each_locked(Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         distribution.give_up(change, Reason.NO_ANSWER)
         queues |= change.queues
     # A queue call's ring moves on to the next agent.
     late_legs = Call.objects.filter(
-        phase=Phase.RINGING, legs__status=Leg.Status.RINGING, legs__deadline__lt=now
+        phase=Phase.RINGING, legs__status=LegStatus.RINGING, legs__deadline__lt=now
     ).distinct()
     for row in each_locked(late_legs):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         change.now = now
-        for leg in row.legs.filter(status=Leg.Status.RINGING, deadline__lt=now):
+        for leg in row.legs.filter(status=LegStatus.RINGING, deadline__lt=now):
             distribution.ring_out(change, leg)
         row.save()
         queues |= change.queues
     # A queue's maximum wait.
     waited = Call.objects.filter(phase__in=[Phase.QUEUED, Phase.RINGING], wait_deadline__lt=now)
     for row in each_locked(waited):
-        change = Change(row, "system", outbox)
+        change = Change(row, SYSTEM, outbox)
         distribution.give_up(change, Reason.NO_ANSWER, why="the queue's maximum wait ran out")
         queues |= change.queues
     distribution.settle(queues, outbox)

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
-from supportcall.calls.machine import Party
+from supportcall.calls.machine import LegStatus, Party
 from supportcall.calls.models import Leg
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import State
@@ -34,9 +34,9 @@ def forward_targets(agent: Agent) -> list[dict[str, str]]:
 def _outcome(leg: Leg) -> str:
     """How the call went for this agent, in the contract's words (its states and end reasons)."""
     call = leg.call
-    if leg.status == Leg.Status.RINGING:
+    if leg.status == LegStatus.RINGING:
         return State.RINGING
-    if leg.status == Leg.Status.ENDED:
+    if leg.status == LegStatus.ENDED:
         return leg.reason
     if call.ended is None:
         return State.IN_CALL
@@ -51,7 +51,7 @@ def recent_calls(agent: Agent, limit: int = RECENT_CALLS) -> list[dict[str, Any]
         call = leg.call
         if str(call.id) in rows:
             continue
-        answered = leg.status == Leg.Status.ANSWERED and call.answered is not None
+        answered = leg.status == LegStatus.ANSWERED and call.answered is not None
         end = call.ended or timezone.now()
         rows[str(call.id)] = {
             "id": str(call.id),

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from supportcall.calls.machine import LegStatus
 from supportcall.calls.models import Call, Leg
 from supportcall.directory.models import Agent, Site
 from tests.support.ws import PASSWORD, addr
@@ -145,15 +146,15 @@ def test_recent_calls_are_only_this_agents_calls_newest_first_with_how_each_ende
     answered = now - timedelta(seconds=95)
     hung_up = a_call(
         "alice",
-        Leg.Status.ANSWERED,
+        LegStatus.ANSWERED,
         answered=answered,
         ended=answered + timedelta(seconds=65),
         ended_by="caller",
         end_reason="ended_by_local",
         phase="ended",
     )
-    declined = a_call("alice", Leg.Status.ENDED, "rejected", caller_display_name="")
-    bobs = a_call("bob", Leg.Status.ANSWERED, answered=now)
+    declined = a_call("alice", LegStatus.ENDED, "rejected", caller_display_name="")
+    bobs = a_call("bob", LegStatus.ANSWERED, answered=now)
     response = logged_in("alice").get("/agent/calls.json")
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
@@ -187,7 +188,7 @@ def test_an_answered_call_ends_for_the_agent_the_other_way_round(ended_by, end_r
     now = timezone.now()
     a_call(
         "alice",
-        Leg.Status.ANSWERED,
+        LegStatus.ANSWERED,
         answered=now,
         ended=now,
         ended_by=ended_by,
@@ -199,8 +200,8 @@ def test_an_answered_call_ends_for_the_agent_the_other_way_round(ended_by, end_r
 
 
 def test_a_call_in_progress_and_a_call_still_ringing_say_so():
-    in_progress = a_call("alice", Leg.Status.ANSWERED, answered=timezone.now(), phase="answered")
-    ringing = a_call("alice", Leg.Status.RINGING, phase="ringing")
+    in_progress = a_call("alice", LegStatus.ANSWERED, answered=timezone.now(), phase="answered")
+    ringing = a_call("alice", LegStatus.RINGING, phase="ringing")
     rows = {r["id"]: r for r in logged_in("alice").get("/agent/calls.json").json()["calls"]}
     assert rows[str(in_progress.id)]["outcome"] == "in_call"
     assert rows[str(in_progress.id)]["duration_s"] == 0
@@ -208,11 +209,11 @@ def test_a_call_in_progress_and_a_call_still_ringing_say_so():
 
 
 def test_a_call_that_rang_an_agent_twice_is_one_row_with_its_latest_outcome():
-    call = a_call("alice", Leg.Status.ENDED, "ignored")
+    call = a_call("alice", LegStatus.ENDED, "ignored")
     Leg.objects.create(
         call=call,
         agent=Agent.objects.get(user__username="alice"),
-        status=Leg.Status.ENDED,
+        status=LegStatus.ENDED,
         reason="forwarded",
     )
     [row] = logged_in("alice").get("/agent/calls.json").json()["calls"]

@@ -1,0 +1,99 @@
+"""The server's events, as they go on the wire (``docs/protocol.md``).
+
+Services build the events they deliver with these, from the machine's
+effects and the call's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Call
+
+# An event as it goes on the wire: {"type": "call.state", "call_id": ..., ...}.
+Event = dict[str, Any]
+
+
+def state(call_id: uuid.UUID, new: str, previous: str | None, reason: str = "") -> Event:
+    event: Event = {
+        "type": "call.state",
+        "call_id": str(call_id),
+        "state": new,
+        "previous": previous,
+    }
+    if reason:
+        event["reason"] = reason
+    return event
+
+
+def resumed(
+    state_event: Event, operation: tuple[str, bool] | None = None, answer_sdp: str = ""
+) -> Event:
+    """A ``call.state`` replayed to a party that resumed: with the operation in progress
+    (``(op, started by this party)``) and, for an answered caller, the answer's SDP."""
+    event = {**state_event, "resumed": True}
+    if operation is not None:
+        op, mine = operation
+        event["operation"] = {"op": op, "by": "local" if mine else "remote"}
+    if answer_sdp:
+        event["answer_sdp"] = answer_sdp
+    return event
+
+
+def op_result(call_id: uuid.UUID, op: str, ok: bool, code: str = "", message: str = "") -> dict:
+    event: dict[str, Any] = {"type": "op.result", "call_id": str(call_id), "op": op, "ok": ok}
+    if not ok:
+        event["code"] = code
+        event["message"] = message
+    return event
+
+
+def offer(call_id: uuid.UUID, op: str, sdp: str) -> dict[str, Any]:
+    return {"type": "call.offer", "call_id": str(call_id), "op": op, "sdp": sdp}
+
+
+def answer(call_id: uuid.UUID, sdp: str) -> dict[str, Any]:
+    return {"type": "call.answer", "call_id": str(call_id), "sdp": sdp}
+
+
+def candidate(call_id: uuid.UUID, value: dict[str, Any] | None) -> dict[str, Any]:
+    return {"type": "ice.candidate", "call_id": str(call_id), "candidate": value}
+
+
+def media(call_id: uuid.UUID, muted: bool, video: bool, connection: str = "") -> dict[str, Any]:
+    """What the other party sends; ``connection`` only when its signaling dropped or came back."""
+    event = {"type": "call.media", "call_id": str(call_id), "muted": muted, "video": video}
+    if connection:
+        event["connection"] = connection
+    return event
+
+
+def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, Any]:
+    return {"type": "queue.position", "call_id": str(call_id), **position}
+
+
+def presence(status: str, reason: str = "") -> dict[str, Any]:
+    """An agent's chosen presence, to all its tabs; ``reason`` when the server changed it."""
+    event: dict[str, Any] = {"type": "presence", "status": status}
+    if reason:
+        event["reason"] = reason
+    return event
+
+
+def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
+    """The alert of an agent rung for ``row``: who calls, what was called, the offer."""
+    return {
+        "type": "call.incoming",
+        "call_id": str(row.id),
+        "from": {
+            "address": row.caller_identity,
+            "display_name": row.caller_display_name,
+            "anonymous": True,
+            "context": row.caller_context,
+        },
+        "to": to or row.target,
+        "media": row.media,
+        "sdp": row.offer_sdp,
+    }
