@@ -21,8 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from supportcall.directory.models import Agent
-from supportcall.tokens.models import Role
-from supportcall.vocabulary import ErrorCode
+from supportcall.vocabulary import ErrorCode, Role
 
 from . import events, machine
 from .machine import CallError, LegStatus, Party, Phase

@@ -25,8 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportcall.directory.models import Agent
-from supportcall.tokens.models import Role
-from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence
+from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Role
 
 from . import availability, distribution, events, machine
 from .change import Actor, Change, Delivery, Outcome, locked, party_group

@@ -32,7 +32,9 @@ def parse(sdp: str) -> list[Section]:
     """The m-sections of ``sdp``; CallError(bad_request) if it is not SDP."""
     other = _OTHER_BREAK.search(sdp)
     if other:
-        raise CallError("bad_request", f"SDP lines must end with CRLF or LF, not {other.group()!r}")
+        raise CallError(
+            ErrorCode.BAD_REQUEST, f"SDP lines must end with CRLF or LF, not {other.group()!r}"
+        )
     lines = [line for line in sdp.replace("\r\n", "\n").split("\n") if line]
     if not lines or lines[0] != "v=0":
         raise CallError(ErrorCode.BAD_REQUEST, "the SDP must start with 'v=0'")
