@@ -180,6 +180,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "supportcall.http.client_address"
 AXES_LOCKOUT_CALLABLE = "supportcall.http.lockout_response"
+# Failures and lockouts are still logged (warnings); not four lines per good login.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "supportcall.urls"
 ASGI_APPLICATION = "supportcall.asgi.application"
@@ -213,9 +215,18 @@ if DATABASES["default"]["ENGINE"] not in (
         f"Bad setting DATABASE_URL={env.str('DATABASE_URL')!r}: use sqlite:///path or postgres://..."
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The in-process call services run in one thread per process; a timeout
-    # keeps a second process (make run plus a CLI command) from failing fast.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Two writers meeting must wait, never fail. A deferred transaction that turns
+    # into a write while another writer holds the lock gets "database is locked" at
+    # once, whatever the busy timeout: transactions take the write lock when they
+    # begin (IMMEDIATE) and then wait up to the timeout. WAL lets reads go on
+    # beside a write; synchronous=NORMAL is WAL's safe and cheap setting.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

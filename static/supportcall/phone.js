@@ -132,7 +132,14 @@ export const FINAL_CLOSES = Object.freeze([Close.UNAUTHORIZED, Close.FORBIDDEN, 
 /** The other party's signaling connection, as call.media's `connection` tells it. */
 export const Link = Object.freeze({ RECONNECTING: "reconnecting", CONNECTED: "connected" });
 
-export const Presence = Object.freeze({ AVAILABLE: "available", AWAY: "away" });
+// An agent's presence: what it chose (presence.set), or what the server computes
+// (offline: no connection; busy: on as many calls as it may take), in the team view.
+export const Presence = Object.freeze({
+  AVAILABLE: "available",
+  AWAY: "away",
+  OFFLINE: "offline",
+  BUSY: "busy",
+});
 
 // --- the Phone -----------------------------------------------------------------
 

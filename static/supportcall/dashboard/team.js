@@ -7,12 +7,12 @@ import { config, getJSON } from "./page.js";
 import { clock } from "./words.js";
 
 const TEAM_POLL_MS = 5000;
-// An agent's presence as the supervision API reports it (it adds busy and offline).
+// An agent's presence as the supervision API reports it (with the computed ones).
 const PRESENCE_LABEL = {
   [Presence.AVAILABLE]: "Available",
   [Presence.AWAY]: "Away",
-  busy: "On a call",
-  offline: "Offline",
+  [Presence.BUSY]: "On a call",
+  [Presence.OFFLINE]: "Offline",
 };
 
 /** Show the team view if this agent may see it (the page has a supervision URL). */
