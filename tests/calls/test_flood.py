@@ -123,7 +123,7 @@ async def test_a_flood_beside_a_call_is_refused_at_arrival_and_never_slows_the_c
         return dispatch(self, request)
 
     monkeypatch.setattr(CallConsumer, "_dispatch", counted)
-    visitor, alice, call_id = await in_call(parties)
+    visitor, _agent, call_id = await in_call(parties)
     baseline = await round_trips(visitor, call_id)
 
     flooder = await parties("visitor")
