@@ -31,7 +31,10 @@ CLOSE_WAIT = 10.0
 
 
 def unsent(transport: Any) -> int:
-    """Bytes a Twisted transport holds that its socket has not taken yet."""
+    """Bytes a Twisted transport holds that its socket has not taken yet (under TLS,
+    daphne's protocol writes to a TLS protocol whose own transport is the socket's)."""
+    if not hasattr(transport, "dataBuffer") and hasattr(transport, "transport"):
+        return unsent(transport.transport)
     buffered = getattr(transport, "dataBuffer", b"")
     offset = getattr(transport, "offset", 0)
     return len(buffered) - offset + getattr(transport, "_tempDataLen", 0)

@@ -162,3 +162,12 @@ async def test_errors_quote_the_clients_input_only_as_a_short_excerpt(parties):
         "not_found", "call.create", to=long + "@nowhere", media="audio", sdp=OFFER["audio"]
     )
     assert len(nobody["message"]) < 100, len(nobody["message"])
+
+
+def test_http_errors_quote_the_clients_input_only_as_a_short_excerpt(directory):
+    long = "x" * 60_000
+    refused = Client().post(
+        "/api/v1/anonymous-login", {"site": long}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    assert len(refused.json()["error"]["message"]) < 100
