@@ -76,7 +76,11 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
 
 def _check_open_calls(actor: Actor) -> None:
     """One visitor, or one site, cannot hold more calls than a person or a team could use:
-    a flood of ``call.create`` is refused before it costs anything but these counts."""
+    a flood of ``call.create`` is refused before it costs anything but these counts.
+
+    A connection's requests run one at a time, so a visitor's count is exact; the site's
+    is not locked, and creates running at that moment on other processes may each pass.
+    """
     open_calls = Call.objects.exclude(phase=Phase.ENDED)
     limit = settings.SUPPORTCALL_VISITOR_CALLS
     if open_calls.filter(caller_identity=actor.identity).count() >= limit:
@@ -163,6 +167,7 @@ def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:
             raise CallError(ErrorCode.NOT_FOUND, f"{excerpt(to)} cannot take the call now")
         if queue is not None:
             distribution.check_open(queue, change.now)
+            distribution.check_room(queue)
             if availability.online_count(queue) == 0 and not queue.wait_when_empty:
                 raise CallError(
                     ErrorCode.NOT_FOUND, f"nobody at {excerpt(to)} can take the call now"

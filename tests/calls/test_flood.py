@@ -70,6 +70,19 @@ async def test_a_queue_holds_at_most_SUPPORTCALL_QUEUE_WAITING_waiting_callers(p
     assert await count_calls(phase="queued") == 2
 
 
+async def test_an_agent_cannot_forward_a_call_into_a_full_queue(parties, settings):
+    settings.SUPPORTCALL_QUEUE_WAITING = 1
+    await sync(lambda: Queue.objects.filter(name="support").update(wait_when_empty=True))()
+    waiting = await parties("visitor")
+    await waiting.ok("call.create", to=SUPPORT, media="audio", sdp=OFFER["audio"])
+    await waiting.until("call.state", state="queued")
+    carol = await parties("carol")
+    caller = await parties("visitor", site="other", origin="http://other.test")
+    call_id = await ring(caller, carol, to="billing")
+    await carol.fails("rate_limited", "call.forward", call_id=call_id, to=SUPPORT)
+    assert await count_calls(phase="queued") == 1
+
+
 def test_a_sites_anonymous_logins_are_counted_across_all_addresses(directory, settings):
     settings.SUPPORTCALL_SITE_LOGIN_RATE = 3
     settings.SUPPORTCALL_TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.0/8")]
