@@ -17,6 +17,7 @@ from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
 STATUS: dict[str, int] = {
@@ -137,15 +138,16 @@ def _trusted(address: str) -> bool:
     return any(ip in net for net in settings.SUPPORTCALL_TRUSTED_PROXIES)
 
 
-def check_rate(request: HttpRequest) -> None:
-    """A fixed one-minute window per client address and purpose, kept in the shared cache."""
-    key = f"rate:{request.path}:{client_address(request)}"
+def check_rate(request: HttpRequest, who: str = "", limit: int = 0) -> None:
+    """A fixed one-minute window per purpose and ``who`` (by default the client address,
+    at most SUPPORTCALL_LOGIN_RATE), kept in the shared cache."""
+    key = f"rate:{request.path}:{who or client_address(request)}"
     cache.add(key, 0, timeout=60)
     try:
         count = cache.incr(key)
     except ValueError:  # the window expired between add and incr
         count = 1
-    if count > settings.SUPPORTCALL_LOGIN_RATE:
+    if count > (limit or settings.SUPPORTCALL_LOGIN_RATE):
         raise HttpError(
             ErrorCode.RATE_LIMITED,
             "too many requests; try again in a minute",
@@ -218,10 +220,12 @@ def page_site(request: HttpRequest, body: dict[str, Any]):
         raise HttpError(ErrorCode.BAD_REQUEST, "'site' (the site key) is required")
     site = Site.objects.filter(key=key, enabled=True).first()
     if site is None:
-        raise HttpError(ErrorCode.FORBIDDEN, f"site {key!r} does not exist or is disabled")
+        raise HttpError(ErrorCode.FORBIDDEN, f"site {excerpt(key)} does not exist or is disabled")
     origin = request.headers.get("Origin")
     if not site.allows_origin(origin):
-        raise HttpError(ErrorCode.FORBIDDEN, f"origin {origin} is not allowed for site {key!r}")
+        raise HttpError(
+            ErrorCode.FORBIDDEN, f"origin {excerpt(origin)} is not allowed for site {excerpt(key)}"
+        )
     check_rate(request)
     return site
 

@@ -347,3 +347,16 @@ except ValueError as e:
 SUPPORTCALL_WS_RATE = _positive("SUPPORTCALL_WS_RATE", env.int, 50)
 # The largest WebSocket frame a client may send, in bytes.
 SUPPORTCALL_MAX_FRAME = _positive("SUPPORTCALL_MAX_FRAME", env.int, 64 * 1024)
+# Frames of one WebSocket waiting to be acted on (they came faster than the server
+# works); more are refused `rate_limited` as they arrive, without any database work.
+SUPPORTCALL_WS_BACKLOG = _positive("SUPPORTCALL_WS_BACKLOG", env.int, 20)
+# Output of one WebSocket its client has not read yet, in bytes (events pile up in
+# the server's memory); over it the connection is closed 4008 and may resume.
+SUPPORTCALL_WS_UNSENT = _positive("SUPPORTCALL_WS_UNSENT", env.int, 1024 * 1024)
+# Calls not ended yet: per visitor (one at a time is normal), per site; and calls
+# waiting in one queue. A call over a limit is refused `rate_limited`.
+SUPPORTCALL_VISITOR_CALLS = _positive("SUPPORTCALL_VISITOR_CALLS", env.int, 1)
+SUPPORTCALL_SITE_CALLS = _positive("SUPPORTCALL_SITE_CALLS", env.int, 200)
+SUPPORTCALL_QUEUE_WAITING = _positive("SUPPORTCALL_QUEUE_WAITING", env.int, 50)
+# Anonymous logins per site per minute, from every address together.
+SUPPORTCALL_SITE_LOGIN_RATE = _positive("SUPPORTCALL_SITE_LOGIN_RATE", env.int, 600)

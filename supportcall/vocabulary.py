@@ -114,6 +114,9 @@ class Close:
     IDLE: Final = 4408  # nothing received for SUPPORTCALL_IDLE_TIMEOUT: taken for dead
     REPLACED: Final = 4409  # the party resumed on another connection: do not reconnect
     RESYNC: Final = 4011  # events to this connection were lost: resume to get the calls replayed
+    # The client left more than SUPPORTCALL_WS_UNSENT bytes unread: WebSocket's 1008
+    # (Policy Violation) in the application range. Reconnect, read, and resume.
+    UNREAD: Final = 4008
     # The server process is shutting down: reconnect (elsewhere) and resume. WebSocket's
     # own 1012 (Service Restart), moved to the application range: daphne's autobahn only
     # lets a server send 1000 or 3000-4999.

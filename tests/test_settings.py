@@ -46,6 +46,8 @@ def no_key_file(tmp_path):
         ("REDIS_URL", "localhost:6379"),
         ("DEBUG", "maybe"),
         ("SUPPORTCALL_TRUSTED_PROXIES", "10.0.0.0/8,nginx"),
+        ("SUPPORTCALL_VISITOR_CALLS", "0"),
+        ("SUPPORTCALL_WS_UNSENT", "lots"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

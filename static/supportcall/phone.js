@@ -124,6 +124,7 @@ export const Close = Object.freeze({
   IDLE: 4408, // nothing received for SUPPORTCALL_IDLE_TIMEOUT: taken for dead
   REPLACED: 4409, // the party resumed on another connection: do not reconnect
   RESYNC: 4011, // events to this connection were lost: resume to get the calls replayed
+  UNREAD: 4008, // the client left more than SUPPORTCALL_WS_UNSENT bytes unread: resume
   RESTART: 4012, // the server process is shutting down: reconnect (elsewhere) and resume
 });
 // After these, reconnecting with the same token cannot work (our own close sets `closing`).

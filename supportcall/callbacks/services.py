@@ -14,6 +14,7 @@ from django.utils import timezone
 from supportcall.calls.models import Call
 from supportcall.directory.models import Agent, Site, split_address
 from supportcall.http import HttpError, context_field, optional_str
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
 from .models import CallbackRequest
@@ -35,18 +36,24 @@ def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
             ErrorCode.BAD_REQUEST, "give a phone number or an email address to call back"
         )
     if phone and not PHONE.match(phone):
-        raise HttpError(ErrorCode.BAD_REQUEST, f"{phone!r} does not look like a phone number")
+        raise HttpError(
+            ErrorCode.BAD_REQUEST, f"{excerpt(phone)} does not look like a phone number"
+        )
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise HttpError(ErrorCode.BAD_REQUEST, f"{email!r} is not an email address") from None
+            raise HttpError(
+                ErrorCode.BAD_REQUEST, f"{excerpt(email)} is not an email address"
+            ) from None
     queue = site.queues.first()
     if body.get("queue"):
         wanted = str(body["queue"])
         queue = site.queues.filter(name=split_address(wanted) or wanted).first()
         if queue is None:
-            raise HttpError(ErrorCode.NOT_FOUND, f"site {site.key!r} has no queue {wanted!r}")
+            raise HttpError(
+                ErrorCode.NOT_FOUND, f"site {site.key!r} has no queue {excerpt(wanted)}"
+            )
     call = None
     if body.get("call_id"):
         try:

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from supportcall.http import HttpError, from_pages, json_body, page_site
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
 from . import services
@@ -43,7 +44,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Claim a request (so nobody else calls back) or mark it done."""
     try:
         if action not in ("claim", "done"):
-            raise HttpError(ErrorCode.NOT_FOUND, f"no action {action!r}: use claim or done")
+            raise HttpError(ErrorCode.NOT_FOUND, f"no action {excerpt(action)}: use claim or done")
         agent = _agent(request)
         callback = (services.claim if action == "claim" else services.finish)(agent, pk)
     except HttpError as e:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from supportcall.directory.models import Agent, Queue, split_address
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Presence
 
 from .machine import CallError, LegStatus, Phase
@@ -27,7 +28,7 @@ def resolve(to: str) -> tuple[Queue | None, Agent | None]:
     """The queue or the agent an address names; CallError if it names neither."""
     name = split_address(to)
     if name is None:
-        raise CallError(ErrorCode.NOT_FOUND, f"{to!r} is not an address on this server")
+        raise CallError(ErrorCode.NOT_FOUND, f"{excerpt(to)} is not an address on this server")
     if name.startswith("anonymous-"):
         raise CallError(ErrorCode.FORBIDDEN, "anonymous visitors cannot be called")
     queue = Queue.objects.filter(name=name).first()
@@ -36,7 +37,7 @@ def resolve(to: str) -> tuple[Queue | None, Agent | None]:
     agent = Agent.objects.filter(user__username=name, user__is_active=True).first()
     if agent is not None:
         return None, agent
-    raise CallError(ErrorCode.NOT_FOUND, f"nobody has the address {to}")
+    raise CallError(ErrorCode.NOT_FOUND, f"nobody has the address {excerpt(to)}")
 
 
 def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, ...]) -> None:

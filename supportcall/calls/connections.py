@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportcall.directory.models import Agent, Site
+from supportcall.text import excerpt
 from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
@@ -93,7 +94,7 @@ def authenticate(token: str, kind: str, origin: str | None, channel: str) -> Ses
     if claims.role == Role.VISITOR:
         site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
         if site is None or not site.allows_origin(origin):
-            raise Forbidden(f"origin {origin} is not allowed for this site")
+            raise Forbidden(f"origin {excerpt(origin)} is not allowed for this site")
     else:
         agent_id = (
             Agent.objects.filter(user_id=claims.user_id or 0).values_list("pk", flat=True).first()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from typing import Any
 
 from autobahn.exception import Disconnected
@@ -54,9 +55,12 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     closed = False  # the close has begun, on either side: nothing more is sent
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        inbox = Inbox()
+        admit = asyncio.create_task(self._admit(receive, inbox))
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, inbox.get, send)
         finally:
+            admit.cancel()
             # A consumer that died (a channel-layer error) never got websocket.disconnect:
             # its party must still get its grace period, and its calls their end.
             if self.actor is not None and not self.dropped:
@@ -65,8 +69,41 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 except Exception:
                     log.exception("could not drop %s's connection", self.actor.identity)
 
+    async def _admit(self, receive: Any, inbox: Inbox) -> None:
+        """Frames are counted as they arrive, not as they are acted on.
+
+        Channels reads the next message only once the last one is handled, so a
+        flood would wait in the server's queue and meet the rate limit at the
+        pace of the database: every frame would still be acted on. Here each
+        frame is read at once; one over SUPPORTCALL_WS_RATE a second, or with
+        SUPPORTCALL_WS_BACKLOG frames still waiting, is refused ``rate_limited``
+        without any database work (its error goes out in order, see ``Inbox``).
+        """
+        loop = asyncio.get_running_loop()
+        window_start, window_frames = 0.0, 0
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                now = self.last_frame = loop.time()
+                if now - window_start >= 1.0:
+                    window_start, window_frames = now, 0
+                window_frames += 1
+                if window_frames > settings.SUPPORTCALL_WS_RATE:
+                    inbox.refuse(f"at most {settings.SUPPORTCALL_WS_RATE} frames a second")
+                    continue
+                if inbox.frames >= settings.SUPPORTCALL_WS_BACKLOG:
+                    inbox.refuse("wait for answers before sending more frames")
+                    continue
+            inbox.put(message)
+            if message["type"] == "websocket.disconnect":
+                return
+
+    async def websocket_refused(self, message: dict[str, Any]) -> None:
+        """Frames ``_admit`` refused, answered where they came among the others."""
+        for _ in range(message["count"]):
+            await self._error(ErrorCode.RATE_LIMITED, message["message"])
+
     async def connect(self) -> None:
-        self.window_start, self.window_frames = 0.0, 0
         self.last_frame = asyncio.get_running_loop().time()
         await self.accept()
         self.origin = _header(self.scope, b"origin")
@@ -128,15 +165,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
-        """Framing: at most SUPPORTCALL_WS_RATE frames a second, JSON text frames of at
-        most SUPPORTCALL_MAX_FRAME bytes. A frame that breaks a limit, or is binary, is
-        answered with an error; so is one that is not JSON, unless it is the first
-        (``authenticate`` refuses it)."""
-        self.last_frame = asyncio.get_running_loop().time()
-        if self._over_rate():
-            rate = settings.SUPPORTCALL_WS_RATE
-            await self._error(ErrorCode.RATE_LIMITED, f"at most {rate} frames a second")
-            return
+        """Framing: JSON text frames of at most SUPPORTCALL_MAX_FRAME bytes (the rate is
+        ``_admit``'s). A frame that breaks a limit, or is binary, is answered with an
+        error; so is one that is not JSON, unless it is the first (``authenticate``
+        refuses it)."""
         if text_data is None:
             await self._error(ErrorCode.BAD_REQUEST, "send JSON text frames")
             return
@@ -160,14 +192,6 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self._ping(content)
         else:
             await self._handle(content)
-
-    def _over_rate(self) -> bool:
-        """A one-second window per connection: a flood must not starve other calls."""
-        now = asyncio.get_running_loop().time()
-        if now - self.window_start >= 1.0:
-            self.window_start, self.window_frames = now, 0
-        self.window_frames += 1
-        return self.window_frames > settings.SUPPORTCALL_WS_RATE
 
     async def _authenticate(self, content: Any) -> None:
         """``auth`` with a login ``token``, or a ``resume_token`` (see connections.authenticate)."""
@@ -251,6 +275,37 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, code: ErrorCode, message: str) -> None:
         """A frame that could not be read: its error has no id."""
         await self.send_json(protocol.error(None, code, message))
+
+
+class Inbox:
+    """What the consumer reads instead of ASGI's ``receive``: the messages ``_admit`` let
+    through and, in place of frames it refused, one ``websocket.refused`` message per
+    run of them with their count, so the inbox holds at most twice the backlog."""
+
+    def __init__(self) -> None:
+        self.messages: deque[dict[str, Any]] = deque()
+        self.frames = 0  # frames waiting to be acted on
+        self.ready = asyncio.Event()
+
+    def put(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self.frames += message["type"] == "websocket.receive"
+        self.ready.set()
+
+    def refuse(self, why: str) -> None:
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last["type"] == "websocket.refused" and last["message"] == why:
+            last["count"] += 1
+        else:
+            self.put({"type": "websocket.refused", "message": why, "count": 1})
+
+    async def get(self) -> dict[str, Any]:
+        while not self.messages:
+            self.ready.clear()
+            await self.ready.wait()
+        message = self.messages.popleft()
+        self.frames -= message["type"] == "websocket.receive"
+        return message
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:

@@ -45,6 +45,16 @@ def check_open(queue: Queue, now: datetime) -> None:
     raise CallError(ErrorCode.INVALID_STATE, f"{queue.address} is closed now{when}")
 
 
+def check_room(queue: Queue) -> None:
+    """A queue holds at most SUPPORTCALL_QUEUE_WAITING waiting calls; with that many, a new
+    call would only wait behind them (first come, first served), so it is refused."""
+    limit = settings.SUPPORTCALL_QUEUE_WAITING
+    if Call.objects.filter(queue=queue, phase=Phase.QUEUED).count() >= limit:
+        raise CallError(
+            ErrorCode.RATE_LIMITED, f"{queue.address} has {limit} callers waiting; try later"
+        )
+
+
 def route(change: Change, queue: Queue | None, agent: Agent | None, to: str) -> None:
     """A call just created or forwarded: ring, wait or give up."""
     row = change.row

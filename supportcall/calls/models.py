@@ -96,6 +96,9 @@ class Call(models.Model):
             models.Index(fields=["phase", "wait_deadline"]),
             models.Index(fields=["queue", "phase", "queued_at"]),
             models.Index(fields=["caller_channel"]),
+            # The open-call limits (operations.create_call) count by these.
+            models.Index(fields=["caller_identity", "phase"]),
+            models.Index(fields=["site", "phase"]),
             models.Index(fields=["agent_channel"]),
         ]
 

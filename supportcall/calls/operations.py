@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportcall.directory.models import Agent
+from supportcall.text import excerpt
 from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Role
 
 from . import availability, distribution, events, machine
@@ -40,6 +41,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
     """A visitor calls a queue or an agent of its site."""
     if actor.role != Role.VISITOR:
         raise CallError(ErrorCode.FORBIDDEN, "agents cannot create calls")
+    _check_open_calls(actor)
     kind = Media(media)
     check_offer(sdp, kind)
     to = to or (actor.targets[0] if actor.targets else "")
@@ -49,6 +51,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
     availability.check_allowed(queue, agent, actor.targets)
     if queue is not None:
         distribution.check_open(queue, timezone.now())
+        distribution.check_room(queue)
     outbox: list[Delivery] = []
     with transaction.atomic():
         row = Call(
@@ -69,6 +72,23 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
         row.save()
     distribution.settle(change.queues, outbox)
     return Outcome({"call_id": str(row.id)}, outbox)
+
+
+def _check_open_calls(actor: Actor) -> None:
+    """One visitor, or one site, cannot hold more calls than a person or a team could use:
+    a flood of ``call.create`` is refused before it costs anything but these counts.
+
+    A connection's requests run one at a time, so a visitor's count is exact; the site's
+    is not locked, and creates running at that moment on other processes may each pass.
+    """
+    open_calls = Call.objects.exclude(phase=Phase.ENDED)
+    limit = settings.SUPPORTCALL_VISITOR_CALLS
+    if open_calls.filter(caller_identity=actor.identity).count() >= limit:
+        raise CallError(
+            ErrorCode.RATE_LIMITED, f"at most {limit} open call(s) at a time; end one first"
+        )
+    if open_calls.filter(site_id=actor.site).count() >= settings.SUPPORTCALL_SITE_CALLS:
+        raise CallError(ErrorCode.RATE_LIMITED, "this site has too many calls now; try later")
 
 
 def _operate(
@@ -144,11 +164,14 @@ def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:
         if agent is not None and not availability.free(
             Agent.objects.filter(pk=agent.pk), call=change.row
         ):
-            raise CallError(ErrorCode.NOT_FOUND, f"{to} cannot take the call now")
+            raise CallError(ErrorCode.NOT_FOUND, f"{excerpt(to)} cannot take the call now")
         if queue is not None:
             distribution.check_open(queue, change.now)
+            distribution.check_room(queue)
             if availability.online_count(queue) == 0 and not queue.wait_when_empty:
-                raise CallError(ErrorCode.NOT_FOUND, f"nobody at {to} can take the call now")
+                raise CallError(
+                    ErrorCode.NOT_FOUND, f"nobody at {excerpt(to)} can take the call now"
+                )
         step = _step(change, actor, Op.FORWARD, to_queue=queue is not None)
         change.row.queue = queue
         change.apply(step, Op.FORWARD, to=to)

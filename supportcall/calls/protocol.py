@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
 from . import operations
@@ -115,7 +116,7 @@ def parse(content: Any) -> Request:
         raise CallError(ErrorCode.BAD_REQUEST, "already authenticated")
     known = REQUESTS.get(kind)
     if known is None:
-        raise CallError(ErrorCode.BAD_REQUEST, f"unknown type {kind!r}")
+        raise CallError(ErrorCode.BAD_REQUEST, f"unknown type {excerpt(kind)}")
     fields: dict[str, Any] = {}
     for name, spec in known.fields.items():
         if name not in content:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
 from .machine import CallError
@@ -74,7 +75,7 @@ def check_offer(sdp: str, media: Media) -> list[Section]:
     if kinds != expected:
         raise CallError(
             ErrorCode.BAD_REQUEST,
-            f"media {media!s} needs m-lines {expected}, the offer has {kinds}",
+            f"media {media!s} needs m-lines {expected}, the offer has {excerpt(kinds)}",
         )
     video = next((s for s in sections if s.kind == "video"), None)
     if media is Media.AUDIO and video and video.direction != "inactive":

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Queue, Site
 from supportcall.http import HttpError, cors
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
 from . import availability
@@ -45,10 +46,13 @@ def site_status(request: HttpRequest, key: str) -> HttpResponse:
     origin = request.headers.get("Origin")
     site = Site.objects.filter(key=key, enabled=True).first()
     if site is None:
-        return cors(HttpError(ErrorCode.NOT_FOUND, f"site {key!r} does not exist").response(), None)
+        return cors(
+            HttpError(ErrorCode.NOT_FOUND, f"site {excerpt(key)} does not exist").response(), None
+        )
     if not site.allows_origin(origin):
         return cors(
-            HttpError(ErrorCode.FORBIDDEN, f"origin {origin} is not allowed").response(), None
+            HttpError(ErrorCode.FORBIDDEN, f"origin {excerpt(origin)} is not allowed").response(),
+            None,
         )
     now = timezone.now()
     queues = [queue_status(q, now) for q in site.queues.all()]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from supportcall.directory.models import Agent
 from supportcall.http import (
     HttpError,
+    check_rate,
     check_text,
     context_field,
     from_pages,
@@ -46,6 +47,9 @@ def anonymous_login(request: HttpRequest) -> HttpResponse:
     display_name = optional_str(body, "display_name", 100)
     context = context_field(body)
     site = page_site(request, body)
+    # Every address together: many addresses (a botnet, or one behind many proxies)
+    # cannot mint visitors for one site faster than this.
+    check_rate(request, f"site:{site.pk}", settings.SUPPORTCALL_SITE_LOGIN_RATE)
     targets = [q.address for q in site.queues.all()]
     identity = new_anonymous_identity()
     token, _ = issue(
