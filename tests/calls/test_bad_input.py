@@ -173,15 +173,19 @@ async def test_calling_an_address_that_does_not_exist_is_not_found(parties):
     )
 
 
-async def test_calling_a_queue_or_agent_of_another_site_is_forbidden(parties):
-    await parties("carol")
+async def test_calling_a_queue_or_agent_of_another_site_is_not_found_like_nobody(parties):
+    """Whether an address exists elsewhere on the server is not a visitor's to learn."""
+    carol = await parties("carol")
     visitor = await parties("visitor")
-    await visitor.fails(
-        "forbidden", "call.create", to=addr("billing"), media="audio", sdp=OFFER["audio"]
-    )
-    await visitor.fails(
-        "forbidden", "call.create", to=addr("carol"), media="audio", sdp=OFFER["audio"]
-    )
+    replies = [
+        await visitor.fails(
+            "not_found", "call.create", to=addr(to), media="audio", sdp=OFFER["audio"]
+        )
+        for to in ("billing", "carol", "nobody")
+    ]
+    assert len({r["message"].rsplit(" ", 1)[0] for r in replies}) == 1, replies
+    await carol.silent()
+    assert not await sync(Call.objects.exists)()
 
 
 async def test_nobody_can_call_an_anonymous_visitor(parties):
