@@ -14,7 +14,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -191,3 +191,13 @@ def use(claims: Claims, kind: str = "login") -> None:
     ).update(consumed=now)
     if used != 1:
         raise InvalidToken("the token was already used, revoked or has expired")
+
+
+def prune(now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete up to ``batch`` rows of tokens expired over SUPPORTCALL_TOKEN_RETENTION ago
+    (the oldest first, through the index on ``expires``); how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_TOKEN_RETENTION)
+    old = IssuedToken.objects.filter(expires__lt=cutoff).order_by("expires")
+    ids = list(old.values_list("pk", flat=True)[:batch])
+    return IssuedToken.objects.filter(pk__in=ids).delete()[0] if ids else 0
