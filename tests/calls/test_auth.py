@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -228,3 +229,13 @@ async def test_an_agent_websocket_from_the_servers_own_pages_is_allowed(origin, 
     hello = json.loads(await ws.receive_from(timeout=3))
     assert (hello["type"], hello["role"]) == ("hello", "agent")
     await ws.disconnect(code=1006)
+
+
+@pytest.mark.parametrize("key", ["token", "resume_token"])
+@pytest.mark.parametrize(
+    "token", ["\ud800", "a\x00b", "x" * 60_000, "é" * 100 + ":" * 50, 10**400, {"a": [1]}, None]
+)
+async def test_a_hostile_token_closes_4401_not_1011(key, token, caplog):
+    ws = await open_ws()
+    assert await closed_with(ws, {"type": "auth", key: token}) == 4401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -229,6 +229,7 @@ async def reply_to(party: Socket, frame: Any, calls: list[str]) -> dict[str, Any
 
 async def test_no_frame_breaks_the_server_or_a_call_beside_it(parties, settings, caplog):
     settings.SUPPORTCALL_WS_RATE = 100_000  # the fuzzer sends as fast as it is answered
+    settings.SUPPORTCALL_IDLE_TIMEOUT = 600  # the parties beside it send no pings meanwhile
     caplog.set_level(logging.WARNING)
     visitor, alice, call_id = await in_call(parties)
     before = await sync(lambda: Call.objects.values().get(id=call_id))()
