@@ -12,7 +12,6 @@ The server's events are built in ``events``; the answers to a request (``ack``,
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from . import operations
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
+from .sdp import check_candidate
 
 MAX_ID = 64
 MAX_SDP = 60_000
@@ -181,11 +181,6 @@ def _text(value: str, name: str, spec: _Field) -> str:
 # A browser's RTCIceCandidateInit, and nothing else (the caller's early candidates are
 # stored in the call's row and sent to every agent rung).
 CANDIDATE_FIELDS = ("candidate", "sdpMid", "sdpMLineIndex", "usernameFragment")
-# Addresses no peer of a call should be sent to try: the other party's own machine,
-# its link (and the cloud metadata service on it), multicast, nowhere. mDNS names
-# (``<uuid>.local``, what browsers show instead of a host's address) pass.
-_METADATA = {ipaddress.ip_address("fd00:ec2::254")}
-_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 
 
 def _check_candidate(candidate: dict[str, Any]) -> None:
@@ -212,45 +207,7 @@ def _check_candidate(candidate: dict[str, Any]) -> None:
             f"'sdpMid' must be a string and 'sdpMLineIndex' a number up to {MAX_MLINE_INDEX}",
         )
     if line:  # an empty line is the end of candidates
-        _check_candidate_line(line)
-
-
-def _check_candidate_line(line: str) -> None:
-    if not line.startswith(("candidate:", "a=candidate:")):
-        raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must start with 'candidate:'")
-    # candidate:foundation component transport priority address port typ type ...
-    parts = line.split(":", 1)[1].split()
-    if len(parts) < 8 or parts[6] != "typ" or not parts[5].isdigit():
-        raise CallError(
-            ErrorCode.BAD_REQUEST,
-            "'candidate.candidate' must read 'candidate:foundation component transport "
-            "priority address port typ type'",
-        )
-    where = parts[4]
-    if where.lower().endswith(".local"):
-        return
-    try:
-        ip = ipaddress.ip_address(where)
-    except ValueError:
-        raise CallError(
-            ErrorCode.BAD_REQUEST, "a candidate's address must be an IP address or a .local name"
-        ) from None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if (
-        ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_unspecified
-        or ip in _METADATA
-        # IPv4's 240/4 and broadcast; IPv6's "reserved" holds real ranges (NAT64).
-        or (isinstance(ip, ipaddress.IPv4Address) and (ip.is_reserved or ip in _THIS_NETWORK))
-    ):
-        raise CallError(
-            ErrorCode.BAD_REQUEST,
-            "a candidate may not point at a loopback, link-local, multicast, "
-            "unspecified or reserved address",
-        )
+        check_candidate(line)
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

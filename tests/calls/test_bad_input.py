@@ -469,3 +469,37 @@ async def test_candidates_browsers_and_aiortc_gather_are_relayed(parties, line):
     candidate = {**GOOD_CANDIDATE, "candidate": line, "usernameFragment": "abcd"}
     await visitor.ok("ice.candidate", call_id=call_id, candidate=candidate)
     await alice.event("ice.candidate", candidate=candidate)
+
+
+def with_candidate(offer: str, where: str) -> str:
+    return offer.replace(
+        "a=mid:0\r\n", f"a=mid:0\r\na=candidate:1 1 udp 2130706431 {where} 50000 typ host\r\n"
+    )
+
+
+@pytest.mark.parametrize("where", ["127.0.0.1", "169.254.169.254", "fe80::1", "224.0.0.1", "::"])
+async def test_an_offer_or_answer_with_a_candidate_at_a_local_address_gets_bad_request(
+    parties, where
+):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    await visitor.fails(
+        "bad_request", "call.create", media="audio", sdp=with_candidate(OFFER["audio"], where)
+    )
+    await alice.silent()
+    call_id = await ring(visitor, alice)
+    await alice.fails(
+        "bad_request", "call.accept", call_id=call_id, sdp=with_candidate(ANSWER["audio"], where)
+    )
+    await visitor.silent()
+
+
+@pytest.mark.parametrize(
+    "where", ["192.0.2.2", "fd00::2", "0d5f4c1e-0b63-4a51-9f3c-3c7d1f0e1a2b.local"]
+)
+async def test_an_offer_with_the_candidates_aiortc_and_browsers_gather_is_relayed(parties, where):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    offer = with_candidate(OFFER["audio"], where)
+    await visitor.ok("call.create", to=addr("support"), media="audio", sdp=offer)
+    assert (await alice.event("call.incoming"))["sdp"] == offer
