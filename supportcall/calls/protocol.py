@@ -127,7 +127,8 @@ def parse(content: Any) -> Request:
         raise CallError(ErrorCode.BAD_REQUEST, "a frame must be a JSON object")
     if "id" in content and request_id(content) is None:
         raise CallError(
-            ErrorCode.BAD_REQUEST, f"'id' must be a string of at most {MAX_ID} characters"
+            ErrorCode.BAD_REQUEST,
+            f"'id' must be a string of at most {MAX_ID} characters, without control characters",
         )
     kind = content.get("type")
     if not isinstance(kind, str):
