@@ -17,6 +17,7 @@ from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from supportcall import text
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
@@ -64,24 +65,13 @@ MAX_CONTEXT_KEY = 64
 MAX_CONTEXT_VALUE = 500
 FLAT_CONTEXT = "'context' must be a flat object of string values"
 
-# Lone surrogates cannot be stored as UTF-8; C0 controls and DEL make no sense in
-# a name or a field (tab, newline and carriage return are allowed in multi-line text).
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAK = re.compile("[\t\n\r]")
-
 
 def check_text(value: Any, name: str, max_length: int, *, multiline: bool = False) -> str:
-    """``value`` if it is text fit to store and show, counted in characters."""
-    if not isinstance(value, str):
-        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' must be a string")
-    if _SURROGATE.search(value):
-        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' is not valid Unicode text")
-    if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
-        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' contains control characters")
-    if len(value) > max_length:
-        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' is longer than {max_length} characters")
-    return value
+    """``value`` if it is text fit to store and show (see ``supportcall.text``)."""
+    try:
+        return text.check(value, name, max_length, multiline=multiline)
+    except text.BadText as e:
+        raise HttpError(ErrorCode.BAD_REQUEST, str(e)) from None
 
 
 def optional_str(

@@ -297,6 +297,9 @@ LOGGING = {
 SUPPORTCALL_DOMAIN = env.str("SUPPORTCALL_DOMAIN", default="support.example.com")
 # How long a login token may wait before its WebSocket `auth`, in seconds.
 SUPPORTCALL_TOKEN_TTL = _positive("SUPPORTCALL_TOKEN_TTL", env.int, 60)
+# Seconds an expired token's row is kept (for the admin, and an audit) before the
+# sweeper deletes it: every hello issues one, so they must not pile up for good.
+SUPPORTCALL_TOKEN_RETENTION = _positive("SUPPORTCALL_TOKEN_RETENTION", env.int, 86_400)
 # How long the other party has to answer a re-offer (hold, video...), in seconds.
 SUPPORTCALL_OP_TIMEOUT = _positive("SUPPORTCALL_OP_TIMEOUT", env.float, 10.0)
 # How long a call may ring before it ends with `no_answer`, in seconds.

@@ -73,13 +73,31 @@ def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
     )
 
 
-def inbox(agent: Agent) -> list[CallbackRequest]:
-    """Open requests for the agent's queues, and the ones it claimed and has not finished."""
-    return list(
-        CallbackRequest.objects.filter(queue__in=agent.queues.all())
-        .exclude(status=CallbackRequest.Status.DONE)
-        .select_related("queue", "claimed_by__user")
+# The inbox is polled by every dashboard: a page of it, not all of it.
+INBOX_PAGE = 50
+MAX_INBOX_PAGE = 200
+
+
+def _inbox(agent: Agent):
+    return CallbackRequest.objects.filter(queue__in=agent.queues.all()).exclude(
+        status=CallbackRequest.Status.DONE
     )
+
+
+def inbox(agent: Agent, *, after: int = 0, limit: int = INBOX_PAGE) -> list[CallbackRequest]:
+    """Open requests for the agent's queues, and the ones it claimed and has not finished:
+    at most ``limit``, oldest first, from the one after the request ``after``."""
+    return list(
+        _inbox(agent)
+        .filter(pk__gt=after)
+        .order_by("pk")
+        .select_related("queue", "claimed_by__user")[:limit]
+    )
+
+
+def waiting(agent: Agent) -> int:
+    """How many requests of the agent's queues nobody has taken yet."""
+    return _inbox(agent).filter(status=CallbackRequest.Status.OPEN).count()
 
 
 @transaction.atomic

@@ -31,12 +31,33 @@ def _agent(request: HttpRequest):
 
 @require_http_methods(["GET"])
 def inbox(request: HttpRequest) -> HttpResponse:
-    """The missed-calls inbox: open and claimed requests of the agent's queues."""
+    """The missed-calls inbox: open and claimed requests of the agent's queues, a page at a
+    time (``?limit=``, ``?after=`` the previous page's ``next``)."""
     try:
         agent = _agent(request)
+        limit = _number(request, "limit", services.INBOX_PAGE, 1, services.MAX_INBOX_PAGE)
+        after = _number(request, "after", 0, 0, 2**63 - 1)
     except HttpError as e:
         return e.response()
-    return JsonResponse({"callbacks": [c.as_json() for c in services.inbox(agent)]})
+    page = services.inbox(agent, after=after, limit=limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    return JsonResponse(
+        {
+            "callbacks": [c.as_json() for c in page],
+            "next": str(page[-1].pk) if more else None,
+            "open": services.waiting(agent),
+        }
+    )
+
+
+def _number(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
+    value = request.GET.get(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) <= 19 and low <= int(value) <= high):
+        raise HttpError(ErrorCode.BAD_REQUEST, f"'{name}' must be a whole number {low} to {high}")
+    return int(value)
 
 
 @require_http_methods(["POST"])

@@ -40,16 +40,29 @@ def resolve(to: str) -> tuple[Queue | None, Agent | None]:
     raise CallError(ErrorCode.NOT_FOUND, f"nobody has the address {excerpt(to)}")
 
 
-def check_allowed(queue: Queue | None, agent: Agent | None, targets: tuple[str, ...]) -> None:
-    """A visitor may call its site's queues and the agents in them."""
+def resolve_for(to: str, targets: tuple[str, ...]) -> tuple[Queue | None, Agent | None]:
+    """The queue or agent a visitor whose site lets it call ``targets`` calls at ``to``.
+
+    A visitor may call its site's queues and the agents in them. An address
+    that names nobody and one the site may not call get the same answer, so
+    that a visitor cannot list the server's agents and queues.
+    """
+    try:
+        queue, agent = resolve(to)
+    except CallError as e:
+        if e.code != ErrorCode.NOT_FOUND:
+            raise
+        queue, agent = None, None
     if queue is not None and queue.address in targets:
-        return
+        return queue, None
     if (
         agent is not None
         and agent.queues.filter(name__in=[t.partition("@")[0] for t in targets]).exists()
     ):
-        return
-    raise CallError(ErrorCode.FORBIDDEN, "this site's visitors cannot call that address")
+        return None, agent
+    raise CallError(
+        ErrorCode.NOT_FOUND, f"nobody this site's visitors can call has the address {excerpt(to)}"
+    )
 
 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from supportcall.directory.models import Agent, Site
 from supportcall.text import excerpt
-from supportcall.tokens.issuing import InvalidToken, consume, issue_resume
+from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, verify
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
@@ -75,32 +76,27 @@ class Session:
         return self.outcome.result.get("replaced", "")
 
 
-def authenticate(token: str, kind: str, origin: str | None, channel: str) -> Session:
+def authenticate(
+    token: str, kind: str, origin: str | None, channel: str, host: str | None = None
+) -> Session:
     """Let the connection on ``channel`` speak for the party a token names.
 
     ``kind`` is ``login`` (a token from a login endpoint) or ``resume`` (the
     last hello's resume token: the connection takes a dropped one's place, its
-    calls come along). The token is used up either way, and the hello carries
-    a new resume token. Raises ``Unauthorized`` or ``Forbidden``: their
-    ``close`` is the code to close the WebSocket with.
+    calls come along). ``origin`` and ``host`` are the WebSocket's headers. A
+    token is used up once the party may connect (a refused one stays usable
+    where it belongs), and the hello carries a new resume token. Raises
+    ``Unauthorized`` or ``Forbidden``: their ``close`` is the code to close the
+    WebSocket with.
     """
     if not token:
         raise Unauthorized("the first frame must be an auth with a token")
     try:
-        claims = consume(token, kind)
+        claims = verify(token, kind)
+        agent_id = _check_party(claims, origin, host)
+        use(claims, kind)
     except InvalidToken as e:
         raise Unauthorized(str(e)) from e
-    agent_id = None
-    if claims.role == Role.VISITOR:
-        site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
-        if site is None or not site.allows_origin(origin):
-            raise Forbidden(f"origin {excerpt(origin)} is not allowed for this site")
-    else:
-        agent_id = (
-            Agent.objects.filter(user_id=claims.user_id or 0).values_list("pk", flat=True).first()
-        )
-        if agent_id is None:
-            raise Unauthorized("the user is no longer an agent")
     actor = Actor(
         role=claims.role,
         identity=claims.identity,
@@ -128,6 +124,38 @@ def authenticate(token: str, kind: str, origin: str | None, channel: str) -> Ses
         presence=operations.chosen_presence(actor) if actor.agent_id is not None else None,
     )
     return Session(actor, hello, outcome)
+
+
+def _check_party(claims: Claims, origin: str | None, host: str | None) -> int | None:
+    """Whether the party may connect from here; an agent's id (None for a visitor)."""
+    if claims.role == Role.VISITOR:
+        site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
+        if site is None or not site.allows_origin(origin):
+            raise Forbidden(f"origin {excerpt(origin)} is not allowed for this site")
+        return None
+    if not own_origin(origin, host):
+        raise Forbidden(f"origin {excerpt(origin)} is not this server's: agents use its dashboard")
+    agent_id = Agent.objects.filter(user_id=claims.user_id or 0).values_list("pk", flat=True)
+    if not agent_id:
+        raise Unauthorized("the user is no longer an agent")
+    return agent_id[0]
+
+
+def own_origin(origin: str | None, host: str | None) -> bool:
+    """Whether a page on ``origin`` is the server's own (its dashboard), for ``host``.
+
+    A browser always sends ``Origin`` and cannot forge it or ``Host``: another
+    site's page opening an agent's WebSocket is refused. The page's origin must
+    name the host the WebSocket was opened to, as a same-origin page does, or
+    be one of ``CSRF_TRUSTED_ORIGINS`` (a dashboard served from another name).
+    Programs (the Python client) send no Origin and pass.
+    """
+    if origin is None:
+        return True
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(origin.lower())
+    return parts.scheme in ("http", "https") and parts.netloc == (host or "").lower() != ""
 
 
 def connect(actor: Actor) -> Outcome:

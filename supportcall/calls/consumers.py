@@ -107,6 +107,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self.last_frame = asyncio.get_running_loop().time()
         await self.accept()
         self.origin = _header(self.scope, b"origin")
+        self.host = _header(self.scope, b"host")
         self.auth_timer = asyncio.create_task(self._close_if_silent())
         self.idle_timer = asyncio.create_task(self._close_if_dead())
         await self.channel_layer.group_add(process_group(), self.channel_name)
@@ -198,7 +199,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         token, kind = protocol.auth(content)
         try:
             session = await database_sync_to_async(connections.authenticate)(
-                token, kind, self.origin, self.channel_name
+                token, kind, self.origin, self.channel_name, host=self.host
             )
         except connections.Refused as e:
             log.info("refused a WebSocket: %s", e)

@@ -47,8 +47,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
     to = to or (actor.targets[0] if actor.targets else "")
     if not to:
         raise CallError(ErrorCode.BAD_REQUEST, "call.create needs 'to'")
-    queue, agent = availability.resolve(to)
-    availability.check_allowed(queue, agent, actor.targets)
+    queue, agent = availability.resolve_for(to, actor.targets)
     if queue is not None:
         distribution.check_open(queue, timezone.now())
         distribution.check_room(queue)

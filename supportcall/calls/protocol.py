@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from supportcall import text
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
@@ -24,10 +25,16 @@ from . import operations
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
+from .sdp import check_candidate
 
 MAX_ID = 64
 MAX_SDP = 60_000
 MAX_CANDIDATE = 1_000
+MAX_ADDRESS = 254  # an e-mail address's limit
+MAX_WORD = 32  # media, status: one of a few words
+MAX_MID = 64
+MAX_UFRAG = 256  # RFC 8445's longest ufrag
+MAX_MLINE_INDEX = 1_023
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,19 @@ class Request:
 
 
 class _Field:
+    """A request field: its JSON type; a string's length in characters, and whether it
+    may hold line breaks (SDP)."""
+
     def __init__(
-        self, kind: type | tuple[type, ...], required: bool = True, nullable: bool = False
+        self,
+        kind: type | tuple[type, ...],
+        required: bool = True,
+        nullable: bool = False,
+        max_length: int = MAX_WORD,
+        multiline: bool = False,
     ):
         self.kind, self.required, self.nullable = kind, required, nullable
+        self.max_length, self.multiline = max_length, multiline
 
 
 @dataclass(frozen=True)
@@ -53,20 +69,23 @@ class RequestType:
     handler: Callable[..., Outcome]
 
 
-_CALL_ID = {"call_id": _Field(str)}
-_SDP = {"sdp": _Field(str)}
+_CALL_ID = {"call_id": _Field(str, max_length=MAX_ID)}
+_SDP = {"sdp": _Field(str, max_length=MAX_SDP, multiline=True)}
 _REOFFER = {**_CALL_ID, **_SDP}
 
 REQUESTS: dict[str, RequestType] = {
     "call.create": RequestType(
-        {"to": _Field(str, required=False), "media": _Field(str), **_SDP}, operations.create_call
+        {"to": _Field(str, required=False, max_length=MAX_ADDRESS), "media": _Field(str), **_SDP},
+        operations.create_call,
     ),
     "call.accept": RequestType(
         {**_CALL_ID, "video": _Field(bool, required=False), **_SDP}, operations.accept
     ),
     "call.reject": RequestType(_CALL_ID, operations.reject),
     "call.ignore": RequestType(_CALL_ID, operations.ignore),
-    "call.forward": RequestType({**_CALL_ID, "to": _Field(str)}, operations.forward),
+    "call.forward": RequestType(
+        {**_CALL_ID, "to": _Field(str, max_length=MAX_ADDRESS)}, operations.forward
+    ),
     "call.end": RequestType(_CALL_ID, operations.end),
     "call.hold": RequestType(_REOFFER, operations.hold),
     "call.unhold": RequestType(_REOFFER, operations.unhold),
@@ -96,8 +115,10 @@ def request_id(content: Any) -> str | None:
     """The frame's id if it is a usable one, so that even a bad frame's error can carry it."""
     if isinstance(content, dict):
         value = content.get("id")
-        if isinstance(value, str) and len(value) <= MAX_ID:
-            return value
+        try:
+            return text.check(value, "id", MAX_ID)
+        except text.BadText:
+            pass
     return None
 
 
@@ -107,7 +128,8 @@ def parse(content: Any) -> Request:
         raise CallError(ErrorCode.BAD_REQUEST, "a frame must be a JSON object")
     if "id" in content and request_id(content) is None:
         raise CallError(
-            ErrorCode.BAD_REQUEST, f"'id' must be a string of at most {MAX_ID} characters"
+            ErrorCode.BAD_REQUEST,
+            f"'id' must be a string of at most {MAX_ID} characters, without control characters",
         )
     kind = content.get("type")
     if not isinstance(kind, str):
@@ -130,6 +152,8 @@ def parse(content: Any) -> Request:
             spec.kind is not bool and isinstance(value, bool)
         ):
             raise CallError(ErrorCode.BAD_REQUEST, f"'{name}' must be {_kind_name(spec.kind)}")
+        elif isinstance(value, str):
+            fields[name] = _text(value, name, spec)
         else:
             fields[name] = value
     call_id = None
@@ -140,25 +164,52 @@ def parse(content: Any) -> Request:
             raise CallError(ErrorCode.BAD_REQUEST, "'call_id' is not a call id") from None
     if "media" in fields and fields["media"] not in set(Media):
         raise CallError(ErrorCode.BAD_REQUEST, f"'media' must be one of {', '.join(Media)}")
-    if len(fields.get("sdp", "")) > MAX_SDP:
-        raise CallError(ErrorCode.TOO_LARGE, f"the SDP is over {MAX_SDP} characters")
     if fields.get("candidate") is not None:
         _check_candidate(fields["candidate"])
     return Request(kind, request_id(content), call_id, fields)
 
 
+def _text(value: str, name: str, spec: _Field) -> str:
+    try:
+        return text.check(value, name, spec.max_length, multiline=spec.multiline)
+    except text.TooLong as e:
+        # An SDP can be long for good reasons: saying so is more use than bad_request.
+        code = ErrorCode.TOO_LARGE if name == "sdp" else ErrorCode.BAD_REQUEST
+        raise CallError(code, str(e)) from None
+    except text.BadText as e:
+        raise CallError(ErrorCode.BAD_REQUEST, str(e)) from None
+
+
+# A browser's RTCIceCandidateInit, and nothing else (the caller's early candidates are
+# stored in the call's row and sent to every agent rung).
+CANDIDATE_FIELDS = ("candidate", "sdpMid", "sdpMLineIndex", "usernameFragment")
+
+
 def _check_candidate(candidate: dict[str, Any]) -> None:
-    text = candidate.get("candidate")
-    if not isinstance(text, str) or len(text) > MAX_CANDIDATE:
+    if not set(candidate) <= set(CANDIDATE_FIELDS):
+        raise CallError(
+            ErrorCode.BAD_REQUEST, f"'candidate' takes only {', '.join(CANDIDATE_FIELDS)}"
+        )
+    line = candidate.get("candidate")
+    if not isinstance(line, str):
         raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must be a candidate line")
-    if text and not text.startswith(("candidate:", "a=candidate:")):
-        raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must start with 'candidate:'")
-    if not isinstance(candidate.get("sdpMid"), str | None) or not isinstance(
-        candidate.get("sdpMLineIndex"), int | None
+    try:
+        text.check(line, "candidate.candidate", MAX_CANDIDATE)
+        for name, limit in (("sdpMid", MAX_MID), ("usernameFragment", MAX_UFRAG)):
+            if candidate.get(name) is not None:
+                text.check(candidate[name], f"candidate.{name}", limit)
+    except text.BadText as e:
+        raise CallError(ErrorCode.BAD_REQUEST, str(e)) from None
+    index = candidate.get("sdpMLineIndex")
+    if index is not None and (
+        not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= MAX_MLINE_INDEX
     ):
         raise CallError(
-            ErrorCode.BAD_REQUEST, "'sdpMid' must be a string and 'sdpMLineIndex' a number"
+            ErrorCode.BAD_REQUEST,
+            f"'sdpMid' must be a string and 'sdpMLineIndex' a number up to {MAX_MLINE_INDEX}",
         )
+    if line:  # an empty line is the end of candidates
+        check_candidate(line)
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

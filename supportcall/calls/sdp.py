@@ -7,6 +7,7 @@ fails its own request instead of breaking the other party's peer connection.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -21,6 +22,13 @@ _M_LINE = re.compile(r"^m=(\w+) (\d+)(?:/\d+)? (\S+)(?: (.+))?$")
 # Line breaks other than CRLF and LF. aiortc (str.splitlines) and browsers split on
 # them too, so a line this parser took for one could be several m-lines to a peer.
 _OTHER_BREAK = re.compile(r"\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+# Addresses no peer of a call should be sent to try: the other party's own machine,
+# its link (and the cloud metadata service on it), multicast, nowhere. mDNS names
+# (``<uuid>.local``, what browsers show instead of a host's address) pass.
+_METADATA = {ipaddress.ip_address("fd00:ec2::254")}
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ def parse(sdp: str) -> list[Section]:
                 raise CallError(ErrorCode.BAD_REQUEST, f"SDP line {number} is not a valid m-line")
             kinds.append(match.group(1))
             directions.append(None)
+        elif line.startswith("a=candidate:"):
+            check_candidate(line)
         elif line[2:] in DIRECTIONS:
             if directions:
                 directions[-1] = line[2:]
@@ -61,6 +71,46 @@ def parse(sdp: str) -> list[Section]:
     if not kinds:
         raise CallError(ErrorCode.BAD_REQUEST, "the SDP has no m-line")
     return [Section(k, d or session_direction) for k, d in zip(kinds, directions, strict=True)]
+
+
+def check_candidate(line: str) -> None:
+    """A candidate line (``candidate:...``, or an SDP's ``a=candidate:...``) whose address
+    a peer may be asked to try; CallError(bad_request) otherwise."""
+    if not line.startswith(("candidate:", "a=candidate:")):
+        raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must start with 'candidate:'")
+    # candidate:foundation component transport priority address port typ type ...
+    parts = line.split(":", 1)[1].split()
+    if len(parts) < 8 or parts[6] != "typ" or not parts[5].isdigit():
+        raise CallError(
+            ErrorCode.BAD_REQUEST,
+            "'candidate.candidate' must read 'candidate:foundation component transport "
+            "priority address port typ type'",
+        )
+    where = parts[4]
+    if where.lower().endswith(".local"):
+        return
+    try:
+        ip = ipaddress.ip_address(where)
+    except ValueError:
+        raise CallError(
+            ErrorCode.BAD_REQUEST, "a candidate's address must be an IP address or a .local name"
+        ) from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if (
+        ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_unspecified
+        or ip in _METADATA
+        # IPv4's 240/4 and broadcast; IPv6's "reserved" holds real ranges (NAT64).
+        or (isinstance(ip, ipaddress.IPv4Address) and (ip.is_reserved or ip in _THIS_NETWORK))
+    ):
+        raise CallError(
+            ErrorCode.BAD_REQUEST,
+            "a candidate may not point at a loopback, link-local, multicast, "
+            "unspecified or reserved address",
+        )
 
 
 def check_offer(sdp: str, media: Media) -> list[Section]:

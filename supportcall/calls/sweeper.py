@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from supportcall.tokens import issuing
 from supportcall.vocabulary import ErrorCode, Reason
 
 from . import connections, distribution, events, machine
@@ -75,6 +76,15 @@ def sweep(now: datetime | None = None) -> Outcome:
     return Outcome({}, outbox)
 
 
+# Pruning old rows is housekeeping, not a deadline: once a minute is plenty.
+PRUNE_INTERVAL = 60.0
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete what nothing will read again: tokens expired past their retention."""
+    return issuing.prune(now)
+
+
 async def sweep_once() -> int:
     outcome = await database_sync_to_async(sweep)()
     await deliver(outcome.outbox)
@@ -93,11 +103,16 @@ async def run(interval: float, serving: bool = True) -> None:
     """Sweep every ``interval`` seconds; ``serving``: this process holds WebSockets."""
     if "InMemoryChannelLayer" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
         await database_sync_to_async(connections.forget_connections)()
+    loop = asyncio.get_running_loop()
+    pruned_at = loop.time()  # not at start: a restart loop must not prune each time
     while True:
         try:
             if serving:
                 await watch_connections()
             await sweep_once()
+            if loop.time() - pruned_at >= PRUNE_INTERVAL:
+                pruned_at = loop.time()
+                await database_sync_to_async(prune)()
         except Exception:  # a database hiccup must not stop the sweeper for good
             log.exception("sweep failed; trying again in %.1f s", interval)
         await asyncio.sleep(interval)

@@ -14,7 +14,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -136,7 +136,15 @@ def _claimed(row: IssuedToken) -> dict[str, Any]:
 
 
 def consume(token: str, kind: str = "login") -> Claims:
-    """Check a token of this kind and use it up; raise InvalidToken if it cannot be used.
+    """Check a token of this kind and use it up; raise InvalidToken if it cannot be used."""
+    claims = verify(token, kind)
+    use(claims, kind)
+    return claims
+
+
+def verify(token: str, kind: str = "login") -> Claims:
+    """What a token of this kind lets its connection do, without using it up (see ``use``):
+    a connection refused for what the claims say (a wrong Origin) keeps its token.
 
     The row is the authority: what the connection may do comes from it, and a
     token whose signed claims disagree with its row is refused, so that even a
@@ -160,10 +168,7 @@ def consume(token: str, kind: str = "login") -> Claims:
         # A valid signature over claims this server never issued: the key has leaked.
         log.warning("refused a token whose claims disagree with its row %s", token_id)
         raise InvalidToken("the token is not one this server issued")
-    used = IssuedToken.objects.filter(
-        id=token_id, consumed__isnull=True, revoked=False, expires__gt=now, kind=kind
-    ).update(consumed=now)
-    if used != 1:
+    if row.consumed is not None or row.revoked:
         raise InvalidToken("the token was already used, revoked or has expired")
     return Claims(
         token_id=token_id,
@@ -176,3 +181,23 @@ def consume(token: str, kind: str = "login") -> Claims:
         context=row.context,
         replaces=row.replaces,
     )
+
+
+def use(claims: Claims, kind: str = "login") -> None:
+    """Use a verified token up: one conditional UPDATE, so that it opens one connection."""
+    now = timezone.now()
+    used = IssuedToken.objects.filter(
+        id=claims.token_id, consumed__isnull=True, revoked=False, expires__gt=now, kind=kind
+    ).update(consumed=now)
+    if used != 1:
+        raise InvalidToken("the token was already used, revoked or has expired")
+
+
+def prune(now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete up to ``batch`` rows of tokens expired over SUPPORTCALL_TOKEN_RETENTION ago
+    (the oldest first, through the index on ``expires``); how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_TOKEN_RETENTION)
+    old = IssuedToken.objects.filter(expires__lt=cutoff).order_by("expires")
+    ids = list(old.values_list("pk", flat=True)[:batch])
+    return IssuedToken.objects.filter(pk__in=ids).delete()[0] if ids else 0

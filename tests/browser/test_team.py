@@ -109,3 +109,21 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
     assert (await bea.end()).ok
     assert (await ada.end()).ok
     await bob.get_by_test_id("presence").select_option("available")
+
+
+async def test_a_long_inbox_shows_a_page_and_more_on_request(web, dashboards, clean):
+    django_shell(
+        web.env,
+        QUEUE + "from supportcall.callbacks.models import CallbackRequest;"
+        "CallbackRequest.objects.bulk_create([CallbackRequest(site=q.sites.first(), queue=q,"
+        " name=f'Caller {i}', email='a@b.co') for i in range(55)])",
+    )
+    alice = await dashboards("alice")
+    requests = alice.get_by_test_id("callback")
+    await expect(requests).to_have_count(50, timeout=WAIT_MS)
+    await expect(alice.locator("#missed-note")).to_have_text("55 waiting")
+    more = alice.get_by_test_id("missed-more")
+    await more.click()
+    await expect(requests).to_have_count(55, timeout=WAIT_MS)
+    await expect(requests.last).to_contain_text("Caller 54")
+    await expect(more).to_be_hidden()

@@ -169,3 +169,35 @@ def test_the_supervisor_view_is_for_staff_only():
         "bob@support.example.com": "offline",
         "carol@support.example.com": "offline",
     }
+
+
+def test_the_inbox_comes_a_page_at_a_time_and_says_how_many_wait(settings):
+    site = agent("alice").queues.get().sites.get()
+    left = [services.leave(site, {"name": f"Caller {i}", "email": "a@b.co"}).pk for i in range(7)]
+    services.claim(agent("bob"), left[0])
+    alice = logged_in("alice")
+    first = alice.get("/api/v1/agent/callbacks?limit=3").json()
+    assert [c["id"] for c in first["callbacks"]] == left[:3]
+    assert (first["next"], first["open"]) == (str(left[2]), 6)
+    second = alice.get(f"/api/v1/agent/callbacks?limit=3&after={first['next']}").json()
+    assert [c["id"] for c in second["callbacks"]] == left[3:6]
+    last = alice.get(f"/api/v1/agent/callbacks?limit=3&after={second['next']}").json()
+    assert ([c["id"] for c in last["callbacks"]], last["next"]) == (left[6:], None)
+
+
+def test_the_inbox_page_is_bounded_by_default(monkeypatch):
+    monkeypatch.setattr(services, "INBOX_PAGE", 4)
+    site = agent("alice").queues.get().sites.get()
+    for i in range(6):
+        services.leave(site, {"name": f"Caller {i}", "email": "a@b.co"})
+    page = logged_in("alice").get("/api/v1/agent/callbacks").json()
+    assert len(page["callbacks"]) == 4 and page["next"] is not None
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=201", "limit=ten", "limit=²", "after=-1", "after=" + "9" * 5000]
+)
+def test_a_bad_inbox_page_is_a_bad_request(query):
+    response = logged_in("alice").get(f"/api/v1/agent/callbacks?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"

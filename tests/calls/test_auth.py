@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -185,3 +186,56 @@ async def test_origin_is_normalized_when_compared():
     party = await connect(login["token"], origin="http://SHOP.test")
     assert party.hello["role"] == "visitor"
     await party.close()
+
+
+async def agent_ws(origin: str | None, host: str = "support.example.com"):
+    from channels.testing import WebsocketCommunicator
+
+    from supportcall.asgi import application
+
+    headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin else [])
+    ws = WebsocketCommunicator(application, "/ws/v1/calls", headers=headers)
+    assert (await ws.connect())[0]
+    return ws
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://evil.test", "https://support.example.com.evil.test", "null", SHOP],
+)
+async def test_an_agent_websocket_from_another_sites_page_closes_4403_and_keeps_its_token(origin):
+    login = await login_agent("alice")
+    ws = await agent_ws(origin)
+    assert await closed_with(ws, {"type": "auth", "token": login["token"]}) == 4403
+    # Refused before it was used: the agent's own dashboard can still use it.
+    party = await connect(login["token"], origin=None)
+    assert party.hello["role"] == "agent"
+    await party.close()
+
+
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        ("https://support.example.com", "support.example.com"),
+        ("http://127.0.0.1:8000", "127.0.0.1:8000"),
+        ("http://Support.Example.com", "support.example.com"),
+        ("http://localhost:8000", "elsewhere.test"),  # in CSRF_TRUSTED_ORIGINS
+    ],
+)
+async def test_an_agent_websocket_from_the_servers_own_pages_is_allowed(origin, host):
+    login = await login_agent("alice")
+    ws = await agent_ws(origin, host)
+    await ws.send_to(text_data=json.dumps({"type": "auth", "token": login["token"]}))
+    hello = json.loads(await ws.receive_from(timeout=3))
+    assert (hello["type"], hello["role"]) == ("hello", "agent")
+    await ws.disconnect(code=1006)
+
+
+@pytest.mark.parametrize("key", ["token", "resume_token"])
+@pytest.mark.parametrize(
+    "token", ["\ud800", "a\x00b", "x" * 60_000, "é" * 100 + ":" * 50, 10**400, {"a": [1]}, None]
+)
+async def test_a_hostile_token_closes_4401_not_1011(key, token, caplog):
+    ws = await open_ws()
+    assert await closed_with(ws, {"type": "auth", key: token}) == 4401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

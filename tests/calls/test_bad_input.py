@@ -125,7 +125,8 @@ async def test_a_binary_frame_gets_bad_request(parties):
             (
                 "audio_single",
                 OFFER["audio_single"].replace("a=mid:0", f"a=x{brk}m=video 9 UDP 0"),
-                "must end with CRLF or LF",
+                # Control characters are refused before the SDP is read.
+                "control characters" if brk in "\x0b\x0c\x1c" else "must end with CRLF or LF",
             )
             for brk in ["\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
         ],
@@ -172,15 +173,19 @@ async def test_calling_an_address_that_does_not_exist_is_not_found(parties):
     )
 
 
-async def test_calling_a_queue_or_agent_of_another_site_is_forbidden(parties):
-    await parties("carol")
+async def test_calling_a_queue_or_agent_of_another_site_is_not_found_like_nobody(parties):
+    """Whether an address exists elsewhere on the server is not a visitor's to learn."""
+    carol = await parties("carol")
     visitor = await parties("visitor")
-    await visitor.fails(
-        "forbidden", "call.create", to=addr("billing"), media="audio", sdp=OFFER["audio"]
-    )
-    await visitor.fails(
-        "forbidden", "call.create", to=addr("carol"), media="audio", sdp=OFFER["audio"]
-    )
+    replies = [
+        await visitor.fails(
+            "not_found", "call.create", to=addr(to), media="audio", sdp=OFFER["audio"]
+        )
+        for to in ("billing", "carol", "nobody")
+    ]
+    assert len({r["message"].rsplit(" ", 1)[0] for r in replies}) == 1, replies
+    await carol.silent()
+    assert not await sync(Call.objects.exists)()
 
 
 async def test_nobody_can_call_an_anonymous_visitor(parties):
@@ -310,7 +315,7 @@ async def test_too_many_early_candidates_get_too_large(parties, settings):
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)
     candidate = {
-        "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host",
+        "candidate": "candidate:1 1 udp 1 192.0.2.9 9 typ host",
         "sdpMid": "0",
         "sdpMLineIndex": 0,
     }
@@ -332,3 +337,169 @@ async def test_a_flood_of_frames_gets_rate_limited_and_the_connection_recovers(p
     assert set(codes) == {"forbidden", "rate_limited"}
     await asyncio.sleep(1.05)
     await usable(visitor)
+
+
+# --- text the database cannot store, candidates that carry more than a candidate ---
+
+GOOD_CANDIDATE = {
+    "candidate": "candidate:1 1 udp 2122260223 192.0.2.9 50000 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+}
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\udfff", "\x00", "\x1b[2J"])
+@pytest.mark.parametrize("field", ["sdp", "to"])
+async def test_text_that_is_not_unicode_or_has_control_characters_is_refused_at_the_edge(
+    parties, bad, field
+):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    fields = {"to": addr("support"), "media": "audio", "sdp": OFFER["audio"]}
+    fields[field] = (
+        OFFER["audio"].replace("a=mid:0", f"a=mid:0{bad}")
+        if field == "sdp"
+        else fields[field] + bad
+    )
+    reply = await visitor.fails("bad_request", "call.create", **fields)
+    assert f"'{field}'" in reply["message"]
+    await alice.silent()
+    assert not await sync(Call.objects.exists)()
+    await usable(visitor)
+
+
+async def test_an_agents_forward_target_that_is_not_text_is_refused(parties):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    await alice.fails("bad_request", "call.forward", call_id=call_id, to="bob\ud800@x")
+    await alice.fails("bad_request", "call.forward", call_id=call_id, to="bob\x00")
+    await alice.fails("bad_request", "call.forward", call_id=call_id, to="b" * 300)
+    await visitor.silent()
+
+
+async def test_a_request_id_that_is_not_text_is_refused_without_echoing_it(parties):
+    visitor = await parties("visitor")
+    await visitor.send({"type": "call.end", "id": "\ud800", "call_id": str(uuid.uuid4())})
+    reply = await visitor.receive()
+    assert (reply["type"], reply["code"], reply["id"]) == ("error", "bad_request", None)
+    await usable(visitor)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"pad": "x" * 50_000}, "takes only"),
+        ({"relatedAddress": "10.0.0.1"}, "takes only"),
+        ({"sdpMid": "m" * 65}, "'candidate.sdpMid' is longer"),
+        ({"sdpMid": "0\ud800"}, "not valid Unicode"),
+        ({"usernameFragment": "u" * 257}, "'candidate.usernameFragment' is longer"),
+        ({"usernameFragment": 5}, "must be a string"),
+        ({"sdpMLineIndex": 10**30}, "sdpMLineIndex"),
+        ({"sdpMLineIndex": -1}, "sdpMLineIndex"),
+        ({"sdpMLineIndex": True}, "sdpMLineIndex"),
+        ({"sdpMLineIndex": 0.5}, "sdpMLineIndex"),
+        ({"candidate": "candidate:1 1 udp 1 192.0.2.9 9 typ host\x00"}, "control characters"),
+        ({"candidate": "candidate:1 1 udp 1 192.0.2.9 9 typ host\r\na=x"}, "control characters"),
+        ({"candidate": "candidate:1 1 udp"}, "must read"),
+        ({"candidate": "candidate:1 1 udp 1 192.0.2.9 port typ host"}, "must read"),
+    ],
+)
+async def test_an_early_candidate_takes_only_the_known_fields_with_their_sizes(
+    parties, settings, extra, message
+):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    reply = await visitor.fails(
+        "bad_request", "ice.candidate", call_id=call_id, candidate={**GOOD_CANDIDATE, **extra}
+    )
+    assert message in reply["message"]
+    await alice.silent()
+    assert await sync(lambda: Call.objects.get(id=call_id).caller_candidates)() == []
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "127.0.0.1",
+        "127.3.2.1",
+        "::1",
+        "::ffff:127.0.0.1",
+        "169.254.169.254",  # the cloud metadata service
+        "169.254.10.20",
+        "fe80::1",
+        "fd00:ec2::254",  # AWS's metadata service over IPv6
+        "224.0.0.251",
+        "239.255.255.250",
+        "ff02::1",
+        "0.0.0.0",
+        "0.1.2.3",
+        "::",
+        "255.255.255.255",
+        "metadata.google.internal",
+    ],
+)
+async def test_a_candidate_pointing_at_a_local_or_meaningless_address_is_refused(parties, where):
+    visitor, alice, call_id = await in_call(parties)
+    line = f"candidate:1 1 udp 2122260223 {where} 50000 typ host"
+    await visitor.fails(
+        "bad_request",
+        "ice.candidate",
+        call_id=call_id,
+        candidate={**GOOD_CANDIDATE, "candidate": line},
+    )
+    await alice.silent()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "candidate:1 1 udp 2122260223 1f4712db-ea17-4bcf-a596-105139dfd8bf.local 54400 typ host",
+        "candidate:2 1 udp 1686052607 203.0.113.7 61000 typ srflx raddr 0.0.0.0 rport 0",
+        "candidate:3 1 tcp 1518280447 192.0.2.9 9 typ host tcptype active",
+        "candidate:4 1 udp 2122262783 2001:db8::7 50001 typ host generation 0 ufrag abcd",
+        "candidate:5 1 udp 2122262783 fd00::2 50001 typ host",
+        "a=candidate:6 1 udp 41885439 198.51.100.3 3478 typ relay raddr 203.0.113.7 rport 61000",
+        "",
+    ],
+)
+async def test_candidates_browsers_and_aiortc_gather_are_relayed(parties, line):
+    visitor, alice, call_id = await in_call(parties)
+    candidate = {**GOOD_CANDIDATE, "candidate": line, "usernameFragment": "abcd"}
+    await visitor.ok("ice.candidate", call_id=call_id, candidate=candidate)
+    await alice.event("ice.candidate", candidate=candidate)
+
+
+def with_candidate(offer: str, where: str) -> str:
+    return offer.replace(
+        "a=mid:0\r\n", f"a=mid:0\r\na=candidate:1 1 udp 2130706431 {where} 50000 typ host\r\n"
+    )
+
+
+@pytest.mark.parametrize("where", ["127.0.0.1", "169.254.169.254", "fe80::1", "224.0.0.1", "::"])
+async def test_an_offer_or_answer_with_a_candidate_at_a_local_address_gets_bad_request(
+    parties, where
+):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    await visitor.fails(
+        "bad_request", "call.create", media="audio", sdp=with_candidate(OFFER["audio"], where)
+    )
+    await alice.silent()
+    call_id = await ring(visitor, alice)
+    await alice.fails(
+        "bad_request", "call.accept", call_id=call_id, sdp=with_candidate(ANSWER["audio"], where)
+    )
+    await visitor.silent()
+
+
+@pytest.mark.parametrize(
+    "where", ["192.0.2.2", "fd00::2", "0d5f4c1e-0b63-4a51-9f3c-3c7d1f0e1a2b.local"]
+)
+async def test_an_offer_with_the_candidates_aiortc_and_browsers_gather_is_relayed(parties, where):
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    offer = with_candidate(OFFER["audio"], where)
+    await visitor.ok("call.create", to=addr("support"), media="audio", sdp=offer)
+    assert (await alice.event("call.incoming"))["sdp"] == offer

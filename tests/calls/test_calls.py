@@ -490,7 +490,7 @@ async def test_mute_and_unmute_tell_the_other_party(parties, who):
 
 
 CANDIDATE = {
-    "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+    "candidate": "candidate:1 1 udp 2122260223 192.0.2.9 50000 typ host",
     "sdpMid": "0",
     "sdpMLineIndex": 0,
 }

@@ -171,8 +171,13 @@ async def test_errors_quote_the_clients_input_only_as_a_short_excerpt(parties):
     long = "x" * 60_000
     unknown = await visitor.fails("bad_request", "call." + long)
     assert len(unknown["message"]) < 100, len(unknown["message"])
+    too_long = await visitor.fails(
+        "bad_request", "call.create", to=long + "@nowhere", media="audio", sdp=OFFER["audio"]
+    )
+    assert len(too_long["message"]) < 100, len(too_long["message"])
+    # An address within the field's 254 characters that nobody has: quoted short too.
     nobody = await visitor.fails(
-        "not_found", "call.create", to=long + "@nowhere", media="audio", sdp=OFFER["audio"]
+        "not_found", "call.create", to="x" * 240 + "@nowhere", media="audio", sdp=OFFER["audio"]
     )
     assert len(nobody["message"]) < 100, len(nobody["message"])
 

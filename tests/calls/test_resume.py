@@ -122,6 +122,16 @@ async def test_a_replayed_resume_token_closes_4401(parties):
     await again.close()
 
 
+async def test_a_resume_refused_for_a_wrong_origin_keeps_the_resume_token(parties):
+    visitor, alice, call_id = await in_call(parties)
+    await visitor.close()
+    assert await alice.events(1) == [media(call_id, "reconnecting")]
+    assert await refused(visitor.hello["resume_token"], origin="http://evil.test") == 4403
+    back = await resume(visitor)
+    assert (await back.receive())["state"] == "in_call"
+    await back.close()
+
+
 async def test_a_login_token_is_not_a_resume_token_and_back(parties):
     visitor, _alice, _call_id = await in_call(parties)
     await visitor.close()

@@ -7,9 +7,16 @@ import { showResult } from "./toast.js";
 import { shortAddress, when } from "./words.js";
 
 const missedEl = document.querySelector("[data-testid=missed-calls]");
+const moreEl = document.querySelector("[data-testid=missed-more]");
 const MISSED_POLL_MS = 15000;
+// The server sends the inbox a page at a time; "Show more" asks for one more page.
+let pagesShown = 1;
 
 export function showInbox() {
+  moreEl.addEventListener("click", () => {
+    pagesShown += 1;
+    loadMissed();
+  });
   loadMissed();
   setInterval(loadMissed, MISSED_POLL_MS);
 }
@@ -64,14 +71,19 @@ function missedRow(request) {
 }
 
 async function loadMissed() {
-  let body;
+  const callbacks = [];
+  let body = { next: null };
   try {
-    body = await callbackApi();
+    for (let page = 0; page < pagesShown; page += 1) {
+      body = await callbackApi(body.next ? `?after=${encodeURIComponent(body.next)}` : "");
+      callbacks.push(...body.callbacks);
+      if (!body.next) break;
+    }
   } catch {
     return; // kept as it was; the next poll tries again
   }
-  const open = body.callbacks.filter((c) => c.status === "open").length;
-  missedEl.replaceChildren(...body.callbacks.map(missedRow));
-  document.getElementById("missed-empty").hidden = body.callbacks.length > 0;
-  document.getElementById("missed-note").textContent = open ? `${open} waiting` : "";
+  missedEl.replaceChildren(...callbacks.map(missedRow));
+  moreEl.hidden = !body.next;
+  document.getElementById("missed-empty").hidden = callbacks.length > 0;
+  document.getElementById("missed-note").textContent = body.open ? `${body.open} waiting` : "";
 }

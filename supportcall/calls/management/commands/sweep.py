@@ -18,7 +18,8 @@ class Command(BaseCommand):
     def handle(self, interval, once, **options):
         if once:
             sent = asyncio.run(sweeper.sweep_once())
-            self.stdout.write(f"swept: {sent} events sent")
+            pruned = sweeper.prune()
+            self.stdout.write(f"swept: {sent} events sent, {pruned} old tokens deleted")
             return
         # It holds no WebSockets: the servers' own loops vouch for theirs.
         asyncio.run(sweeper.run(interval, serving=False))

@@ -1,0 +1,73 @@
+"""Every hello issues a token: the rows of expired ones are deleted after a retention."""
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from supportcall.calls import sweeper
+from supportcall.tokens.issuing import issue
+from supportcall.tokens.models import IssuedToken, Role
+from tests.support.ws import addr, sync
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+
+def tokens(*ttls: float) -> list[str]:
+    return [
+        issue(Role.VISITOR, addr(f"anonymous-{i}"), ttl=ttl)[1].identity
+        for i, ttl in enumerate(ttls)
+    ]
+
+
+def left() -> set[str]:
+    return set(IssuedToken.objects.values_list("identity", flat=True))
+
+
+def test_tokens_expired_longer_than_the_retention_are_deleted_and_no_others(settings):
+    settings.SUPPORTCALL_TOKEN_RETENTION = 3600
+    _expired_long_ago, expired_lately, live = tokens(60, 2 * 3600, 7 * 24 * 3600)
+    now = timezone.now() + timedelta(hours=2)
+    assert sweeper.prune(now) == 1
+    assert left() == {expired_lately, live}
+    assert sweeper.prune(now) == 0
+
+
+def test_pruning_goes_in_batches_through_the_index_on_expires(settings):
+    from supportcall.tokens import issuing
+
+    settings.SUPPORTCALL_TOKEN_RETENTION = 1
+    tokens(*[1] * 5)
+    later = timezone.now() + timedelta(minutes=1)
+    assert issuing.prune(later, batch=2) == 2
+    assert IssuedToken.objects.count() == 3
+    plan = IssuedToken.objects.filter(expires__lt=later).order_by("expires").explain()
+    assert "INDEX" in plan.upper(), plan
+
+
+def test_the_sweep_command_prunes(settings, capsys):
+    settings.SUPPORTCALL_TOKEN_RETENTION = 1
+    tokens(-10)
+    call_command("sweep", "--once")
+    assert "1 old tokens deleted" in capsys.readouterr().out
+    assert not IssuedToken.objects.exists()
+
+
+async def test_the_running_sweeper_prunes_now_and_then(settings, monkeypatch):
+    settings.SUPPORTCALL_TOKEN_RETENTION = 1
+    monkeypatch.setattr(sweeper, "PRUNE_INTERVAL", 0.05)
+    await sync(tokens)(-10, 3600)
+    task = asyncio.create_task(sweeper.run(0.02, serving=False))
+    try:
+        for _ in range(500):  # up to 10 s on a busy machine; it takes about 0.1 s
+            if await sync(IssuedToken.objects.count)() == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert await sync(IssuedToken.objects.count)() == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
