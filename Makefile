@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-password
+# A request's body and response get at most this long (daphne's own limit; the
+# request's head has SUPPORTCALL_HTTP_HEADER_TIMEOUT, see supportcall/request_deadline.py).
+DAPHNE_ARGS ?= --http-timeout 60
 
 .PHONY: run run-cluster test setup browsers lint typecheck bench clean lock upgrade check-lock \
 	check-migrations
@@ -52,7 +55,7 @@ run: setup
 	@echo "  answer as alice:  $(PY) -m supportcall.client answer --server http://$(HOST):$(PORT) --username alice --password $(DEMO_PASSWORD)"
 	@echo "  call as visitor:  $(PY) -m supportcall.client call --server http://$(HOST):$(PORT) --site demo"
 	@echo
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) supportcall.asgi:application
+	$(VENV)/bin/daphne $(DAPHNE_ARGS) -b $(HOST) -p $(PORT) supportcall.asgi:application
 
 # Two daphne processes on the local PostgreSQL and Redis, as in production.
 CLUSTER_DB ?= supportcall
@@ -68,9 +71,9 @@ run-cluster: setup
 	@echo "  supportcall on http://$(HOST):8000/ and http://$(HOST):8001/ (PostgreSQL $(CLUSTER_DB), Redis db 0)"
 	@echo "  stop with Ctrl-C; kill -TERM one daphne to see its clients resume on the other"
 	@echo
-	$(CLUSTER_ENV) $(VENV)/bin/daphne -b $(HOST) -p 8001 supportcall.asgi:application & \
+	$(CLUSTER_ENV) $(VENV)/bin/daphne $(DAPHNE_ARGS) -b $(HOST) -p 8001 supportcall.asgi:application & \
 	  trap 'kill -TERM $$!' EXIT INT TERM; \
-	  $(CLUSTER_ENV) $(VENV)/bin/daphne -b $(HOST) -p 8000 supportcall.asgi:application
+	  $(CLUSTER_ENV) $(VENV)/bin/daphne $(DAPHNE_ARGS) -b $(HOST) -p 8000 supportcall.asgi:application
 
 test: setup
 	$(PY) -m pytest

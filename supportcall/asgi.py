@@ -20,13 +20,16 @@ from supportcall.calls import connections, sweeper  # noqa: E402
 from supportcall.calls.consumers import process_group  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.calls.unsent import install as bound_unsent_output  # noqa: E402
+from supportcall.request_deadline import install as bound_request_heads  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
 from supportcall.vocabulary import Close  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-# What daphne holds for a client that does not read is bounded (see unsent.py).
+# What daphne holds for a client that does not read is bounded (see unsent.py), and
+# so is how long a request's head may take to arrive (request_deadline.py).
 bound_unsent_output()
+bound_request_heads()
 
 # How long a stopping process waits for its WebSockets to close before it exits.
 SHUTDOWN_WAIT = 10.0

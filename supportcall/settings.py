@@ -356,6 +356,9 @@ SUPPORTCALL_WS_BACKLOG = _positive("SUPPORTCALL_WS_BACKLOG", env.int, 20)
 # Output of one WebSocket its client has not read yet, in bytes (events pile up in
 # the server's memory); over it the connection is closed 4008 and may resume.
 SUPPORTCALL_WS_UNSENT = _positive("SUPPORTCALL_WS_UNSENT", env.int, 1024 * 1024)
+# Seconds an HTTP request's line and headers may take to arrive, from the connection
+# (or the previous request's end); a client still sending them then is cut off.
+SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)
 # Calls not ended yet: per visitor (one at a time is normal), per site; and calls
 # waiting in one queue. A call over a limit is refused `rate_limited`.
 SUPPORTCALL_VISITOR_CALLS = _positive("SUPPORTCALL_VISITOR_CALLS", env.int, 1)
