@@ -180,8 +180,6 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "supportcall.http.client_address"
 AXES_LOCKOUT_CALLABLE = "supportcall.http.lockout_response"
-# Failures and lockouts are still logged (warnings); not four lines per good login.
-AXES_VERBOSE = False
 
 ROOT_URLCONF = "supportcall.urls"
 ASGI_APPLICATION = "supportcall.asgi.application"
@@ -288,6 +286,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "supportcall": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        # Failed logins and lockouts (warnings); not four lines for every good login.
+        "axes": {"level": "WARNING"},
     },
 }
 
