@@ -60,9 +60,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
 
 
 # Context a page attaches (a login's, a callback's): a few short labelled strings.
-MAX_CONTEXT_FIELDS = 20
 MAX_CONTEXT_KEY = 64
-MAX_CONTEXT_VALUE = 500
 FLAT_CONTEXT = "'context' must be a flat object of string values"
 
 
@@ -89,9 +87,10 @@ def context_field(body: dict[str, Any]) -> dict[str, str]:
     context = body.get("context") or {}
     if not isinstance(context, dict):
         raise HttpError(ErrorCode.BAD_REQUEST, "'context' must be a flat object of string values")
-    if len(context) > MAX_CONTEXT_FIELDS:
+    if len(context) > settings.SUPPORTCALL_CONTEXT_FIELDS:
         raise HttpError(
-            ErrorCode.BAD_REQUEST, f"'context' may have at most {MAX_CONTEXT_FIELDS} fields"
+            ErrorCode.BAD_REQUEST,
+            f"'context' may have at most {settings.SUPPORTCALL_CONTEXT_FIELDS} fields",
         )
     for key, value in context.items():
         check_text(key, "context key", MAX_CONTEXT_KEY)
@@ -99,7 +98,7 @@ def context_field(body: dict[str, Any]) -> dict[str, str]:
             raise HttpError(
                 ErrorCode.BAD_REQUEST, "'context' must be a flat object of string values"
             )
-        check_text(value, f"context.{key}", MAX_CONTEXT_VALUE)
+        check_text(value, f"context.{key}", settings.SUPPORTCALL_CONTEXT_VALUE)
     return context
 
 

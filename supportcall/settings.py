@@ -356,6 +356,14 @@ SUPPORTCALL_WS_BACKLOG = _positive("SUPPORTCALL_WS_BACKLOG", env.int, 20)
 # Output of one WebSocket its client has not read yet, in bytes (events pile up in
 # the server's memory); over it the connection is closed 4008 and may resume.
 SUPPORTCALL_WS_UNSENT = _positive("SUPPORTCALL_WS_UNSENT", env.int, 1024 * 1024)
+# Sizes of what a client sends: an SDP, in characters; ICE candidates kept for agents
+# rung before the answer, per call; the context a page attaches to a login or a
+# callback request (fields, characters a value); a callback request's note.
+SUPPORTCALL_MAX_SDP = _positive("SUPPORTCALL_MAX_SDP", env.int, 60_000)
+SUPPORTCALL_EARLY_CANDIDATES = _positive("SUPPORTCALL_EARLY_CANDIDATES", env.int, 50)
+SUPPORTCALL_CONTEXT_FIELDS = _positive("SUPPORTCALL_CONTEXT_FIELDS", env.int, 20)
+SUPPORTCALL_CONTEXT_VALUE = _positive("SUPPORTCALL_CONTEXT_VALUE", env.int, 500)
+SUPPORTCALL_CALLBACK_NOTE = _positive("SUPPORTCALL_CALLBACK_NOTE", env.int, 1000)
 # Seconds an HTTP request's line and headers may take to arrive, from the connection
 # (or the previous request's end); a client still sending them then is cut off.
 SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)

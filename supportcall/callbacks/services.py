@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -20,7 +21,6 @@ from supportcall.vocabulary import ErrorCode
 from .models import CallbackRequest
 
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
-MAX_NOTE = 1000
 
 
 def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
@@ -28,7 +28,7 @@ def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
     name = optional_str(body, "name", 100)
     phone = optional_str(body, "phone", 32)
     email = optional_str(body, "email", 254)
-    note = optional_str(body, "note", MAX_NOTE, multiline=True)
+    note = optional_str(body, "note", settings.SUPPORTCALL_CALLBACK_NOTE, multiline=True)
     if not name:
         raise HttpError(ErrorCode.BAD_REQUEST, "'name' is required: who should we ask for?")
     if not phone and not email:

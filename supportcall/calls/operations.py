@@ -34,8 +34,6 @@ from .machine import CallError, Party, Phase
 from .models import Call
 from .sdp import check_answer, check_offer, check_reoffer
 
-MAX_EARLY_CANDIDATES = 50
-
 
 def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) -> Outcome:
     """A visitor calls a queue or an agent of its site."""
@@ -250,10 +248,10 @@ def relay_candidate(actor: Actor, call_id: uuid.UUID, *, candidate: dict | None)
         row, event = change.row, events.candidate(call_id, candidate)
         relay = machine.relay(change.call, actor.party, agent=actor.agent_id)
         if relay.keep:
-            if len(row.caller_candidates) >= MAX_EARLY_CANDIDATES:
+            if len(row.caller_candidates) >= settings.SUPPORTCALL_EARLY_CANDIDATES:
                 raise CallError(
                     ErrorCode.TOO_LARGE,
-                    f"at most {MAX_EARLY_CANDIDATES} candidates before the answer",
+                    f"at most {settings.SUPPORTCALL_EARLY_CANDIDATES} candidates before the answer",
                 )
             row.caller_candidates = [*row.caller_candidates, candidate]
             row.save(update_fields=["caller_candidates"])

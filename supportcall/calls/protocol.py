@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from supportcall import text
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
@@ -28,7 +30,6 @@ from .machine import CallError
 from .sdp import check_candidate
 
 MAX_ID = 64
-MAX_SDP = 60_000
 MAX_CANDIDATE = 1_000
 MAX_ADDRESS = 254  # an e-mail address's limit
 MAX_WORD = 32  # media, status: one of a few words
@@ -70,7 +71,7 @@ class RequestType:
 
 
 _CALL_ID = {"call_id": _Field(str, max_length=MAX_ID)}
-_SDP = {"sdp": _Field(str, max_length=MAX_SDP, multiline=True)}
+_SDP = {"sdp": _Field(str, max_length=settings.SUPPORTCALL_MAX_SDP, multiline=True)}
 _REOFFER = {**_CALL_ID, **_SDP}
 
 REQUESTS: dict[str, RequestType] = {
