@@ -145,8 +145,10 @@ class Process:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
 
-    def tracebacks(self) -> int:
-        return self.log_path.read_text(errors="replace").count("Traceback (most recent call last)")
+    def errors(self) -> list[str]:
+        """The ERROR lines of its log (each unhandled exception is one, its traceback follows)."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if " ERROR " in line[:40]]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -177,8 +179,10 @@ def open_files(pid: int, containing: str) -> int:
 class Stack:
     """Everything a bench run starts: servers, databases, Redis keys, a scratch folder."""
 
-    def __init__(self, postgres_url: str, redis_url: str, keep: bool = False):
+    def __init__(self, postgres_url: str, redis_url: str, log_dir: Path, keep: bool = False):
         self.tmp = Path(tempfile.mkdtemp(prefix="supportcall-bench-"))
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.databases = Databases(postgres_url)
         self.redis_url = redis_url
         self.prefix = f"bench{secrets.token_hex(4)}"
@@ -263,7 +267,7 @@ class Stack:
             "raw",
             [sys.executable, "-m", "bench.raw", "--port", str(port)],
             dict(os.environ),
-            self.tmp,
+            self.log_dir,
             port,
         )
         self.processes.append(process)
@@ -272,7 +276,7 @@ class Stack:
     def _daphne(self, name: str, app: str, env: dict[str, str], ready: str = "") -> Process:
         port = free_port()
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
-        process = Process(name, argv, env, self.tmp, port)
+        process = Process(name, argv, env, self.log_dir, port)
         self.processes.append(process)
         return process.start(ready_path=ready or "/api/v1/health")
 
