@@ -6,8 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-password
 
-.PHONY: run run-cluster test setup browsers lint typecheck bench clean lock upgrade check-lock \
-	check-migrations
+.PHONY: run run-cluster test setup browsers lint typecheck bench bench-quick clean lock upgrade \
+	check-lock check-migrations
 
 # Exactly the locked versions (requirements/, made by `make lock`), checked against their
 # hashes, then the project itself. Changing a lock or pyproject.toml reinstalls.
@@ -80,7 +80,18 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy supportcall
+	$(VENV)/bin/mypy supportcall bench
+
+# Issue 9's targets against floors measured in the same run (docs/performance.md): the
+# server on core 0, the load on core 1; local PostgreSQL and Redis (db 12). About an hour.
+# BENCH_ARGS adds options: make bench BENCH_ARGS="--scenario relay --repeat 5".
+BENCH_ARGS ?=
+bench: setup
+	$(PY) -m bench $(BENCH_ARGS)
+
+# The same at tiny sizes, to check the harness in a minute or two (numbers mean little).
+bench-quick: setup
+	$(PY) -m bench --quick $(BENCH_ARGS)
 
 # Fails when a model changed without its migration.
 check-migrations: setup
