@@ -32,8 +32,10 @@ class Pair:
 
 async def product_pairs(server: str, agents: list[Peer], calls: int) -> list[Pair]:
     """`calls` answered calls, visitor i with agent i."""
-    pairs = []
+    pairs: list[Pair] = []
     for i in range(calls):
+        for peer in [*agents, *(p.visitor for p in pairs)]:
+            await peer.keep_alive()
         visitor, call_id, _ = await answered_call(server, agents[i], i, OFFER, ANSWER, MEDIA)
         pairs.append(Pair(visitor, agents[i], call_id))
     return pairs

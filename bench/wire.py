@@ -80,6 +80,7 @@ class Peer:
     def __init__(self, ws: ClientConnection, hello: dict[str, Any]):
         self.ws, self.hello, self.ids = ws, hello, itertools.count(1)
         self.backlog: list[dict[str, Any]] = []
+        self.last_sent = time.monotonic()
 
     @classmethod
     async def open(cls, server: str, token: str, timeout: float = 30) -> Peer:
@@ -106,7 +107,14 @@ class Peer:
     async def send(self, type: str, **fields: Any) -> str:
         rid = str(next(self.ids))
         await self.ws.send(json.dumps({"type": type, "id": rid, **fields}))
+        self.last_sent = time.monotonic()
         return rid
+
+    async def keep_alive(self) -> None:
+        """A ping when one is due, so that a connection waiting for the others to be set
+        up is not taken for dead; its ack is skipped by whoever reads next."""
+        if time.monotonic() - self.last_sent > float(self.hello.get("ping_interval", 10)) / 2:
+            await self.send("ping")
 
     async def request(self, type: str, timeout: float = 30, **fields: Any) -> dict[str, Any]:
         """Send a request and return its ack; an error answer raises Failed."""
@@ -141,9 +149,11 @@ class Peer:
 
 async def agents(server: str, count: int) -> list[Peer]:
     """Agents bench-0 ... bench-<count-1>, logged in and connected."""
-    result = []
+    result: list[Peer] = []
     for i in range(count):
         token = (await login(server, agent=i))["token"]
+        for peer in result:
+            await peer.keep_alive()
         result.append(await Peer.open(server, token))
     return result
 
