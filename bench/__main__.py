@@ -15,6 +15,7 @@ import asyncio
 import json
 import math
 import os
+import signal
 import sqlite3
 import sys
 import time
@@ -434,8 +435,13 @@ def db_connections(config: Config, pid: int) -> int:
         return row[0] if row else 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # so that a SIGTERM cleans up as Ctrl-C does
+
+
 async def main(argv: list[str]) -> int:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     pin_load_generator()
     started, load = datetime.now(UTC), list(os.getloadavg())
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")

@@ -61,11 +61,11 @@ def ratio(ours: float, floor: float) -> float:
 
 
 def number(value: float) -> str:
-    """Three significant figures, without scientific notation for everyday sizes."""
+    """Whole numbers as they are; others to three significant figures."""
     if math.isnan(value):
         return "n/a"
-    if value == 0:
-        return "0"
+    if float(value).is_integer():  # counts: 0 failures, 5,000 connections
+        return f"{int(value):,}"
     magnitude = abs(value)
     if magnitude >= 100:
         return f"{value:,.0f}"

@@ -166,12 +166,13 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def open_files(pid: int, containing: str) -> int:
-    """How many of the process's descriptors point at a path containing this text."""
+def open_files(pid: int, path: str) -> int:
+    """How many of the process's descriptors are open on this file."""
+    target = os.path.realpath(path)
     count = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with suppress(OSError):
-            if containing in os.readlink(fd):
+            if os.readlink(fd) == target:
                 count += 1
     return count
 

@@ -13,7 +13,8 @@ from bench.report import Row, Summary, Target, number, percentile, ratio, table
 def test_summary_is_the_median_with_the_range():
     summary = Summary.of([3.0, 1.0, 2.0])
     assert (summary.median, summary.low, summary.high) == (2.0, 1.0, 3.0)
-    assert summary.text("/s") == "2.00/s (1.00\u20133.00)"
+    assert summary.text("/s") == "2/s (1\u20133)"
+    assert Summary.of([2.5, 1.25]).text(" ms") == "1.88 ms (1.25\u20132.50)"
 
 
 def test_summary_of_an_even_count_averages_the_middle_two():
@@ -85,7 +86,7 @@ def test_an_absolute_row_is_judged_on_our_value_even_beside_a_floor():
         absolute=True,
     )
     assert row.met is False
-    assert row.cells()[4:] == ["\u2264 10.0%", "NO"]
+    assert row.cells()[4:] == ["\u2264 10%", "NO"]
 
 
 def test_a_row_without_a_target_is_only_reported():
@@ -123,14 +124,17 @@ def test_as_json_carries_the_ratio_and_the_verdict():
 
 
 def test_numbers_keep_three_significant_figures():
-    assert [number(v) for v in (0, 0.0123, 4.4, 26.31, 263.4, 10_312.0)] == [
-        "0",
+    assert [number(v) for v in (0.0123, 4.4, 26.31, 263.4, 10_312.5)] == [
         "0.0123",
         "4.40",
         "26.3",
         "263",
         "10,312",
     ]
+
+
+def test_whole_numbers_are_shown_whole():
+    assert [number(v) for v in (0, 20.0, 5000)] == ["0", "20", "5,000"]
 
 
 def test_quick_sizes_give_way_to_options_given():
