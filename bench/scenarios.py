@@ -210,10 +210,6 @@ class Idle:
         except Exception:
             self.dropped += 1
 
-    @property
-    def alive(self) -> int:
-        return sum(1 for t in self.tasks if not t.done())
-
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
@@ -250,6 +246,8 @@ async def idle(
 
     # A first connection loads what the first one loads; the baseline comes after it.
     await one(-1)
+    first = len(held.peers)  # 1, or 0 if even that failed
+    held.failed.clear()
     await asyncio.sleep(1)
     rss_before = rss_bytes(pid)
     gate = asyncio.Semaphore(concurrency)
@@ -265,7 +263,7 @@ async def idle(
         task.cancel()
     await asyncio.gather(*late, return_exceptions=True)
     connect_time = time.monotonic() - started
-    connected = len(held.peers) - 1
+    connected = len(held.peers) - first
     failed_to_connect = connections - connected
     if late:
         held.failed["not connected in time"] += len(late)
@@ -276,7 +274,7 @@ async def idle(
         cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(window_seconds)
         cpu.append((cpu_seconds(pid) - cpu_start) / (time.monotonic() - wall_start))
-    alive = held.alive - 1  # without the first, warm-up connection
+    alive = sum(1 for t in held.tasks[first:] if not t.done())
     result = {
         "requested": connections,
         "connected": connected,
