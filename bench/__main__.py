@@ -100,6 +100,7 @@ class Bench:
         self.rows: list[Row] = []
         self.raw: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
+        self.notes: list[str] = []
 
     def config(self, name: str) -> Config:
         return self.stack.embedded() if name == "embedded" else self.stack.postgres_redis()
@@ -138,9 +139,9 @@ class Bench:
         product = self.stack.product(config, agents=a.relay_calls)
         agents = await wire.agents(product.url, a.relay_calls)
         pairs = await scenarios.product_pairs(product.url, agents, a.relay_calls)
-        await scenarios.relay(pairs, min(2.0, a.relay_seconds / 4))  # warm-up
+        await scenarios.relay(pairs, min(2.0, a.relay_seconds / 4), product.pid)  # warm-up
         for _ in range(a.repeat):
-            raw["ours"].append(await scenarios.relay(pairs, a.relay_seconds))
+            raw["ours"].append(await scenarios.relay(pairs, a.relay_seconds, product.pid))
         await scenarios.close_pairs(pairs, product=True)
         for agent in agents:
             await agent.close()
@@ -159,9 +160,9 @@ class Bench:
             server = start(config)
             raw[key] = []
             pairs = await scenarios.floor_pairs(server.url, a.relay_calls)
-            await scenarios.relay(pairs, min(2.0, a.relay_seconds / 4))
+            await scenarios.relay(pairs, min(2.0, a.relay_seconds / 4), server.pid)
             for _ in range(a.repeat):
-                raw[key].append(await scenarios.relay(pairs, a.relay_seconds))
+                raw[key].append(await scenarios.relay(pairs, a.relay_seconds, server.pid))
             await scenarios.close_pairs(pairs, product=False)
             await self._stop(server)
         self.raw[label] = raw
@@ -182,6 +183,13 @@ class Bench:
                     unit=unit,
                     floor=Summary.of([m[field] for m in raw[key]]),
                     floor_name=floor_name,
+                )
+        for who, key in [("ours", "ours"), *((name, key) for name, key, _ in floors)]:
+            busy = max(m["load_cpu"] for m in raw[key])
+            if busy >= 0.9:
+                self.notes.append(
+                    f"{label}, {who}: the load core was {busy:.0%} busy, so the load may have "
+                    "capped this number (a floor measured so is a lower bound)"
                 )
 
     # -- 2 ----------------------------------------------------------------------
@@ -392,6 +400,7 @@ class Bench:
             "rows": [row.as_json() for row in self.rows],
             "raw": self.raw,
             "errors": self.errors,
+            "notes": self.notes,
         }
         path.write_text(json.dumps(document, indent=2, default=_json_default))
         (out / f"bench-{stamp}.md").write_text(table(self.rows, markdown=True) + "\n")
@@ -471,6 +480,8 @@ async def main(argv: list[str]) -> int:
     path = bench.write(started, load)
     print()
     print(table(bench.rows))
+    for note in bench.notes:
+        print(f"note: {note}")
     print(f"\nraw results: {path}")
     if bench.errors:
         print(f"scenarios that failed to run: {', '.join(bench.errors)}", file=sys.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -84,9 +85,11 @@ async def _bounce(pair: Pair, stop_at: float, latencies: list[float]) -> None:
             await echoing
 
 
-async def relay(pairs: list[Pair], seconds: float) -> dict[str, Any]:
-    """Round trips per second over every call for `seconds`, and their latencies."""
+async def relay(pairs: list[Pair], seconds: float, pid: int) -> dict[str, Any]:
+    """Round trips per second over every call for `seconds`, and their latencies; how busy
+    the server's core and the load's were (a saturated load core caps the number)."""
     latencies: list[float] = []
+    server_cpu, load_cpu = cpu_seconds(pid), _own_cpu()
     started = time.monotonic()
     await asyncio.gather(*(_bounce(p, started + seconds, latencies) for p in pairs))
     elapsed = time.monotonic() - started
@@ -96,7 +99,14 @@ async def relay(pairs: list[Pair], seconds: float) -> dict[str, Any]:
         "round_trips_per_s": len(latencies) / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p95_ms": percentile(latencies, 95) * 1000,
+        "server_cpu": (cpu_seconds(pid) - server_cpu) / elapsed,
+        "load_cpu": (_own_cpu() - load_cpu) / elapsed,
     }
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def close_pairs(pairs: list[Pair], product: bool) -> None:
