@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,9 +121,14 @@ class Bench:
             except Exception:
                 self.errors[label] = traceback.format_exc()
                 print(f"{label} failed:\n{self.errors[label]}", file=sys.stderr, flush=True)
+            finally:
+                # Whatever happened, nothing of this scenario runs on during the next one.
+                self.stack.stop_all()
             print(f"    {time.monotonic() - started:.0f} s", flush=True)
 
-    def row(self, label: str, metric: str, ours: list[float], target: Target | None, **kw) -> None:
+    def row(
+        self, label: str, metric: str, ours: Sequence[float], target: Target | None, **kw: Any
+    ) -> None:
         self.rows.append(Row(label, metric, Summary.of(ours), target, **kw))
 
     async def _stop(self, process: Process) -> list[str]:
@@ -293,13 +298,27 @@ class Bench:
         # One of each first: codecs and imports load once, outside the measurement.
         await media.direct()
         await media.through_server(product.url, agent, 0)
-        ours, floor = [], []
+        ours: list[float] = []
+        floor: list[float] = []
+        failures: list[str] = []
         for _ in range(a.repeat):  # interleaved, so both see the same machine
-            ours.append(await media.through_server(product.url, agent, 0))
-            floor.append(await media.direct())
+            for measure, into in (
+                (lambda: media.through_server(product.url, agent, 0), ours),
+                (media.direct, floor),
+            ):
+                try:
+                    into.append(await measure())
+                except Exception as e:  # a call that never got its audio: counted
+                    failures.append(f"{type(e).__name__}: {e}"[:200])
+                    agent.backlog.clear()
         await agent.close()
         errors = await self._stop(product)
-        self.raw[label] = {"ours_s": ours, "floor_s": floor, "server_errors": errors}
+        self.raw[label] = {
+            "ours_s": ours,
+            "floor_s": floor,
+            "failures": failures,
+            "server_errors": errors,
+        }
         self.row(
             f"aiortc call [{config_name}]",
             "click → first audio, both sides",
@@ -309,6 +328,8 @@ class Bench:
             floor=Summary.of([s * 1000 for s in floor]),
             floor_name="two aiortc peers wired directly",
         )
+        failed = [len(failures)]
+        self.row(f"aiortc call [{config_name}]", "failed calls", failed, Target("at_most", 0))
 
     # -- 5 ----------------------------------------------------------------------
 
@@ -370,9 +391,9 @@ class Bench:
             )
         for name, after in sorted(result["rows_after"].items()):
             grown = after - rows_before.get(name, 0)
-            if grown <= 0:
-                continue
             pruned = name in ("tokens_issuedtoken", "calls_connection")
+            if grown <= 0 and not pruned:
+                continue
             self.row(
                 label,
                 f"rows of {name} per 1000 lifecycles",
@@ -402,17 +423,20 @@ class Bench:
             "errors": self.errors,
             "notes": self.notes,
         }
-        path.write_text(json.dumps(document, indent=2, default=_json_default))
+        path.write_text(json.dumps(_finite(document), indent=2, default=str, allow_nan=False))
         (out / f"bench-{stamp}.md").write_text(table(self.rows, markdown=True) + "\n")
         return path
 
 
-def _json_default(value: Any) -> Any:
+def _finite(value: Any) -> Any:
+    """The document with NaN (not measured) as null, so that any JSON reader takes it."""
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, tuple | set):
-        return list(value)
-    return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_finite(v) for v in value]
+    return value
 
 
 def table_rows(config: Config) -> dict[str, int]:

@@ -281,8 +281,10 @@ class Stack:
         self.processes.append(process)
         return process.start(ready_path=ready or "/api/v1/health")
 
-    def stop(self, process: Process) -> None:
-        process.stop()
+    def stop_all(self) -> None:
+        for process in self.processes:
+            with suppress(Exception):
+                process.stop()
 
     # -- Redis ----------------------------------------------------------------
 
