@@ -83,7 +83,8 @@ typecheck: setup
 	$(VENV)/bin/mypy supportcall bench
 
 # Issue 9's targets against floors measured in the same run (docs/performance.md): the
-# server on core 0, the load on core 1; local PostgreSQL and Redis (db 12). About an hour.
+# server on core 0, the load on core 1; local PostgreSQL and Redis (db 12). Long: about an
+# hour at the speeds issue 9 reports (estimated, not yet timed). Run it on a quiet machine.
 # BENCH_ARGS adds options: make bench BENCH_ARGS="--scenario relay --repeat 5".
 BENCH_ARGS ?=
 bench: setup
