@@ -198,7 +198,10 @@ class Stack:
         return Config("embedded", f"sqlite:///{path}")
 
     def postgres_redis(self) -> Config:
-        return Config("postgres+redis", self.databases.create(), self.redis_url, self.prefix)
+        # A prefix per server under the run's own: what one server leaves is told apart
+        # from another's, and the run's prefix still sweeps them all at the end.
+        prefix = f"{self.prefix}-{uuid.uuid4().hex[:6]}-"
+        return Config("postgres+redis", self.databases.create(), self.redis_url, prefix)
 
     def product_env(self, config: Config, **extra: str) -> dict[str, str]:
         env = {
@@ -258,7 +261,7 @@ class Stack:
         env["DJANGO_SETTINGS_MODULE"] = "bench.minimal.settings"
         env["BENCH_SECRET_KEY"] = self.secret_key
         env["BENCH_REDIS_URL"] = config.redis_url
-        env["BENCH_CHANNEL_PREFIX"] = config.channel_prefix + "min"
+        env["BENCH_CHANNEL_PREFIX"] = f"{self.prefix}-min-{uuid.uuid4().hex[:6]}-"
         return self._daphne("minimal", "bench.minimal.asgi:application", env, ready="/health")
 
     def raw(self) -> Process:
