@@ -72,6 +72,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     add("--redis-url", default="redis://127.0.0.1:6379/12", help="a Redis db of the bench's own")
     add("--output", default=str(ROOT / "artifacts"), help="folder for the JSON results")
     add("--keep", action="store_true", help="keep the scratch folder (SQLite files)")
+    add("--max-load", type=float, help="wait until the 1-minute load average is below this")
+    add("--wait", type=float, default=600.0, help="seconds --max-load waits before giving up")
     quick, _ = parser.parse_known_args(argv)
     if quick.quick:
         parser.set_defaults(**QUICK)
@@ -484,6 +486,17 @@ def db_connections(config: Config, pid: int) -> int:
         return row[0] if row else 0
 
 
+async def _quiet(max_load: float, wait: float) -> bool:
+    """Whether the machine's 1-minute load average fell below max_load within `wait` s."""
+    deadline = time.monotonic() + wait
+    while os.getloadavg()[0] >= max_load:
+        if time.monotonic() >= deadline:
+            return False
+        print(f"load average {os.getloadavg()[0]:.2f}: waiting for < {max_load}", flush=True)
+        await asyncio.sleep(15)
+    return True
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # so that a SIGTERM cleans up as Ctrl-C does
 
@@ -491,6 +504,9 @@ def _interrupt(signum: int, frame: Any) -> None:
 async def main(argv: list[str]) -> int:
     args = parse(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.max_load is not None and not await _quiet(args.max_load, args.wait):
+        print(f"the load average stayed at or above {args.max_load}: nothing measured")
+        return 3
     pin_load_generator()
     started, load = datetime.now(UTC), list(os.getloadavg())
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
