@@ -194,10 +194,3 @@ async def end_call(visitor: Peer, agent: Peer, call_id: str) -> None:
         await agent.event("call.state", call_id=call_id, state="ended")
     finally:
         await visitor.close()
-
-
-async def floor_pair(server: str, pair: str) -> tuple[Peer, Peer]:
-    """A visitor and an agent on a floor server (bench/raw.py, bench/minimal)."""
-    visitor = await Peer.open(server, f"{pair}:visitor")
-    agent = await Peer.open(server, f"{pair}:agent")
-    return visitor, agent
