@@ -94,7 +94,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 class Bench:
     def __init__(self, args: argparse.Namespace, started: datetime):
-        self.args = args
+        self.args, self.started, self.load_start = args, started, list(os.getloadavg())
         self.stamp = started.strftime("%Y%m%d-%H%M%S")
         # Server logs next to the results: a traceback counted in the table can be read.
         self.log_dir = Path(args.output) / f"bench-{self.stamp}-logs"
@@ -103,12 +103,14 @@ class Bench:
         self.raw: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
         self.notes: list[str] = []
+        self.steps: list[tuple[str, str]] = []
+        self.done: list[str] = []
 
     def config(self, name: str) -> Config:
         return self.stack.embedded() if name == "embedded" else self.stack.postgres_redis()
 
     async def run(self) -> None:
-        steps: list[tuple[str, str]] = []
+        steps = self.steps
         for name in self.args.scenarios:
             if name in ("relay", "setup"):
                 steps += [(name, config) for config in self.args.configs]
@@ -117,7 +119,7 @@ class Bench:
         for name, config in steps:
             label = f"{name} [{config}]"
             print(f"--- {label}", flush=True)
-            started = time.monotonic()
+            started, before = time.monotonic(), len(self.rows)
             try:
                 await getattr(self, name)(label, config)
             except Exception:
@@ -127,6 +129,11 @@ class Bench:
                 # Whatever happened, nothing of this scenario runs on during the next one.
                 self.stack.stop_all()
             print(f"    {time.monotonic() - started:.0f} s", flush=True)
+            self.done.append(label)
+            if len(self.rows) > before:
+                print(table(self.rows[before:]), flush=True)
+            # What is measured so far is on disk, should the run be stopped before the end.
+            self.write()
 
     def row(
         self, label: str, metric: str, ours: Sequence[float], target: Target | None, **kw: Any
@@ -406,15 +413,16 @@ class Bench:
 
     # -- output -------------------------------------------------------------------
 
-    def write(self, started: datetime, load_start: list[float]) -> Path:
+    def write(self) -> Path:
         out = Path(self.args.output)
         out.mkdir(parents=True, exist_ok=True)
         stamp = self.stamp
         path = out / f"bench-{stamp}.json"
         document = {
-            "started": started.isoformat(),
+            "started": self.started.isoformat(),
             "finished": datetime.now(UTC).isoformat(),
-            "load_average_start": load_start,
+            "complete": len(self.done) == len(self.steps),
+            "load_average_start": self.load_start,
             "load_average_end": list(os.getloadavg()),
             "cpus": os.cpu_count(),
             "server_core": 0,
@@ -508,16 +516,16 @@ async def main(argv: list[str]) -> int:
         print(f"the load average stayed at or above {args.max_load}: nothing measured")
         return 3
     pin_load_generator()
-    started, load = datetime.now(UTC), list(os.getloadavg())
+    bench = Bench(args, datetime.now(UTC))
+    load = bench.load_start
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     if load[0] >= 1.0:
         print("  the machine is busy: these numbers are distorted", flush=True)
-    bench = Bench(args, started)
     try:
         await bench.run()
     finally:
         bench.stack.close()
-    path = bench.write(started, load)
+        path = bench.write()
     print()
     print(table(bench.rows))
     for note in bench.notes:
