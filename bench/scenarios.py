@@ -16,7 +16,17 @@ from typing import Any
 
 from bench.report import percentile
 from bench.servers import cpu_seconds, rss_bytes
-from bench.wire import ANSWER, CANDIDATE, OFFER, Failed, Peer, answered_call, end_call, login
+from bench.wire import (
+    ANSWER,
+    CANDIDATE,
+    OFFER,
+    Failed,
+    Peer,
+    agent,
+    answered_call,
+    end_call,
+    login,
+)
 
 MEDIA = "audio"
 
@@ -175,6 +185,10 @@ async def call_setup(
                 result.failures[_reason(e)] += 1
                 # What was left of the call (a stale ringing, an ended event) goes.
                 agents[w].backlog.clear()
+                if agents[w].closed:  # one failure, not every call after it
+                    with contextlib.suppress(Exception):
+                        await agents[w].close()
+                        agents[w] = await agent(server, w)
                 continue
             result.ok += 1
             result.create_to_in_call.append(times["in_call"] - times["create"])

@@ -81,6 +81,7 @@ class Peer:
         self.ws, self.hello, self.ids = ws, hello, itertools.count(1)
         self.backlog: list[dict[str, Any]] = []
         self.last_sent = time.monotonic()
+        self.pinger: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, server: str, token: str, timeout: float = 30) -> Peer:
@@ -109,6 +110,21 @@ class Peer:
         await self.ws.send(json.dumps({"type": type, "id": rid, **fields}))
         self.last_sent = time.monotonic()
         return rid
+
+    def keep_pinging(self) -> None:
+        """Ping in the background as a real client does, whatever else it is waiting for
+        (a slow server must not close a waiting agent as dead)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(float(self.hello.get("ping_interval", 10)) / 2)
+                await self.keep_alive()
+
+        self.pinger = asyncio.create_task(loop())
+
+    @property
+    def closed(self) -> bool:
+        return self.ws.close_code is not None
 
     async def keep_alive(self) -> None:
         """A ping when one is due, so that a connection waiting for the others to be set
@@ -144,18 +160,22 @@ class Peer:
         return json.loads(await self.ws.recv())
 
     async def close(self) -> None:
+        if self.pinger is not None:
+            self.pinger.cancel()
         await self.ws.close()
 
 
 async def agents(server: str, count: int) -> list[Peer]:
     """Agents bench-0 ... bench-<count-1>, logged in and connected."""
-    result: list[Peer] = []
-    for i in range(count):
-        token = (await login(server, agent=i))["token"]
-        for peer in result:
-            await peer.keep_alive()
-        result.append(await Peer.open(server, token))
-    return result
+    return [await agent(server, i) for i in range(count)]
+
+
+async def agent(server: str, i: int) -> Peer:
+    """Agent bench-<i>, logged in, connected and pinging."""
+    token = (await login(server, agent=i))["token"]
+    peer = await Peer.open(server, token)
+    peer.keep_pinging()
+    return peer
 
 
 async def answered_call(
