@@ -9,8 +9,8 @@ DEMO_PASSWORD ?= demo-password
 # request's head has SUPPORTCALL_HTTP_HEADER_TIMEOUT, see supportcall/request_deadline.py).
 DAPHNE_ARGS ?= --http-timeout 60
 
-.PHONY: run run-cluster test setup browsers lint typecheck bench clean lock upgrade check-lock \
-	check-migrations
+.PHONY: run run-cluster test setup browsers lint typecheck bench bench-quick clean lock upgrade \
+	check-lock check-migrations
 
 # Exactly the locked versions (requirements/, made by `make lock`), checked against their
 # hashes, then the project itself. Changing a lock or pyproject.toml reinstalls.
@@ -83,7 +83,19 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy supportcall
+	$(VENV)/bin/mypy supportcall bench
+
+# Issue 9's targets against floors measured in the same run (docs/performance.md): the
+# server on core 0, the load on core 1; local PostgreSQL and Redis (db 12). Long: about an
+# hour at the speeds issue 9 reports (estimated, not yet timed). Run it on a quiet machine.
+# BENCH_ARGS adds options: make bench BENCH_ARGS="--scenario relay --repeat 5".
+BENCH_ARGS ?=
+bench: setup
+	$(PY) -m bench $(BENCH_ARGS)
+
+# The same at tiny sizes, to check the harness in a minute or two (numbers mean little).
+bench-quick: setup
+	$(PY) -m bench --quick $(BENCH_ARGS)
 
 # Fails when a model changed without its migration.
 check-migrations: setup
