@@ -35,6 +35,7 @@ from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, sdp
 
+from ..vocabulary import REOFFER_OPS, VIDEO_OPS, Media, Op
 from .media import (
     FrameCounter,
     RtpByteCounter,
@@ -47,10 +48,8 @@ from .renumber import keep_negotiated
 
 logger = logging.getLogger(__name__)
 
-MEDIA_KINDS = ("audio", "video", "audio_single")
 # aiortc cannot restart ICE: its restart_media re-offer renegotiates the same
 # transport (browsers send createOffer({iceRestart: true})).
-REOFFER_OPS = ("hold", "unhold", "video_start", "video_stop", "restart_media")
 
 
 def direction(send: bool, recv: bool) -> str:
@@ -71,9 +70,13 @@ def m_lines(sdp_text: str) -> list[tuple[str, str]]:
     return [(m.kind, m.direction or "sendrecv") for m in description.media]
 
 
-def check_media(media: str) -> None:
-    if media not in MEDIA_KINDS:
-        raise ValueError(f"media must be one of {MEDIA_KINDS}, not {media!r}")
+def check_media(media: str) -> Media:
+    """``media`` as a :class:`Media`; ``ValueError`` if it is not one."""
+    try:
+        return Media(media)
+    except ValueError:
+        kinds = ", ".join(m.value for m in Media)
+        raise ValueError(f"media must be one of {kinds}, not {media!r}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,16 +97,16 @@ class MediaPlan:
     def after(self, op: str) -> MediaPlan:
         """The plan once this party's operation ``op`` has succeeded."""
         changes = {
-            "hold": {"local_hold": True},
-            "unhold": {"local_hold": False},
-            "video_start": {"video_send": True},
-            "video_stop": {"video_send": False},
-            "restart_media": {},
-        }[op]
+            Op.HOLD: {"local_hold": True},
+            Op.UNHOLD: {"local_hold": False},
+            Op.VIDEO_START: {"video_send": True},
+            Op.VIDEO_STOP: {"video_send": False},
+            Op.RESTART_MEDIA: {},
+        }[Op(op)]
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def kinds(self) -> list[str]:
-        return ["audio"] if self.media == "audio_single" else ["audio", "video"]
+        return ["audio"] if self.media == Media.AUDIO_SINGLE else ["audio", "video"]
 
     def offer_directions(self) -> dict[str, str]:
         """The directions this party puts in an offer."""
@@ -149,8 +152,7 @@ class MediaPeer:
         tone_hz: float = 440.0,
         video_track_factory: type[MediaStreamTrack] = SyntheticVideoTrack,
     ) -> None:
-        check_media(media)
-        self.media = media
+        self.media = check_media(media)
         self.plan = MediaPlan(media)
         self.pc: RTCPeerConnection = create_peer_connection(ice_servers)
         self.audio_track = ToneAudioTrack(tone_hz)
@@ -173,7 +175,7 @@ class MediaPeer:
         # Added before any description is set, in the order of the m-lines;
         # aiortc pairs an offer's m-lines with existing transceivers by kind.
         self.pc.addTransceiver(self.audio_track, direction="sendrecv")
-        if self.media != "audio_single":
+        if self.media != Media.AUDIO_SINGLE:
             preference = self.plan.answer_preferences()["video"]
             if self.plan.video_send:
                 self.video_track = self._video_track_factory()
@@ -197,7 +199,7 @@ class MediaPeer:
 
     async def create_offer(self) -> str:
         """The visitor's offer for ``call.create``, shaped by ``media``."""
-        video = self.media == "video"
+        video = self.media == Media.VIDEO
         self.plan = dataclasses.replace(self.plan, video_send=video, video_recv=video)
         self._add_transceivers()
         self._set_directions(self.plan.offer_directions())
@@ -252,7 +254,7 @@ class MediaPeer:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         self.plan = reoffer.plan
         self._set_directions(self.plan.answer_preferences())
-        if reoffer.op in ("video_start", "video_stop"):
+        if reoffer.op in VIDEO_OPS:
             self._learn_remote_video(answer_sdp)
         self.rtp_bytes.install(self.pc)
 
@@ -261,7 +263,7 @@ class MediaPeer:
         self._set_directions(self.plan.answer_preferences())
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        if op in ("video_start", "video_stop"):
+        if op in VIDEO_OPS:
             self._learn_remote_video(offer_sdp)
         self.rtp_bytes.install(self.pc)
         return self.pc.localDescription.sdp
