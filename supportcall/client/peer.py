@@ -28,6 +28,7 @@ The rules for directions live in :class:`MediaPlan`, pure code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
@@ -310,6 +311,34 @@ class MediaPeer:
 
     async def _close(self) -> None:
         try:
+            await self._let_connecting_finish()
             await self.pc.close()
         finally:
             await self.frames.close()
+
+    async def _let_connecting_finish(self, timeout: float = 1.0) -> None:
+        """Close once the connection has connected (or failed), to dodge two
+        races of aiortc 1.x / aioice 0.13 that a call hung up right after its
+        answer runs into (bots and probes do that all day). Closed during the
+        DTLS handshake, aiortc's connect task goes on to start a closed ICE
+        transport and dies with an unretrieved ``InvalidStateError``, whose
+        traceback keeps the whole peer connection alive; closed while the ICE
+        checks complete, the ICE connection starts consent checks after it
+        closed, a task that loops forever and holds it. Both leak a call's
+        worth of memory. Without a remote description nothing connects."""
+        pc = self.pc
+        settled = asyncio.Event()
+
+        def check() -> None:
+            if pc.remoteDescription is None or pc.connectionState not in ("new", "connecting"):
+                settled.set()
+
+        check()
+        if settled.is_set():
+            return
+        pc.on("connectionstatechange", check)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(settled.wait(), timeout)
+        finally:
+            pc.remove_listener("connectionstatechange", check)

@@ -50,7 +50,7 @@ MAX_ORPHAN_CALLS = 32
 MAX_ORPHAN_EVENTS = 64
 # Ids of calls already over: their late events (an op.result after a resume,
 # say) are dropped instead of waiting as orphans.
-MAX_RETIRED = 256
+MAX_RETIRED = 64
 
 
 class _OpResult(NamedTuple):
