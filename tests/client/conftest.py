@@ -10,7 +10,7 @@ import pytest
 from supportcall.client import Agent, Options, Visitor
 from supportcall.client.peer import MediaPeer
 from supportcall.vocabulary import Presence
-from tests.support.recorder import Recorder
+from tests.support.recorder import Recorder, record
 from tests.support.servers import DEMO_PASSWORD, Server, base_env, prepare
 
 # One WebSocket sends a few frames per call: the 1,000-call test would hit the limit.
@@ -39,14 +39,13 @@ class Clients:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.opened: list[Visitor | Agent] = []
-        self.records: dict[int, Recorder] = {}
 
     def record(self, client: Visitor | Agent) -> Recorder:
-        return self.records[id(client)]
+        return record(client)
 
     async def _open(self, client):
         self.opened.append(client)
-        self.records[id(client)] = Recorder(client)
+        record(client)  # before connecting: the whole history
         await client.connect()
         return client
 

@@ -10,10 +10,13 @@ attaches a :class:`Recorder` before connecting::
     call = await visitor.call()
     ...
     assert record.states(call) == ["initiated", "ringing", "in_call", "ended"]
+
+or ``record(client)``, which attaches one the first time and returns it after.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from supportcall.client import Call, Client
@@ -111,3 +114,14 @@ class Recorder:
     async def until(self, predicate: Any, timeout: float = 10.0, what: str = "") -> None:
         """Wait until ``predicate()`` holds, re-checked after everything recorded."""
         await self._notifier.wait_for(predicate, timeout, what or "a recorded condition")
+
+
+_recorders: weakref.WeakKeyDictionary[Client, Recorder] = weakref.WeakKeyDictionary()
+
+
+def record(client: Client) -> Recorder:
+    """The recorder of ``client``, attached now if it has none: do it before
+    connecting to have the whole history."""
+    if client not in _recorders:
+        _recorders[client] = Recorder(client)
+    return _recorders[client]
