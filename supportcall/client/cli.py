@@ -255,7 +255,7 @@ async def run_answer(args: argparse.Namespace, stop: asyncio.Event) -> int:
                 call = await agent.next_incoming(timeout=0.5)
             except TimeoutError:
                 continue
-            task = asyncio.create_task(_answer(agent, call, args, stop))
+            task = asyncio.create_task(_answer(call, args, stop))
             handlers.add(task)
             task.add_done_callback(handlers.discard)
         return 0
@@ -266,7 +266,7 @@ async def run_answer(args: argparse.Namespace, stop: asyncio.Event) -> int:
         await agent.close()
 
 
-async def _answer(agent: Agent, call: Call, args: argparse.Namespace, stop: asyncio.Event) -> None:
+async def _answer(call: Call, args: argparse.Namespace, stop: asyncio.Event) -> None:
     caller = call.caller or {}
     say(
         f"call {call.call_id[:8]} from {caller.get('display_name') or caller.get('address')} "
