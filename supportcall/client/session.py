@@ -397,11 +397,11 @@ class Call(Emitter):
                     await self._apply(event)
                 except Exception:
                     logger.exception("call %s: handling %s failed", self.call_id, event.get("type"))
-                self._notifier.notify()
                 self._emit("event", event)
                 self._stream.put(event)
                 if self._state != before:
                     self._emit("statechange")
+                self._notifier.notify()
                 if self.ended:
                     self._stream.close()
                 if self._finished():
@@ -416,13 +416,14 @@ class Call(Emitter):
         if kind == "call.state":
             resumed = bool(event.get("resumed"))
             state = State(str(event.get("state")))
-            if not (resumed and state == self._state):
-                self._previous, self._state = self._state, state
             if resumed and event.get("answer_sdp"):
                 await self._on_missed_answer(str(event["answer_sdp"]))
-            if state == State.ENDED and self.end_reason is None:
-                self.end_reason = event.get("reason")
-                await self._on_ended()
+            if state == State.ENDED and not self.ended:
+                await self._on_ended(event.get("reason"))
+            # Last, with no await after it: whoever sees the new state also
+            # finds its effects done (media closed) and the listeners told.
+            if not (resumed and state == self._state):
+                self._previous, self._state = self._state, state
         elif kind == "op.result":
             await self._on_op_result(event)
         elif kind == "call.answer":
@@ -515,7 +516,8 @@ class Call(Emitter):
             except Exception as exc:
                 logger.warning("call %s: bad ICE candidate %r: %s", self.call_id, candidate, exc)
 
-    async def _on_ended(self) -> None:
+    async def _on_ended(self, reason: str | None) -> None:
+        self.end_reason = reason
         for op, futures in self._ops.items():
             if op in ENDING_OPS:
                 continue  # their op.result may come after the ended state

@@ -215,12 +215,13 @@ async def test_ending_closes_the_peer_connections_with_reasons(clients):
 
     await call.end()
 
-    await call.wait_for_state(State.ENDED)
     await incoming.wait_for_state(State.ENDED)
-    assert (call.end_reason, incoming.end_reason) == ("ended_by_local", "ended_by_remote")
-    await asyncio.sleep(0.1)
-    assert call.pc.connectionState == "closed"
+    # Whoever sees the new state finds its effects done and the listeners told.
     assert incoming.pc.connectionState == "closed"
+    assert clients.record(incoming.client).states(incoming)[-1] == "ended"
+    await call.wait_for_state(State.ENDED)
+    assert call.pc.connectionState == "closed"
+    assert (call.end_reason, incoming.end_reason) == ("ended_by_local", "ended_by_remote")
 
 
 async def test_an_ended_call_leaves_the_clients_calls(clients):
