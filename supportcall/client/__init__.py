@@ -1,19 +1,24 @@
 """supportcall's Python client: real calls over aiortc, for tests, bots and monitoring.
 
-It speaks the wire contract (``docs/protocol.md``) and imports no Django, so it
-runs anywhere aiortc does::
+It speaks the wire contract (``docs/protocol.md``, words from
+``supportcall.vocabulary``) and imports no Django, so it runs anywhere aiortc
+does::
 
-    from supportcall.client import Agent, Visitor
+    from supportcall.client import Agent, Options, Visitor
+    from supportcall.vocabulary import State
 
-    async with Visitor("http://127.0.0.1:8000", site="demo") as visitor:
+    async with Visitor(Options("http://127.0.0.1:8000"), site="demo") as visitor:
         call = await visitor.call(media="audio")
-        await call.wait_for_state("in_call", timeout=10)
+        await call.wait_for_state(State.IN_CALL, timeout=10)
+
+See ``docs/client.md``.
 """
 
 from .errors import (
     CallEnded,
     CallError,
     LoginError,
+    OperationFailed,
     ServerUnreachable,
     SignalingClosed,
     SupportCallError,
@@ -26,8 +31,9 @@ from .media import (
     create_peer_connection,
     rtc_configuration,
 )
+from .options import ConnectionState, Options
 from .peer import MediaPeer, MediaPlan
-from .session import Agent, Call, Client, OpResult, Visitor, wait_for_flow
+from .session import Agent, Call, Client, Visitor, wait_for_flow
 from .signaling import Signaling
 
 __all__ = [
@@ -36,11 +42,13 @@ __all__ = [
     "CallEnded",
     "CallError",
     "Client",
+    "ConnectionState",
     "FrameCounter",
     "LoginError",
     "MediaPeer",
     "MediaPlan",
-    "OpResult",
+    "OperationFailed",
+    "Options",
     "RtpByteCounter",
     "ServerUnreachable",
     "Signaling",

@@ -24,8 +24,17 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import CallError, LoginError, ServerUnreachable, SignalingClosed, SupportCallError
-from .session import ACTIVE_STATES, Agent, Call, Visitor
+from ..vocabulary import CONNECTED_STATES, Media, Presence
+from .errors import (
+    CallError,
+    LoginError,
+    OperationFailed,
+    ServerUnreachable,
+    SignalingClosed,
+    SupportCallError,
+)
+from .options import Options
+from .session import Agent, Call, Visitor
 
 PROG = "python -m supportcall.client"
 PASSWORD_ENV = "SUPPORTCALL_PASSWORD"
@@ -62,16 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--to", help="address to call (default: the site's first target)")
     kind = call.add_mutually_exclusive_group()
     kind.add_argument(
-        "--video", dest="media", action="store_const", const="video", help="audio and video"
+        "--video", dest="media", action="store_const", const=Media.VIDEO, help="audio and video"
     )
     kind.add_argument(
         "--audio-single",
         dest="media",
         action="store_const",
-        const="audio_single",
+        const=Media.AUDIO_SINGLE,
         help="a single audio m-line (video can never start)",
     )
-    call.set_defaults(media="audio")
+    call.set_defaults(media=Media.AUDIO)
     call.add_argument("--name", help="display name shown to the agent")
     call.add_argument(
         "--context",
@@ -191,16 +200,13 @@ async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
+def options(args: argparse.Namespace) -> Options:
+    return Options(args.server, timeout=args.timeout, tone_hz=args.tone)
+
+
 async def run_call(args: argparse.Namespace, stop: asyncio.Event) -> int:
-    visitor = Visitor(
-        args.server,
-        args.site,
-        args.name,
-        dict(args.context) or None,
-        tone_hz=args.tone,
-        timeout=args.timeout,
-    )
-    visitor.on_event = _print_event
+    visitor = Visitor(options(args), args.site, args.name, dict(args.context) or None)
+    visitor.on("event", _print_event)
     try:
         await visitor.connect()
         say(f"connected as {visitor.identity}")
@@ -210,7 +216,7 @@ async def run_call(args: argparse.Namespace, stop: asyncio.Event) -> int:
         next_stats = 0.0
         while not stop.is_set() and not call.ended:
             now = time.monotonic()
-            if answered_at is None and call.state in ACTIVE_STATES:
+            if answered_at is None and call.state in CONNECTED_STATES:
                 answered_at = now
                 next_stats = now + args.stats_interval
             if answered_at is not None:
@@ -237,21 +243,19 @@ async def run_call(args: argparse.Namespace, stop: asyncio.Event) -> int:
 async def run_answer(args: argparse.Namespace, stop: asyncio.Event) -> int:
     if not args.password:
         raise SupportCallError(f"no password: use --password or set ${PASSWORD_ENV}")
-    agent = Agent(
-        args.server, args.username, args.password, tone_hz=args.tone, timeout=args.timeout
-    )
-    agent.on_event = _print_event
+    agent = Agent(options(args), args.username, args.password)
+    agent.on("event", _print_event)
     handlers: set[asyncio.Task[None]] = set()
     try:
         await agent.connect()
-        await agent.set_presence("available")
+        await agent.set_presence(Presence.AVAILABLE)
         say(f"connected as {agent.identity}, available; Ctrl-C to stop")
         while not stop.is_set():
             try:
                 call = await agent.next_incoming(timeout=0.5)
             except TimeoutError:
                 continue
-            task = asyncio.create_task(_answer(agent, call, args, stop))
+            task = asyncio.create_task(_answer(call, args, stop))
             handlers.add(task)
             task.add_done_callback(handlers.discard)
         return 0
@@ -262,26 +266,22 @@ async def run_answer(args: argparse.Namespace, stop: asyncio.Event) -> int:
         await agent.close()
 
 
-async def _answer(agent: Agent, call: Call, args: argparse.Namespace, stop: asyncio.Event) -> None:
+async def _answer(call: Call, args: argparse.Namespace, stop: asyncio.Event) -> None:
     caller = call.caller or {}
     say(
         f"call {call.call_id[:8]} from {caller.get('display_name') or caller.get('address')} "
         f"to {call.to} ({call.media}) context {caller.get('context') or {}}"
     )
     try:
-        result = await call.accept(video=bool(args.video and call.media == "video"))
-        if not result.ok:
-            say(f"call {call.call_id[:8]} accept failed: {result.code} {result.message or ''}")
-            return
+        await call.accept(video=bool(args.video and call.media == Media.VIDEO))
         while not call.ended and not stop.is_set():
             await _sleep_until(stop, args.stats_interval)
             if not call.ended:
                 await print_stats(call)
+    except OperationFailed as exc:
+        say(f"call {call.call_id[:8]} {exc.op} failed: {exc.code} {exc.message}".rstrip())
     except (SupportCallError, TimeoutError) as exc:
         say(f"call {call.call_id[:8]}: {exc}")
-    finally:
-        if call.ended:
-            agent.forget(call)
 
 
 def error_message(exc: BaseException, server: str | None = None) -> str:

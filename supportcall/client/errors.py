@@ -39,12 +39,22 @@ class SignalingClosed(SupportCallError):
 
 
 class CallError(SupportCallError):
-    """The server answered a request with ``{"type": "error"}``."""
+    """The server refused a request: ``{"type": "error"}`` with its ``code``."""
 
     def __init__(self, code: str, message: str = "") -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
         self.message = message
+
+
+class OperationFailed(CallError):
+    """An operation (``call.accept``, ``call.hold``...) failed: refused at once
+    with an ``error`` answer, or finished with ``op.result`` ``ok: false``
+    (``timeout`` when the other party never answered a re-offer)."""
+
+    def __init__(self, code: str, message: str = "", op: str | None = None) -> None:
+        super().__init__(code, message)
+        self.op = op
 
 
 class CallEnded(SupportCallError):

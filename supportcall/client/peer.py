@@ -28,6 +28,7 @@ The rules for directions live in :class:`MediaPlan`, pure code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,7 @@ from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, sdp
 
+from ..vocabulary import REOFFER_OPS, VIDEO_OPS, Media, Op
 from .media import (
     FrameCounter,
     RtpByteCounter,
@@ -47,10 +49,8 @@ from .renumber import keep_negotiated
 
 logger = logging.getLogger(__name__)
 
-MEDIA_KINDS = ("audio", "video", "audio_single")
 # aiortc cannot restart ICE: its restart_media re-offer renegotiates the same
 # transport (browsers send createOffer({iceRestart: true})).
-REOFFER_OPS = ("hold", "unhold", "video_start", "video_stop", "restart_media")
 
 
 def direction(send: bool, recv: bool) -> str:
@@ -71,9 +71,13 @@ def m_lines(sdp_text: str) -> list[tuple[str, str]]:
     return [(m.kind, m.direction or "sendrecv") for m in description.media]
 
 
-def check_media(media: str) -> None:
-    if media not in MEDIA_KINDS:
-        raise ValueError(f"media must be one of {MEDIA_KINDS}, not {media!r}")
+def check_media(media: str) -> Media:
+    """``media`` as a :class:`Media`; ``ValueError`` if it is not one."""
+    try:
+        return Media(media)
+    except ValueError:
+        kinds = ", ".join(m.value for m in Media)
+        raise ValueError(f"media must be one of {kinds}, not {media!r}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,16 +98,16 @@ class MediaPlan:
     def after(self, op: str) -> MediaPlan:
         """The plan once this party's operation ``op`` has succeeded."""
         changes = {
-            "hold": {"local_hold": True},
-            "unhold": {"local_hold": False},
-            "video_start": {"video_send": True},
-            "video_stop": {"video_send": False},
-            "restart_media": {},
-        }[op]
+            Op.HOLD: {"local_hold": True},
+            Op.UNHOLD: {"local_hold": False},
+            Op.VIDEO_START: {"video_send": True},
+            Op.VIDEO_STOP: {"video_send": False},
+            Op.RESTART_MEDIA: {},
+        }[Op(op)]
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def kinds(self) -> list[str]:
-        return ["audio"] if self.media == "audio_single" else ["audio", "video"]
+        return ["audio"] if self.media == Media.AUDIO_SINGLE else ["audio", "video"]
 
     def offer_directions(self) -> dict[str, str]:
         """The directions this party puts in an offer."""
@@ -149,8 +153,7 @@ class MediaPeer:
         tone_hz: float = 440.0,
         video_track_factory: type[MediaStreamTrack] = SyntheticVideoTrack,
     ) -> None:
-        check_media(media)
-        self.media = media
+        self.media = check_media(media)
         self.plan = MediaPlan(media)
         self.pc: RTCPeerConnection = create_peer_connection(ice_servers)
         self.audio_track = ToneAudioTrack(tone_hz)
@@ -173,7 +176,7 @@ class MediaPeer:
         # Added before any description is set, in the order of the m-lines;
         # aiortc pairs an offer's m-lines with existing transceivers by kind.
         self.pc.addTransceiver(self.audio_track, direction="sendrecv")
-        if self.media != "audio_single":
+        if self.media != Media.AUDIO_SINGLE:
             preference = self.plan.answer_preferences()["video"]
             if self.plan.video_send:
                 self.video_track = self._video_track_factory()
@@ -197,7 +200,7 @@ class MediaPeer:
 
     async def create_offer(self) -> str:
         """The visitor's offer for ``call.create``, shaped by ``media``."""
-        video = self.media == "video"
+        video = self.media == Media.VIDEO
         self.plan = dataclasses.replace(self.plan, video_send=video, video_recv=video)
         self._add_transceivers()
         self._set_directions(self.plan.offer_directions())
@@ -252,7 +255,7 @@ class MediaPeer:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         self.plan = reoffer.plan
         self._set_directions(self.plan.answer_preferences())
-        if reoffer.op in ("video_start", "video_stop"):
+        if reoffer.op in VIDEO_OPS:
             self._learn_remote_video(answer_sdp)
         self.rtp_bytes.install(self.pc)
 
@@ -261,7 +264,7 @@ class MediaPeer:
         self._set_directions(self.plan.answer_preferences())
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        if op in ("video_start", "video_stop"):
+        if op in VIDEO_OPS:
             self._learn_remote_video(offer_sdp)
         self.rtp_bytes.install(self.pc)
         return self.pc.localDescription.sdp
@@ -308,6 +311,34 @@ class MediaPeer:
 
     async def _close(self) -> None:
         try:
+            await self._let_connecting_finish()
             await self.pc.close()
         finally:
             await self.frames.close()
+
+    async def _let_connecting_finish(self, timeout: float = 1.0) -> None:
+        """Close once the connection has connected (or failed), to dodge two
+        races of aiortc 1.x / aioice 0.13 that a call hung up right after its
+        answer runs into (bots and probes do that all day). Closed during the
+        DTLS handshake, aiortc's connect task goes on to start a closed ICE
+        transport and dies with an unretrieved ``InvalidStateError``, whose
+        traceback keeps the whole peer connection alive; closed while the ICE
+        checks complete, the ICE connection starts consent checks after it
+        closed, a task that loops forever and holds it. Both leak a call's
+        worth of memory. Without a remote description nothing connects."""
+        pc = self.pc
+        settled = asyncio.Event()
+
+        def check() -> None:
+            if pc.remoteDescription is None or pc.connectionState not in ("new", "connecting"):
+                settled.set()
+
+        check()
+        if settled.is_set():
+            return
+        pc.on("connectionstatechange", check)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(settled.wait(), timeout)
+        finally:
+            pc.remove_listener("connectionstatechange", check)

@@ -1,96 +1,77 @@
 """Visitors, agents and their calls: the supportcall contract on top of aiortc.
 
-::
+Shaped like the libraries underneath: current state as properties
+(``call.state``, ``call.remote_muted``, ``client.connection_state``), changes
+as events (``async for event in call``, ``call.on("statechange", ...)``),
+failures as exceptions (:class:`OperationFailed`, :class:`CallEnded`,
+:class:`SignalingClosed`, ``TimeoutError``). Nothing keeps a history, so a
+bot that runs for weeks through thousands of calls stays the same size::
 
-    visitor = Visitor(server="http://127.0.0.1:8000", site="demo", display_name="Ada")
-    await visitor.connect()
-    call = await visitor.call(media="audio")
-    await call.wait_for_state("in_call", timeout=10)
-    await call.hold()
-    ...
-    await visitor.close()
+    async with Visitor("http://127.0.0.1:8000", site="demo") as visitor:
+        call = await visitor.call(media="audio")
+        await call.wait_for_state(State.IN_CALL, timeout=10)
+        await call.hold()  # raises OperationFailed(code, message) if refused
+        async for event in call:  # the server's events for this call, until it ends
+            print(event["type"])
 
-Every wait has a timeout and fails with ``TimeoutError``, :class:`CallEnded`
-or :class:`SignalingClosed` instead of hanging. Each :class:`Call` owns its
-peer connection and closes it when the call ends; :meth:`Client.close`
-closes everything that is left.
+Each :class:`Call` owns its peer connection and closes it when the call
+ends; an ended call leaves ``client.calls`` once nothing waits on it any more.
+:meth:`Client.close` closes everything that is left.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from typing import Any, Self, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, Self, TypeVar
 
 from aiortc import RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
-from .errors import CallEnded, CallError, SignalingClosed, SupportCallError
+from ..vocabulary import CONNECTED_STATES, ENDING_OPS, Link, Media, Op, Presence, Role, State
+from .errors import CallEnded, CallError, OperationFailed, SignalingClosed, SupportCallError
+from .events import Emitter, Notifier, Stream, Subscription
+from .options import ConnectionState, Options
 from .peer import MediaPeer, Reoffer, check_media
-from .signaling import DEFAULT_TIMEOUT, Signaling
+from .signaling import Signaling
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-EventCallback = Callable[[dict[str, Any]], None]
+Event = dict[str, Any]
 
-DEFAULT_OP_TIMEOUT = 20.0
-ACTIVE_STATES = ("in_call", "on_hold", "remotely_held", "on_double_hold")
-# Operations after which this party's call is over: their op.result may come
-# after call.state "ended", so ending must not fail them.
-ENDING_OPS = ("end", "reject", "ignore", "forward")
+# Events for a call this client does not know yet (they may overtake the ack
+# of call.create) wait here; capped, so a server that sends events for calls
+# that never arrive cannot grow it.
+MAX_ORPHAN_CALLS = 32
+MAX_ORPHAN_EVENTS = 64
+# Ids of calls already over: their late events (an op.result after a resume,
+# say) are dropped instead of waiting as orphans.
+MAX_RETIRED = 64
 
 
-@dataclasses.dataclass(frozen=True)
-class OpResult:
-    """How an operation finished (``op.result``)."""
-
+class _OpResult(NamedTuple):
     op: str
     ok: bool
-    code: str | None = None
-    message: str | None = None
+    code: str | None
+    message: str | None
 
-    def raise_for_error(self) -> OpResult:
+    def raise_for_error(self) -> None:
         if not self.ok:
-            raise CallError(self.code or "error", self.message or f"{self.op} failed")
-        return self
+            code = self.code or "error"
+            raise OperationFailed(code, self.message or f"{self.op} failed", self.op)
 
 
-@dataclasses.dataclass(eq=False)
 class _PendingReoffer:
     """A re-offer sent to the server; ``result`` holds an ``op.result`` that
     overtook the answer."""
 
-    reoffer: Reoffer
-    result: OpResult | None = None
-
-
-class _Notifier:
-    """Wakes every waiter whenever something changed; waiters re-check."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float, what: str) -> T:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-            try:
-                await asyncio.wait_for(self._event.wait(), remaining)
-            except TimeoutError:
-                pass
+    def __init__(self, reoffer: Reoffer) -> None:
+        self.reoffer = reoffer
+        self.result: _OpResult | None = None
 
 
 async def wait_for_flow(
@@ -112,7 +93,7 @@ async def wait_for_flow(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last, last_change = read().get(kind, 0), loop.time()
-    growth: list[float] = []
+    growth: deque[float] = deque(maxlen=2)
     while True:
         await asyncio.sleep(interval)
         now, value = loop.time(), read().get(kind, 0)
@@ -128,11 +109,15 @@ async def wait_for_flow(
             raise TimeoutError(f"{kind} bytes did not {state} within {timeout}s (at {value})")
 
 
-class Call:
+class Call(Emitter):
     """One call, seen from this party.
 
-    ``states`` is the whole history of this party's states as the server
-    reported them; ``events`` every server event for this call, in order.
+    Its current state is in properties (:attr:`state`, :attr:`end_reason`,
+    :attr:`remote_muted`, :attr:`remote_video`, :attr:`remote_connection`,
+    :attr:`queue_position`). ``async for event in call`` yields the server's
+    events for this call (the contract's objects, as sent) from then until
+    the call ends. Listeners: ``"event"`` (each event, once applied) and
+    ``"statechange"`` (no arguments, after :attr:`state` changed).
     """
 
     def __init__(
@@ -140,13 +125,14 @@ class Call:
         client: Client,
         call_id: str,
         *,
-        role: str,
-        media: str,
+        role: Role,
+        media: Media,
         to: str | None = None,
         caller: dict[str, Any] | None = None,
         offer_sdp: str | None = None,
         media_peer: MediaPeer | None = None,
     ) -> None:
+        super().__init__()
         self.client = client
         self.call_id = call_id
         self.role = role
@@ -154,21 +140,21 @@ class Call:
         self.to = to
         self.caller = caller
         self.offer_sdp = offer_sdp
-        self.states: list[str] = []
-        self.ended_seen = False
-        # The other party's signaling connection, as the server reported it.
-        self.remote_connection: list[str] = []
+        self._state: State | None = None
+        self._previous: State | None = None
         self.end_reason: str | None = None
-        self.remote_media: dict[str, bool] | None = None
-        self.queue_position: dict[str, Any] | None = None
-        self.events: list[dict[str, Any]] = []
-        self.errors: list[Exception] = []
-        self.on_event: EventCallback | None = None
+        self.remote_muted = False
+        # None until the server said (call.media): the offer already tells for a new call.
+        self.remote_video: bool | None = None
+        self.remote_connection = Link.CONNECTED
+        self.queue_position: int | None = None
+        self.estimated_wait_s: float | None = None
         self._media = media_peer
         # None asks the task to stop: cancelling it could land inside aiortc.
-        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self._notifier = _Notifier()
-        self._ops: dict[str, list[asyncio.Future[OpResult]]] = {}
+        self._inbox: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._stream: Stream[Event] = Stream()
+        self._notifier = Notifier()
+        self._ops: dict[str, list[asyncio.Future[_OpResult]]] = {}
         self._reoffers: list[_PendingReoffer] = []
         self._candidates: list[dict[str, Any] | None] = []
         self._background: set[asyncio.Task[Any]] = set()
@@ -177,15 +163,23 @@ class Call:
     def __repr__(self) -> str:
         return f"<Call {self.call_id} {self.role} {self.media} {self.state}>"
 
+    def __aiter__(self) -> Subscription[Event]:
+        return self._stream.subscribe()
+
     # -- what the call looks like --------------------------------------------
 
     @property
-    def state(self) -> str | None:
-        return self.states[-1] if self.states else None
+    def state(self) -> State | None:
+        """This party's state as the server last reported it (``None`` before the first)."""
+        return self._state
+
+    @property
+    def previous_state(self) -> State | None:
+        return self._previous
 
     @property
     def ended(self) -> bool:
-        return self.state == "ended"
+        return self._state == State.ENDED
 
     @property
     def pc(self) -> RTCPeerConnection | None:
@@ -197,6 +191,7 @@ class Call:
 
     @property
     def muted(self) -> bool:
+        """Whether this party's own audio is muted."""
         return bool(self._media and self._media.muted)
 
     @property
@@ -222,50 +217,42 @@ class Call:
 
     # -- waiting -------------------------------------------------------------
 
-    def _check_alive(self, allow_ended: bool = False) -> None:
-        if self.ended and not allow_ended:
+    def _check_alive(self) -> None:
+        if self.ended:
             raise CallEnded(self.end_reason)
         closed = self.client.signaling.closed
         if closed is not None:
             raise closed
 
-    async def wait_for_state(self, state: str, timeout: float | None = None) -> dict[str, Any]:
-        """Wait until the call's *current* state is ``state``; return its
-        ``call.state`` event. :class:`CallEnded` if it ends first."""
+    async def wait_for(
+        self, predicate: Callable[[], T | None], timeout: float | None = None, what: str = ""
+    ) -> T:
+        """Wait until ``predicate()`` is true, re-checking after each event of
+        this call; return its value. ``TimeoutError`` if it never is,
+        :class:`CallEnded` or :class:`SignalingClosed` if the call ended or the
+        connection closed for good first."""
 
-        def reached() -> dict[str, Any] | None:
-            if self.state == state:
-                return next(
-                    e
-                    for e in reversed(self.events)
-                    if e.get("type") == "call.state" and e.get("state") == state
-                )
-            self._check_alive()
-            return None
+        def check() -> T | None:
+            result = predicate()
+            if not result:
+                # Nothing changes on a call that is over or cut off for good.
+                self._check_alive()
+            return result
 
         return await self._notifier.wait_for(
-            reached,
-            self.client.timeout if timeout is None else timeout,
-            f"call {self.call_id} to be {state} (states so far {self.states})",
+            check,
+            self.client.options.timeout if timeout is None else timeout,
+            what or f"a condition on call {self.call_id} (state {self.state})",
         )
 
-    async def wait_for_event(
-        self, type: str, timeout: float | None = None, *, after: int = 0, **fields: Any
-    ) -> dict[str, Any]:
-        """The first event of ``type`` (with these ``fields``) at index
-        ``after`` or later in :attr:`events`, waiting for it if needed."""
-
-        def found() -> dict[str, Any] | None:
-            for event in self.events[after:]:
-                if event.get("type") == type and all(event.get(k) == v for k, v in fields.items()):
-                    return event
-            self._check_alive(allow_ended=True)
-            return None
-
-        return await self._notifier.wait_for(
-            found,
-            self.client.timeout if timeout is None else timeout,
-            f"{type} {fields or ''} on call {self.call_id}",
+    async def wait_for_state(self, state: State | str, timeout: float | None = None) -> None:
+        """Wait until the call's *current* state is ``state``; :class:`CallEnded`
+        if it ends first (unless ``state`` is ``ended``)."""
+        state = State(state)
+        await self.wait_for(
+            lambda: self._state == state,
+            timeout,
+            f"call {self.call_id} to be {state} (is {self.state})",
         )
 
     async def wait_for_media(
@@ -284,8 +271,10 @@ class Call:
         )
 
     # -- operations ------------------------------------------------------------
+    # Each returns once the server's op.result says it succeeded; otherwise it
+    # raises OperationFailed (the server's code), CallEnded or TimeoutError.
 
-    async def accept(self, video: bool = False) -> OpResult:
+    async def accept(self, video: bool = False) -> None:
         """Answer the caller's offer with a real peer connection (agent)."""
         if self.offer_sdp is None:
             raise SupportCallError("only an incoming call can be accepted")
@@ -295,125 +284,146 @@ class Call:
         try:
             answer = await media.accept_offer(self.offer_sdp, video=video)
             await self._flush_candidates()
-            result = await self._operation("accept", {"video": video, "sdp": answer})
+            await self._operation(Op.ACCEPT, {"video": video, "sdp": answer})
         except BaseException:
             await self._drop_media(media)
             raise
-        if not result.ok:
-            await self._drop_media(media)
-        return result
 
-    async def reject(self) -> OpResult:
-        return await self._operation("reject")
+    async def reject(self) -> None:
+        await self._operation(Op.REJECT)
 
-    async def ignore(self) -> OpResult:
-        return await self._operation("ignore")
+    async def ignore(self) -> None:
+        await self._operation(Op.IGNORE)
 
-    async def forward(self, to: str) -> OpResult:
-        return await self._operation("forward", {"to": to})
+    async def forward(self, to: str) -> None:
+        await self._operation(Op.FORWARD, {"to": to})
 
-    async def end(self) -> OpResult:
-        return await self._operation("end")
+    async def end(self) -> None:
+        await self._operation(Op.END)
 
-    async def hold(self) -> OpResult:
-        return await self._reoffer_operation("hold")
+    async def hold(self) -> None:
+        await self._reoffer_operation(Op.HOLD)
 
-    async def unhold(self) -> OpResult:
-        return await self._reoffer_operation("unhold")
+    async def unhold(self) -> None:
+        await self._reoffer_operation(Op.UNHOLD)
 
-    async def video_start(self) -> OpResult:
-        return await self._reoffer_operation("video_start")
+    async def video_start(self) -> None:
+        await self._reoffer_operation(Op.VIDEO_START)
 
-    async def video_stop(self) -> OpResult:
-        return await self._reoffer_operation("video_stop")
+    async def video_stop(self) -> None:
+        await self._reoffer_operation(Op.VIDEO_STOP)
 
-    async def restart_media(self) -> OpResult:
-        """``call.restart_media``: re-negotiate after a network change (see peer.REOFFER_OPS)."""
-        return await self._reoffer_operation("restart_media")
+    async def restart_media(self) -> None:
+        """``call.restart_media``: re-negotiate after a network change."""
+        await self._reoffer_operation(Op.RESTART_MEDIA)
 
-    async def mute(self) -> OpResult:
-        return await self._operation("mute")
+    async def mute(self) -> None:
+        await self._operation(Op.MUTE)
 
-    async def unmute(self) -> OpResult:
-        return await self._operation("unmute")
+    async def unmute(self) -> None:
+        await self._operation(Op.UNMUTE)
 
-    async def _reoffer_operation(self, op: str) -> OpResult:
+    async def _reoffer_operation(self, op: Op) -> None:
         if self._media is None:
             raise SupportCallError(f"call {self.call_id} has no media to {op}")
         pending = _PendingReoffer(await self._media.create_reoffer(op))
         self._reoffers.append(pending)
         try:
-            return await self._operation(op, {"sdp": pending.reoffer.offer.sdp})
+            await self._operation(op, {"sdp": pending.reoffer.offer.sdp})
         finally:
             if pending in self._reoffers:
                 # Refused, failed or abandoned: it was never applied, so the
                 # peer connection has nothing to roll back.
                 self._reoffers.remove(pending)
+            self._check_finished()
 
-    async def _operation(self, op: str, fields: Mapping[str, Any] | None = None) -> OpResult:
+    async def _operation(self, op: Op, fields: Mapping[str, Any] | None = None) -> None:
         # The future exists before the request is sent: op.result may be
         # processed before the ack reaches this coroutine.
-        future: asyncio.Future[OpResult] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[_OpResult] = asyncio.get_running_loop().create_future()
         self._ops.setdefault(op, []).append(future)
         try:
-            await self.client.signaling.request(
-                {"type": f"call.{op}", "call_id": self.call_id, **(fields or {})}
-            )
-            timeout = self.client.op_timeout
             try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout)
+                await self.client.signaling.request(
+                    {"type": f"call.{op}", "call_id": self.call_id, **(fields or {})}
+                )
+            except OperationFailed:
+                raise
+            except CallError as exc:
+                raise OperationFailed(exc.code, exc.message, op) from None
+            timeout = self.client.options.op_timeout
+            try:
+                result = await asyncio.wait_for(asyncio.shield(future), timeout)
             except TimeoutError as exc:
                 raise TimeoutError(
                     f"no op.result for {op} on call {self.call_id} within {timeout}s"
                 ) from exc
+            result.raise_for_error()
         finally:
-            if future in self._ops.get(op, []):
-                self._ops[op].remove(future)
+            futures = self._ops.get(op, [])
+            if future in futures:
+                futures.remove(future)
+            if not futures:
+                self._ops.pop(op, None)
+            self._check_finished()
 
-    def _finish_op(self, result: OpResult) -> None:
-        futures = self._ops.get(result.op) or []
-        while futures:
-            future = futures.pop(0)
+    def _finish_op(self, result: _OpResult) -> None:
+        for future in self._ops.get(result.op) or []:
             if not future.done():
                 future.set_result(result)
                 return
 
     # -- events ------------------------------------------------------------------
 
-    def _deliver(self, event: dict[str, Any]) -> None:
+    def _deliver(self, event: Event) -> None:
         self._inbox.put_nowait(event)
 
-    async def _run(self) -> None:
-        while True:
-            event = await self._inbox.get()
-            if event is None:
-                return
-            self.events.append(event)
-            try:
-                await self._apply(event)
-            except Exception as exc:
-                logger.exception("call %s: handling %s failed", self.call_id, event.get("type"))
-                self.errors.append(exc)
-            self._notifier.notify()
-            for callback in (self.on_event, self.client.on_event):
-                if callback is not None:
-                    try:
-                        callback(event)
-                    except Exception:
-                        logger.exception("on_event callback failed")
+    def _finished(self) -> bool:
+        """Ended, and nothing waits on the server any more: the call can go."""
+        return self.ended and not self._ops and not self._reoffers
 
-    async def _apply(self, event: dict[str, Any]) -> None:
+    def _check_finished(self) -> None:
+        if self._finished():
+            self._inbox.put_nowait(None)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                event = await self._inbox.get()
+                if event is None:
+                    return
+                before = self._state
+                try:
+                    await self._apply(event)
+                except Exception:
+                    logger.exception("call %s: handling %s failed", self.call_id, event.get("type"))
+                self._emit("event", event)
+                self._stream.put(event)
+                if self._state != before:
+                    self._emit("statechange")
+                self._notifier.notify()
+                if self.ended:
+                    self._stream.close()
+                if self._finished():
+                    return
+        finally:
+            self._stream.close()
+            self._notifier.notify()
+            self.client._retire(self)
+
+    async def _apply(self, event: Event) -> None:
         kind = event.get("type")
         if kind == "call.state":
             resumed = bool(event.get("resumed"))
-            if not (resumed and self.states and self.states[-1] == event.get("state")):
-                self.states.append(str(event.get("state")))
+            state = State(str(event.get("state")))
             if resumed and event.get("answer_sdp"):
                 await self._on_missed_answer(str(event["answer_sdp"]))
-            if event.get("state") == "ended" and not self.ended_seen:
-                self.ended_seen = True
-                self.end_reason = event.get("reason")
-                await self._on_ended()
+            if state == State.ENDED and not self.ended:
+                await self._on_ended(event.get("reason"))
+            # Last, with no await after it: whoever sees the new state also
+            # finds its effects done (media closed) and the listeners told.
+            if not (resumed and state == self._state):
+                self._previous, self._state = self._state, state
         elif kind == "op.result":
             await self._on_op_result(event)
         elif kind == "call.answer":
@@ -424,18 +434,17 @@ class Call:
             self._candidates.append(event.get("candidate"))
             await self._flush_candidates()
         elif kind == "call.media":
-            self.remote_media = {
-                "muted": bool(event.get("muted")),
-                "video": bool(event.get("video")),
-            }
+            self.remote_muted = bool(event.get("muted"))
+            self.remote_video = bool(event.get("video"))
             if "connection" in event:
                 # The other party's signaling: "reconnecting", then "connected" again.
-                self.remote_connection.append(str(event["connection"]))
+                self.remote_connection = Link(str(event["connection"]))
         elif kind == "queue.position":
-            self.queue_position = event
+            self.queue_position = event.get("position")
+            self.estimated_wait_s = event.get("estimated_wait_s")
 
-    async def _on_op_result(self, event: dict[str, Any]) -> None:
-        result = OpResult(
+    async def _on_op_result(self, event: Event) -> None:
+        result = _OpResult(
             op=str(event.get("op")),
             ok=bool(event.get("ok")),
             code=event.get("code"),
@@ -450,9 +459,9 @@ class Call:
                 return
             self._reoffers.remove(pending)
         if result.ok and self._media is not None:
-            if result.op == "mute":
+            if result.op == Op.MUTE:
                 self._media.mute()
-            elif result.op == "unmute":
+            elif result.op == Op.UNMUTE:
                 self._media.unmute()
         self._finish_op(result)
 
@@ -494,8 +503,6 @@ class Call:
             )
         except (SupportCallError, TimeoutError) as exc:
             logger.warning("call %s: call.answer failed: %s", self.call_id, exc)
-            self.errors.append(exc)
-            self._notifier.notify()
 
     async def _flush_candidates(self) -> None:
         # aiortc needs the remote description to know the candidate's m-line.
@@ -509,14 +516,16 @@ class Call:
             except Exception as exc:
                 logger.warning("call %s: bad ICE candidate %r: %s", self.call_id, candidate, exc)
 
-    async def _on_ended(self) -> None:
+    async def _on_ended(self, reason: str | None) -> None:
+        self.end_reason = reason
         for op, futures in self._ops.items():
             if op in ENDING_OPS:
-                continue
+                continue  # their op.result may come after the ended state
             for future in futures:
                 if not future.done():
                     future.set_exception(CallEnded(self.end_reason))
         self._reoffers.clear()
+        self._candidates.clear()
         if self._media is not None:
             await self._media.close()
 
@@ -532,11 +541,12 @@ class Call:
 
     async def _shutdown(self) -> None:
         self._inbox.put_nowait(None)
-        done, _ = await asyncio.wait([self._task], timeout=self.client.timeout)
+        done, _ = await asyncio.wait([self._task], timeout=self.client.options.timeout)
         tasks = [*self._background] + ([] if done else [self._task])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._stop_listener_tasks()
         for futures in self._ops.values():
             for future in futures:
                 if not future.done():
@@ -556,45 +566,64 @@ def parse_candidate(candidate: Mapping[str, Any] | None) -> Any:
     return result
 
 
-class Client:
-    """What visitors and agents share: one signaling connection, its calls,
-    and the events that arrive on it."""
+class Client(Emitter):
+    """What visitors and agents share: one signaling connection and its calls.
 
-    role = "client"
+    :attr:`connection_state` is this client's own WebSocket (``connected``,
+    ``reconnecting`` while it resumes after a drop, ``closed``), told by the
+    ``"connectionstatechange"`` listeners; it is never mixed into the
+    server's events. ``async for event in client`` yields every server event
+    (any call, or none) from then on. Listeners: ``"event"`` (each server
+    event as it arrives), ``"call"`` (a new :class:`Call`, before any of its
+    events), ``"connectionstatechange"``.
+    """
 
-    def __init__(
-        self,
-        server: str,
-        *,
-        tone_hz: float = 440.0,
-        timeout: float = DEFAULT_TIMEOUT,
-        op_timeout: float = DEFAULT_OP_TIMEOUT,
-        fallbacks: list[str] | None = None,
-        resume: bool = True,
-    ) -> None:
-        self.server = server
-        self.tone_hz = tone_hz
-        self.timeout = timeout
-        self.op_timeout = op_timeout
-        self.signaling = Signaling(server, timeout=timeout, resume=resume, fallbacks=fallbacks)
-        # "reconnecting" / "reconnected", as this client's signaling dropped and came back.
-        self.connection_history: list[str] = []
+    role: Role
+    default_tone_hz = 440.0
+
+    def __init__(self, options: Options | str) -> None:
+        super().__init__()
+        self.options = Options.of(options)
+        self.signaling = Signaling(self.options, on_state=self._on_connection_state)
         self.login: dict[str, Any] = {}
-        self.hello: dict[str, Any] = {}
-        self.calls: dict[str, Call] = {}
-        self.events: list[dict[str, Any]] = []
-        self.on_event: EventCallback | None = None
-        self._orphans: dict[str, list[dict[str, Any]]] = {}
-        self._notifier = _Notifier()
+        self._calls: dict[str, Call] = {}
+        self._orphans: OrderedDict[str, list[Event]] = OrderedDict()
+        self._retired: OrderedDict[str, None] = OrderedDict()
+        self._stream: Stream[Event] = Stream()
+        self._notifier = Notifier()
         self._dispatcher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+
+    def __aiter__(self) -> Subscription[Event]:
+        return self._stream.subscribe()
+
+    @property
+    def hello(self) -> dict[str, Any]:
+        """The server's latest ``hello`` (a resume brings a new one)."""
+        return self.signaling.hello or {}
 
     @property
     def identity(self) -> str | None:
         return self.hello.get("identity") or self.login.get("identity")
 
     @property
+    def connection_state(self) -> ConnectionState:
+        return self.signaling.state
+
+    @property
+    def last_close(self) -> SignalingClosed | None:
+        """Why the last WebSocket closed (its code and reason), resumed or not."""
+        return self.signaling.last_close
+
+    @property
+    def calls(self) -> Mapping[str, Call]:
+        """The calls still going (or still waiting on the server), by id."""
+        return MappingProxyType(self._calls)
+
+    @property
     def ice_servers(self) -> list[dict[str, Any]]:
+        if self.options.ice_servers is not None:
+            return [dict(server) for server in self.options.ice_servers]
         # hello is newer than the login response; both are the server's word.
         servers = self.hello.get("ice_servers", self.login.get("ice_servers"))
         return list(servers or [])
@@ -605,9 +634,9 @@ class Client:
     async def connect(self) -> dict[str, Any]:
         """Log in, open and authenticate the WebSocket; return ``hello``."""
         self.login = await self._login()
-        self.hello = await self.signaling.connect(self.login)
+        hello = await self.signaling.connect(self.login)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="supportcall-dispatch")
-        return self.hello
+        return hello
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -617,7 +646,12 @@ class Client:
         await self.close()
 
     def _new_media_peer(self, media: str) -> MediaPeer:
-        return MediaPeer(media, ice_servers=self.ice_servers, tone_hz=self.tone_hz)
+        tone = self.options.tone_hz or self.default_tone_hz
+        return MediaPeer(media, ice_servers=self.ice_servers, tone_hz=tone)
+
+    def _on_connection_state(self, state: ConnectionState) -> None:
+        self._notifier.notify()
+        self._emit("connectionstatechange")
 
     # -- events --------------------------------------------------------------
 
@@ -627,75 +661,81 @@ class Client:
                 event = await self.signaling.receive()
             except SignalingClosed:
                 break
-            self.events.append(event)
+            self._emit("event", event)
+            self._stream.put(event)
             try:
                 self._route(event)
             except Exception:
                 logger.exception("routing %s failed", event.get("type"))
             self._notifier.notify()
+        self._stream.close()
         self._notifier.notify()
-        for call in self.calls.values():
+        for call in self._calls.values():
             call._notifier.notify()
 
-    def _route(self, event: dict[str, Any]) -> None:
+    def _route(self, event: Event) -> None:
         call_id = event.get("call_id")
-        if event.get("type") in ("signaling.reconnecting", "signaling.reconnected"):
-            self.connection_history.append(str(event["type"]).partition(".")[2])
-            if event.get("hello"):
-                self.hello = event["hello"]
         if event.get("type") == "call.incoming":
             self._on_incoming(event)
         elif call_id is None:
-            if self.on_event is not None:
-                self.on_event(event)
-        elif str(call_id) in self.calls:
-            self.calls[str(call_id)]._deliver(event)
+            return
+        elif str(call_id) in self._calls:
+            self._calls[str(call_id)]._deliver(event)
+        elif str(call_id) in self._retired:
+            logger.debug("dropping %s for call %s, which is over", event.get("type"), call_id)
         else:
             # Events may overtake the ack that tells us the call_id.
             self._orphans.setdefault(str(call_id), []).append(event)
+            self._orphans.move_to_end(str(call_id))
+            del self._orphans[str(call_id)][:-MAX_ORPHAN_EVENTS]
+            while len(self._orphans) > MAX_ORPHAN_CALLS:
+                self._orphans.popitem(last=False)
 
-    def _on_incoming(self, event: dict[str, Any]) -> None:
+    def _on_incoming(self, event: Event) -> None:
         logger.warning("%s ignores call.incoming %s", self.role, event.get("call_id"))
 
     def _register(self, call: Call) -> None:
-        old = self.calls.get(call.call_id)
+        old = self._calls.get(call.call_id)
         if old is not None:
             self._spawn(old._shutdown())
-        self.calls[call.call_id] = call
+        self._calls[call.call_id] = call
+        self._retired.pop(call.call_id, None)
+        self._emit("call", call)
         for event in self._orphans.pop(call.call_id, []):
             call._deliver(event)
 
-    async def wait_for_event(
-        self, type: str, timeout: float | None = None, *, after: int = 0, **fields: Any
-    ) -> dict[str, Any]:
-        """The first event of ``type`` (with these ``fields``) at index
-        ``after`` or later in :attr:`events` (every event, any call)."""
+    def _retire(self, call: Call) -> None:
+        """A call is over: forget it, and drop what still comes for it."""
+        if self._calls.get(call.call_id) is call:
+            del self._calls[call.call_id]
+            self._retired[call.call_id] = None
+            while len(self._retired) > MAX_RETIRED:
+                self._retired.popitem(last=False)
+        self._notifier.notify()
 
-        def found() -> dict[str, Any] | None:
-            for event in self.events[after:]:
-                if event.get("type") == type and all(event.get(k) == v for k, v in fields.items()):
-                    return event
-            if self.signaling.closed is not None:
+    async def wait_for(
+        self, predicate: Callable[[], T | None], timeout: float | None = None, what: str = ""
+    ) -> T:
+        """Wait until ``predicate()`` is true, re-checking after each event and
+        each connection change; :class:`SignalingClosed` if it closed first."""
+
+        def check() -> T | None:
+            result = predicate()
+            if not result and self.signaling.closed is not None:
                 raise self.signaling.closed
-            return None
+            return result
 
         return await self._notifier.wait_for(
-            found, self.timeout if timeout is None else timeout, f"{type} {fields or ''}"
+            check, self.options.timeout if timeout is None else timeout, what or "a condition"
         )
 
     async def wait_closed(self, timeout: float | None = None) -> SignalingClosed:
-        """Wait until the server closes the connection; return why."""
+        """Wait until the server closes the connection for good; return why."""
         return await self._notifier.wait_for(
             lambda: self.signaling.closed,
-            self.timeout if timeout is None else timeout,
+            self.options.timeout if timeout is None else timeout,
             "the connection to close",
         )
-
-    def forget(self, call: Call) -> None:
-        """Drop an ended call (long-running bots), closing what it still holds."""
-        if self.calls.get(call.call_id) is call:
-            del self.calls[call.call_id]
-        self._spawn(call._shutdown())
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -710,21 +750,25 @@ class Client:
         its own close)."""
         if hangup and self.signaling.closed is None and self._dispatcher is not None:
             await asyncio.gather(
-                *(self._hangup(call) for call in list(self.calls.values())),
+                *(self._hangup(call) for call in list(self._calls.values())),
                 return_exceptions=True,
             )
         await self.signaling.close()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
-        calls, self.calls = list(self.calls.values()), {}
+        self._stream.close()
+        calls = list(self._calls.values())
         await asyncio.gather(*(call._shutdown() for call in calls), return_exceptions=True)
+        self._calls.clear()
+        self._orphans.clear()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await self._stop_listener_tasks()
 
     async def _hangup(self, call: Call) -> None:
-        if call.state in ACTIVE_STATES or (self.role == "visitor" and not call.ended):
+        if call.state in CONNECTED_STATES or (self.role == Role.VISITOR and not call.ended):
             try:
-                await asyncio.wait_for(call.end(), self.timeout)
+                await asyncio.wait_for(call.end(), self.options.timeout)
             except (SupportCallError, TimeoutError) as exc:
                 logger.info("hanging up %s on close: %s", call.call_id, exc)
 
@@ -732,29 +776,16 @@ class Client:
 class Visitor(Client):
     """An anonymous website visitor: logs in with a site key and calls agents."""
 
-    role = "visitor"
+    role = Role.VISITOR
 
     def __init__(
         self,
-        server: str,
+        options: Options | str,
         site: str,
         display_name: str | None = None,
         context: Mapping[str, str] | None = None,
-        *,
-        tone_hz: float = 440.0,
-        timeout: float = DEFAULT_TIMEOUT,
-        op_timeout: float = DEFAULT_OP_TIMEOUT,
-        fallbacks: list[str] | None = None,
-        resume: bool = True,
     ) -> None:
-        super().__init__(
-            server,
-            tone_hz=tone_hz,
-            timeout=timeout,
-            op_timeout=op_timeout,
-            fallbacks=fallbacks,
-            resume=resume,
-        )
+        super().__init__(options)
         self.site = site
         self.display_name = display_name
         self.context = dict(context) if context is not None else None
@@ -766,97 +797,86 @@ class Visitor(Client):
     async def _login(self) -> dict[str, Any]:
         return await self.signaling.login_anonymous(self.site, self.display_name, self.context)
 
-    async def call(self, to: str | None = None, media: str = "audio") -> Call:
+    async def call(self, to: str | None = None, media: Media | str = Media.AUDIO) -> Call:
         """Place a call (``call.create``) with a real offer; returns once the
         server acknowledged it. ``to`` defaults to the login's first target."""
-        check_media(media)
+        kind = check_media(media)
         if to is None:
             if not self.targets:
                 raise SupportCallError("no target to call: the login returned none")
             to = self.targets[0]
-        peer = self._new_media_peer(media)
+        peer = self._new_media_peer(kind)
         try:
             offer = await peer.create_offer()
             ack = await self.signaling.request(
-                {"type": "call.create", "to": to, "media": media, "sdp": offer}
+                {"type": "call.create", "to": to, "media": kind, "sdp": offer}
             )
         except BaseException:
             await peer.close()
             raise
-        call = Call(self, str(ack["call_id"]), role="visitor", media=media, to=to, media_peer=peer)
+        call = Call(self, str(ack["call_id"]), role=self.role, media=kind, to=to, media_peer=peer)
         self._register(call)
         return call
 
 
 class Agent(Client):
-    """A registered support agent: logs in with a password and answers calls."""
+    """A registered support agent: logs in with a password and answers calls.
 
-    role = "agent"
+    Each incoming call is told to the ``"incoming"`` listeners (with its
+    :class:`Call`) and waits for :meth:`next_incoming` while it is going.
+    """
 
-    def __init__(
-        self,
-        server: str,
-        username: str,
-        password: str,
-        *,
-        tone_hz: float = 660.0,
-        timeout: float = DEFAULT_TIMEOUT,
-        op_timeout: float = DEFAULT_OP_TIMEOUT,
-        fallbacks: list[str] | None = None,
-        resume: bool = True,
-    ) -> None:
-        super().__init__(
-            server,
-            tone_hz=tone_hz,
-            timeout=timeout,
-            op_timeout=op_timeout,
-            fallbacks=fallbacks,
-            resume=resume,
-        )
+    role = Role.AGENT
+    default_tone_hz = 660.0
+
+    def __init__(self, options: Options | str, username: str, password: str) -> None:
+        super().__init__(options)
         self.username = username
         self.password = password
-        self.incoming: list[Call] = []
+        self._incoming: deque[Call] = deque()
 
     async def _login(self) -> dict[str, Any]:
         return await self.signaling.login_agent(self.username, self.password)
 
-    async def set_presence(self, status: str) -> dict[str, Any]:
-        """``presence.set``: ``"available"`` or ``"away"``; returns the ack."""
+    async def set_presence(self, status: Presence | str) -> dict[str, Any]:
+        """``presence.set``: ``available`` or ``away``; returns the ack."""
+        status = Presence(status)
         return await self.signaling.request({"type": "presence.set", "status": status})
 
-    def _on_incoming(self, event: dict[str, Any]) -> None:
-        if str(event["call_id"]) in self.calls:  # replayed on resume: still the same call
-            self.calls[str(event["call_id"])]._deliver(event)
+    def _on_incoming(self, event: Event) -> None:
+        if str(event["call_id"]) in self._calls:  # replayed on resume: still the same call
+            self._calls[str(event["call_id"])]._deliver(event)
             return
         call = Call(
             self,
             str(event["call_id"]),
-            role="agent",
-            media=str(event.get("media", "audio")),
+            role=self.role,
+            media=check_media(str(event.get("media", Media.AUDIO))),
             to=event.get("to"),
             caller=event.get("from"),
             offer_sdp=event.get("sdp"),
         )
         self._register(call)
-        call._deliver(event)  # so that call.events starts with call.incoming
-        self.incoming.append(call)
+        call._deliver(event)  # so that the call's events start with call.incoming
+        self._incoming.append(call)
+        self._emit("incoming", call)
+
+    def _retire(self, call: Call) -> None:
+        super()._retire(call)
+        if call in self._incoming:
+            self._incoming.remove(call)
 
     async def next_incoming(self, timeout: float | None = None) -> Call:
-        """The next incoming call, once the server reported its first state
-        (``ringing``)."""
-        timeout = self.timeout if timeout is None else timeout
+        """The oldest incoming call not taken yet, once the server reported its
+        first state (``ringing``). A call that ended before it was taken is
+        not returned."""
+        timeout = self.options.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-
-        def arrived() -> bool:
-            if not self.incoming and self.signaling.closed is not None:
-                raise self.signaling.closed
-            return bool(self.incoming)
-
-        await self._notifier.wait_for(arrived, timeout, "an incoming call")
-        call = self.incoming.pop(0)
+        await self.wait_for(lambda: bool(self._incoming), timeout, "an incoming call")
+        call = self._incoming.popleft()
         await call._notifier.wait_for(
-            lambda: bool(call.states),
+            lambda: call.state is not None,
             max(0.0, deadline - loop.time()),
             f"the first state of incoming call {call.call_id}",
         )
@@ -867,7 +887,6 @@ __all__ = [
     "Agent",
     "Call",
     "Client",
-    "OpResult",
     "Visitor",
     "parse_candidate",
     "wait_for_flow",

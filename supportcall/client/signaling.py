@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -21,13 +21,14 @@ import requests
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from ..vocabulary import FINAL_CLOSES
 from .errors import CallError, LoginError, ServerUnreachable, SignalingClosed, SupportCallError
+from .options import DEFAULT_TIMEOUT, ConnectionState, Options
 
 logger = logging.getLogger(__name__)
 
 ANONYMOUS_LOGIN_PATH = "/api/v1/anonymous-login"
 AGENT_LOGIN_PATH = "/api/v1/agent-login"
-DEFAULT_TIMEOUT = 10.0
 
 
 def _post_json(url: str, body: Mapping[str, Any], timeout: float) -> requests.Response:
@@ -78,10 +79,6 @@ def websocket_url(server: str, ws_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
 
 
-# Closes after which coming back is pointless: refused, or replaced by another connection.
-FINAL_CLOSES = frozenset({4401, 4403, 4409})
-
-
 class Signaling:
     """A WebSocket to ``/ws/v1/calls``: authenticated, with request/answer pairing.
 
@@ -89,29 +86,30 @@ class Signaling:
     whose ``id`` matches a pending :meth:`request` completes it; every other
     frame is an event for :meth:`receive`, in arrival order.
 
-    With ``resume`` (the default) a socket that drops is replaced: the client
-    reconnects with backoff, to ``server`` then each of ``fallbacks`` in turn,
-    within the server's grace period, with ``hello.resume_token``. Meanwhile
-    :meth:`receive` yields ``{"type": "signaling.reconnecting"}`` and then
-    ``{"type": "signaling.reconnected", "hello": ...}`` (local events, not
-    the server's); requests in flight when it dropped fail with
-    :class:`SignalingClosed`. A ``ping`` goes out every ``hello.ping_interval``.
+    With ``options.resume`` (the default) a socket that drops is replaced: the
+    client reconnects with backoff, to ``server`` then each of ``fallbacks`` in
+    turn, within the server's grace period, with ``hello.resume_token``.
+    Meanwhile :attr:`state` is ``reconnecting`` (``on_state`` is told each
+    change; :meth:`receive` carries only the server's events) and requests in
+    flight when it dropped fail with :class:`SignalingClosed`; :attr:`last_close`
+    says why the socket closed. A ``ping`` goes out every ``hello.ping_interval``.
     """
 
     def __init__(
         self,
-        server: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        resume: bool = True,
-        fallbacks: list[str] | None = None,
+        options: Options | str,
+        on_state: Callable[[ConnectionState], None] | None = None,
     ) -> None:
-        self.server = server
-        self.servers = [server, *(fallbacks or [])]
-        self.server_now = server
-        self.resume = resume
-        self.timeout = timeout
+        options = Options.of(options)
+        self.server = options.server
+        self.servers = [options.server, *options.fallbacks]
+        self.server_now = options.server
+        self.resume = options.resume
+        self.timeout = options.timeout
         self.reconnects = 0
+        self.state = ConnectionState.NEW
+        self.last_close: SignalingClosed | None = None
+        self._on_state = on_state
         self._closing = False
         self._pinger: asyncio.Task[None] | None = None
         self.hello: dict[str, Any] | None = None
@@ -144,12 +142,30 @@ class Signaling:
 
     # -- connection ---------------------------------------------------------
 
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        if self._on_state is not None:
+            try:
+                self._on_state(state)
+            except Exception:
+                logger.exception("connection state callback failed")
+
     async def connect(self, login: Mapping[str, Any]) -> dict[str, Any]:
         """Open the WebSocket named by ``login``, authenticate, return ``hello``."""
         self.ws_path = str(login.get("ws_url", "/ws/v1/calls"))
         self.url = websocket_url(self.server, self.ws_path)
-        self._ws, hello = await self._open(self.url, {"type": "auth", "token": login["token"]})
+        self._set_state(ConnectionState.CONNECTING)
+        try:
+            self._ws, hello = await self._open(self.url, {"type": "auth", "token": login["token"]})
+        except BaseException as exc:
+            if isinstance(exc, SignalingClosed):
+                self.last_close = self._closed = exc
+            self._set_state(ConnectionState.CLOSED)
+            raise
         self.hello = hello
+        self._set_state(ConnectionState.CONNECTED)
         self._reader = asyncio.create_task(self._read_loop(), name="supportcall-signaling")
         self._pinger = asyncio.create_task(self._ping_loop(), name="supportcall-ping")
         return hello
@@ -195,14 +211,16 @@ class Signaling:
     async def _read_loop(self) -> None:
         while True:
             closed = await self._read_socket()
+            self.last_close = closed
             if not await self._should_resume(closed):
                 break
-            self._events.put_nowait({"type": "signaling.reconnecting", "code": closed.code})
+            self._set_state(ConnectionState.RECONNECTING)
             if not await self._reconnect():
                 break
-            self._events.put_nowait({"type": "signaling.reconnected", "hello": self.hello})
+            self._set_state(ConnectionState.CONNECTED)
         self._closed = closed
         self._events.put_nowait(None)
+        self._set_state(ConnectionState.CLOSED)
 
     async def _should_resume(self, closed: SignalingClosed) -> bool:
         return (
@@ -257,16 +275,7 @@ class Signaling:
                 if not isinstance(message, dict):
                     logger.warning("ignoring a frame that is not an object: %.200r", text)
                     continue
-                future = None
-                if message.get("type") in ("ack", "error") and message.get("id") is not None:
-                    if str(message["id"]).startswith("ping-"):
-                        continue
-                    future = self._pending.pop(str(message["id"]), None)
-                if future is not None:
-                    if not future.done():
-                        future.set_result(message)
-                else:
-                    self._events.put_nowait(message)
+                self._on_frame(message)
             closed = SignalingClosed(ws.close_code, ws.close_reason or "")
         except ConnectionClosed as exc:
             closed = _closed_error(exc)
@@ -275,6 +284,19 @@ class Signaling:
                 future.set_exception(closed)
         self._pending.clear()
         return closed
+
+    def _on_frame(self, message: dict[str, Any]) -> None:
+        """One frame from the server: the answer to a request, or an event."""
+        future = None
+        if message.get("type") in ("ack", "error") and message.get("id") is not None:
+            if str(message["id"]).startswith("ping-"):
+                return
+            future = self._pending.pop(str(message["id"]), None)
+        if future is not None:
+            if not future.done():
+                future.set_result(message)
+        else:
+            self._events.put_nowait(message)
 
     @property
     def closed(self) -> SignalingClosed | None:
@@ -346,6 +368,7 @@ class Signaling:
             await self._ws.close()
         if self._reader is not None:
             await self._reader
+        self._set_state(ConnectionState.CLOSED)
 
     def abort(self) -> None:
         """Cut the TCP connection without a close frame, as a network drop does (for tests)."""

@@ -21,6 +21,7 @@ from tests.support.browser import (
     chromium_installed,
     log_in,
 )
+from tests.support.recorder import record
 from tests.support.servers import DEMO_PASSWORD, Server, base_env, manage, need, prepare
 
 
@@ -167,6 +168,7 @@ async def visitors(web):
     async def make(**kw):
         kw = {"display_name": "Ada", "context": {"order": "1042"}, **kw}
         visitor = Visitor(web.url, "demo", **kw)
+        record(visitor)
         await visitor.connect()
         opened.append(visitor)
         return visitor

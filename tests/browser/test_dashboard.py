@@ -25,6 +25,7 @@ from tests.support.browser import (
     screenshot,
     wait_true,
 )
+from tests.support.recorder import record
 
 pytestmark = pytest.mark.browser
 
@@ -124,7 +125,7 @@ async def test_a_second_caller_waits_while_the_agent_rings_and_rings_when_the_fi
     # One call rings at a time: the next waits in the queue, first come first served.
     await bea.wait_for_state("queued", timeout=10)
     await expect(page.get_by_test_id("incoming")).to_have_count(1)
-    assert (await ada.end()).ok
+    await ada.end()
     gone = incoming(page, ada)
     await expect(gone).to_have_attribute("data-state", "ended")
     await expect(gone).to_contain_text("The caller hung up.")
@@ -132,7 +133,7 @@ async def test_a_second_caller_waits_while_the_agent_rings_and_rings_when_the_fi
     await expect(incoming(page, bea).get_by_test_id("accept-audio")).to_be_enabled(timeout=WAIT_MS)
     await bea.wait_for_state("ringing", timeout=10)
     assert await page.evaluate(RINGING)
-    assert (await bea.end()).ok
+    await bea.end()
     await expect(page.get_by_test_id("incoming")).to_have_count(0, timeout=WAIT_MS)
     await wait_true(page, f"!({RINGING})")
     await wait_true(page, "!document.title.includes('calling')")
@@ -159,7 +160,7 @@ async def test_a_call_in_a_background_tab_raises_a_notification(dashboards, visi
         ("Ada is calling", f"supportcall-{call.call_id}")
     ]
     assert SUPPORT in notes[0]["body"]
-    assert (await call.end()).ok
+    await call.end()
     await wait_true(page, "window.__notifications.closed === true")
 
 
@@ -221,14 +222,14 @@ async def test_video_can_be_started_and_stopped_on_an_audio_call(dashboards, vis
     page = await dashboards("alice")
     call = await answered(page, await visitors(), "audio")
     button = in_progress(page, call).get_by_test_id("video")
-    after = len(call.events)
+    after = record(call.client).mark(call)
     await button.click()
     await expect(button).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
-    await call.wait_for_event("call.media", timeout=10, after=after, video=True)
+    await record(call.client).event("call.media", call, timeout=10, after=after, video=True)
     await call.wait_for_media("video", timeout=10)
     await button.click()
     await expect(button).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
-    await call.wait_for_event("call.media", timeout=10, after=after, video=False)
+    await record(call.client).event("call.media", call, timeout=10, after=after, video=False)
     await call.wait_for_media("video", flowing=False, timeout=10)
 
 
@@ -280,7 +281,7 @@ async def test_the_caller_holding_and_muting_shows_on_the_dashboard(dashboards, 
     call = await answered(page, await visitors(), "audio")
     panel = in_progress(page, call)
 
-    assert (await call.hold()).ok
+    await call.hold()
     await expect(in_progress(page, call, "remotely_held")).to_be_visible(timeout=WAIT_MS)
     await expect(panel.get_by_test_id("caller-holds")).to_be_visible()
     await expect(panel.get_by_test_id("on-hold")).to_have_count(0)
@@ -291,14 +292,14 @@ async def test_the_caller_holding_and_muting_shows_on_the_dashboard(dashboards, 
     await expect(panel.get_by_test_id("on-hold")).to_be_visible()
     await panel.get_by_test_id("hold").click()
     await expect(in_progress(page, call, "remotely_held")).to_be_visible(timeout=WAIT_MS)
-    assert (await call.unhold()).ok
+    await call.unhold()
     await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
     await expect(panel.get_by_test_id("caller-holds")).to_have_count(0)
 
-    assert (await call.mute()).ok
+    await call.mute()
     await expect(panel.get_by_test_id("caller-muted")).to_be_visible(timeout=WAIT_MS)
     await page_media(page, call, "audio", flowing=False)
-    assert (await call.unmute()).ok
+    await call.unmute()
     await expect(panel.get_by_test_id("caller-muted")).to_have_count(0, timeout=WAIT_MS)
     await page_media(page, call, "audio")
 
@@ -308,14 +309,14 @@ async def test_muting_from_the_dashboard_silences_the_agent_for_the_visitor(dash
     call = await answered(page, await visitors(), "audio")
     mute = in_progress(page, call).get_by_test_id("mute")
     await call.wait_for_media("audio", timeout=10)
-    after = len(call.events)
+    after = record(call.client).mark(call)
     await mute.click()
     await expect(mute).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
-    await call.wait_for_event("call.media", timeout=10, after=after, muted=True)
+    await record(call.client).event("call.media", call, timeout=10, after=after, muted=True)
     await call.wait_for_media("audio", flowing=False, timeout=10)
     await mute.click()
     await expect(mute).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
-    await call.wait_for_event("call.media", timeout=10, after=after, muted=False)
+    await record(call.client).event("call.media", call, timeout=10, after=after, muted=False)
     await call.wait_for_media("audio", timeout=10)
 
 
@@ -376,7 +377,7 @@ async def test_phone_js_ending_operations_resolve_with_the_servers_result(dashbo
 async def test_the_visitor_hanging_up_is_shown_and_recorded(dashboards, visitors):
     page = await dashboards("alice")
     call = await answered(page, await visitors(display_name="Ida"), "audio")
-    assert (await call.end()).ok
+    await call.end()
     await expect(in_progress(page, call, "ended")).to_contain_text(
         "The other side ended the call.", timeout=WAIT_MS
     )
@@ -411,7 +412,7 @@ async def test_reject_of_a_queue_call_keeps_the_visitor_waiting_for_another_agen
     await incoming(page, call).get_by_test_id("reject").click()
     await call.wait_for_state("queued", timeout=10)
     await expect(incoming(page, call)).to_have_count(0, timeout=WAIT_MS)
-    assert (await call.end()).ok
+    await call.end()
 
 
 async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashboards, visitors):
@@ -423,7 +424,7 @@ async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashb
     await wait_true(page, f"!({RINGING})")
     await asyncio.sleep(0.5)
     assert call.state == "ringing"  # a direct call: the caller is not told
-    assert (await call.end()).ok
+    await call.end()
 
 
 async def test_forwarding_to_an_agent_who_is_not_there_fails_and_says_why(dashboards, visitors):
@@ -485,7 +486,7 @@ async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(dash
         await presence.select_option("available")
         await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
         await call.wait_for_state("ringing", timeout=10)
-        assert (await call.end()).ok
+        await call.end()
     finally:
         await presence.select_option("available")
         await result(page, True, "You are available")
@@ -523,8 +524,8 @@ async def test_a_dropped_connection_resumes_and_the_call_goes_on(dashboards, vis
     page = await dashboards("alice")
     call = await answered(page, await visitors(), "audio")
     await page.evaluate(f"{PHONE}.ws.close(4000)")  # as when the network drops
-    await call.wait_for_event("call.media", timeout=10, connection="reconnecting")
-    await call.wait_for_event("call.media", timeout=10, connection="connected")
+    await record(call.client).event("call.media", call, timeout=10, connection="reconnecting")
+    await record(call.client).event("call.media", call, timeout=10, connection="connected")
     await expect(page.get_by_test_id("connection")).to_have_text("Connected", timeout=WAIT_MS)
     await expect(in_progress(page, call, "in_call")).to_be_visible()
     await page_media(page, call, "audio")

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from supportcall.client import Agent
+from tests.support.recorder import record
 from tests.support.servers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -31,6 +32,7 @@ async def until_true(page, expression: str, timeout: float = 20) -> None:
 
 async def test_phone_js_resumes_a_dropped_websocket_and_the_call_goes_on(web, chromium):
     alice = Agent(web.url, "alice", DEMO_PASSWORD)
+    record(alice)
     await alice.connect()
     browser = await chromium()
     page = await browser.new_page()
@@ -41,7 +43,7 @@ async def test_phone_js_resumes_a_dropped_websocket_and_the_call_goes_on(web, ch
         call_id = await page.evaluate(SETUP, web.url)
         incoming = await alice.next_incoming(timeout=20)
         assert incoming.call_id == call_id
-        assert (await incoming.accept()).ok
+        await incoming.accept()
         await until_true(page, "window.call.state === 'in_call'")
         await until_true(page, "window.call.inboundBytes().then(b => b.audio > 0)")
 
@@ -52,10 +54,10 @@ async def test_phone_js_resumes_a_dropped_websocket_and_the_call_goes_on(web, ch
         except Exception:
             raise AssertionError((await page.evaluate("window.seen"), console)) from None
         for _ in range(100):
-            if incoming.remote_connection == ["reconnecting", "connected"]:
+            if record(alice).remote_connection(incoming) == ["reconnecting", "connected"]:
                 break
             await asyncio.sleep(0.1)
-        assert incoming.remote_connection == ["reconnecting", "connected"]
+        assert record(alice).remote_connection(incoming) == ["reconnecting", "connected"]
         # Media kept flowing, the call's state history has no gap, and signaling works.
         before = await page.evaluate("window.call.inboundBytes().then(b => b.audio)")
         await asyncio.sleep(1)

@@ -31,6 +31,7 @@ from tests.support.browser import (
     start_call,
     tid,
 )
+from tests.support.recorder import record
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 async def alice(web):
     agent = Agent(web.url, "alice", web.password)
+    record(agent)
     await agent.connect()
     yield agent
     await agent.close()
@@ -50,8 +52,7 @@ async def answered_call(page, agent, media="audio", video=False):
     """Call from the widget, accept at the agent, wait until both are in the call."""
     await start_call(page, media)
     incoming = await agent.next_incoming(timeout=15)
-    result = await incoming.accept(video=video)
-    assert result.ok, result
+    await incoming.accept(video=video)
     await incoming.wait_for_state("in_call", timeout=15)
     await expect_state(page, "in_call", "In call")
     return incoming
@@ -107,7 +108,7 @@ async def test_visitor_on_another_origin_calls_with_audio_and_the_python_agent_a
     assert incoming.caller["display_name"] == "Ada"
     assert incoming.caller["context"] == {"order": "1042", "page": web.pages.origin + "/audio.html"}
 
-    assert (await incoming.accept()).ok
+    await incoming.accept()
     await expect_state(page, "in_call", "In call")
     timer = tid(page, "timer")
     await expect(timer).to_be_visible()
@@ -158,20 +159,20 @@ async def test_video_call_shows_both_videos_and_the_visitor_turns_the_camera_off
     await screenshot(page, "widget-video-call")
 
     # Camera off: the agent is told, its video bytes stop, the camera is released.
-    seen = len(incoming.events)
+    seen = record(incoming.client).mark(incoming)
     await click_when_ready(page, "video")
     await expect(tid(page, "video")).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
-    await incoming.wait_for_event("call.media", timeout=10, after=seen, video=False)
+    await record(incoming.client).event("call.media", incoming, after=seen, video=False)
     await incoming.wait_for_media("video", flowing=False, timeout=10)
     await expect(local).to_be_hidden()
     assert await page.evaluate(f"{CALL}.localStream.getVideoTracks()[0].readyState") == "ended"
     await incoming.wait_for_media("audio", timeout=10)  # the call goes on
 
     # Camera on again: a new camera track, video flows again at the agent.
-    seen = len(incoming.events)
+    seen = record(incoming.client).mark(incoming)
     await click_when_ready(page, "video")
     await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
-    await incoming.wait_for_event("call.media", timeout=10, after=seen, video=True)
+    await record(incoming.client).event("call.media", incoming, after=seen, video=True)
     await incoming.wait_for_media("video", timeout=10)
     await expect(local).to_be_visible()
 
@@ -203,14 +204,14 @@ async def test_agent_turns_its_video_off_and_on_and_media_keeps_flowing_both_way
     remote = tid(page, "remote-video")
     await expect(remote).to_be_visible(timeout=WAIT_MS)
 
-    assert (await incoming.video_stop()).ok
+    await incoming.video_stop()
     await expect(tid(page, "remote-video-off")).to_be_visible(timeout=WAIT_MS)
     await expect(remote).to_be_hidden()
     await browser_flow(page, "video", flowing=False)
     await incoming.wait_for_media("audio", timeout=10)
     await incoming.wait_for_media("video", timeout=10)
 
-    assert (await incoming.video_start()).ok
+    await incoming.video_start()
     await expect(tid(page, "remote-video-off")).to_be_hidden(timeout=WAIT_MS)
     await expect(remote).to_be_visible()
     await browser_flow(page, "video")
@@ -225,10 +226,10 @@ async def test_audio_call_can_start_video_from_the_widget(web, chromium, alice):
     incoming = await answered_call(page, alice, media="audio")
     await expect(tid(page, "video")).to_have_attribute("aria-pressed", "false")
     await expect(tid(page, "remote-video-off")).to_be_hidden()  # nobody uses video yet
-    seen = len(incoming.events)
+    seen = record(incoming.client).mark(incoming)
     await click_when_ready(page, "video")
     await expect(tid(page, "video")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
-    await incoming.wait_for_event("call.media", timeout=10, after=seen, video=True)
+    await record(incoming.client).event("call.media", incoming, after=seen, video=True)
     await incoming.wait_for_media("video", timeout=10)
     await expect(tid(page, "local-video")).to_be_visible()
     await tid(page, "hangup").click()
@@ -270,7 +271,7 @@ async def test_hold_from_the_agent_and_double_hold(web, chromium, alice):
     hold = tid(page, "hold")
 
     # The agent holds.
-    assert (await incoming.hold()).ok
+    await incoming.hold()
     await expect_state(page, "remotely_held", "The agent put you on hold")
     await expect(hold).to_have_attribute("aria-pressed", "false")
     await browser_flow(page, "audio", flowing=False)
@@ -284,7 +285,7 @@ async def test_hold_from_the_agent_and_double_hold(web, chromium, alice):
     await expect_state(page, "remotely_held", "The agent put you on hold")
     await incoming.wait_for_state("on_hold", timeout=10)
 
-    assert (await incoming.unhold()).ok
+    await incoming.unhold()
     await expect_state(page, "in_call", "In call")
     await browser_flow(page, "audio")
     await incoming.wait_for_media("audio", timeout=10)
@@ -300,27 +301,27 @@ async def test_mute_from_the_agent_shows_and_mute_from_the_widget_reaches_the_ag
     remote_muted = tid(page, "remote-muted")
     await expect(remote_muted).to_be_hidden()
 
-    assert (await incoming.mute()).ok
+    await incoming.mute()
     await expect(remote_muted).to_be_visible(timeout=WAIT_MS)
     await expect(remote_muted).to_contain_text("muted")
     await browser_flow(page, "audio", flowing=False)
-    assert (await incoming.unmute()).ok
+    await incoming.unmute()
     await expect(remote_muted).to_be_hidden(timeout=WAIT_MS)
     await browser_flow(page, "audio")
 
     mute = tid(page, "mute")
     await incoming.wait_for_media("audio", timeout=10)
-    seen = len(incoming.events)
+    seen = record(incoming.client).mark(incoming)
     await click_when_ready(page, "mute")
     await expect(mute).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
-    await incoming.wait_for_event("call.media", timeout=10, after=seen, muted=True)
-    assert incoming.remote_media == {"muted": True, "video": False}
+    await record(incoming.client).event("call.media", incoming, after=seen, muted=True)
+    assert (incoming.remote_muted, incoming.remote_video) == (True, False)
     await incoming.wait_for_media("audio", flowing=False, timeout=10)
 
-    seen = len(incoming.events)
+    seen = record(incoming.client).mark(incoming)
     await click_when_ready(page, "mute")
     await expect(mute).to_have_attribute("aria-pressed", "false", timeout=WAIT_MS)
-    await incoming.wait_for_event("call.media", timeout=10, after=seen, muted=False)
+    await record(incoming.client).event("call.media", incoming, after=seen, muted=False)
     await incoming.wait_for_media("audio", timeout=10)
     await tid(page, "hangup").click()
     await incoming.wait_for_state("ended", timeout=10)
@@ -352,7 +353,7 @@ async def test_agent_rejects_a_direct_call_and_the_widget_explains(web, chromium
     await start_call(page, "audio")
     incoming = await alice.next_incoming(timeout=15)
     await expect_state(page, "ringing")
-    assert (await incoming.reject()).ok
+    await incoming.reject()
     await expect_state(page, "ended", "Call ended")
     error = tid(page, "error")
     await expect(error).to_be_visible()
@@ -366,7 +367,7 @@ async def test_agent_rejects_a_queue_call_and_the_caller_waits_for_the_next(web,
     await start_call(page, "audio")
     incoming = await alice.next_incoming(timeout=15)
     await expect_state(page, "ringing")
-    assert (await incoming.reject()).ok
+    await incoming.reject()
     await expect_state(page, "queued", "You are next in line")
     await tid(page, "hangup").click()
     await expect_state(page, "ended")
@@ -402,7 +403,7 @@ async def test_no_agent_left_when_calling_is_explained(web, chromium, alice):
 async def test_visitor_calls_again_after_a_call_ended_with_a_new_login(web, chromium, alice):
     page = await host_page(web, chromium, "again.html")
     first = await answered_call(page, alice)
-    assert (await first.end()).ok
+    await first.end()
     await expect_state(page, "ended", "Call ended. The other side ended the call.")
     await expect(tid(page, "choose-audio")).to_be_focused()
 
@@ -412,7 +413,7 @@ async def test_visitor_calls_again_after_a_call_ended_with_a_new_login(web, chro
     second = await alice.next_incoming(timeout=15)
     assert second.call_id != first.call_id
     assert second.caller["address"] != first.caller["address"]  # tokens are single-use
-    assert (await second.accept()).ok
+    await second.accept()
     await expect_state(page, "in_call", "In call")
     await browser_flow(page, "audio")
 
@@ -462,7 +463,7 @@ async def test_microphone_denied_is_explained_and_no_call_is_created(web, chromi
     assert await page.evaluate(f"document.querySelector('{WIDGET}').phone") is None
     assert await page.evaluate(CALL) is None
     await asyncio.sleep(0.5)  # a call.incoming would have overtaken the error by far
-    assert not [e for e in alice.events if e.get("type") == "call.incoming"]
+    assert not [e for e in record(alice).events if e.get("type") == "call.incoming"]
 
 
 async def test_camera_denied_for_a_video_call_is_explained(web, chromium, alice):
@@ -470,7 +471,7 @@ async def test_camera_denied_for_a_video_call_is_explained(web, chromium, alice)
     await start_call(page, "video")
     await expect_state(page, "error")
     await expect(tid(page, "error")).to_contain_text("blocked the camera and microphone")
-    assert not [e for e in alice.events if e.get("type") == "call.incoming"]
+    assert not [e for e in record(alice).events if e.get("type") == "call.incoming"]
 
 
 async def test_a_page_on_an_origin_the_site_does_not_allow_is_refused_clearly(web, chromium):
@@ -487,14 +488,14 @@ async def test_a_dropped_connection_resumes_and_the_call_goes_on(web, chromium, 
     incoming = await answered_call(page, alice)
     await page.evaluate(f"{CALL}.phone.ws.close(4000)")  # as when the network drops
     for _ in range(100):
-        if incoming.remote_connection == ["reconnecting", "connected"]:
+        if record(alice).remote_connection(incoming) == ["reconnecting", "connected"]:
             break
         await asyncio.sleep(0.1)
-    assert incoming.remote_connection == ["reconnecting", "connected"]
+    assert record(alice).remote_connection(incoming) == ["reconnecting", "connected"]
     await expect_state(page, "in_call", "In call")
     await expect(tid(page, "reconnecting")).to_be_hidden()
     await browser_flow(page, "audio")
-    assert (await incoming.end()).ok
+    await incoming.end()
     await expect_state(page, "ended")
     assert await released(page)
 
@@ -542,7 +543,7 @@ async def test_keyboard_only_visitor_calls_and_hangs_up(web, chromium, alice):
     await page.keyboard.press("Enter")
     await page.keyboard.press("Enter")
     incoming = await alice.next_incoming(timeout=15)
-    assert (await incoming.accept()).ok
+    await incoming.accept()
     await expect_state(page, "in_call")
     for name in ("Mute microphone", "Camera", "Hold", "Hang up"):
         await expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
@@ -565,7 +566,7 @@ async def test_phone_sized_screen_shows_the_whole_widget(web, chromium, alice):
 
     await tid(page, "choose-video").click()
     incoming = await alice.next_incoming(timeout=15)
-    assert (await incoming.accept(video=True)).ok
+    await incoming.accept(video=True)
     await expect_state(page, "in_call")
     await expect(tid(page, "remote-video")).to_be_visible(timeout=WAIT_MS)
     controls = ("status", "timer", "mute", "video", "hold", "hangup")

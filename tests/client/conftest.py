@@ -1,4 +1,5 @@
-"""Fixtures for the client's tests: a fake server, and peers wired back to back."""
+"""Fixtures for the client's tests: the real server in a daphne process, clients
+with recorders attached, and peers wired back to back."""
 
 from __future__ import annotations
 
@@ -6,9 +7,68 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from supportcall.client import Agent, Options, Visitor
 from supportcall.client.peer import MediaPeer
+from supportcall.vocabulary import Presence
+from tests.support.recorder import Recorder, record
+from tests.support.servers import DEMO_PASSWORD, Server, base_env, prepare
 
-from .fakeserver import FakeServer
+# One WebSocket sends a few frames per call: the 1,000-call test would hit the limit.
+CLIENT_TEST_ENV = {"SUPPORTCALL_WS_RATE": "2000"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """One daphne process serving supportcall with the demo data, for every client test."""
+    tmp = tmp_path_factory.mktemp("client-server")
+    env = base_env(tmp, **CLIENT_TEST_ENV)
+    prepare(env)
+    server = Server(env, tmp).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def options(server) -> Options:
+    return Options(server.url)
+
+
+class Clients:
+    """Connected visitors and agents, each with a :class:`Recorder`; all closed at the end."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.opened: list[Visitor | Agent] = []
+
+    def record(self, client: Visitor | Agent) -> Recorder:
+        return record(client)
+
+    async def _open(self, client):
+        self.opened.append(client)
+        record(client)  # before connecting: the whole history
+        await client.connect()
+        return client
+
+    async def visitor(self, options: Options | None = None, **kw) -> Visitor:
+        kw.setdefault("display_name", "Ada")
+        return await self._open(Visitor(options or self.options, site="demo", **kw))
+
+    async def agent(self, username: str = "alice", options: Options | None = None) -> Agent:
+        agent = await self._open(Agent(options or self.options, username, DEMO_PASSWORD))
+        # Presence is kept by the server: an earlier test may have left this agent away.
+        await agent.set_presence(Presence.AVAILABLE)
+        return agent
+
+    async def close(self) -> None:
+        for client in reversed(self.opened):
+            await client.close()
+
+
+@pytest.fixture
+async def clients(options) -> AsyncIterator[Clients]:
+    made = Clients(options)
+    yield made
+    await made.close()
 
 
 class Loopback:
@@ -41,11 +101,3 @@ async def loopback() -> AsyncIterator[Loopback]:
     pair = Loopback()
     yield pair
     await pair.close()
-
-
-@pytest.fixture
-async def fake_server() -> AsyncIterator[FakeServer]:
-    server = FakeServer()
-    await server.start()
-    yield server
-    await server.stop()

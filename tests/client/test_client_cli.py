@@ -1,5 +1,5 @@
 """``python -m supportcall.client``: arguments, messages, exit codes, and both
-commands running as real processes against the fake server."""
+commands running as real processes against the real server."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import pytest
 
 from supportcall.client import Agent, Visitor
 from supportcall.client.cli import PASSWORD_ENV, build_parser, describe
+from supportcall.vocabulary import Presence, Reason, State
+from tests.support.recorder import Recorder
+from tests.support.servers import DEMO_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -110,32 +113,33 @@ async def test_an_unreachable_server_exits_1_with_a_clear_message(unused_tcp_por
     assert "server unreachable" in err and "Connection refused" in err
 
 
-async def test_a_refused_login_exits_1_with_the_servers_message(fake_server):
-    code, _, err = await run_cli("call", "--server", fake_server.url, "--site", "nope")
+async def test_a_refused_login_exits_1_with_the_servers_message(server):
+    code, _, err = await run_cli("call", "--server", server.url, "--site", "nope")
 
     assert code == 1
-    assert "login refused" in err and "unknown site" in err
+    assert "login refused" in err and "site 'nope' does not exist" in err
 
 
-async def test_a_wrong_password_exits_1_with_the_servers_message(fake_server):
+async def test_a_wrong_password_exits_1_with_the_servers_message(server):
     code, _, err = await run_cli(
-        "answer", "--server", fake_server.url, "--username", "alice", "--password", "bad"
+        "answer", "--server", server.url, "--username", "alice", "--password", "bad"
     )
 
     assert code == 1
     assert "wrong username or password" in err
 
 
-async def test_an_unanswered_call_exits_1_with_the_reason(fake_server):
-    code, out, _ = await run_cli("call", "--server", fake_server.url, "--site", "demo")
+async def test_an_unanswered_call_exits_1_with_the_reason(server):
+    code, out, _ = await run_cli("call", "--server", server.url, "--site", "demo")
 
     assert code == 1
     assert "not answered: no_agents" in out
 
 
-async def test_call_command_talks_hangs_up_after_the_duration_and_exits_0(fake_server):
-    agent = Agent(fake_server.url, "alice", "secret")
+async def test_call_command_talks_hangs_up_after_the_duration_and_exits_0(server):
+    agent = Agent(server.url, "alice", DEMO_PASSWORD)
     await agent.connect()
+    await agent.set_presence(Presence.AVAILABLE)
     try:
 
         async def answer() -> None:
@@ -145,7 +149,7 @@ async def test_call_command_talks_hangs_up_after_the_duration_and_exits_0(fake_s
 
         answering = asyncio.ensure_future(answer())
         code, out, err = await run_cli(
-            "call", "--server", fake_server.url, "--site", "demo", "--name", "Ada",
+            "call", "--server", server.url, "--site", "demo", "--name", "Ada",
             "--duration", "1.5", "--stats-interval", "0.5",
         )  # fmt: skip
         await answering
@@ -159,21 +163,22 @@ async def test_call_command_talks_hangs_up_after_the_duration_and_exits_0(fake_s
     assert received and not received[-1].split("received audio ")[1].startswith("0 B")
 
 
-async def test_answer_bot_answers_calls_until_interrupted(fake_server):
+async def test_answer_bot_answers_calls_until_interrupted(server):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "supportcall.client", "answer", "--server", fake_server.url,
+        sys.executable, "-m", "supportcall.client", "answer", "--server", server.url,
         "--username", "bob", "--stats-interval", "0.5",
         cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, PASSWORD_ENV: "secret"},
+        env={**os.environ, PASSWORD_ENV: DEMO_PASSWORD},
     )  # fmt: skip
-    visitor = Visitor(fake_server.url, site="demo", display_name="Ada")
+    visitor = Visitor(server.url, site="demo", display_name="Ada")
+    record = Recorder(visitor)
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 20)
         assert b"available" in line
         await visitor.connect()
-        call = await visitor.call()
-        await call.wait_for_state("in_call", timeout=10)
+        call = await visitor.call(to="bob@support.example.com")
+        await call.wait_for_state(State.IN_CALL, timeout=10)
         await call.wait_for_media("audio", timeout=10)
         await asyncio.sleep(0.7)
     finally:
@@ -186,4 +191,5 @@ async def test_answer_bot_answers_calls_until_interrupted(fake_server):
     assert "from Ada" in out
     assert "in_call" in out
     assert "received audio" in out
-    assert call.end_reason == "ended_by_local"
+    assert call.end_reason == Reason.ENDED_BY_LOCAL
+    assert record.states(call) == ["initiated", "ringing", "in_call", "ended"]

@@ -18,7 +18,9 @@ import time
 import pytest
 import websockets
 
-from supportcall.client import Agent, Visitor
+from supportcall.client import Agent, Options, Visitor
+from supportcall.vocabulary import Close
+from tests.support.recorder import record as history
 from tests.support.sdps import ANSWER, OFFER
 from tests.support.servers import (
     DEMO_PASSWORD,
@@ -73,17 +75,24 @@ def alive(server: Server) -> Server:
     return server
 
 
+RESUMED = ["connecting", "connected", "reconnecting", "connected"]
+
+
 @contextlib.asynccontextmanager
-async def call_between(agent_server: Server, visitor_server: Server, **visitor_kw):
-    """alice on one process, a visitor on the other, in an answered call with media flowing."""
-    alice = Agent(agent_server.url, "alice", DEMO_PASSWORD, fallbacks=[visitor_server.url])
-    visitor = Visitor(visitor_server.url, "demo", fallbacks=[agent_server.url], **visitor_kw)
+async def call_between(agent_server: Server, visitor_server: Server, resume: bool = True):
+    """alice on one process, a visitor on the other, in an answered call with media
+    flowing; each client's history is in its recorder (``history(client)``)."""
+    alice = Agent(Options(agent_server.url, fallbacks=[visitor_server.url]), "alice", DEMO_PASSWORD)
+    visitor = Visitor(
+        Options(visitor_server.url, fallbacks=[agent_server.url], resume=resume), "demo"
+    )
+    history(alice), history(visitor)
     try:
         await alice.connect()
         await visitor.connect()
         call = await visitor.call()
         incoming = await alice.next_incoming(timeout=15)
-        assert (await incoming.accept()).ok
+        await incoming.accept()
         await call.wait_for_state("in_call", timeout=15)
         for c in (call, incoming):
             await c.wait_for_media("audio", flowing=True, timeout=15, window=1.0)
@@ -150,18 +159,14 @@ def record(server: Server, call_id: str) -> dict:
 
 async def test_a_visitor_cut_off_resumes_through_the_other_process_and_media_never_stops(pair):
     a, b = alive(pair[0]), alive(pair[1])
-    async with call_between(b, a) as (visitor, _alice, call, incoming):
+    async with call_between(b, a) as (visitor, alice, call, incoming):
         flow = Flow(call, incoming)
         await asyncio.sleep(1.5)
         visitor.signaling.abort()  # no close frame: the network dropped
-        await until(
-            lambda: visitor.connection_history == ["reconnecting", "reconnected"],
-            GRACE,
-            "the visitor to resume",
-        )
+        await until(lambda: history(visitor).connection == RESUMED, GRACE, "the visitor to resume")
         assert visitor.signaling.server_now == b.url  # the other process took it
         await until(
-            lambda: incoming.remote_connection == ["reconnecting", "connected"],
+            lambda: history(alice).remote_connection(incoming) == ["reconnecting", "connected"],
             10,
             "alice to see the visitor reconnecting then connected",
         )
@@ -169,11 +174,11 @@ async def test_a_visitor_cut_off_resumes_through_the_other_process_and_media_nev
         await flow.stop()
         assert flow.never_stopped(), flow.samples
         # Signaling works on the new connection, across the two processes.
-        assert (await call.mute()).ok
-        assert (await incoming.hold()).ok
+        await call.mute()
+        await incoming.hold()
         await call.wait_for_state("remotely_held", timeout=10)
-        assert call.states == ["initiated", "ringing", "in_call", "remotely_held"]
-        assert (await call.end()).ok
+        assert history(visitor).states(call) == ["initiated", "ringing", "in_call", "remotely_held"]
+        await call.end()
         await incoming.wait_for_state("ended", timeout=10)
     assert events_of(a, call.call_id) == [
         "create",
@@ -190,12 +195,13 @@ async def test_a_visitor_cut_off_resumes_through_the_other_process_and_media_nev
 
 async def test_a_visitor_who_does_not_come_back_in_time_ends_the_call_for_both(pair):
     a, b = alive(pair[0]), alive(pair[1])
-    async with call_between(b, a, resume=False) as (visitor, _alice, call, incoming):
+    async with call_between(b, a, resume=False) as (visitor, alice, call, incoming):
         visitor.signaling.abort()
         await incoming.wait_for_state("ended", timeout=GRACE + 10)
         # (alice may have resumed herself meanwhile, on a loaded Redis: she is then told again.)
-        assert set(incoming.remote_connection) == {"reconnecting"}, incoming.events
-        assert (incoming.states, incoming.end_reason) == (
+        told = history(alice).remote_connection(incoming)
+        assert set(told) == {"reconnecting"}, history(alice).call_events(incoming)
+        assert (history(alice).states(incoming), incoming.end_reason) == (
             ["ringing", "in_call", "ended"],
             "connection_lost",
         )
@@ -214,21 +220,17 @@ async def test_the_agent_resumes_on_the_other_process_when_its_own_is_killed(pai
             flow = Flow(call, incoming)
             await asyncio.sleep(1.5)
             b.process.send_signal(signal.SIGKILL)
-            await until(
-                lambda: alice.connection_history == ["reconnecting", "reconnected"],
-                GRACE,
-                "alice to resume",
-            )
+            await until(lambda: history(alice).connection == RESUMED, GRACE, "alice to resume")
             assert alice.signaling.server_now == a.url
             await asyncio.sleep(1.5)
             await flow.stop()
             assert flow.never_stopped(), flow.samples
             # A media restart (as after a network change) across the two processes.
-            assert (await incoming.restart_media()).ok
+            await incoming.restart_media()
             await call.wait_for_media("audio", flowing=True, timeout=15, window=1.0)
-            assert (await incoming.mute()).ok
-            await call.wait_for_event("call.media", timeout=10, muted=True)
-            assert (await call.end()).ok
+            await incoming.mute()
+            await call.wait_for(lambda: call.remote_muted, 10, "the visitor to be told of the mute")
+            await call.end()
             await incoming.wait_for_state("ended", timeout=10)
         assert incoming.end_reason == "ended_by_remote"
     finally:
@@ -239,13 +241,14 @@ async def test_the_sweeper_ends_calls_whose_party_vanished_with_a_killed_process
     a, b = alive(pair[0]), alive(pair[1])
     try:
         # The visitor does not come back: its process and its client die together.
-        async with call_between(a, b, resume=False) as (_visitor, _alice, call, incoming):
+        async with call_between(a, b, resume=False) as (_visitor, alice, call, incoming):
             started = time.monotonic()
             b.process.send_signal(signal.SIGKILL)
             await incoming.wait_for_state("ended", timeout=PROCESS_TIMEOUT + GRACE + 10)
             took = time.monotonic() - started
             assert incoming.end_reason == "connection_lost"
-            assert set(incoming.remote_connection) == {"reconnecting"}, incoming.events
+            told = history(alice).remote_connection(incoming)
+            assert set(told) == {"reconnecting"}, history(alice).call_events(incoming)
             # The process timeout, the grace, and a few sweeps on a loaded machine.
             assert took < PROCESS_TIMEOUT + GRACE + 5, took
         assert record(a, call.call_id)["end_reason"] == "connection_lost"
@@ -256,30 +259,28 @@ async def test_the_sweeper_ends_calls_whose_party_vanished_with_a_killed_process
 async def test_sigterm_tells_clients_to_reconnect_and_they_resume_with_the_call_intact(pair):
     a, b = alive(pair[0]), alive(pair[1])
     try:
-        async with call_between(b, a) as (visitor, _alice, call, incoming):
+        async with call_between(b, a) as (visitor, alice, call, incoming):
             flow = Flow(call, incoming)
             await asyncio.sleep(1.5)
             a.process.send_signal(signal.SIGTERM)  # a deploy restarts the visitor's process
             await until(
-                lambda: visitor.connection_history == ["reconnecting", "reconnected"],
-                GRACE,
-                "the visitor to resume",
+                lambda: history(visitor).connection == RESUMED, GRACE, "the visitor to resume"
             )
-            reconnecting = next(e for e in visitor.events if e["type"] == "signaling.reconnecting")
-            assert reconnecting["code"] == 4012  # 1012, Service Restart (Close.RESTART)
+            assert visitor.last_close is not None
+            assert visitor.last_close.code == Close.RESTART  # 1012, Service Restart, moved
             assert visitor.signaling.server_now == b.url
             await asyncio.to_thread(a.process.wait, 15)  # and the process exits
             await until(
-                lambda: incoming.remote_connection == ["reconnecting", "connected"],
+                lambda: history(alice).remote_connection(incoming) == ["reconnecting", "connected"],
                 10,
                 "alice to see the visitor reconnecting then connected",
             )
             await asyncio.sleep(1)
             await flow.stop()
             assert flow.never_stopped(), flow.samples
-            assert (await call.hold()).ok
+            await call.hold()
             await incoming.wait_for_state("remotely_held", timeout=10)
-            assert (await call.end()).ok
+            await call.end()
             await incoming.wait_for_state("ended", timeout=10)
         assert (call.end_reason, incoming.end_reason) == ("ended_by_local", "ended_by_remote")
         assert "connection_lost" not in events_of(b, call.call_id)
@@ -370,16 +371,17 @@ async def test_a_redis_restart_mid_call_loses_no_call_and_signaling_works_again(
         # Both clients lost their consumers with Redis, and resumed once it was back.
         await until(
             lambda: (
-                visitor.connection_history[-1:] == ["reconnected"]
-                and alice.connection_history[-1:] == ["reconnected"]
+                "reconnecting" in history(visitor).connection
+                and "reconnecting" in history(alice).connection
+                and visitor.connection_state == alice.connection_state == "connected"
             ),
             45,
             "both parties to resume",
         )
         await call.wait_for_media("audio", flowing=True, timeout=15, window=1.0)
-        assert (await call.hold()).ok
+        await call.hold()
         await incoming.wait_for_state("remotely_held", timeout=15)
-        assert (await call.end()).ok
+        await call.end()
         await incoming.wait_for_state("ended", timeout=15)
     assert record(a, call.call_id) == {
         "phase": "ended",
