@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from supportcall.client import Agent
+from tests.support.browser import wait_true
 from tests.support.recorder import record
 from tests.support.servers import DEMO_PASSWORD
 
@@ -27,7 +28,8 @@ SETUP = """async (server) => {
 
 
 async def until_true(page, expression: str, timeout: float = 20) -> None:
-    await page.wait_for_function(expression, timeout=timeout * 1000)
+    # The page is one of the server's, under its Content-Security-Policy (no eval).
+    await wait_true(page, expression, timeout=timeout * 1000)
 
 
 async def test_phone_js_resumes_a_dropped_websocket_and_the_call_goes_on(web, chromium):
