@@ -1,6 +1,7 @@
 """The ASGI application served by daphne: HTTP through Django, WebSockets through Channels."""
 
 import asyncio
+import contextvars
 import logging
 import os
 import signal
@@ -17,7 +18,6 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from supportcall.calls import connections, sweeper  # noqa: E402
-from supportcall.calls.consumers import process_group  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.calls.unsent import install as bound_unsent_output  # noqa: E402
 from supportcall.request_deadline import install as bound_request_heads  # noqa: E402
@@ -46,8 +46,13 @@ class Lifecycle:
         self.task: asyncio.Task | None = None
         self.stopping = False
         self.handler_installed = False
+        self.registered = False
 
     async def __call__(self, scope, receive, send):
+        if not self.registered and not self.stopping:
+            # The process's own row, vouching for its connections, comes before any of them.
+            await database_sync_to_async(connections.register)(connections.PROCESS)
+            self.registered = True
         interval = settings.SUPPORTCALL_SWEEP_INTERVAL
         if interval > 0 and (self.task is None or self.task.done()):
             self.task = asyncio.create_task(sweeper.run(interval))
@@ -71,8 +76,11 @@ class Lifecycle:
             previous = signal.getsignal(signal.SIGTERM)
 
             def on_sigterm(signum, frame):
+                # A fresh context: the one the signal interrupted may be inside a database
+                # call, and asgiref would refuse the shutdown's own ("would deadlock").
                 loop.call_soon_threadsafe(
-                    lambda: loop.create_task(self._shut_down(previous, signum, frame))
+                    lambda: loop.create_task(self._shut_down(previous, signum, frame)),
+                    context=contextvars.Context(),
                 )
 
             signal.signal(signal.SIGTERM, on_sigterm)
@@ -87,7 +95,7 @@ class Lifecycle:
         try:
             layer = get_channel_layer()
             await layer.group_send(
-                process_group(), {"type": "connection.close", "code": Close.RESTART}
+                connections.process_group(), {"type": "connection.close", "code": Close.RESTART}
             )
             loop = asyncio.get_running_loop()
             deadline = loop.time() + SHUTDOWN_WAIT
@@ -96,6 +104,9 @@ class Lifecycle:
                 if not await database_sync_to_async(_holds_connections)():
                     break
                 await asyncio.sleep(0.1)
+            # Gone for good: no sweeper needs to find this process stale (unless it still
+            # holds connections, whose row then goes stale and gets them dropped).
+            await database_sync_to_async(connections.retire)(connections.PROCESS)
             # Let the close frames out before the reactor drops every socket.
             await asyncio.sleep(CLOSE_FLUSH)
         except Exception:

@@ -225,6 +225,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# A process does all its database work in one thread (the thread-sensitive executor
+# Django and Channels share), so one connection kept open serves every request.
+# Django's default (CONN_MAX_AGE 0) opens and closes one around each message: that
+# was a fifth of the server's time (docs/performance.md). A health check replaces
+# a connection the database dropped before it is used again.
+SUPPORTCALL_DB_CONN_MAX_AGE = _setting("SUPPORTCALL_DB_CONN_MAX_AGE", env.int, 600)
+if SUPPORTCALL_DB_CONN_MAX_AGE < 0:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_DB_CONN_MAX_AGE: must be 0 or more")
+DATABASES["default"]["CONN_MAX_AGE"] = SUPPORTCALL_DB_CONN_MAX_AGE
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -9,12 +9,13 @@ from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from . import connections
-from .change import Delivery
+from .change import EVENT, Delivery
 
 
-def message(event: dict[str, Any], skip: str = "") -> dict[str, Any]:
-    """The channel-layer message a consumer's ``call_event`` handler relays to its client."""
-    return {"type": "call.event", "event": event, "skip": skip}
+def message(event: dict[str, Any], skip: str = "", kind: str = EVENT) -> dict[str, Any]:
+    """The channel-layer message for a consumer's handler: ``call_event`` relays the event to
+    its client, ``call_route`` keeps it for itself."""
+    return {"type": kind, "event": event, "skip": skip}
 
 
 async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
@@ -30,10 +31,10 @@ async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
     overflowed: list[str] = []
     for item in outbox:
         if item.group:
-            await layer.group_send(item.to, message(item.event, item.skip))
+            await layer.group_send(item.to, message(item.event, item.skip, item.kind))
             continue
         try:
-            await layer.send(item.to, message(item.event))
+            await layer.send(item.to, message(item.event, kind=item.kind))
         except ChannelFull:
             if item.to not in overflowed:
                 overflowed.append(item.to)

@@ -181,8 +181,9 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         for row in each_locked(waiting):
             # In order already: a call declined by the free agent may let the next one have it.
-            offer(Change(row, SYSTEM, outbox), queue, fifo=False)
-            row.save()
+            change = Change(row, SYSTEM, outbox)
+            offer(change, queue, fifo=False)
+            change.save()
         positions(queue, outbox)
 
 

@@ -66,7 +66,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
         change = Change(row, actor.identity, outbox, actor.channel)
         change.apply(machine.start(kind, via_queue=queue is not None), "create", to=to, media=kind)
         distribution.route(change, queue, agent, to)
-        row.save()
+        change.save()
     distribution.settle(change.queues, outbox)
     return Outcome({"call_id": str(row.id)}, outbox)
 
@@ -98,7 +98,7 @@ def _operate(
         before = change.call
         machine.check(before, actor.party, op, agent=actor.agent_id, video=video)
         act(change)
-        change.row.save()
+        change.save()
         if change.call.phase is not before.phase:
             change.touch()
     if op not in REOFFER_OPS:
@@ -119,6 +119,7 @@ def accept(actor: Actor, call_id: uuid.UUID, *, sdp: str, video: bool = False) -
         row = change.row
         check_answer(sdp, row.offer_sdp)
         row.agent_channel, row.answer_sdp = actor.channel, sdp
+        change.reroute(answered=True)  # first: the caller's next candidates may use it
         change.send(Party.CALLER, events.answer(row.id, sdp))
         waited = round((change.now - row.created).total_seconds(), 1)
         change.apply(step, Op.ACCEPT, video=video, waited_s=waited)

@@ -12,11 +12,13 @@ import logging
 from datetime import datetime
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
 from supportcall.tokens import issuing
-from supportcall.vocabulary import ErrorCode, Reason
+from supportcall.vocabulary import Close, ErrorCode, Reason
 
 from . import connections, distribution, events, machine
 from .change import SYSTEM, Change, Delivery, Outcome, each_locked
@@ -64,7 +66,7 @@ def sweep(now: datetime | None = None) -> Outcome:
         change.now = now
         for leg in row.legs.filter(status=LegStatus.RINGING, deadline__lt=now):
             distribution.ring_out(change, leg)
-        row.save()
+        change.save()
         queues |= change.queues
     # A queue's maximum wait.
     waited = Call.objects.filter(phase__in=[Phase.QUEUED, Phase.RINGING], wait_deadline__lt=now)
@@ -92,9 +94,20 @@ async def sweep_once() -> int:
 
 
 async def watch_connections() -> None:
-    """Vouch for this process's connections, and treat those nobody vouches for as dropped."""
+    """Vouch for this process's connections, close those that lost events, and treat the
+    connections of processes nobody vouches for as dropped."""
     kept = await database_sync_to_async(connections.keep_alive)(connections.PROCESS)
     await deliver(kept.outbox)
+    layer = get_channel_layer()
+    assert layer is not None, "CHANNEL_LAYERS is not configured"
+    if kept.result.get("revived"):
+        # Taken for dead: a connection whose row is gone meanwhile must resume.
+        await layer.group_send(connections.process_group(), {"type": "connection.check"})
+    for channel in await database_sync_to_async(connections.must_resync)(connections.PROCESS):
+        try:
+            await layer.send(channel, {"type": "connection.close", "code": Close.RESYNC})
+        except ChannelFull:  # still full: the next sweep tries again
+            pass
     outcome = await database_sync_to_async(connections.drop_stale)()
     await deliver(outcome.outbox)
 
@@ -113,6 +126,9 @@ async def run(interval: float, serving: bool = True) -> None:
             if loop.time() - pruned_at >= PRUNE_INTERVAL:
                 pruned_at = loop.time()
                 await database_sync_to_async(prune)()
+                # A process that died before it ever vouched leaves rows no sweep finds.
+                orphans = await database_sync_to_async(connections.drop_orphans)()
+                await deliver(orphans.outbox)
         except Exception:  # a database hiccup must not stop the sweeper for good
             log.exception("sweep failed; trying again in %.1f s", interval)
         await asyncio.sleep(interval)
