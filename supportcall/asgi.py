@@ -12,7 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportcall.settings")
 # Build Django first: the consumers import models.
 django_asgi_app = get_asgi_application()
 
-from channels.db import database_sync_to_async  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -20,6 +19,7 @@ from django.conf import settings  # noqa: E402
 from supportcall.calls import connections, sweeper  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.calls.unsent import install as bound_unsent_output  # noqa: E402
+from supportcall.db import in_db  # noqa: E402
 from supportcall.request_deadline import install as bound_request_heads  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
 from supportcall.vocabulary import Close  # noqa: E402
@@ -51,7 +51,7 @@ class Lifecycle:
     async def __call__(self, scope, receive, send):
         if not self.registered and not self.stopping:
             # The process's own row, vouching for its connections, comes before any of them.
-            await database_sync_to_async(connections.register)(connections.PROCESS)
+            await in_db(connections.register)(connections.PROCESS)
             self.registered = True
         interval = settings.SUPPORTCALL_SWEEP_INTERVAL
         if interval > 0 and (self.task is None or self.task.done()):
@@ -101,12 +101,12 @@ class Lifecycle:
             deadline = loop.time() + SHUTDOWN_WAIT
             # The rows are in the database, not in this loop: poll them.
             while loop.time() < deadline:
-                if not await database_sync_to_async(_holds_connections)():
+                if not await in_db(_holds_connections)():
                     break
                 await asyncio.sleep(0.1)
             # Gone for good: no sweeper needs to find this process stale (unless it still
             # holds connections, whose row then goes stale and gets them dropped).
-            await database_sync_to_async(connections.retire)(connections.PROCESS)
+            await in_db(connections.retire)(connections.PROCESS)
             # Let the close frames out before the reactor drops every socket.
             await asyncio.sleep(CLOSE_FLUSH)
         except Exception:

@@ -225,16 +225,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-# A process does all its database work in one thread (the thread-sensitive executor
-# Django and Channels share), so one connection kept open serves every request.
-# Django's default (CONN_MAX_AGE 0) opens and closes one around each message: that
-# was a fifth of the server's time (docs/performance.md). A health check replaces
-# a connection the database dropped before it is used again.
+# Opening a database connection per message was a fifth of the server's time
+# (docs/performance.md), and Channels closes "old" connections around each of its
+# database calls. On PostgreSQL a pool (psycopg's, Django's "pool" option) lends
+# each one an open connection: Django runs every HTTP request in a thread of its
+# own, so connections kept per thread (CONN_MAX_AGE) would not be reused there,
+# and Django advises the pool under ASGI. SQLite has no pool: the consumers' one
+# database thread keeps its connection (CONN_MAX_AGE), an HTTP request's goes with
+# its thread. A health check replaces a connection the database dropped.
+SUPPORTCALL_DB_POOL_SIZE = _positive("SUPPORTCALL_DB_POOL_SIZE", env.int, 12)
 SUPPORTCALL_DB_CONN_MAX_AGE = _setting("SUPPORTCALL_DB_CONN_MAX_AGE", env.int, 600)
 if SUPPORTCALL_DB_CONN_MAX_AGE < 0:
     raise ImproperlyConfigured("Bad setting SUPPORTCALL_DB_CONN_MAX_AGE: must be 0 or more")
-DATABASES["default"]["CONN_MAX_AGE"] = SUPPORTCALL_DB_CONN_MAX_AGE
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django requires 0 with it
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": SUPPORTCALL_DB_POOL_SIZE,
+        "timeout": 20,  # waiting for a free connection, as SQLite waits for its lock
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = SUPPORTCALL_DB_CONN_MAX_AGE
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Threads a process runs its WebSockets' database work in (supportcall/db.py): on
+# PostgreSQL several wait for the server at once; SQLite writes one at a time, so 1.
+_on_postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+SUPPORTCALL_DB_THREADS = _positive("SUPPORTCALL_DB_THREADS", env.int, 4 if _on_postgres else 1)
+if SUPPORTCALL_DB_THREADS >= SUPPORTCALL_DB_POOL_SIZE:
+    raise ImproperlyConfigured(
+        "Bad setting SUPPORTCALL_DB_THREADS: must be below SUPPORTCALL_DB_POOL_SIZE "
+        "(HTTP requests and the sweeper need connections too)"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

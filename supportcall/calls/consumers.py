@@ -15,10 +15,11 @@ from collections import deque
 from typing import Any
 
 from autobahn.exception import Disconnected
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from supportcall.db import in_db
 from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode
 
 from . import connections, events, protocol
@@ -96,6 +97,20 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             if message["type"] == "websocket.disconnect":
                 return
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own, without its hop to the database thread before every message.
+
+        Channels closes stale database connections before each handler, in the
+        process's one database thread: a ping or a candidate would then wait
+        behind every other connection's database work, and a WebSocket's
+        handshake with it (daphne gives up after 5 s). This consumer touches the
+        database only through ``in_db``, which does that closing itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def websocket_refused(self, message: dict[str, Any]) -> None:
         """Frames ``_admit`` refused, answered where they came among the others."""
         for _ in range(message["count"]):
@@ -150,9 +165,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         delay = 0.5
         for _ in range(DROP_ATTEMPTS):
             try:
-                outcome = await database_sync_to_async(connections.disconnect)(
-                    self.actor, leaving=leaving
-                )
+                outcome = await in_db(connections.disconnect)(self.actor, leaving=leaving)
                 break
             except Exception:
                 log.exception("recording %s's drop failed; retrying", self.actor.identity)
@@ -197,7 +210,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         """``auth`` with a login ``token``, or a ``resume_token`` (see connections.authenticate)."""
         token, kind = protocol.auth(content)
         try:
-            session = await database_sync_to_async(connections.authenticate)(
+            session = await in_db(connections.authenticate)(
                 token, kind, self.origin, self.channel_name, host=self.host
             )
         except connections.Refused as e:
@@ -227,7 +240,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             request = protocol.parse(content)
             if await self._relay(request_id, request):
                 return
-            outcome = await database_sync_to_async(self._dispatch)(request)
+            outcome = await in_db(self._dispatch)(request)
         except CallError as e:
             await self.send_json(protocol.error(request_id, e.code, e.message))
             return
@@ -285,9 +298,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def connection_check(self, message: dict[str, Any]) -> None:
         """This process was taken for dead and came back: a connection whose row did not
         survive no longer speaks for its party and must resume."""
-        if self.actor is not None and not await database_sync_to_async(connections.bound)(
-            self.channel_name
-        ):
+        if self.actor is not None and not await in_db(connections.bound)(self.channel_name):
             await self.close(Close.RESYNC)
 
     async def connection_close(self, message: dict[str, Any]) -> None:

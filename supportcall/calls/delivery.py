@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+
+from supportcall.db import in_db
 
 from . import connections
 from .change import EVENT, Delivery
@@ -39,5 +40,5 @@ async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
             if item.to not in overflowed:
                 overflowed.append(item.to)
     if overflowed and resync:
-        outcome = await database_sync_to_async(connections.events_lost)(overflowed)
+        outcome = await in_db(connections.events_lost)(overflowed)
         await deliver(outcome.outbox, resync=False)

@@ -11,12 +11,12 @@ import asyncio
 import logging
 from datetime import datetime
 
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from supportcall.db import in_db
 from supportcall.tokens import issuing
 from supportcall.vocabulary import Close, ErrorCode, Reason
 
@@ -88,7 +88,7 @@ def prune(now: datetime | None = None) -> int:
 
 
 async def sweep_once() -> int:
-    outcome = await database_sync_to_async(sweep)()
+    outcome = await in_db(sweep)()
     await deliver(outcome.outbox)
     return len(outcome.outbox)
 
@@ -96,26 +96,26 @@ async def sweep_once() -> int:
 async def watch_connections() -> None:
     """Vouch for this process's connections, close those that lost events, and treat the
     connections of processes nobody vouches for as dropped."""
-    kept = await database_sync_to_async(connections.keep_alive)(connections.PROCESS)
+    kept = await in_db(connections.keep_alive)(connections.PROCESS)
     await deliver(kept.outbox)
     layer = get_channel_layer()
     assert layer is not None, "CHANNEL_LAYERS is not configured"
     if kept.result.get("revived"):
         # Taken for dead: a connection whose row is gone meanwhile must resume.
         await layer.group_send(connections.process_group(), {"type": "connection.check"})
-    for channel in await database_sync_to_async(connections.must_resync)(connections.PROCESS):
+    for channel in await in_db(connections.must_resync)(connections.PROCESS):
         try:
             await layer.send(channel, {"type": "connection.close", "code": Close.RESYNC})
         except ChannelFull:  # still full: the next sweep tries again
             pass
-    outcome = await database_sync_to_async(connections.drop_stale)()
+    outcome = await in_db(connections.drop_stale)()
     await deliver(outcome.outbox)
 
 
 async def run(interval: float, serving: bool = True) -> None:
     """Sweep every ``interval`` seconds; ``serving``: this process holds WebSockets."""
     if "InMemoryChannelLayer" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
-        await database_sync_to_async(connections.forget_connections)()
+        await in_db(connections.forget_connections)()
     loop = asyncio.get_running_loop()
     pruned_at = loop.time()  # not at start: a restart loop must not prune each time
     while True:
@@ -125,9 +125,9 @@ async def run(interval: float, serving: bool = True) -> None:
             await sweep_once()
             if loop.time() - pruned_at >= PRUNE_INTERVAL:
                 pruned_at = loop.time()
-                await database_sync_to_async(prune)()
+                await in_db(prune)()
                 # A process that died before it ever vouched leaves rows no sweep finds.
-                orphans = await database_sync_to_async(connections.drop_orphans)()
+                orphans = await in_db(connections.drop_orphans)()
                 await deliver(orphans.outbox)
         except Exception:  # a database hiccup must not stop the sweeper for good
             log.exception("sweep failed; trying again in %.1f s", interval)
