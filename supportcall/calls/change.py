@@ -97,12 +97,15 @@ class Change:
     the outbox. It decides nothing: who is told what, and why, is the step's.
     """
 
-    def __init__(self, row: Call, by: str, outbox: list[Delivery], channel: str = ""):
+    def __init__(
+        self, row: Call, by: str, outbox: list[Delivery], channel: str = "", new: bool = False
+    ):
         # ``by``: the identity acting (logged as the event's actor), or SYSTEM;
-        # ``channel``: the connection that sent the request, if one did.
+        # ``channel``: the connection that sent the request, if one did;
+        # ``new``: the call was just created (it has no legs yet).
         self.row, self.by, self.outbox, self.channel = row, by, outbox, channel
         self.now = timezone.now()
-        self.call = row.state()  # the machine's view, kept up to date by apply
+        self.call = row.state(legs=() if new else None)  # the machine's view, kept by apply
         # Queues whose waiting calls may move once this commits (see distribution.settle).
         self.queues: set[int] = set()
         # What a Ring effect alerts with: the address called, and when the leg rings out.

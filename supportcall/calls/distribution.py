@@ -177,10 +177,10 @@ def _rung_for(leg: Leg, change: Change) -> float:
 
 def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
-    for queue in Queue.objects.filter(pk__in=queue_ids):
+    # Only the queues someone waits in (usually none: one query).
+    busy = Call.objects.filter(queue_id__in=queue_ids, phase=Phase.QUEUED).values("queue_id")
+    for queue in Queue.objects.filter(pk__in=busy) if queue_ids else ():
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
-        if not waiting.exists():
-            continue
         for row in each_locked(waiting):
             # Nobody to ring and the calls may go on waiting: the rest would only wait too
             # (a burst's waiting calls are not each offered again after every other step).

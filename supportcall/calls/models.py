@@ -108,19 +108,20 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"{self.caller_identity} → {self.target} ({self.phase})"
 
-    def state(self) -> machine.CallState:
-        """The pure state machine's view of this row and its legs."""
+    def state(self, legs: tuple[machine.Leg, ...] | None = None) -> machine.CallState:
+        """The pure state machine's view of this row and its legs (read unless given)."""
 
         def parties(caller: bool, agent: bool) -> frozenset[Party]:
             return frozenset(p for p, on in ((Party.CALLER, caller), (Party.AGENT, agent)) if on)
 
-        rows = () if self._state.adding else self.legs.order_by("started", "pk")
-        legs = tuple(
-            machine.Leg(
-                leg.agent_id, LegStatus(leg.status), Reason(leg.reason) if leg.reason else None
+        if legs is None:
+            rows = () if self._state.adding else self.legs.order_by("started", "pk")
+            legs = tuple(
+                machine.Leg(
+                    leg.agent_id, LegStatus(leg.status), Reason(leg.reason) if leg.reason else None
+                )
+                for leg in rows
             )
-            for leg in rows
-        )
         return machine.CallState(
             phase=Phase(self.phase),
             media=Media(self.media),

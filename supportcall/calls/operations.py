@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from supportcall.directory.models import Agent
@@ -63,7 +64,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
             caller_channel=actor.channel,
         )
         row.save()
-        change = Change(row, actor.identity, outbox, actor.channel)
+        change = Change(row, actor.identity, outbox, actor.channel, new=True)
         change.apply(machine.start(kind, via_queue=queue is not None), "create", to=to, media=kind)
         distribution.route(change, queue, agent, to)
         change.save()
@@ -78,13 +79,17 @@ def _check_open_calls(actor: Actor) -> None:
     A connection's requests run one at a time, so a visitor's count is exact; the site's
     is not locked, and creates running at that moment on other processes may each pass.
     """
-    open_calls = Call.objects.exclude(phase=Phase.ENDED)
+    counts = (
+        Call.objects.exclude(phase=Phase.ENDED)
+        .filter(site_id=actor.site)
+        .aggregate(site=Count("pk"), mine=Count("pk", filter=Q(caller_identity=actor.identity)))
+    )
     limit = settings.SUPPORTCALL_VISITOR_CALLS
-    if open_calls.filter(caller_identity=actor.identity).count() >= limit:
+    if counts["mine"] >= limit:
         raise CallError(
             ErrorCode.RATE_LIMITED, f"at most {limit} open call(s) at a time; end one first"
         )
-    if open_calls.filter(site_id=actor.site).count() >= settings.SUPPORTCALL_SITE_CALLS:
+    if counts["site"] >= settings.SUPPORTCALL_SITE_CALLS:
         raise CallError(ErrorCode.RATE_LIMITED, "this site has too many calls now; try later")
 
 
