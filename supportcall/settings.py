@@ -225,27 +225,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-# Opening a database connection per message was a fifth of the server's time
-# (docs/performance.md), and Channels closes "old" connections around each of its
-# database calls. On PostgreSQL a pool (psycopg's, Django's "pool" option) lends
-# each one an open connection: Django runs every HTTP request in a thread of its
-# own, so connections kept per thread (CONN_MAX_AGE) would not be reused there,
-# and Django advises the pool under ASGI. SQLite has no pool: the consumers' one
-# database thread keeps its connection (CONN_MAX_AGE), an HTTP request's goes with
-# its thread. A health check replaces a connection the database dropped.
+# Connections: the database threads of WebSockets keep theirs (supportcall/db.py);
+# an HTTP request's goes with it (Django runs each in a thread of its own, so a
+# connection kept per thread would never be reused). On PostgreSQL a pool
+# (psycopg's, Django's "pool" option, as Django advises under ASGI) lends them.
 SUPPORTCALL_DB_POOL_SIZE = _positive("SUPPORTCALL_DB_POOL_SIZE", env.int, 12)
-SUPPORTCALL_DB_CONN_MAX_AGE = _setting("SUPPORTCALL_DB_CONN_MAX_AGE", env.int, 600)
-if SUPPORTCALL_DB_CONN_MAX_AGE < 0:
-    raise ImproperlyConfigured("Bad setting SUPPORTCALL_DB_CONN_MAX_AGE: must be 0 or more")
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django requires 0 with it
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": SUPPORTCALL_DB_POOL_SIZE,
         "timeout": 20,  # waiting for a free connection, as SQLite waits for its lock
     }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = SUPPORTCALL_DB_CONN_MAX_AGE
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Threads a process runs its WebSockets' database work in (supportcall/db.py): on
 # PostgreSQL several wait for the server at once; SQLite writes one at a time, so 1.
