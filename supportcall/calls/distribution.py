@@ -4,8 +4,12 @@ A direct call rings its agent if the agent is free. A queue call is offered to
 the queue's free agents by the queue's strategy (``ring_all``: all of them;
 ``longest_idle``: the one free longest, then the next when its ring times
 out); with nobody free it waits, first come first served, until an agent frees
-up or the queue's maximum wait runs out. Every decision is a line in the
-call's event log, with the reason each agent was skipped.
+up or the queue's maximum wait runs out. A call waits only for someone: when
+no agent who could answer it is left (online, available by choice, and not
+having declined it; see ``availability.could_answer``), it ends ``no_agents``
+at once, unless its queue keeps callers waiting anyway (``wait_when_empty``).
+Every decision is a line in the call's event log, with the reason each agent
+was skipped.
 
 The choices are made here, with the database (who is free, by which
 strategy); what follows from them (legs that start ringing, who is told
@@ -33,6 +37,8 @@ from . import availability, events, machine
 from .change import SYSTEM, Change, Delivery, each_locked
 from .machine import CallError, LegStatus, Phase
 from .models import Call, Leg
+
+NOBODY_LEFT = "no agent who could answer is left"
 
 
 def check_open(queue: Queue, now: datetime) -> None:
@@ -102,8 +108,8 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     if chosen:
         deadline = change.now + timedelta(seconds=queue.ring_timeout)
         change.ring(chosen, queue.address, deadline, strategy=queue.strategy, skipped=skipped)
-    elif availability.online_count(queue) == 0 and not queue.wait_when_empty:
-        give_up(change, Reason.NO_AGENTS, skipped=skipped)
+    elif not queue.wait_when_empty and not availability.could_answer(agents, declined).exists():
+        give_up(change, Reason.NO_AGENTS, skipped=skipped, why=NOBODY_LEFT)
     else:
         wait(change, skipped)
     change.touch()
@@ -190,7 +196,7 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
     """Send `queue.position` to each waiting caller whose place, agents or estimate changed."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
     for number, row in enumerate(waiting, start=1):
-        estimate = availability.estimate(queue, number)
+        estimate = availability.estimate(queue, number, availability.declined_by(row))
         position = {
             "position": estimate.position,
             "agents_available": estimate.agents_available,

@@ -296,7 +296,7 @@ def queue_position(actor: Actor, call_id: uuid.UUID) -> Outcome:
     ahead = Call.objects.filter(
         queue=row.queue, phase=Phase.QUEUED, queued_at__lt=row.queued_at
     ).count()
-    estimate = availability.estimate(row.queue, ahead + 1)
+    estimate = availability.estimate(row.queue, ahead + 1, availability.declined_by(row))
     return Outcome(
         {
             "call_id": str(call_id),
