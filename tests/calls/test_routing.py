@@ -448,9 +448,7 @@ async def ended_with_nobody_left(visitor, call_id) -> None:
 
 
 @pytest.mark.parametrize("op", ["call.reject", "call.ignore"])
-async def test_the_only_agent_online_declining_ends_the_call_no_agents_at_once(
-    parties, sales, op
-):
+async def test_the_only_agent_online_declining_ends_the_call_no_agents_at_once(parties, sales, op):
     ann = await parties("ann")
     visitor = await parties("visitor")
     call_id = await create(visitor)
@@ -509,9 +507,7 @@ async def test_a_caller_waits_for_a_busy_agent_until_that_agent_goes_away(partie
     await first.silent()  # the call in progress goes on
 
 
-async def test_a_queue_that_waits_anyway_keeps_the_caller_when_nobody_could_answer(
-    parties, sales
-):
+async def test_a_queue_that_waits_anyway_keeps_the_caller_when_nobody_could_answer(parties, sales):
     await configure(wait_when_empty=True)
     ann = await parties("ann")
     visitor = await parties("visitor")
