@@ -8,7 +8,7 @@ import { ICON } from "./icons.js";
 import { launcherWords, lineBlocked, lineWords } from "./line.js";
 import { CALLING, Phase, UNDER_WAY } from "./states.js";
 import {
-  ADVICE, CUT_OFF_BY_SERVICE, INTRO, LAUNCHER, LINE, STATUS, SUBTITLE, UNKNOWN_LINE, UNKNOWN_SITE,
+  ADVICE, CONTROL, CUT_OFF_BY_SERVICE, INTRO, LAUNCHER, LINE, STATUS, SUBTITLE, UNKNOWN_LINE, UNKNOWN_SITE,
   clock, escapeHTML, waitWords,
 } from "./words.js";
 
@@ -163,20 +163,21 @@ function renderControls(widget) {
   const muted = Boolean(call?.muted);
   setButton(el.mute, {
     pressed: muted, disabled: Boolean(busy),
-    icon: muted ? ICON.micOff : ICON.mic, label: muted ? "Unmute" : "Mute",
+    icon: muted ? ICON.micOff : ICON.mic, ...CONTROL[muted ? "unmute" : "mute"],
   });
   const sending = Boolean(call?.sendingVideo) && !call?.ended;
   setButton(el.video, {
     pressed: sending, disabled: Boolean(busy) || state !== State.IN_CALL,
-    icon: sending ? ICON.video : ICON.videoOff, label: "Camera",
+    icon: sending ? ICON.video : ICON.videoOff, ...CONTROL.camera,
   });
   const holding = HOLDING_STATES.includes(state);
   setButton(el.hold, {
     pressed: holding, disabled: Boolean(busy),
-    icon: holding ? ICON.play : ICON.pause, label: holding ? "Resume" : "Hold",
+    icon: holding ? ICON.play : ICON.pause, ...CONTROL[holding ? "resume" : "hold"],
   });
-  el.hangup.setAttribute("aria-label", answered ? "Hang up" : "Cancel the call");
-  el.hangup.querySelector(".lbl").textContent = answered ? "Hang up" : "Cancel";
+  const hangup = CONTROL[answered ? "hangUp" : "cancel"];
+  el.hangup.setAttribute("aria-label", hangup.name);
+  el.hangup.querySelector(".lbl").textContent = hangup.label;
 }
 
 /** The camera track this side sends now, if any. */
@@ -187,8 +188,10 @@ function sendingTrack(widget) {
   return track && track.readyState === "live" ? track : null;
 }
 
-function setButton(button, { pressed, disabled, icon, label }) {
+function setButton(button, { pressed, disabled, icon, label, name }) {
   button.setAttribute("aria-pressed", String(pressed));
+  // The name starts with the visible label (WCAG 2.5.3, label in name).
+  button.setAttribute("aria-label", name);
   if (disabled) button.setAttribute("aria-disabled", "true");
   else button.removeAttribute("aria-disabled");
   const disc = button.querySelector(".disc");

@@ -75,6 +75,17 @@ export const LAUNCHER = Object.freeze({
   onHold: "On hold",
 });
 
+// The call controls: what each shows, and its accessible name, which contains it.
+export const CONTROL = Object.freeze({
+  mute: { label: "Mute", name: "Mute microphone" },
+  unmute: { label: "Unmute", name: "Unmute microphone" },
+  camera: { label: "Camera", name: "Camera" },
+  hold: { label: "Hold", name: "Hold" },
+  resume: { label: "Resume", name: "Resume" },
+  hangUp: { label: "Hang up", name: "Hang up" },
+  cancel: { label: "Cancel", name: "Cancel the call" },
+});
+
 // The callback form's problems, in plain words.
 export const CALLBACK = Object.freeze({
   noName: "Please give your name.",
