@@ -91,7 +91,8 @@ function renderStatus(widget) {
   if (el.errorText.textContent !== error) el.errorText.textContent = error;
 
   el.intro.hidden = state !== Phase.IDLE || (blocked && blocked !== "closed" && blocked !== "unavailable");
-  el.intro.textContent = introWords(line);
+  const intro = introWords(line);
+  if (el.intro.textContent !== intro) el.intro.textContent = intro;
   el.subtitle.textContent =
     underWay && widget.reconnecting ? SUBTITLE.reconnecting :
     CONNECTED_STATES.includes(state) ? SUBTITLE.connected :
