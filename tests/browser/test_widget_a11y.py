@@ -19,6 +19,7 @@ from tests.support.browser import (
     tid,
 )
 from tests.support.recorder import record
+from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +120,41 @@ async def test_a_visitor_who_asks_for_less_motion_gets_no_animation(web, chromiu
     assert durations == []
     await incoming.reject()
     await expect_state(page, "ended")
+
+
+async def test_waiting_in_line_and_a_closed_line_have_no_serious_accessibility_violation(
+    web, chromium
+):
+    queue = "from supportcall.directory.models import Queue, ClosedDay;"
+    django_shell(
+        web.env, queue + "Queue.objects.filter(name='support').update(wait_when_empty=True)"
+    )
+    try:
+        page = await host_page(web, chromium, "a11y-queued.html")
+        await start_call(page)
+        await expect_state(page, "queued")
+        await expect(tid(page, "queue-position")).to_be_visible(timeout=WAIT_MS)
+        await assert_accessible(page, "waiting in line")
+        await click_when_ready(page, "hangup")
+        await expect_state(page, "ended")
+    finally:
+        django_shell(
+            web.env, queue + "Queue.objects.filter(name='support').update(wait_when_empty=False)"
+        )
+    django_shell(
+        web.env,
+        queue + "from django.utils import timezone;"
+        "ClosedDay.objects.create(queue=Queue.objects.get(name='support'),"
+        " date=timezone.localdate())",
+    )
+    try:
+        page = await host_page(web, chromium, "a11y-closed.html")
+        await expect(tid(page, "call-button")).to_have_attribute(
+            "data-line", "closed", timeout=WAIT_MS
+        )
+        await assert_accessible(page, "closed launcher")
+        await tid(page, "call-button").click()
+        await expect(tid(page, "callback-offer")).to_be_focused()
+        await assert_accessible(page, "closed panel")
+    finally:
+        django_shell(web.env, queue + "ClosedDay.objects.all().delete()")
