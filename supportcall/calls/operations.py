@@ -165,7 +165,11 @@ def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:
         if queue is not None:
             distribution.check_open(queue, change.now)
             distribution.check_room(queue)
-            if availability.online_count(queue) == 0 and not queue.wait_when_empty:
+            others = change.call.declined | {actor.agent}
+            if (
+                not queue.wait_when_empty
+                and not availability.could_answer(queue.agents.all(), others).exists()
+            ):
                 raise CallError(
                     ErrorCode.NOT_FOUND, f"nobody at {excerpt(to)} can take the call now"
                 )

@@ -307,6 +307,19 @@ async def test_forward_to_nobody_available_fails_and_the_call_keeps_ringing(part
     await answer(visitor, alice, call_id)
 
 
+async def test_forward_to_a_queue_where_nobody_else_could_answer_fails_and_the_call_rings_on(
+    parties,
+):
+    alice, bob = await parties("alice"), await parties("bob")
+    await bob.ok("presence.set", status="away")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice, to="alice")
+    reply = await alice.fails("not_found", "call.forward", call_id=call_id, to=addr("support"))
+    assert "support" in reply["message"]
+    await visitor.silent()
+    await answer(visitor, alice, call_id)
+
+
 async def test_the_caller_cancels_while_ringing(parties):
     alice, bob = await parties("alice"), await parties("bob")
     visitor = await parties("visitor")
