@@ -307,6 +307,10 @@ class Bench:
             floor=Summary.of([(base["bytes_per_connection"] or math.nan) / 1024]),
             floor_name=floor_name,
         )
+        if product_logins := ours.get("bytes_per_login_and_connection"):
+            self.row(
+                label, "memory per login and connection", [product_logins / 1024], None, unit=" KiB"
+            )
         self.row(
             label,
             "idle CPU",

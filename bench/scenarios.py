@@ -255,13 +255,19 @@ async def idle(
     window_seconds: float,
 ) -> dict[str, Any]:
     """Connect `connections` authenticated clients (within `connect_seconds`), then
-    measure the server's memory per connection and its CPU over `windows` windows."""
+    measure the server's memory per connection and its CPU over `windows` windows.
+
+    The product's clients log in first, all of them, before the memory baseline: what
+    holding a connection costs is measured apart from what the logins (HTTP requests,
+    perhaps served by another process) leave behind, which is reported beside it."""
     held = Idle()
+    tokens: dict[int, str] = {}
 
     async def one(i: int) -> None:
         try:
-            token = (await login(server))["token"] if product else f"idle{i}:visitor"
-            peer = await Peer.open(server, token)
+            if product and i not in tokens:
+                tokens[i] = (await login(server))["token"]
+            peer = await Peer.open(server, tokens[i] if product else f"idle{i}:visitor")
         except Exception as e:
             held.failed[_reason(e)] += 1
             return
@@ -273,8 +279,20 @@ async def idle(
     first = len(held.peers)  # 1, or 0 if even that failed
     held.failed.clear()
     await asyncio.sleep(1)
-    rss_before = rss_bytes(pid)
+    rss_start = rss_bytes(pid)
     gate = asyncio.Semaphore(concurrency)
+    if product:
+
+        async def log_in(i: int) -> None:
+            async with gate:
+                try:
+                    tokens[i] = (await login(server))["token"]
+                except Exception as e:
+                    held.failed[_reason(e)] += 1
+
+        await asyncio.gather(*(log_in(i) for i in range(connections)))
+        await asyncio.sleep(1)
+    rss_before = rss_bytes(pid)
 
     async def gated(i: int) -> None:
         async with gate:
@@ -312,6 +330,9 @@ async def idle(
         "rss_before": rss_before,
         "rss_after": rss_after,
         "bytes_per_connection": (rss_after - rss_before) / connected if connected else None,
+        "bytes_per_login_and_connection": (
+            (rss_after - rss_start) / connected if connected else None
+        ),
         "cpu_core_fraction": cpu,
     }
     await held.close()

@@ -36,6 +36,8 @@ PRODUCT_ENV = {
     "SUPPORTCALL_WS_BACKLOG": "100000",
     "SUPPORTCALL_SITE_CALLS": "100000",
     "SUPPORTCALL_QUEUE_WAITING": "100000",
+    # The idle scenario logs 5,000 visitors in before any connects (bench/scenarios.py).
+    "SUPPORTCALL_TOKEN_TTL": "900",
     "SUPPORTCALL_DOMAIN": DOMAIN,
     "LOG_LEVEL": "WARNING",
 }
