@@ -201,8 +201,8 @@ def prune(now: datetime | None = None, batch: int = 1000) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SUPPORTCALL_TOKEN_RETENTION)
     gone = 0
-    for field in ("expires", "consumed"):
-        old = IssuedToken.objects.filter(**{f"{field}__lt": cutoff}).order_by(field)
+    for column in ("expires", "consumed"):
+        old = IssuedToken.objects.filter(**{f"{column}__lt": cutoff}).order_by(column)
         ids = list(old.values_list("pk", flat=True)[: batch - gone])
         if ids:
             gone += IssuedToken.objects.filter(pk__in=ids).delete()[0]
