@@ -23,16 +23,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
 
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import ErrorCode, Presence, Reason
 
 from . import availability, events, machine
-from .change import SYSTEM, Change, Delivery, each_locked
+from .change import SYSTEM, Change, Delivery, each_locked, party_group
 from .machine import CallError, LegStatus, Phase
-from .models import Call, Leg
+from .models import Call, Connection, Leg
+
+_NOT_QUEUED = [p for p in Phase if p is not Phase.QUEUED]
 
 
 def check_open(queue: Queue, now: datetime) -> None:
@@ -187,8 +190,19 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
 
 
 def positions(queue: Queue, outbox: list[Delivery]) -> None:
-    """Send `queue.position` to each waiting caller whose place, agents or estimate changed."""
+    """Send `queue.position` to each waiting caller whose place, agents or estimate changed,
+    and `queue.waiting` to the queue's connected agents when callers came or went."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
+    # A caller who left the queue keeps the last position it was told: forgetting it here
+    # says that someone left, even the last one. Only calls queued within the maximum wait
+    # (or a day) can have left since the last look: the index on queued_at bounds the scan.
+    since = timezone.now() - timedelta(seconds=queue.max_wait or 86400)
+    left = (
+        Call.objects.filter(queue=queue, phase__in=_NOT_QUEUED, queued_at__gte=since)
+        .exclude(position={})
+        .update(position={})
+    )
+    moved = False
     for number, row in enumerate(waiting, start=1):
         estimate = availability.estimate(queue, number)
         position = {
@@ -198,9 +212,17 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
         }
         if row.position == position:
             continue
+        moved = True
         Call.objects.filter(pk=row.pk).update(position=position)
         if row.caller_channel:
             outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
+    if moved or left:
+        oldest = waiting[0].queued_at if waiting else None
+        longest = round((timezone.now() - oldest).total_seconds()) if oldest else 0
+        event = events.queue_waiting(queue.address, len(waiting), longest)
+        online = queue.agents.filter(Exists(Connection.objects.filter(agent=OuterRef("pk"))))
+        for agent in online.select_related("user"):
+            outbox.append(Delivery(party_group(agent.address), event, group=True))
 
 
 def queues_of(agent_id: int) -> set[int]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from supportcall.calls.machine import LegStatus, Party
 from supportcall.calls.models import Leg
+from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import State
 
@@ -29,6 +30,28 @@ def forward_targets(agent: Agent) -> list[dict[str, str]]:
         {"kind": "queue", "address": q.address, "name": q.display_name or q.name}
         for q in Queue.objects.all()
     ]
+
+
+def queue_hours(agent: Agent) -> list[dict[str, Any]]:
+    """The agent's queues, open or closed now; a closed one says when it opens, in its own
+    time zone ("Monday 9:00", "Europe/Paris"), as its callers are told."""
+    now = timezone.now()
+    rows = []
+    for queue in agent.queues.prefetch_related("hours", "closed_days").order_by("name"):
+        schedule = queue.schedule()
+        is_open = schedule.is_open(now)
+        opening = None if is_open else schedule.next_opening(now)
+        rows.append(
+            {
+                "address": queue.address,
+                "name": queue.display_name or queue.name,
+                "open": is_open,
+                "timezone": queue.timezone,
+                "opens_at": opening.isoformat() if opening else None,
+                "opens": describe_opening(opening, now) if opening else None,
+            }
+        )
+    return rows
 
 
 def _outcome(leg: Leg) -> str:

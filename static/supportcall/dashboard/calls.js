@@ -83,7 +83,10 @@ function renderIdle(desk) {
       : status !== Connection.CONNECTED
         ? ["Not connected", "Calls cannot ring here until the connection is back."]
         : desk.presence === Presence.AWAY
-          ? ["You are away", "Calls will not ring here. Switch to Available to take calls."]
+          ? [
+              "You are away",
+              `${desk.presenceReason || "Calls will not ring here."} Switch to Available to take calls.`,
+            ]
           : ["Waiting for calls", "Calls will ring here, with a sound and a notification."];
   document.getElementById("idle-title").textContent = title;
   document.getElementById("idle-text").textContent = text;

@@ -10,6 +10,12 @@ const recentEl = document.querySelector("[data-testid=recent-calls]");
 // Several calls can end together: one request for all of them.
 const BATCH_MS = 150;
 let recentTimer = null;
+const queueListeners = [];
+
+/** Run `listener(queues)` each time the recent calls (and the queues' hours) load. */
+export function onQueueHours(listener) {
+  queueListeners.push(listener);
+}
 
 export function refreshRecent() {
   clearTimeout(recentTimer);
@@ -61,6 +67,7 @@ export async function loadRecent() {
   } catch {
     return; // the list stays as it was; the next call's end tries again
   }
+  for (const listener of queueListeners) listener(body.queues || []);
   recentEl.replaceChildren(...body.calls.map(recentRow));
   document.getElementById("recent-empty").hidden = body.calls.length > 0;
 }
