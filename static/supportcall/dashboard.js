@@ -8,6 +8,7 @@
 //   ringing.js     the ringtone (ringer.js), the flashing title, notifications
 //   queues.js      callers waiting in the agent's queues, and its closed queues
 //   recent.js      the agent's recent calls
+//   keys.js        keyboard shortcuts
 //   inbox.js       missed calls: callback requests
 //   team.js        the team view (staff only)
 //   permissions.js the sound and notification banners
@@ -18,6 +19,7 @@ import { showCalls } from "./dashboard/calls.js";
 import { showConnection } from "./dashboard/connection.js";
 import { Connection, Desk } from "./dashboard/desk.js";
 import { showInbox } from "./dashboard/inbox.js";
+import { listenForShortcuts } from "./dashboard/keys.js";
 import { offerPermissions } from "./dashboard/permissions.js";
 import { setQueueHours, showQueues } from "./dashboard/queues.js";
 import { loadRecent, onQueueHours, refreshRecent } from "./dashboard/recent.js";
@@ -28,6 +30,7 @@ const desk = new Desk();
 showConnection(desk);
 showCalls(desk, { onAnsweredOrEnded: refreshRecent });
 showQueues(desk);
+listenForShortcuts(desk);
 onQueueHours((queues) => setQueueHours(desk, queues));
 const ringer = ring(desk);
 offerPermissions(ringer);

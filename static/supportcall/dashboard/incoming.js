@@ -4,6 +4,7 @@
 import { Media, Op } from "../phone.js";
 import { run } from "./call-panel.js";
 import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
 import { showResult } from "./toast.js";
 import { callerName, initials } from "./words.js";
@@ -69,6 +70,12 @@ async function accept(desk, entry, video) {
 }
 
 export function renderIncoming(desk, entry) {
+  const card = buildIncoming(desk, entry);
+  markShortcut(card.querySelector("[data-testid=accept-audio]"), "accept-audio");
+  return card;
+}
+
+function buildIncoming(desk, entry) {
   const { call } = entry;
   const name = callerName(call.from);
   const video = call.media === Media.VIDEO;

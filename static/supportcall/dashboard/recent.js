@@ -22,7 +22,20 @@ export function refreshRecent() {
   recentTimer = setTimeout(loadRecent, BATCH_MS);
 }
 
-function recentRow(row) {
+// Calls that ended here while the server may not know yet (the connection was lost, as in a
+// server outage): call_id -> end reason. The server's word wins once it has ended the call.
+const endedHere = new Map();
+
+/** The call ended on this page with `reason`; the list says so until the server agrees. */
+export function noteEnded(callId, reason) {
+  endedHere.set(callId, reason);
+}
+
+function recentRow(server) {
+  const live = server.outcome === State.IN_CALL || server.outcome === State.RINGING;
+  const ended = live && endedHere.get(server.id);
+  const row = ended ? { ...server, outcome: ended, duration_s: null } : server;
+  if (!live) endedHere.delete(server.id);
   const finished = row.duration_s !== null && row.outcome !== State.IN_CALL;
   return h(
     "li",
