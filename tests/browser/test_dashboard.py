@@ -558,6 +558,23 @@ async def test_a_dropped_connection_resumes_and_the_call_goes_on(dashboards, vis
     await call.wait_for_state("remotely_held", timeout=10)
 
 
+async def test_a_call_lost_in_an_outage_is_not_left_in_progress_in_the_recent_calls(
+    dashboards, visitors
+):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    row = page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+    await expect(row).to_contain_text("In progress", timeout=WAIT_MS)
+    # The server goes away for longer than the resume grace: the page gives the call up,
+    # connects again, and the server has not ended the call yet (its grace runs on).
+    await page.evaluate(f"{PHONE}.hello.resume_grace = -1; {PHONE}.ws.close(4000)")
+    await expect(in_progress(page, call)).to_contain_text("connection", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("connection")).to_have_text("Connected", timeout=WAIT_MS)
+    await expect(row).to_have_attribute("data-outcome", "connection_lost", timeout=WAIT_MS)
+    await expect(row).to_contain_text("Connection lost")
+    await expect(row).not_to_contain_text("In progress")
+
+
 # --- keyboard and small screens ------------------------------------------------------------
 
 
