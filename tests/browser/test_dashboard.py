@@ -26,6 +26,7 @@ from tests.support.browser import (
     wait_true,
 )
 from tests.support.recorder import record
+from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
 
@@ -685,6 +686,10 @@ async def test_shortcuts_do_nothing_while_the_agent_types_in_a_field(dashboards,
     await asyncio.sleep(0.5)
     assert call.state == "ringing"
     await expect(incoming(page, call).get_by_test_id("accept-audio")).to_be_enabled()
+    # Out of the field, the same keys accept.
+    await page.locator("#idle, .calls-column h2").first.click()
+    await page.keyboard.press("Alt+Shift+A")
+    await call.wait_for_state("in_call", timeout=10)
     await call.end()
 
 
@@ -702,10 +707,20 @@ def overlaps(a, b) -> bool:
     [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
     ids=["desk", "phone"],
 )
-async def test_a_result_covers_neither_the_recent_calls_nor_the_top_bar(
-    dashboards, visitors, viewport
-):
+async def test_a_result_covers_neither_the_recent_calls_nor_the_top_bar(dashboards, web, viewport):
+    # A day's calls: the recent calls fill the side column down past the bottom of the window.
+    django_shell(
+        web.env,
+        "from supportcall.calls.models import Call, Leg;"
+        "from supportcall.directory.models import Agent, Site;"
+        "alice = Agent.objects.get(user__username='alice'); site = Site.objects.get(key='demo');"
+        "[Leg.objects.create(agent=alice, status='ended', reason='ended_by_local', call="
+        "Call.objects.create(site=site, caller_identity='x', caller_display_name=f'Caller {i}',"
+        " target='support@support.example.com', media='audio', phase='ended', offer_sdp='v=0'))"
+        " for i in range(20)]",
+    )
     page = await dashboards("alice", viewport=viewport)
+    await expect(page.get_by_test_id("recent-call")).to_have_count(20, timeout=WAIT_MS)
     await page.get_by_test_id("presence").select_option("away")
     await result(page, True, "You are away")
     await page.get_by_test_id("presence").select_option("available")
