@@ -122,7 +122,8 @@ function buildIncoming(desk, entry) {
         "btn-accept",
         "phone",
         video ? "Accept audio" : "Accept",
-        `Accept the call from ${name} with audio`,
+        // The name starts with the visible words, as speech input users say them.
+        video ? `Accept audio for the call from ${name}` : `Accept the call from ${name} with audio`,
         () => accept(desk, entry, false),
       ),
       video
@@ -131,7 +132,7 @@ function buildIncoming(desk, entry) {
             "btn-accept-outline",
             "video",
             "Accept video",
-            `Accept the call from ${name} with video`,
+            `Accept video for the call from ${name}`,
             () => accept(desk, entry, true),
           )
         : null,
