@@ -31,7 +31,7 @@ showConnection(desk);
 showCalls(desk, { onAnsweredOrEnded: refreshRecent });
 showQueues(desk);
 listenForShortcuts(desk);
-onQueueHours((queues) => setQueueHours(desk, queues));
+onQueueHours((queues, requestedAt) => setQueueHours(desk, queues, requestedAt));
 const ringer = ring(desk);
 offerPermissions(ringer);
 desk.addEventListener("connection", () => {

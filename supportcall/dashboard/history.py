@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
-from supportcall.calls.machine import LegStatus, Party
-from supportcall.calls.models import Leg
+from supportcall.calls.machine import LegStatus, Party, Phase
+from supportcall.calls.models import Call, Leg
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import State
@@ -41,6 +41,10 @@ def queue_hours(agent: Agent) -> list[dict[str, Any]]:
         schedule = queue.schedule()
         is_open = schedule.is_open(now)
         opening = None if is_open else schedule.next_opening(now)
+        # Who waits now, as queue.waiting says it: a page that connects after the last
+        # change would otherwise know nothing until the next one.
+        waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
+        first = waiting.first()
         rows.append(
             {
                 "address": queue.address,
@@ -49,6 +53,10 @@ def queue_hours(agent: Agent) -> list[dict[str, Any]]:
                 "timezone": queue.timezone,
                 "opens_at": opening.isoformat() if opening else None,
                 "opens": describe_opening(opening, now) if opening else None,
+                "waiting": waiting.count(),
+                "longest_wait_s": round((now - first.queued_at).total_seconds())
+                if first and first.queued_at
+                else 0,
             }
         )
     return rows

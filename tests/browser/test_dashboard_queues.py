@@ -40,6 +40,12 @@ async def test_the_agent_sees_a_caller_waiting_and_for_how_long_until_the_caller
     await expect(waiting).to_have_attribute("data-queue", SUPPORT, timeout=WAIT_MS)
     await expect(waiting).to_contain_text("1 caller is waiting in support")
     await expect(page.locator("#queue-live")).to_have_text("1 caller is waiting in support")
+    # A tab opened now, after the last change, knows it too (from calls.json).
+    later = await dashboards(open_tab=page)
+    await expect(later.get_by_test_id("queue-waiting")).to_contain_text(
+        "1 caller is waiting in support", timeout=WAIT_MS
+    )
+    await later.close()
     # The longest wait counts on, second by second.
     await expect(waiting.locator(".wait-time")).to_have_text(re.compile(r"^0:0[0-2]$"))
     await asyncio.sleep(2.2)

@@ -22,9 +22,17 @@ export function showQueues(desk) {
   render(desk);
 }
 
-/** The agent's queues as calls.json says (each `open`, or closed with `opens`). */
-export function setQueueHours(desk, queues) {
+/** The agent's queues as calls.json says (each `open`, or closed with `opens`; who waits),
+ * from a request sent at `requestedAt`. */
+export function setQueueHours(desk, queues, requestedAt) {
   closedQueues = queues.filter((q) => !q.open);
+  // Who waits now, for a page that connected after the last queue.waiting; an event
+  // received since the request went out is newer and stays.
+  for (const q of queues) {
+    const told = desk.waiting.get(q.address);
+    if (told && told.at > requestedAt) continue;
+    desk.setWaiting({ queue: q.address, waiting: q.waiting || 0, longest_wait_s: q.longest_wait_s || 0 });
+  }
   render(desk);
 }
 

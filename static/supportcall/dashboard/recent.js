@@ -12,7 +12,7 @@ const BATCH_MS = 150;
 let recentTimer = null;
 const queueListeners = [];
 
-/** Run `listener(queues)` each time the recent calls (and the queues' hours) load. */
+/** Run `listener(queues, requestedAt)` each time the recent calls (and the queues) load. */
 export function onQueueHours(listener) {
   queueListeners.push(listener);
 }
@@ -75,12 +75,13 @@ function recentRow(server) {
 
 export async function loadRecent() {
   let body;
+  const asked = Date.now();
   try {
     body = await getJSON(config.callsUrl);
   } catch {
     return; // the list stays as it was; the next call's end tries again
   }
-  for (const listener of queueListeners) listener(body.queues || []);
+  for (const listener of queueListeners) listener(body.queues || [], asked);
   recentEl.replaceChildren(...body.calls.map(recentRow));
   document.getElementById("recent-empty").hidden = body.calls.length > 0;
 }
