@@ -74,7 +74,8 @@ async def test_an_agent_set_away_after_missed_calls_is_told_why(dashboards, visi
         await expect(page.locator("#idle-text")).to_have_text(
             "You missed 3 calls in a row, so you were set away. Switch to Available to take calls."
         )
-        await call.end()
+        if not call.ended:  # with nobody left who could answer, the server may end it first
+            await call.end()
     finally:
         queue_setting(web, "q.ring_timeout = 20; q.save()")
 
