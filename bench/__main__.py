@@ -28,7 +28,15 @@ from urllib.parse import urlsplit
 
 from bench import media, scenarios, wire
 from bench.report import Row, Summary, Target, table
-from bench.servers import ROOT, Config, Process, Stack, open_files, pin_load_generator
+from bench.servers import (
+    ROOT,
+    Config,
+    Process,
+    Stack,
+    cpu_seconds,
+    open_files,
+    pin_load_generator,
+)
 
 SCENARIOS = ("relay", "setup", "idle", "media", "soak")
 CONFIGS = ("embedded", "postgres+redis")
@@ -218,10 +226,16 @@ class Bench:
         )
         runs = []
         for _ in range(a.repeat):
+            cpu, started = cpu_seconds(product.pid), time.monotonic()
             result = await scenarios.call_setup(
                 product.url, agents, a.setup_calls, a.setup_in_flight
             )
-            runs.append(result.as_json())
+            runs.append(
+                {
+                    **result.as_json(),
+                    "server_cpu": (cpu_seconds(product.pid) - cpu) / (time.monotonic() - started),
+                }
+            )
         for agent in agents:
             await agent.close()
         errors = await self._stop(product)
@@ -237,6 +251,8 @@ class Bench:
         )
         self.row(label, "failed calls", [r["failed"] for r in runs], Target("at_most", 0))
         self.row(label, "errors in the server's log", [len(errors)], Target("at_most", 0))
+        # Whether the server's core was the limit (1.0: busy all along) or it waited.
+        self.row(label, "server core busy", [r["server_cpu"] for r in runs], None)
 
     # -- 3 ----------------------------------------------------------------------
 

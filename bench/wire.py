@@ -19,7 +19,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.servers import DOMAIN, PASSWORD
 
 CANDIDATE = {
-    "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+    # A browser's host candidate behind an mDNS name: the server refuses loopback ones.
+    "candidate": "candidate:1 1 udp 2122260223 3f1c2a9e-5b7d-4e21.local 50000 typ host",
     "sdpMid": "0",
     "sdpMLineIndex": 0,
 }

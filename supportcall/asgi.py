@@ -1,6 +1,7 @@
 """The ASGI application served by daphne: HTTP through Django, WebSockets through Channels."""
 
 import asyncio
+import contextvars
 import logging
 import os
 import signal
@@ -11,15 +12,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportcall.settings")
 # Build Django first: the consumers import models.
 django_asgi_app = get_asgi_application()
 
-from channels.db import database_sync_to_async  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from supportcall.calls import connections, sweeper  # noqa: E402
-from supportcall.calls.consumers import process_group  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.calls.unsent import install as bound_unsent_output  # noqa: E402
+from supportcall.db import in_db  # noqa: E402
 from supportcall.request_deadline import install as bound_request_heads  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
 from supportcall.vocabulary import Close  # noqa: E402
@@ -46,8 +46,13 @@ class Lifecycle:
         self.task: asyncio.Task | None = None
         self.stopping = False
         self.handler_installed = False
+        self.registered = False
 
     async def __call__(self, scope, receive, send):
+        if not self.registered and not self.stopping:
+            # The process's own row, vouching for its connections, comes before any of them.
+            await in_db(connections.register)(connections.PROCESS)
+            self.registered = True
         interval = settings.SUPPORTCALL_SWEEP_INTERVAL
         if interval > 0 and (self.task is None or self.task.done()):
             self.task = asyncio.create_task(sweeper.run(interval))
@@ -71,8 +76,11 @@ class Lifecycle:
             previous = signal.getsignal(signal.SIGTERM)
 
             def on_sigterm(signum, frame):
+                # A fresh context: the one the signal interrupted may be inside a database
+                # call, and asgiref would refuse the shutdown's own ("would deadlock").
                 loop.call_soon_threadsafe(
-                    lambda: loop.create_task(self._shut_down(previous, signum, frame))
+                    lambda: loop.create_task(self._shut_down(previous, signum, frame)),
+                    context=contextvars.Context(),
                 )
 
             signal.signal(signal.SIGTERM, on_sigterm)
@@ -87,15 +95,18 @@ class Lifecycle:
         try:
             layer = get_channel_layer()
             await layer.group_send(
-                process_group(), {"type": "connection.close", "code": Close.RESTART}
+                connections.process_group(), {"type": "connection.close", "code": Close.RESTART}
             )
             loop = asyncio.get_running_loop()
             deadline = loop.time() + SHUTDOWN_WAIT
             # The rows are in the database, not in this loop: poll them.
             while loop.time() < deadline:
-                if not await database_sync_to_async(_holds_connections)():
+                if not await in_db(_holds_connections)():
                     break
                 await asyncio.sleep(0.1)
+            # Gone for good: no sweeper needs to find this process stale (unless it still
+            # holds connections, whose row then goes stale and gets them dropped).
+            await in_db(connections.retire)(connections.PROCESS)
             # Let the close frames out before the reactor drops every socket.
             await asyncio.sleep(CLOSE_FLUSH)
         except Exception:

@@ -225,6 +225,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# Connections: the database threads of WebSockets keep theirs (supportcall/db.py);
+# an HTTP request's goes with it (Django runs each in a thread of its own, so a
+# connection kept per thread would never be reused). On PostgreSQL a pool
+# (psycopg's, Django's "pool" option, as Django advises under ASGI) lends them.
+SUPPORTCALL_DB_POOL_SIZE = _positive("SUPPORTCALL_DB_POOL_SIZE", env.int, 12)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": SUPPORTCALL_DB_POOL_SIZE,
+        "timeout": 20,  # waiting for a free connection, as SQLite waits for its lock
+    }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Threads a process runs its WebSockets' database work in (supportcall/db.py): on
+# PostgreSQL several wait for the server at once; SQLite writes one at a time, so 1.
+_on_postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+SUPPORTCALL_DB_THREADS = _positive("SUPPORTCALL_DB_THREADS", env.int, 4 if _on_postgres else 1)
+if SUPPORTCALL_DB_THREADS >= SUPPORTCALL_DB_POOL_SIZE:
+    raise ImproperlyConfigured(
+        "Bad setting SUPPORTCALL_DB_THREADS: must be below SUPPORTCALL_DB_POOL_SIZE "
+        "(HTTP requests and the sweeper need connections too)"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

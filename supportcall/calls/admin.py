@@ -269,5 +269,5 @@ class CallAdmin(admin.ModelAdmin):
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
-    list_display = ["identity", "role", "channel_name", "opened", "last_seen", "grace_until"]
+    list_display = ["identity", "role", "channel_name", "opened", "process", "grace_until"]
     list_filter = ["role"]

@@ -8,6 +8,7 @@ transaction has committed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from collections.abc import Iterator
@@ -57,6 +58,11 @@ class Actor:
         return self.site_id
 
 
+# The kinds of channel-layer message a Delivery is (each a consumer handler's name):
+EVENT = "call.event"  # an event for the client
+ROUTE = "call.route"  # for the consumer itself: where an answered call's candidates go
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One event for one channel, or for a group (every connection of an agent)."""
@@ -65,6 +71,7 @@ class Delivery:
     event: dict[str, Any]
     group: bool = False
     skip: str = ""  # a channel of the group that must not get it
+    kind: str = EVENT
 
 
 @dataclass
@@ -90,25 +97,61 @@ class Change:
     the outbox. It decides nothing: who is told what, and why, is the step's.
     """
 
-    def __init__(self, row: Call, by: str, outbox: list[Delivery], channel: str = ""):
+    def __init__(
+        self, row: Call, by: str, outbox: list[Delivery], channel: str = "", new: bool = False
+    ):
         # ``by``: the identity acting (logged as the event's actor), or SYSTEM;
-        # ``channel``: the connection that sent the request, if one did.
+        # ``channel``: the connection that sent the request, if one did;
+        # ``new``: the call was just created (it has no legs yet).
         self.row, self.by, self.outbox, self.channel = row, by, outbox, channel
         self.now = timezone.now()
-        self.call = row.state()  # the machine's view, kept up to date by apply
+        self.call = row.state(legs=() if new else None)  # the machine's view, kept by apply
         # Queues whose waiting calls may move once this commits (see distribution.settle).
         self.queues: set[int] = set()
         # What a Ring effect alerts with: the address called, and when the leg rings out.
         self.alert_to: str | None = None
         self.leg_deadline: datetime | None = None
         self._agents: dict[int, Agent] = {}
+        self._saved = _columns(row)
+
+    def save(self) -> None:
+        """Write the columns changed since the last save (none: no query). The SDPs and the
+        candidates are long and rarely change: rewriting them at each step cost most of
+        a save."""
+        now = _columns(self.row)
+        changed = [name for name, value in now.items() if self._saved.get(name) != value]
+        if changed:
+            self.row.save(update_fields=changed)
+            self._saved = now
+
+    def reroute(self, answered: bool) -> None:
+        """Tell both parties' connections where the call's ICE candidates go from now on
+        (the other party's channel while answered, nobody once not): they relay them
+        without the database (see routes.py). ``route_version`` orders these messages."""
+        row = self.row
+        row.route_version += 1
+        for me, peer in (
+            (row.caller_channel, row.agent_channel),
+            (row.agent_channel, row.caller_channel),
+        ):
+            if me:
+                route = {
+                    "call_id": str(row.id),
+                    "version": row.route_version,
+                    "peer": peer if answered else "",
+                }
+                self.outbox.append(Delivery(me, route, kind=ROUTE))
 
     def touch(self, agent: int | None = None) -> None:
         """Mark the call's queue, and the agent's, as worth a new look."""
         if self.row.queue_id:
             self.queues.add(self.row.queue_id)
         if agent is not None:
-            self.queues.update(self.agent(agent).queues.values_list("pk", flat=True))
+            self.queues.update(
+                Agent.queues.through.objects.filter(agent_id=agent).values_list(
+                    "queue_id", flat=True
+                )
+            )
 
     def agent(self, agent_id: int) -> Agent:
         if agent_id not in self._agents:
@@ -140,6 +183,8 @@ class Change:
         row, before = self.row, self.call
         row.apply(step.call)
         self.call = step.call
+        if before.phase is Phase.ANSWERED and step.call.phase is not Phase.ANSWERED:
+            self.reroute(answered=False)  # before the events: nothing is relayed after the end
         self.carry_out(step)
         if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED:
             row.ended, row.ring_deadline = self.now, None
@@ -148,7 +193,7 @@ class Change:
             if before.agent is not None:  # the agent is free again: idle from now on
                 Agent.objects.filter(pk=before.agent).update(idle_since=self.now)
                 self.touch(before.agent)
-        row.save()
+        self.save()
         self.log(name, before.phase, **detail)
 
     def carry_out(self, step: machine.Step) -> None:
@@ -225,15 +270,29 @@ def locked(call_id: uuid.UUID, actor: Actor, outbox: list[Delivery]) -> Iterator
     """Lock a call the actor is a party to; anyone else's call is `not_found`."""
     with transaction.atomic():
         row = Call.objects.select_for_update().filter(id=call_id).first()
-        if row is None or not is_party(row, actor):
+        if row is None or (actor.role == Role.VISITOR and row.caller_identity != actor.identity):
             raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
-        yield Change(row, actor.identity, outbox, actor.channel)
+        change = Change(row, actor.identity, outbox, actor.channel)
+        if actor.role != Role.VISITOR and not is_agent_of(change.call, row, actor.agent):
+            raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
+        yield change
 
 
-def is_party(row: Call, actor: Actor) -> bool:
-    if actor.role == Role.VISITOR:
-        return row.caller_identity == actor.identity
-    return row.agent_id == actor.agent or row.legs.filter(agent_id=actor.agent).exists()
+def is_agent_of(call: machine.CallState, row: Call, agent: int) -> bool:
+    """Whether the agent answered the call or was rung for it (the legs are the machine's)."""
+    return row.agent_id == agent or any(leg.agent == agent for leg in call.legs)
+
+
+def _columns(row: Call) -> dict[str, Any]:
+    """The row's columns as saved, JSON ones copied (they may be changed in place)."""
+    values = {}
+    for column in Call._meta.concrete_fields:
+        if not column.primary_key:
+            value = getattr(row, column.attname)
+            if isinstance(value, dict | list):
+                value = copy.deepcopy(value)
+            values[column.attname] = value
+    return values
 
 
 def each_locked(calls: QuerySet[Call]) -> Iterator[Call]:

@@ -34,10 +34,16 @@ from supportcall.vocabulary import Close, Link, Reason, Role, State
 from . import distribution, events, machine, operations, protocol
 from .change import SYSTEM, Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
-from .models import Call, Connection, Leg
+from .models import Call, Connection, Leg, ServerProcess
 
-# This server process: its sweeper keeps the rows of the connections it holds fresh.
+# This server process: its sweeper vouches for every connection it holds in one row.
 PROCESS = uuid.uuid4().hex
+
+
+def process_group() -> str:
+    """Every connection this process holds: told to go at shutdown (see asgi.py), or to check
+    that it still speaks for its party after the process was taken for dead."""
+    return f"process.{PROCESS}"
 
 
 class Refused(Exception):
@@ -170,16 +176,13 @@ def connect(actor: Actor) -> Outcome:
 
 
 def _open(actor: Actor) -> None:
-    Connection.objects.update_or_create(
+    """A new row: every WebSocket has a channel of its own, authenticated once."""
+    Connection.objects.create(
         channel_name=actor.channel,
-        defaults={
-            "role": actor.role,
-            "identity": actor.identity,
-            "agent_id": actor.agent_id,
-            "process": PROCESS,
-            "last_seen": timezone.now(),
-            "grace_until": None,
-        },
+        role=actor.role,
+        identity=actor.identity,
+        agent_id=actor.agent_id,
+        process=PROCESS,
     )
 
 
@@ -193,18 +196,21 @@ def disconnect(actor: Actor, now: datetime | None = None, leaving: bool = False)
     """
     outbox: list[Delivery] = []
     now = now or timezone.now()
-    # No process holds it any more: nothing may revive it (see keep_alive).
-    Connection.objects.filter(channel_name=actor.channel).update(process="")
     if leaving:
         gone = Connection.objects.filter(channel_name=actor.channel)
-        gone.update(grace_until=now - timedelta(microseconds=1))
+        gone.update(process="", grace_until=now - timedelta(microseconds=1))
         conn = gone.first()
         if conn is not None:
             distribution.settle(lose(conn, now, outbox), outbox)
         return Outcome({}, outbox)
-    row = Connection.objects.filter(channel_name=actor.channel, grace_until__isnull=True).first()
-    if row is not None:
-        _drop(row, now, outbox, why="closed")
+    with transaction.atomic():
+        # No process holds it any more: nothing may revive it (see keep_alive).
+        Connection.objects.filter(channel_name=actor.channel).update(process="")
+        row = Connection.objects.filter(
+            channel_name=actor.channel, grace_until__isnull=True
+        ).first()
+        if row is not None:
+            _drop(row, now, outbox, why="closed")
     return Outcome({}, outbox)
 
 
@@ -282,7 +288,7 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
                 change.apply(step, Reason.CONNECTION_LOST, agent=actor.identity)
                 change.touch()
                 distribution.after_leg_ended(change)
-                change.row.save()
+                change.save()
                 queues |= change.queues
     return queues
 
@@ -326,12 +332,14 @@ def resume(actor: Actor, replaces: str) -> Outcome:
     else:
         rebound = rebound.filter(agent_channel=replaces)
     for row in each_locked(rebound):
+        change = Change(row, actor.identity, outbox)
         if party is Party.CALLER:
             row.caller_channel = actor.channel
         else:
             row.agent_channel = actor.channel
-        row.save(update_fields=["caller_channel" if party is Party.CALLER else "agent_channel"])
-        change = Change(row, actor.identity, outbox)
+        if row.phase == Phase.ANSWERED:
+            change.reroute(answered=True)  # both ends: the other party's and the new one
+        change.save()
         if not was_dropped:
             change.log("connection_dropped", row.phase, party=party, why="replaced by a resume")
         change.log("resumed", row.phase, party=party)
@@ -390,15 +398,24 @@ def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:
     """Events could not be queued for these connections: each must resume to catch up.
 
     Treated as a drop that no process may take back (see keep_alive); the
-    consumer notices at the client's next ping (``bound``) and closes, and the
+    process holding it closes it at its next sweep (``must_resync``), and the
     client's resume replays every call.
     """
     now = now or timezone.now()
     outbox: list[Delivery] = []
     for conn in Connection.objects.filter(channel_name__in=channels):
-        Connection.objects.filter(channel_name=conn.channel_name).update(process="")
+        Connection.objects.filter(channel_name=conn.channel_name).update(resync=True)
         _drop(conn, now, outbox, why="events to it were lost (its channel was full)")
     return Outcome({}, outbox)
+
+
+def must_resync(process: str) -> list[str]:
+    """The channels of this process's connections that lost events: to be closed 4011."""
+    return list(
+        Connection.objects.filter(
+            process=process, grace_until__isnull=False, resync=True
+        ).values_list("channel_name", flat=True)
+    )
 
 
 def bound(channel: str) -> bool:
@@ -408,36 +425,85 @@ def bound(channel: str) -> bool:
     ).exists()
 
 
-def drop_stale(now: datetime | None = None) -> Outcome:
-    """Connections whose process stopped refreshing them (it was killed) count as dropped."""
-    now = now or timezone.now()
-    outbox: list[Delivery] = []
-    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_PROCESS_TIMEOUT)
-    for conn in Connection.objects.filter(grace_until__isnull=True, last_seen__lt=cutoff):
-        _drop(conn, now, outbox, why="its server process stopped")
-    return Outcome({}, outbox)
+def register(process: str, now: datetime | None = None) -> None:
+    """A process starts serving: its row exists before any connection points at it."""
+    ServerProcess.objects.update_or_create(
+        id=process, defaults={"last_seen": now or timezone.now()}
+    )
+
+
+def retire(process: str) -> None:
+    """A process stops serving: its row goes, unless it still holds connections (they are
+    then dropped once the row is stale, as if it had died)."""
+    if not Connection.objects.filter(process=process).exists():
+        ServerProcess.objects.filter(id=process).delete()
 
 
 def keep_alive(process: str, now: datetime | None = None) -> Outcome:
-    """This process still holds its connections: refresh their rows (see ``drop_stale``).
+    """This process still holds its connections: its one row says so for all of them.
 
-    A connection another sweeper took for dead while this process was too busy
-    to vouch for it is alive after all: the other party learns it is
-    ``connected`` again, and its grace no longer runs.
+    One write a sweep, however many are connected (see ``drop_stale``). If
+    another sweeper took the process for dead while it was too busy to vouch
+    (its row is gone), its connections still within their grace are alive
+    after all: the other party learns they are ``connected`` again. The
+    result's ``revived`` says so; a consumer whose row did not survive must
+    then find out (see ``bound``).
+    """
+    now = now or timezone.now()
+    if ServerProcess.objects.filter(id=process).update(last_seen=now):
+        return Outcome()
+    outbox: list[Delivery] = []
+    with transaction.atomic():
+        register(process, now)
+        revived = Connection.objects.filter(
+            process=process, grace_until__isnull=False, resync=False
+        )
+        for conn in revived:
+            if Connection.objects.filter(channel_name=conn.channel_name, process=process).update(
+                grace_until=None
+            ):
+                party = _party_of(conn)
+                for row in _calls_on(conn.channel_name, party):
+                    change = Change(row, conn.identity, outbox)
+                    change.log("connection_back", row.phase, party=party)
+                    _tell_connection(change, party, Link.CONNECTED)
+    return Outcome({"revived": True}, outbox)
+
+
+def drop_stale(now: datetime | None = None) -> Outcome:
+    """The connections of processes whose row went stale (they were killed) count as dropped.
+
+    The stale row is locked while its connections are dropped, then deleted:
+    a process that was only slow waits on the lock, finds its row gone, and
+    takes its connections back (``keep_alive``).
     """
     now = now or timezone.now()
     outbox: list[Delivery] = []
-    mine = Connection.objects.filter(process=process)
-    mine.filter(grace_until__isnull=True).update(last_seen=now)
-    for conn in mine.filter(grace_until__isnull=False):
-        if Connection.objects.filter(channel_name=conn.channel_name, process=process).update(
-            grace_until=None, last_seen=now
-        ):
-            party = _party_of(conn)
-            for row in _calls_on(conn.channel_name, party):
-                change = Change(row, conn.identity, outbox)
-                change.log("connection_back", row.phase, party=party)
-                _tell_connection(change, party, Link.CONNECTED)
+    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_PROCESS_TIMEOUT)
+    for process in ServerProcess.objects.filter(last_seen__lt=cutoff).values_list("id", flat=True):
+        with transaction.atomic():
+            stale = ServerProcess.objects.select_for_update().filter(
+                id=process, last_seen__lt=cutoff
+            )
+            if not stale.exists():  # it vouched meanwhile, or another sweeper acted first
+                continue
+            for conn in Connection.objects.filter(process=process, grace_until__isnull=True):
+                _drop(conn, now, outbox, why="its server process stopped")
+            stale.delete()
+    return Outcome({}, outbox)
+
+
+def drop_orphans(now: datetime | None = None) -> Outcome:
+    """Live connections of a process that has no row at all (it died before it vouched):
+    housekeeping, once a minute, since a process registers before it serves."""
+    now = now or timezone.now()
+    outbox: list[Delivery] = []
+    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_PROCESS_TIMEOUT)
+    orphans = Connection.objects.filter(grace_until__isnull=True, opened__lt=cutoff).exclude(
+        process__in=ServerProcess.objects.values("id")
+    )
+    for conn in orphans:
+        _drop(conn, now, outbox, why="its server process stopped")
     return Outcome({}, outbox)
 
 
@@ -448,6 +514,7 @@ def forget_connections() -> Outcome:
     record stays open and no stale agent is rung.
     """
     Connection.objects.all().delete()
+    ServerProcess.objects.exclude(id=PROCESS).delete()
     for row in each_locked(Call.objects.exclude(phase=Phase.ENDED)):
         change = Change(row, SYSTEM, [])
         change.apply(

@@ -15,16 +15,19 @@ from collections import deque
 from typing import Any
 
 from autobahn.exception import Disconnected
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from supportcall.db import in_db
 from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode
 
-from . import connections, protocol
-from .change import Actor, Outcome, party_group
+from . import connections, events, protocol
+from .change import ROUTE, Actor, Delivery, Outcome, party_group
+from .connections import process_group
 from .delivery import deliver
 from .machine import CallError
+from .routes import Routes
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +38,15 @@ DROP_ATTEMPTS = 30
 SEND_CLOSED = (Disconnected, OSError)
 
 
-def process_group() -> str:
-    """Every connection this process holds: told to go at shutdown (see asgi.py)."""
-    return f"process.{connections.PROCESS}"
-
-
 class CallConsumer(AsyncJsonWebsocketConsumer):
     """One client's WebSocket.
 
     ``receive`` frames (rate limit, size, JSON) and hands the content to
     ``receive_json``: the first frame authenticates, ``ping`` is the
     heartbeat, anything else is a request. Two timers close a connection
-    that never authenticates or goes silent; ``call_event`` and
-    ``connection_close`` are what the channel layer brings.
+    that never authenticates or goes silent; ``call_event``, ``call_route``,
+    ``connection_close`` and ``connection_check`` are what the channel layer
+    brings. ``routes`` is where its answered calls' candidates go (routes.py).
     """
 
     actor: Actor | None = None
@@ -98,12 +97,27 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             if message["type"] == "websocket.disconnect":
                 return
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own, without its hop to the database thread before every message.
+
+        Channels closes stale database connections before each handler, in the
+        process's one database thread: a ping or a candidate would then wait
+        behind every other connection's database work, and a WebSocket's
+        handshake with it (daphne gives up after 5 s). This consumer touches the
+        database only through ``in_db``, which does that closing itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def websocket_refused(self, message: dict[str, Any]) -> None:
         """Frames ``_admit`` refused, answered where they came among the others."""
         for _ in range(message["count"]):
             await self._error(ErrorCode.RATE_LIMITED, message["message"])
 
     async def connect(self) -> None:
+        self.routes = Routes()
         self.last_frame = asyncio.get_running_loop().time()
         await self.accept()
         self.origin = _header(self.scope, b"origin")
@@ -151,9 +165,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         delay = 0.5
         for _ in range(DROP_ATTEMPTS):
             try:
-                outcome = await database_sync_to_async(connections.disconnect)(
-                    self.actor, leaving=leaving
-                )
+                outcome = await in_db(connections.disconnect)(self.actor, leaving=leaving)
                 break
             except Exception:
                 log.exception("recording %s's drop failed; retrying", self.actor.identity)
@@ -198,7 +210,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         """``auth`` with a login ``token``, or a ``resume_token`` (see connections.authenticate)."""
         token, kind = protocol.auth(content)
         try:
-            session = await database_sync_to_async(connections.authenticate)(
+            session = await in_db(connections.authenticate)(
                 token, kind, self.origin, self.channel_name, host=self.host
             )
         except connections.Refused as e:
@@ -211,24 +223,24 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(session.hello)
         # Waiting calls may ring this agent now, and a resumed party's calls are
         # replayed: only once it has its hello.
-        await deliver(session.outcome.outbox)
+        await deliver(self._own_routes(session.outcome.outbox))
         if session.replaced:
             await self.channel_layer.send(
                 session.replaced, {"type": "connection.close", "code": Close.REPLACED}
             )
 
     async def _ping(self, content: dict[str, Any]) -> None:
-        """The heartbeat; a connection that lost events (see delivery) must resume instead."""
-        if not await database_sync_to_async(connections.bound)(self.channel_name):
-            await self.close(Close.RESYNC)
-            return
+        """The heartbeat: no database work (the process vouches for all its connections at
+        once, and closes those that lost events itself: see sweeper.watch_connections)."""
         await self.send_json(protocol.ack(protocol.request_id(content)))
 
     async def _handle(self, content: Any) -> None:
         request_id = protocol.request_id(content)
         try:
             request = protocol.parse(content)
-            outcome = await database_sync_to_async(self._dispatch)(request)
+            if await self._relay(request_id, request):
+                return
+            outcome = await in_db(self._dispatch)(request)
         except CallError as e:
             await self.send_json(protocol.error(request_id, e.code, e.message))
             return
@@ -240,8 +252,34 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 )
             )
             return
+        outbox = self._own_routes(outcome.outbox)
         await self.send_json(protocol.ack(request_id, **outcome.result))
-        await deliver(outcome.outbox)
+        await deliver(outbox)
+
+    async def _relay(self, request_id: str | None, request: protocol.Request) -> bool:
+        """An answered call's candidate goes straight to the other party when its route is
+        known; False: the database's way (``operations.relay_candidate``) must say."""
+        if request.type != "ice.candidate":
+            return False
+        assert request.call_id is not None
+        peer = self.routes.peer(str(request.call_id))
+        if not peer:
+            return False
+        event = events.candidate(request.call_id, request.fields["candidate"])
+        await self.send_json(protocol.ack(request_id, call_id=str(request.call_id)))
+        await deliver([Delivery(peer, event)])
+        return True
+
+    def _own_routes(self, outbox: list[Delivery]) -> list[Delivery]:
+        """Learn at once the routes for this connection (its next frame may need them); the
+        rest is for others."""
+        others = []
+        for item in outbox:
+            if item.kind == ROUTE and item.to == self.channel_name:
+                self.routes.learn(item.event)
+            else:
+                others.append(item)
+        return others
 
     def _dispatch(self, request: protocol.Request) -> Outcome:
         """Run the one service a request calls for (in the database thread)."""
@@ -252,6 +290,16 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         """An event for this connection, from any process."""
         if message.get("skip") != self.channel_name:
             await self.send_json(message["event"])
+
+    async def call_route(self, message: dict[str, Any]) -> None:
+        """Where one of this connection's calls sends candidates now (see routes.py)."""
+        self.routes.learn(message["event"])
+
+    async def connection_check(self, message: dict[str, Any]) -> None:
+        """This process was taken for dead and came back: a connection whose row did not
+        survive no longer speaks for its party and must resume."""
+        if self.actor is not None and not await in_db(connections.bound)(self.channel_name):
+            await self.close(Close.RESYNC)
 
     async def connection_close(self, message: dict[str, Any]) -> None:
         """Told to go: this process shuts down (4012), or the party resumed elsewhere (4409)."""

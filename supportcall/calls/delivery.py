@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+from supportcall.db import in_db
+
 from . import connections
-from .change import Delivery
+from .change import EVENT, Delivery
 
 
-def message(event: dict[str, Any], skip: str = "") -> dict[str, Any]:
-    """The channel-layer message a consumer's ``call_event`` handler relays to its client."""
-    return {"type": "call.event", "event": event, "skip": skip}
+def message(event: dict[str, Any], skip: str = "", kind: str = EVENT) -> dict[str, Any]:
+    """The channel-layer message for a consumer's handler: ``call_event`` relays the event to
+    its client, ``call_route`` keeps it for itself."""
+    return {"type": kind, "event": event, "skip": skip}
 
 
 async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
@@ -30,13 +32,13 @@ async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
     overflowed: list[str] = []
     for item in outbox:
         if item.group:
-            await layer.group_send(item.to, message(item.event, item.skip))
+            await layer.group_send(item.to, message(item.event, item.skip, item.kind))
             continue
         try:
-            await layer.send(item.to, message(item.event))
+            await layer.send(item.to, message(item.event, kind=item.kind))
         except ChannelFull:
             if item.to not in overflowed:
                 overflowed.append(item.to)
     if overflowed and resync:
-        outcome = await database_sync_to_async(connections.events_lost)(overflowed)
+        outcome = await in_db(connections.events_lost)(overflowed)
         await deliver(outcome.outbox, resync=False)

@@ -180,12 +180,21 @@ def _rung_for(leg: Leg, change: Change) -> float:
 
 def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
-    for queue in Queue.objects.filter(pk__in=queue_ids):
+    # Only the queues someone waits in (usually none: one query).
+    busy = Call.objects.filter(queue_id__in=queue_ids, phase=Phase.QUEUED).values("queue_id")
+    for queue in Queue.objects.filter(pk__in=busy) if queue_ids else ():
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         for row in each_locked(waiting):
+            # Nobody to ring and the calls may go on waiting: the rest would only wait too
+            # (a burst's waiting calls are not each offered again after every other step).
+            if not availability.free(queue.agents.all()) and (
+                queue.wait_when_empty or availability.online_count(queue) > 0
+            ):
+                break
             # In order already: a call declined by the free agent may let the next one have it.
-            offer(Change(row, SYSTEM, outbox), queue, fifo=False)
-            row.save()
+            change = Change(row, SYSTEM, outbox)
+            offer(change, queue, fifo=False)
+            change.save()
         positions(queue, outbox)
 
 

@@ -81,6 +81,9 @@ class Call(models.Model):
     # Where each party's connection is: events go to these Channels channels.
     caller_channel = models.CharField(max_length=200, blank=True)
     agent_channel = models.CharField(max_length=200, blank=True)
+    # Counts the changes of where candidates go (answer, resume, end): connections that
+    # relay them without the database keep only the newest (see routes.py).
+    route_version = models.PositiveIntegerField(default=0)
 
     created = models.DateTimeField(auto_now_add=True)
     answered = models.DateTimeField(null=True, blank=True)
@@ -105,19 +108,20 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"{self.caller_identity} → {self.target} ({self.phase})"
 
-    def state(self) -> machine.CallState:
-        """The pure state machine's view of this row and its legs."""
+    def state(self, legs: tuple[machine.Leg, ...] | None = None) -> machine.CallState:
+        """The pure state machine's view of this row and its legs (read unless given)."""
 
         def parties(caller: bool, agent: bool) -> frozenset[Party]:
             return frozenset(p for p, on in ((Party.CALLER, caller), (Party.AGENT, agent)) if on)
 
-        rows = () if self._state.adding else self.legs.order_by("started", "pk")
-        legs = tuple(
-            machine.Leg(
-                leg.agent_id, LegStatus(leg.status), Reason(leg.reason) if leg.reason else None
+        if legs is None:
+            rows = () if self._state.adding else self.legs.order_by("started", "pk")
+            legs = tuple(
+                machine.Leg(
+                    leg.agent_id, LegStatus(leg.status), Reason(leg.reason) if leg.reason else None
+                )
+                for leg in rows
             )
-            for leg in rows
-        )
         return machine.CallState(
             phase=Phase(self.phase),
             media=Media(self.media),
@@ -205,11 +209,12 @@ class Connection(models.Model):
     """A WebSocket, live or dropped within its grace period.
 
     An agent with a row is online (so an agent whose Wi-Fi drops keeps its
-    presence while it may come back). ``last_seen`` is refreshed by the
-    sweeper of the process holding the socket: a row it stops refreshing (the
-    process was killed) is treated as dropped. A dropped row's
-    ``grace_until`` is the reconnect deadline the sweeper acts on: past it,
-    the party's calls end ``connection_lost`` and the row goes.
+    presence while it may come back). ``process`` is the server process
+    holding the socket, which vouches for all its connections at once in its
+    own ``ServerProcess`` row: a process that stops doing so (it was killed)
+    has its connections treated as dropped. A dropped row's ``grace_until``
+    is the reconnect deadline the sweeper acts on: past it, the party's calls
+    end ``connection_lost`` and the row goes.
     """
 
     channel_name = models.CharField(max_length=200, primary_key=True)
@@ -226,17 +231,38 @@ class Connection(models.Model):
     process = models.CharField(
         max_length=64, blank=True, help_text="The server process holding it."
     )
-    last_seen = models.DateTimeField(null=True, blank=True)
     grace_until = models.DateTimeField(
         null=True, blank=True, help_text="Dropped: resumable until then, then its calls end."
+    )
+    resync = models.BooleanField(
+        default=False,
+        help_text="Events to it were lost: its process closes it so that its client resumes.",
     )
 
     class Meta:
         indexes = [
             models.Index(fields=["grace_until"]),
             models.Index(fields=["process", "grace_until"]),
-            models.Index(fields=["last_seen"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.identity} on {self.channel_name}"
+
+
+class ServerProcess(models.Model):
+    """A server process that holds WebSockets, vouching for all of them in one row.
+
+    Its sweeper refreshes ``last_seen`` every sweep, whatever the number of
+    its connections. A row older than SUPPORTCALL_PROCESS_TIMEOUT means the
+    process died: any sweeper drops its connections and deletes the row.
+    """
+
+    id = models.CharField(max_length=64, primary_key=True)
+    started = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["last_seen"])]
+
+    def __str__(self) -> str:
+        return f"process {self.id} (seen {self.last_seen:%H:%M:%S})"

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from supportcall.directory.models import Agent
@@ -63,10 +64,10 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
             caller_channel=actor.channel,
         )
         row.save()
-        change = Change(row, actor.identity, outbox, actor.channel)
+        change = Change(row, actor.identity, outbox, actor.channel, new=True)
         change.apply(machine.start(kind, via_queue=queue is not None), "create", to=to, media=kind)
         distribution.route(change, queue, agent, to)
-        row.save()
+        change.save()
     distribution.settle(change.queues, outbox)
     return Outcome({"call_id": str(row.id)}, outbox)
 
@@ -78,13 +79,17 @@ def _check_open_calls(actor: Actor) -> None:
     A connection's requests run one at a time, so a visitor's count is exact; the site's
     is not locked, and creates running at that moment on other processes may each pass.
     """
-    open_calls = Call.objects.exclude(phase=Phase.ENDED)
+    counts = (
+        Call.objects.exclude(phase=Phase.ENDED)
+        .filter(site_id=actor.site)
+        .aggregate(site=Count("pk"), mine=Count("pk", filter=Q(caller_identity=actor.identity)))
+    )
     limit = settings.SUPPORTCALL_VISITOR_CALLS
-    if open_calls.filter(caller_identity=actor.identity).count() >= limit:
+    if counts["mine"] >= limit:
         raise CallError(
             ErrorCode.RATE_LIMITED, f"at most {limit} open call(s) at a time; end one first"
         )
-    if open_calls.filter(site_id=actor.site).count() >= settings.SUPPORTCALL_SITE_CALLS:
+    if counts["site"] >= settings.SUPPORTCALL_SITE_CALLS:
         raise CallError(ErrorCode.RATE_LIMITED, "this site has too many calls now; try later")
 
 
@@ -98,7 +103,7 @@ def _operate(
         before = change.call
         machine.check(before, actor.party, op, agent=actor.agent_id, video=video)
         act(change)
-        change.row.save()
+        change.save()
         if change.call.phase is not before.phase:
             change.touch()
     if op not in REOFFER_OPS:
@@ -119,6 +124,7 @@ def accept(actor: Actor, call_id: uuid.UUID, *, sdp: str, video: bool = False) -
         row = change.row
         check_answer(sdp, row.offer_sdp)
         row.agent_channel, row.answer_sdp = actor.channel, sdp
+        change.reroute(answered=True)  # first: the caller's next candidates may use it
         change.send(Party.CALLER, events.answer(row.id, sdp))
         waited = round((change.now - row.created).total_seconds(), 1)
         change.apply(step, Op.ACCEPT, video=video, waited_s=waited)

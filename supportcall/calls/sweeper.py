@@ -11,12 +11,14 @@ import asyncio
 import logging
 from datetime import datetime
 
-from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from supportcall.db import in_db
 from supportcall.tokens import issuing
-from supportcall.vocabulary import ErrorCode, Reason
+from supportcall.vocabulary import Close, ErrorCode, Reason
 
 from . import connections, distribution, events, machine
 from .change import SYSTEM, Change, Delivery, Outcome, each_locked
@@ -64,7 +66,7 @@ def sweep(now: datetime | None = None) -> Outcome:
         change.now = now
         for leg in row.legs.filter(status=LegStatus.RINGING, deadline__lt=now):
             distribution.ring_out(change, leg)
-        row.save()
+        change.save()
         queues |= change.queues
     # A queue's maximum wait.
     waited = Call.objects.filter(phase__in=[Phase.QUEUED, Phase.RINGING], wait_deadline__lt=now)
@@ -86,23 +88,34 @@ def prune(now: datetime | None = None) -> int:
 
 
 async def sweep_once() -> int:
-    outcome = await database_sync_to_async(sweep)()
+    outcome = await in_db(sweep)()
     await deliver(outcome.outbox)
     return len(outcome.outbox)
 
 
 async def watch_connections() -> None:
-    """Vouch for this process's connections, and treat those nobody vouches for as dropped."""
-    kept = await database_sync_to_async(connections.keep_alive)(connections.PROCESS)
+    """Vouch for this process's connections, close those that lost events, and treat the
+    connections of processes nobody vouches for as dropped."""
+    kept = await in_db(connections.keep_alive)(connections.PROCESS)
     await deliver(kept.outbox)
-    outcome = await database_sync_to_async(connections.drop_stale)()
+    layer = get_channel_layer()
+    assert layer is not None, "CHANNEL_LAYERS is not configured"
+    if kept.result.get("revived"):
+        # Taken for dead: a connection whose row is gone meanwhile must resume.
+        await layer.group_send(connections.process_group(), {"type": "connection.check"})
+    for channel in await in_db(connections.must_resync)(connections.PROCESS):
+        try:
+            await layer.send(channel, {"type": "connection.close", "code": Close.RESYNC})
+        except ChannelFull:  # still full: the next sweep tries again
+            pass
+    outcome = await in_db(connections.drop_stale)()
     await deliver(outcome.outbox)
 
 
 async def run(interval: float, serving: bool = True) -> None:
     """Sweep every ``interval`` seconds; ``serving``: this process holds WebSockets."""
     if "InMemoryChannelLayer" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
-        await database_sync_to_async(connections.forget_connections)()
+        await in_db(connections.forget_connections)()
     loop = asyncio.get_running_loop()
     pruned_at = loop.time()  # not at start: a restart loop must not prune each time
     while True:
@@ -112,7 +125,10 @@ async def run(interval: float, serving: bool = True) -> None:
             await sweep_once()
             if loop.time() - pruned_at >= PRUNE_INTERVAL:
                 pruned_at = loop.time()
-                await database_sync_to_async(prune)()
+                await in_db(prune)()
+                # A process that died before it ever vouched leaves rows no sweep finds.
+                orphans = await in_db(connections.drop_orphans)()
+                await deliver(orphans.outbox)
         except Exception:  # a database hiccup must not stop the sweeper for good
             log.exception("sweep failed; trying again in %.1f s", interval)
         await asyncio.sleep(interval)

@@ -112,8 +112,9 @@ def issue_resume(claims: Claims, channel: str) -> str:
     token, _ = issue(
         claims.role,
         claims.identity,
-        site=Site.objects.filter(pk=claims.site_id or 0).first(),
-        user=User.objects.filter(pk=claims.user_id or 0).first(),
+        # The connection was just let in: its site or user exists (no need to fetch them).
+        site=Site(pk=claims.site_id) if claims.site_id else None,
+        user=User(pk=claims.user_id) if claims.user_id else None,
         targets=list(claims.targets),
         display_name=claims.display_name,
         context=claims.context,

@@ -9,13 +9,13 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from supportcall.calls import connections
+from supportcall.calls import connections, sweeper
 from supportcall.calls.change import Delivery
 from supportcall.calls.delivery import deliver
-from supportcall.calls.models import Call, CallEvent, Connection
+from supportcall.calls.models import Call, CallEvent, Connection, ServerProcess
 from tests.support.calls import in_call, reoffer, ring, sweep
 from tests.support.sdps import ANSWER, hold
-from tests.support.ws import SHOP, Socket, open_ws, sync
+from tests.support.ws import SHOP, open_ws, resume, sync
 
 
 def media(call_id, connection, muted=False, video=False):
@@ -30,15 +30,6 @@ def media(call_id, connection, muted=False, video=False):
 
 async def log(call_id) -> list[str]:
     return await sync(lambda: [e.name for e in CallEvent.objects.filter(call_id=call_id)])()
-
-
-async def resume(old: Socket, origin: str | None = SHOP) -> Socket:
-    """A new connection taking ``old``'s place with its resume token."""
-    party = Socket(await open_ws(origin))
-    await party.send({"type": "auth", "resume_token": old.hello["resume_token"]})
-    party.hello = await party.event("hello")
-    party.identity = party.hello["identity"]
-    return party
 
 
 async def refused(token: str, origin: str | None = SHOP) -> int:
@@ -226,25 +217,66 @@ async def test_resuming_while_the_old_connection_still_looks_open_takes_its_plac
     await back.close()
 
 
-async def test_a_connection_its_process_stopped_vouching_for_is_dropped_until_it_vouches_again(
+async def test_a_process_that_stops_vouching_has_its_connections_dropped_from_its_one_stale_row(
     parties,
 ):
     visitor, alice, call_id = await in_call(parties)
-    later = timezone.now() + timedelta(seconds=11)
+    now = timezone.now()
+    await sync(connections.register)(connections.PROCESS, now)
+    later = now + timedelta(seconds=11)
+    # Another process vouches on time; this test's process, holding both rows, did not.
     await sync(connections.keep_alive)("another-process", later)
     outcome = await sync(connections.drop_stale)(later)
     await deliver(outcome.outbox)
-    # Both rows belong to this test's process, which stopped refreshing them.
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert await visitor.events(1) == [media(call_id, "reconnecting")]
     assert await sync(Connection.objects.filter(grace_until__isnull=False).count)() == 2
-    # The process was only slow: vouching for them again brings them back.
+    assert await sync(lambda: set(ServerProcess.objects.values_list("id", flat=True)))() == {
+        "another-process"
+    }
+    # The process was only slow: vouching again, it finds its row gone and takes them back.
     outcome = await sync(connections.keep_alive)(connections.PROCESS)
+    assert outcome.result == {"revived": True}
     await deliver(outcome.outbox)
     assert await alice.events(1) == [media(call_id, "connected")]
     assert await visitor.events(1) == [media(call_id, "connected")]
     await sweep(in_seconds=30)
     assert (await sync(Call.objects.get)(id=call_id)).phase == "answered"
+    assert (await log(call_id))[-4:] == [
+        "connection_dropped",
+        "connection_dropped",
+        "connection_back",
+        "connection_back",
+    ]
+
+
+def test_vouching_for_a_process_is_one_write_however_many_it_holds(directory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connections.register("p1")
+    for n in range(50):
+        Connection.objects.create(
+            channel_name=f"c{n}", role="visitor", identity=f"v{n}", process="p1"
+        )
+    with CaptureQueriesContext(connection) as queries:
+        assert connections.keep_alive("p1").outbox == []
+    assert [q["sql"].split()[0] for q in queries] == ["UPDATE"]
+
+
+async def test_a_process_taken_for_dead_closes_the_connections_whose_rows_did_not_survive(parties):
+    visitor, alice, call_id = await in_call(parties)
+    now = timezone.now()
+    await sync(connections.register)(connections.PROCESS, now)
+    await deliver((await sync(connections.drop_stale)(now + timedelta(seconds=11))).outbox)
+    await sweep(in_seconds=45)  # their grace ran out: the call ended, the rows went
+    assert (await alice.until("call.state", call_id=call_id))["reason"] == "connection_lost"
+    await sweeper.watch_connections()
+    for party in (visitor, alice):
+        output = await party.ws.receive_output(timeout=3)
+        while output["type"] == "websocket.send":  # the call's end, told before
+            output = await party.ws.receive_output(timeout=3)
+        assert (output["type"], output["code"]) == ("websocket.close", 4011)
 
 
 async def test_a_ping_is_acknowledged(parties):
@@ -278,8 +310,8 @@ async def test_a_stalled_connection_that_lost_events_is_made_to_resume_and_catch
     await deliver(burst)
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert [(await visitor.receive())["type"] for _ in range(3)] == ["ice.candidate"] * 3
-    # Its next ping finds it must resync: closed, it resumes and gets the call replayed.
-    await visitor.send({"type": "ping", "id": "p"})
+    # Its process's next sweep closes it: it resumes and gets the call replayed.
+    await sweeper.watch_connections()
     output = await visitor.ws.receive_output(timeout=3)
     assert (output["type"], output["code"]) == ("websocket.close", 4011)
     back = await resume(visitor)

@@ -143,3 +143,12 @@ async def connect(token: str, origin: str | None = SHOP) -> Socket:
 
 
 sync = database_sync_to_async
+
+
+async def resume(old: Socket, origin: str | None = SHOP) -> Socket:
+    """A new connection taking ``old``'s place with its resume token."""
+    party = Socket(await open_ws(origin))
+    await party.send({"type": "auth", "resume_token": old.hello["resume_token"]})
+    party.hello = await party.event("hello")
+    party.identity = party.hello["identity"]
+    return party
