@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from supportcall.directory.hours import describe_opening
@@ -36,6 +36,16 @@ from .machine import CallError, LegStatus, Phase
 from .models import Call, Connection, Leg
 
 _NOT_QUEUED = [p for p in Phase if p is not Phase.QUEUED]
+# How far back a caller who left the queue is looked for (see _left_since).
+LEFT_WINDOW = timedelta(hours=1)
+
+
+def _left_since(now: datetime) -> Q:
+    """Callers who left the queue since its agents were last told: a caller keeps the last
+    position it was told until `positions` forgets it, which says that someone left, even
+    the last one. Only calls that began waiting within LEFT_WINDOW are looked at, so the
+    index on (queue, phase, queued_at) bounds the scan."""
+    return Q(phase__in=_NOT_QUEUED, queued_at__gte=now - LEFT_WINDOW) & ~Q(position={})
 
 
 def check_open(queue: Queue, now: datetime) -> None:
@@ -180,8 +190,12 @@ def _rung_for(leg: Leg, change: Change) -> float:
 
 def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
-    # Only the queues someone waits in (usually none: one query).
-    busy = Call.objects.filter(queue_id__in=queue_ids, phase=Phase.QUEUED).values("queue_id")
+    # Only the queues someone waits in, or just left (usually none: one query).
+    busy = (
+        Call.objects.filter(queue_id__in=queue_ids)
+        .filter(Q(phase=Phase.QUEUED) | _left_since(timezone.now()))
+        .values("queue_id")
+    )
     for queue in Queue.objects.filter(pk__in=busy) if queue_ids else ():
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         for row in each_locked(waiting):
@@ -202,15 +216,7 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
     """Send `queue.position` to each waiting caller whose place, agents or estimate changed,
     and `queue.waiting` to the queue's connected agents when callers came or went."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
-    # A caller who left the queue keeps the last position it was told: forgetting it here
-    # says that someone left, even the last one. Only calls queued within the maximum wait
-    # (or a day) can have left since the last look: the index on queued_at bounds the scan.
-    since = timezone.now() - timedelta(seconds=queue.max_wait or 86400)
-    left = (
-        Call.objects.filter(queue=queue, phase__in=_NOT_QUEUED, queued_at__gte=since)
-        .exclude(position={})
-        .update(position={})
-    )
+    left = Call.objects.filter(_left_since(timezone.now()), queue=queue).update(position={})
     moved = False
     for number, row in enumerate(waiting, start=1):
         estimate = availability.estimate(queue, number)
