@@ -39,6 +39,10 @@ from bench.servers import (
 )
 
 SCENARIOS = ("relay", "setup", "idle", "media", "soak")
+# The soak's token retention, seconds (SUPPORTCALL_TOKEN_RETENTION), and how often the
+# server prunes (supportcall.calls.sweeper.PRUNE_INTERVAL).
+SOAK_RETENTION = 10
+PRUNE_INTERVAL = 60
 CONFIGS = ("embedded", "postgres+redis")
 QUICK = {
     "repeat": 2,
@@ -360,7 +364,10 @@ class Bench:
 
     async def soak(self, label: str, config_name: str) -> None:
         a, config = self.args, self.config(config_name)
-        product = self.stack.product(config, agents=a.soak_in_flight)
+        # A retention shorter than the soak, so that pruning shows (the default is a day).
+        product = self.stack.product(
+            config, agents=a.soak_in_flight, SUPPORTCALL_TOKEN_RETENTION=str(SOAK_RETENTION)
+        )
         agents = await wire.agents(product.url, a.soak_in_flight)
         rows_before = await asyncio.to_thread(table_rows, config)
         result = await scenarios.soak(
@@ -376,6 +383,9 @@ class Bench:
         for agent in agents:
             await agent.close()
         await asyncio.sleep(3)  # the drops are recorded, the groups left
+        result["rows_unpruned"] = await asyncio.to_thread(table_rows, config)
+        # Pruning runs once a minute: wait for a run after the last token's retention.
+        await asyncio.sleep(SOAK_RETENTION + PRUNE_INTERVAL + 5)
         result["rows_before"] = rows_before
         result["rows_after"] = await asyncio.to_thread(table_rows, config)
         if config.redis:

@@ -188,14 +188,24 @@ function networkError() {
   return new PhoneError(NETWORK_ERROR, EXPLAIN[NETWORK_ERROR]);
 }
 
+// WebSocket's own close codes of a server that failed (1011 Internal Error) or could
+// not serve (1013 Try Again Later, 1014 Bad Gateway) after the socket opened.
+const SERVER_FAILED = Object.freeze([1011, 1013, 1014]);
+
+/** Why a WebSocket closed, as a PhoneError whose `closeCode` is the close code. */
 function closeError(code) {
+  let error;
   if (code === Close.FORBIDDEN) {
-    return new PhoneError(ErrorCode.FORBIDDEN, "This page is not allowed to call support.");
+    error = new PhoneError(ErrorCode.FORBIDDEN, "This page is not allowed to call support.");
+  } else if (code === Close.UNAUTHORIZED) {
+    error = new PhoneError(ErrorCode.UNAUTHORIZED, "The login expired; please try again.");
+  } else if (SERVER_FAILED.includes(code)) {
+    error = new PhoneError(ErrorCode.INTERNAL_ERROR, EXPLAIN[ErrorCode.INTERNAL_ERROR]);
+  } else {
+    error = networkError();
   }
-  if (code === Close.UNAUTHORIZED) {
-    return new PhoneError(ErrorCode.UNAUTHORIZED, "The login expired; please try again.");
-  }
-  return networkError();
+  error.closeCode = code;
+  return error;
 }
 
 async function postJSON(url, body, headers = {}) {
@@ -871,13 +881,25 @@ export class Call extends EventTarget {
   }
 }
 
-/** The site's lines before anyone logs in: open, accepting calls, agents free, the wait. */
-export async function siteStatus(server, site) {
-  const response = await fetch(`${server.replace(/\/$/, "")}/api/v1/sites/${encodeURIComponent(site)}/status`, {
-    credentials: "omit",
-  });
-  if (!response.ok) throw new PhoneError(NETWORK_ERROR, `HTTP ${response.status}`);
-  return response.json();
+/**
+ * The site's lines before anyone logs in: open, accepting calls, agents free, the wait;
+ * with `line` (a queue or agent name or address), also `line`: that line's, or null.
+ * Rejects with a PhoneError: the server's code (not_found for an unknown site), or network.
+ */
+export async function siteStatus(server, site, { line } = {}) {
+  const url = new URL(`${server.replace(/\/$/, "")}/api/v1/sites/${encodeURIComponent(site)}/status`);
+  if (line) url.searchParams.set("line", line);
+  let response;
+  try {
+    response = await fetch(url, { credentials: "omit" });
+  } catch {
+    throw networkError();
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new PhoneError(data.error?.code || NETWORK_ERROR, data.error?.message || `HTTP ${response.status}`);
+  }
+  return data;
 }
 
 /** Leave a callback request; resolves with {id, status}, rejects with a PhoneError. */

@@ -3,7 +3,10 @@
 Presence is computed from the database, never guessed: an agent is
 ``offline`` without a connection, ``away`` if it chose so, ``busy`` on as
 many calls as it may take, and ``available`` otherwise. A *free* agent is an
-available one who is not already being rung for another call.
+available one who is not already being rung for another call. An agent who
+*could answer* a call is one who will take it now or once free: online,
+available by choice (busy on other calls or ringing for another is fine), and
+not among those who declined it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from supportcall.directory.models import Agent, Queue, split_address
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Presence
 
-from .machine import CallError, LegStatus, Phase
+from .machine import DECLINING, CallError, LegStatus, Phase
 from .models import Call, Connection, Leg
 
 MIN_TYPICAL_WAIT_S = 30.0
@@ -122,6 +125,24 @@ def online_count(queue: Queue) -> int:
     return queue.agents.filter(Exists(Connection.objects.filter(agent=OuterRef("pk")))).count()
 
 
+def online_count_of(agent: Agent) -> int:
+    return int(Connection.objects.filter(agent=agent).exists())
+
+
+def could_answer(agents: QuerySet[Agent], declined: Collection[int] = ()) -> QuerySet[Agent]:
+    """Agents who could still answer a call, now or once their calls end: online and
+    available by choice, and not among ``declined`` (who rejected or ignored it).
+
+    Away and offline agents answer nobody; a busy agent frees up, so a caller
+    may wait for one.
+    """
+    return (
+        agents.filter(presence=Presence.AVAILABLE, max_calls__gt=0)
+        .exclude(pk__in=declined)
+        .filter(Exists(Connection.objects.filter(agent=OuterRef("pk"))))
+    )
+
+
 def pick(queue: Queue | None, candidates: list[Agent]) -> list[Agent]:
     """Whom to ring among free agents: everyone (ring_all, direct calls) or the longest idle."""
     if queue is not None and queue.strategy == Queue.Strategy.LONGEST_IDLE:
@@ -136,13 +157,21 @@ class Estimate:
     estimated_wait_s: int
 
 
-def estimate(queue: Queue, position: int) -> Estimate:
-    """An honest guess from the queue's recent answer times, shared among its free agents."""
+def declined_by(call: Call) -> set[int]:
+    """The agents who rejected or ignored ``call``."""
+    return set(
+        Leg.objects.filter(call=call, reason__in=DECLINING).values_list("agent_id", flat=True)
+    )
+
+
+def estimate(queue: Queue, position: int, declined: Collection[int] = ()) -> Estimate:
+    """An honest guess from the queue's recent answer times, shared among the free agents
+    who may take the call (not those in ``declined``, who turned it down)."""
     recent = Call.objects.filter(queue=queue, answered__isnull=False).order_by("-answered")[:20]
     waits = [(c.answered - c.created).total_seconds() for c in recent if c.answered]
     # Nobody answers in no time: a queue answered instantly so far still promises no less.
     typical = max(sum(waits) / len(waits) if waits else 0.0, MIN_TYPICAL_WAIT_S)
-    agents = len(free(queue.agents.all()))
-    online = online_count(queue)
-    per_agent = max(1, agents or online)
+    agents = len(free(queue.agents.all(), declined))
+    # Shared among the agents who will answer: away ones answer nobody.
+    per_agent = max(1, agents or could_answer(queue.agents.all(), declined).count())
     return Estimate(position, agents, round(typical * position / per_agent))

@@ -267,8 +267,8 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
         ).delete()[0]
         if not gone:  # resumed meanwhile, or another sweeper acted first
             return queues
-        # Its resume token dies with the grace period.
-        IssuedToken.objects.filter(replaces=conn.channel_name).update(revoked=True)
+        # Its resume token dies with the grace period (and is pruned like an expired one).
+        IssuedToken.objects.filter(replaces=conn.channel_name).update(revoked=True, expires=now)
     party = actor.party
     lost = Call.objects.exclude(phase=Phase.ENDED)
     if party is Party.CALLER:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any
 
 from autobahn.exception import Disconnected
@@ -122,24 +121,28 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         self.origin = _header(self.scope, b"origin")
         self.host = _header(self.scope, b"host")
-        self.auth_timer = asyncio.create_task(self._close_if_silent())
-        self.idle_timer = asyncio.create_task(self._close_if_dead())
+        # Timers, not tasks: thousands of idle connections each hold two (a task and its
+        # coroutine cost about ten times a timer's memory).
+        loop = asyncio.get_running_loop()
+        self.auth_timer = loop.call_later(settings.SUPPORTCALL_AUTH_TIMEOUT, self._close_if_silent)
+        self.idle_timer = loop.call_later(settings.SUPPORTCALL_IDLE_TIMEOUT, self._close_if_dead)
         await self.channel_layer.group_add(process_group(), self.channel_name)
 
-    async def _close_if_silent(self) -> None:
-        await asyncio.sleep(settings.SUPPORTCALL_AUTH_TIMEOUT)
+    def _close_if_silent(self) -> None:
         if self.actor is None:
-            await self.close(Close.UNAUTHORIZED)
+            self._close_soon(Close.UNAUTHORIZED)
 
-    async def _close_if_dead(self) -> None:
+    def _close_if_dead(self) -> None:
         """A client pings every SUPPORTCALL_PING_INTERVAL: silence means a lid closed."""
-        timeout = settings.SUPPORTCALL_IDLE_TIMEOUT
         loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(max(0.05, self.last_frame + timeout - loop.time()))
-            if loop.time() - self.last_frame >= timeout:
-                await self.close(Close.IDLE)
-                return
+        due = self.last_frame + settings.SUPPORTCALL_IDLE_TIMEOUT
+        if loop.time() >= due:
+            self._close_soon(Close.IDLE)
+        else:  # a frame came meanwhile: look again when the silence could be long enough
+            self.idle_timer = loop.call_later(max(0.05, due - loop.time()), self._close_if_dead)
+
+    def _close_soon(self, code: int) -> None:
+        self.closing = asyncio.ensure_future(self.close(code))  # kept: tasks are weakly held
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
@@ -332,14 +335,17 @@ class Inbox:
     run of them with their count, so the inbox holds at most twice the backlog."""
 
     def __init__(self) -> None:
-        self.messages: deque[dict[str, Any]] = deque()
+        # A list and a future made only while waiting: an idle connection's inbox is
+        # empty, and a deque and an Event would cost it over a kilobyte.
+        self.messages: list[dict[str, Any]] = []
         self.frames = 0  # frames waiting to be acted on
-        self.ready = asyncio.Event()
+        self.waiter: asyncio.Future[None] | None = None
 
     def put(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
         self.frames += message["type"] == "websocket.receive"
-        self.ready.set()
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
     def refuse(self, why: str) -> None:
         last = self.messages[-1] if self.messages else None
@@ -350,9 +356,12 @@ class Inbox:
 
     async def get(self) -> dict[str, Any]:
         while not self.messages:
-            self.ready.clear()
-            await self.ready.wait()
-        message = self.messages.popleft()
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        message = self.messages.pop(0)  # at most twice the backlog: short
         self.frames -= message["type"] == "websocket.receive"
         return message
 

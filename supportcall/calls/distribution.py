@@ -4,8 +4,12 @@ A direct call rings its agent if the agent is free. A queue call is offered to
 the queue's free agents by the queue's strategy (``ring_all``: all of them;
 ``longest_idle``: the one free longest, then the next when its ring times
 out); with nobody free it waits, first come first served, until an agent frees
-up or the queue's maximum wait runs out. Every decision is a line in the
-call's event log, with the reason each agent was skipped.
+up or the queue's maximum wait runs out. A call waits only for someone: when
+no agent who could answer it is left (online, available by choice, and not
+having declined it; see ``availability.could_answer``), it ends ``no_agents``
+at once, unless its queue keeps callers waiting anyway (``wait_when_empty``).
+Every decision is a line in the call's event log, with the reason each agent
+was skipped.
 
 The choices are made here, with the database (who is free, by which
 strategy); what follows from them (legs that start ringing, who is told
@@ -20,10 +24,11 @@ order and tells each waiting caller its position.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from supportcall.directory.hours import describe_opening
@@ -36,16 +41,19 @@ from .machine import CallError, LegStatus, Phase
 from .models import Call, Connection, Leg
 
 _NOT_QUEUED = [p for p in Phase if p is not Phase.QUEUED]
-# How far back a caller who left the queue is looked for (see _left_since).
+# How far back a caller who left the queue is looked for (see _stopped_waiting_since).
 LEFT_WINDOW = timedelta(hours=1)
 
 
-def _left_since(now: datetime) -> Q:
+def _stopped_waiting_since(now: datetime) -> Q:
     """Callers who left the queue since its agents were last told: a caller keeps the last
     position it was told until `positions` forgets it, which says that someone left, even
     the last one. Only calls that began waiting within LEFT_WINDOW are looked at, so the
     index on (queue, phase, queued_at) bounds the scan."""
     return Q(phase__in=_NOT_QUEUED, queued_at__gte=now - LEFT_WINDOW) & ~Q(position={})
+
+
+NOBODY_LEFT = "no agent who could answer is left"
 
 
 def check_open(queue: Queue, now: datetime) -> None:
@@ -115,8 +123,8 @@ def offer(change: Change, queue: Queue, fifo: bool = True) -> None:
     if chosen:
         deadline = change.now + timedelta(seconds=queue.ring_timeout)
         change.ring(chosen, queue.address, deadline, strategy=queue.strategy, skipped=skipped)
-    elif availability.online_count(queue) == 0 and not queue.wait_when_empty:
-        give_up(change, Reason.NO_AGENTS, skipped=skipped)
+    elif not queue.wait_when_empty and not availability.could_answer(agents, declined).exists():
+        give_up(change, Reason.NO_AGENTS, skipped=skipped, why=NOBODY_LEFT)
     else:
         wait(change, skipped)
     change.touch()
@@ -193,18 +201,21 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     # Only the queues someone waits in, or just left (usually none: one query).
     busy = (
         Call.objects.filter(queue_id__in=queue_ids)
-        .filter(Q(phase=Phase.QUEUED) | _left_since(timezone.now()))
+        .filter(Q(phase=Phase.QUEUED) | _stopped_waiting_since(timezone.now()))
         .values("queue_id")
     )
     for queue in Queue.objects.filter(pk__in=busy) if queue_ids else ():
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
+        agents = queue.agents.all()
+        if not availability.free(agents):
+            # Nobody to ring. A call waits on without being offered again (a burst's waiting
+            # calls are not each looked at after every other step) while its queue waits
+            # anyway or someone who could answer it is left; the others end (see offer).
+            if queue.wait_when_empty:
+                waiting = waiting.none()
+            else:
+                waiting = waiting.filter(pk__in=_left_alone(waiting, agents))
         for row in each_locked(waiting):
-            # Nobody to ring and the calls may go on waiting: the rest would only wait too
-            # (a burst's waiting calls are not each offered again after every other step).
-            if not availability.free(queue.agents.all()) and (
-                queue.wait_when_empty or availability.online_count(queue) > 0
-            ):
-                break
             # In order already: a call declined by the free agent may let the next one have it.
             change = Change(row, SYSTEM, outbox)
             offer(change, queue, fifo=False)
@@ -212,14 +223,30 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
         positions(queue, outbox)
 
 
+def _left_alone(waiting: QuerySet[Call], agents: QuerySet[Agent]) -> list[uuid.UUID]:
+    """The waiting calls nobody who could answer is left for: everyone who could has
+    declined them (three queries, however many wait)."""
+    answerers = set(availability.could_answer(agents).values_list("pk", flat=True))
+    declined: dict[uuid.UUID, set[int]] = {}
+    legs = Leg.objects.filter(call__in=waiting, reason__in=machine.DECLINING)
+    for call_id, agent_id in legs.values_list("call_id", "agent_id"):
+        declined.setdefault(call_id, set()).add(agent_id)
+    return [
+        call_id
+        for call_id in waiting.values_list("pk", flat=True)
+        if not answerers - declined.get(call_id, set())
+    ]
+
+
 def positions(queue: Queue, outbox: list[Delivery]) -> None:
     """Send `queue.position` to each waiting caller whose place, agents or estimate changed,
     and `queue.waiting` to the queue's connected agents when callers came or went."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
-    left = Call.objects.filter(_left_since(timezone.now()), queue=queue).update(position={})
+    gone = Call.objects.filter(_stopped_waiting_since(timezone.now()), queue=queue)
+    left = gone.update(position={})
     moved = False
     for number, row in enumerate(waiting, start=1):
-        estimate = availability.estimate(queue, number)
+        estimate = availability.estimate(queue, number, availability.declined_by(row))
         position = {
             "position": estimate.position,
             "agents_available": estimate.agents_available,

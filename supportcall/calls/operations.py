@@ -171,7 +171,11 @@ def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:
         if queue is not None:
             distribution.check_open(queue, change.now)
             distribution.check_room(queue)
-            if availability.online_count(queue) == 0 and not queue.wait_when_empty:
+            others = change.call.declined | {actor.agent}
+            if (
+                not queue.wait_when_empty
+                and not availability.could_answer(queue.agents.all(), others).exists()
+            ):
                 raise CallError(
                     ErrorCode.NOT_FOUND, f"nobody at {excerpt(to)} can take the call now"
                 )
@@ -302,7 +306,7 @@ def queue_position(actor: Actor, call_id: uuid.UUID) -> Outcome:
     ahead = Call.objects.filter(
         queue=row.queue, phase=Phase.QUEUED, queued_at__lt=row.queued_at
     ).count()
-    estimate = availability.estimate(row.queue, ahead + 1)
+    estimate = availability.estimate(row.queue, ahead + 1, availability.declined_by(row))
     return Outcome(
         {
             "call_id": str(call_id),

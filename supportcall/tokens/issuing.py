@@ -195,10 +195,15 @@ def use(claims: Claims, kind: str = "login") -> None:
 
 
 def prune(now: datetime | None = None, batch: int = 1000) -> int:
-    """Delete up to ``batch`` rows of tokens expired over SUPPORTCALL_TOKEN_RETENTION ago
-    (the oldest first, through the index on ``expires``); how many went."""
+    """Delete up to ``batch`` rows of tokens out of use for SUPPORTCALL_TOKEN_RETENTION:
+    expired (a revoked resume token expires when revoked) or used up that long ago, the
+    oldest first, through the indexes on ``expires`` and ``consumed``; how many went."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SUPPORTCALL_TOKEN_RETENTION)
-    old = IssuedToken.objects.filter(expires__lt=cutoff).order_by("expires")
-    ids = list(old.values_list("pk", flat=True)[:batch])
-    return IssuedToken.objects.filter(pk__in=ids).delete()[0] if ids else 0
+    gone = 0
+    for field in ("expires", "consumed"):
+        old = IssuedToken.objects.filter(**{f"{field}__lt": cutoff}).order_by(field)
+        ids = list(old.values_list("pk", flat=True)[: batch - gone])
+        if ids:
+            gone += IssuedToken.objects.filter(pk__in=ids).delete()[0]
+    return gone

@@ -42,7 +42,7 @@ class IssuedToken(models.Model):
 
     class Meta:
         ordering = ["-issued"]
-        indexes = [models.Index(fields=["expires"])]
+        indexes = [models.Index(fields=["expires"]), models.Index(fields=["consumed"])]
 
     def __str__(self) -> str:
         return f"{self.role} token for {self.identity}"

@@ -415,15 +415,16 @@ async def test_reject_of_a_direct_call_ends_it_for_the_visitor(dashboards, visit
     await expect(row).to_contain_text("Declined")
 
 
-async def test_reject_of_a_queue_call_keeps_the_visitor_waiting_for_another_agent(
+async def test_reject_of_a_queue_call_by_the_only_agent_tells_the_visitor_at_once(
     dashboards, visitors
 ):
     page = await dashboards("alice")
     call = await ringing_at(page, await visitors())
     await incoming(page, call).get_by_test_id("reject").click()
-    await call.wait_for_state("queued", timeout=10)
+    # Nobody else could answer: the caller is not left waiting for nobody.
+    await call.wait_for_state("ended", timeout=10)
+    assert call.end_reason == "no_agents"
     await expect(incoming(page, call)).to_have_count(0, timeout=WAIT_MS)
-    await call.end()
 
 
 async def test_ignore_stops_the_ringing_here_and_the_visitor_keeps_ringing(dashboards, visitors):
@@ -482,7 +483,12 @@ async def test_forwarding_to_bob_rings_bob_who_answers_and_media_flows(
 # --- presence ------------------------------------------------------------------------------
 
 
-async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(dashboards, visitors):
+async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(
+    web, dashboards, visitors
+):
+    # A queue that keeps callers waiting with nobody to answer (else: no_agents at once).
+    waits = "Queue.objects.filter(name='support').update(wait_when_empty={})"
+    django_shell(web.env, "from supportcall.directory.models import Queue;" + waits.format(True))
     page = await dashboards("alice")
     presence = page.get_by_test_id("presence")
     await presence.select_option("away")
@@ -490,7 +496,7 @@ async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(dash
     await expect(page.get_by_text("You are away", exact=True)).to_be_visible()
     try:
         call = await (await visitors()).call(media="audio")
-        # Online but away: the caller waits instead of hearing "no agents".
+        # Online but away, in a queue that waits anyway: the caller waits.
         await call.wait_for_state("queued", timeout=10)
         await expect(page.get_by_test_id("incoming")).to_have_count(0)
         assert not await page.evaluate(RINGING)
@@ -501,6 +507,9 @@ async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(dash
     finally:
         await presence.select_option("available")
         await result(page, True, "You are available")
+        django_shell(
+            web.env, "from supportcall.directory.models import Queue;" + waits.format(False)
+        )
 
 
 async def test_the_top_bars_dot_is_green_when_available_and_grey_when_away(dashboards):

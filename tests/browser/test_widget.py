@@ -337,7 +337,7 @@ async def test_visitor_cancels_while_ringing_and_the_agents_call_ends_cancelled(
     await start_call(page, "audio")
     incoming = await alice.next_incoming(timeout=15)
     await expect_state(page, "ringing", "Ringing… an agent will answer shortly.")
-    await expect(tid(page, "hangup")).to_be_focused()
+    await expect(tid(page, "status")).to_be_focused()  # not Cancel: Enter must not end it
     await screenshot(page, "widget-ringing")
 
     await tid(page, "hangup").click()
@@ -362,22 +362,53 @@ async def test_agent_rejects_a_direct_call_and_the_widget_explains(web, chromium
     assert await released(page)
 
 
-async def test_agent_rejects_a_queue_call_and_the_caller_waits_for_the_next(web, chromium, alice):
-    page = await host_page(web, chromium, "reject-queue.html")
+async def states_seen(page):
+    """Record every data-state the widget's status takes from now on."""
+    await page.evaluate(
+        f"""(() => {{
+            const status = document.querySelector('{WIDGET}').shadowRoot
+                .querySelector('[data-testid=status]');
+            window.seenStates = [status.dataset.state];
+            new MutationObserver(() => {{
+                const s = status.dataset.state;
+                if (window.seenStates.at(-1) !== s) window.seenStates.push(s);
+            }}).observe(status, {{ attributes: true, attributeFilter: ["data-state"] }});
+        }})()"""
+    )
+
+
+@pytest.mark.parametrize("decline", ["reject", "ignore"])
+async def test_the_only_agent_declining_a_queue_call_tells_the_caller_at_once_and_offers_a_callback(
+    web, chromium, alice, decline
+):
+    page = await host_page(web, chromium, f"decline-{decline}.html")
+    await states_seen(page)
     await start_call(page, "audio")
     incoming = await alice.next_incoming(timeout=15)
     await expect_state(page, "ringing")
-    await incoming.reject()
-    await expect_state(page, "queued", "You are next in line")
-    await tid(page, "hangup").click()
-    await expect_state(page, "ended")
+    await getattr(incoming, decline)()
+    await expect_state(page, "ended", "Call ended")
+    error = tid(page, "error")
+    await expect(error).to_have_text(
+        "No agent is available right now. Please try again in a few minutes."
+    )
+    await expect(tid(page, "callback-offer")).to_be_visible()
+    # Never "You are next in line" for nobody: straight from ringing to ended.
+    assert await page.evaluate("window.seenStates") == [
+        "idle",
+        "connecting",
+        "initiated",
+        "ringing",
+        "ended",
+    ]
+    assert await page.evaluate(f"{CALL}.reason") == "no_agents"
     assert await released(page)
 
 
 async def test_no_agent_online_is_explained_before_calling(web, chromium):
     page = await host_page(web, chromium, "no-agents.html")
     launcher = tid(page, "call-button")
-    await expect(launcher).to_have_text("Call support (no agent online)", timeout=WAIT_MS)
+    await expect(launcher).to_have_text("Call support (no agent available)", timeout=WAIT_MS)
     await launcher.click()
     await expect_state(page, "idle", "No agent is available right now.")
     await expect(tid(page, "choose-audio")).to_have_attribute("aria-disabled", "true")
@@ -500,60 +531,7 @@ async def test_a_dropped_connection_resumes_and_the_call_goes_on(web, chromium, 
     assert await released(page)
 
 
-# --- keyboard, small screens, isolation --------------------------------------------------
-
-
-async def focused_testid(page):
-    return await page.evaluate(
-        f"document.querySelector('{WIDGET}').shadowRoot.activeElement?.dataset.testid ?? null"
-    )
-
-
-async def test_keyboard_only_visitor_calls_and_hangs_up(web, chromium, alice):
-    page = await host_page(web, chromium, "keyboard.html")
-    await expect(page.get_by_role("button", name="Call support")).to_be_visible()
-    status = tid(page, "status")
-    await expect(status).to_have_attribute("aria-live", "polite")
-    for name in ("mute", "video", "hold", "hangup"):
-        assert await tid(page, name).get_attribute("aria-label")
-
-    await page.keyboard.press("Tab")
-    assert await focused_testid(page) == "call-button"
-    await page.keyboard.press("Enter")
-    await expect(tid(page, "choose-audio")).to_be_focused()
-    await expect(tid(page, "call-button")).to_have_attribute("aria-expanded", "true")
-    await page.keyboard.press("Space")
-    incoming = await alice.next_incoming(timeout=15)
-    await expect_state(page, "ringing")
-    assert await focused_testid(page) == "hangup"
-    await expect(page.get_by_role("button", name="Cancel the call")).to_be_visible()
-
-    await page.keyboard.press("Escape")  # hangs up
-    await incoming.wait_for_state("ended", timeout=10)
-    assert incoming.end_reason == "cancelled"
-    await expect_state(page, "ended")
-    await expect(tid(page, "choose-audio")).to_be_focused()
-
-    await page.keyboard.press("Escape")  # closes the panel
-    await expect(tid(page, "choose-audio")).to_be_hidden()
-    assert await focused_testid(page) == "call-button"
-    await expect(tid(page, "call-button")).to_have_attribute("aria-expanded", "false")
-
-    # In a call the controls are real buttons with names, reachable by Tab.
-    await page.keyboard.press("Enter")
-    await page.keyboard.press("Enter")
-    incoming = await alice.next_incoming(timeout=15)
-    await incoming.accept()
-    await expect_state(page, "in_call")
-    for name in ("Mute microphone", "Camera", "Hold", "Hang up"):
-        await expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
-    await page.keyboard.press("Shift+Tab")
-    assert await focused_testid(page) == "hold"
-    await page.keyboard.press("Enter")
-    await expect_state(page, "on_hold")
-    await page.keyboard.press("Escape")
-    await incoming.wait_for_state("ended", timeout=10)
-    assert incoming.end_reason == "ended_by_remote"
+# --- small screens, isolation (the keyboard: test_widget_keyboard.py) --------------
 
 
 async def test_phone_sized_screen_shows_the_whole_widget(web, chromium, alice):

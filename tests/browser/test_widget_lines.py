@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Agent
-from tests.support.browser import WAIT_MS, expect_state, host_page, tid
+from supportcall.client import Agent, Visitor
+from tests.support.browser import WAIT_MS, WIDGET, expect_state, host_page, tid
 from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
@@ -58,9 +59,11 @@ async def test_a_closed_line_says_when_it_opens_and_takes_a_callback_request(web
     )
     page = await host_page(web, chromium, "closed.html")
     launcher = tid(page, "call-button")
-    await expect(launcher).to_have_text("Closed — open tomorrow 0:00", timeout=WAIT_MS)
+    await expect(launcher).to_have_text("Closed — open tomorrow 12:00 AM (UTC)", timeout=WAIT_MS)
     await launcher.click()
-    await expect(tid(page, "status")).to_have_text("We are closed now. We open tomorrow 0:00.")
+    await expect(tid(page, "status")).to_have_text(
+        "We are closed now. We open tomorrow 12:00 AM (UTC)."
+    )
     await expect(tid(page, "choose-audio")).to_have_attribute("aria-disabled", "true")
     await tid(page, "choose-audio").click(force=True)
     await expect_state(page, "idle")  # a disabled choice calls nobody
@@ -85,7 +88,7 @@ async def test_a_callback_request_without_phone_or_email_is_explained_and_not_se
 ):
     page = await host_page(web, chromium, "unavailable.html")  # nobody online
     launcher = tid(page, "call-button")
-    await expect(launcher).to_have_text("Call support (no agent online)", timeout=WAIT_MS)
+    await expect(launcher).to_have_text("Call support (no agent available)", timeout=WAIT_MS)
     await launcher.click()
     await expect(tid(page, "status")).to_have_text("No agent is available right now.")
     await tid(page, "callback-offer").click()
@@ -93,10 +96,15 @@ async def test_a_callback_request_without_phone_or_email_is_explained_and_not_se
     await expect(tid(page, "callback-error")).to_have_text(
         "Please give a phone number or an email address."
     )
-    await fill_callback(page, email="not an email")
-    await expect(tid(page, "callback-error")).to_contain_text(
-        "is not an email address", timeout=WAIT_MS
+    bad_email = (
+        "That email address does not look right. Please check it (for example ada@example.com)."
     )
+    await fill_callback(page, email="not an email")
+    await expect(tid(page, "callback-error")).to_have_text(bad_email)
+    await expect(tid(page, "callback-email")).to_be_focused()
+    # One only the server refuses: its own message is for developers, not shown.
+    await fill_callback(page, email="ada@example..com")
+    await expect(tid(page, "callback-error")).to_have_text(bad_email, timeout=WAIT_MS)
     assert callbacks(web) == []
     await fill_callback(page, email="ada@example.com")
     await expect(tid(page, "callback-done")).to_be_visible(timeout=WAIT_MS)
@@ -121,7 +129,7 @@ async def test_a_caller_waiting_in_the_queue_sees_its_place_then_is_answered(web
         await alice.close()
 
 
-async def test_the_launcher_shows_the_wait_when_every_agent_is_busy(web, chromium, line):
+async def test_with_every_agent_away_no_wait_is_promised_and_the_intro_says_so(web, chromium, line):
     alice = Agent(web.url, "alice", web.password)
     bob = Agent(web.url, "bob", web.password)
     await alice.connect()
@@ -129,15 +137,87 @@ async def test_the_launcher_shows_the_wait_when_every_agent_is_busy(web, chromiu
     try:
         await alice.set_presence("away")
         await bob.set_presence("away")
-        page = await host_page(web, chromium, "busy.html")
-        await expect(tid(page, "call-button")).to_have_text(
-            "Call support (under a minute wait)", timeout=WAIT_MS
-        )
+        page = await host_page(web, chromium, "away.html")
+        launcher = tid(page, "call-button")
+        await expect(launcher).to_have_attribute("data-line", "unavailable", timeout=WAIT_MS)
+        await expect(launcher).to_have_text("Call support (no agent available)")
+        await launcher.click()
+        await expect(tid(page, "status")).to_have_text("No agent is available right now.")
+        intro = page.locator(f"{WIDGET} .intro")
+        await expect(intro).to_have_text("Leave your details and we will get back to you.")
+        await expect(tid(page, "choose-audio")).to_have_attribute("aria-disabled", "true")
+        await expect(tid(page, "callback-offer")).to_be_focused()
     finally:
         await alice.set_presence("available")
         await bob.set_presence("available")
         await alice.close()
         await bob.close()
+
+
+async def test_the_launcher_shows_the_wait_when_every_agent_is_busy(web, chromium, line):
+    alice = Agent(web.url, "alice", web.password)
+    await alice.connect()
+    caller = Visitor(web.url, "demo", display_name="Ada")
+    await caller.connect()
+    try:
+        call = await caller.call(media="audio_single")
+        incoming = await alice.next_incoming(timeout=15)
+        await incoming.accept()
+        await call.wait_for_state("in_call", timeout=15)
+        page = await host_page(web, chromium, "busy.html")
+        launcher = tid(page, "call-button")
+        await expect(launcher).to_have_text("Call support (under a minute wait)", timeout=WAIT_MS)
+        await launcher.click()
+        await expect(page.locator(f"{WIDGET} .intro")).to_have_text(
+            "All our agents are on other calls. Call and wait in line, by voice or video."
+        )
+        await expect(tid(page, "choose-audio")).not_to_have_attribute("aria-disabled", "true")
+    finally:
+        await caller.close()
+        await alice.close()
+
+
+async def test_a_free_agent_means_the_intro_promises_a_person_now(web, chromium, line):
+    alice = Agent(web.url, "alice", web.password)
+    await alice.connect()
+    try:
+        page = await host_page(web, chromium, "free.html")
+        launcher = tid(page, "call-button")
+        await expect(launcher).to_have_attribute("data-line", "open", timeout=WAIT_MS)
+        await expect(launcher).to_have_text("Call support")
+        await launcher.click()
+        await expect(page.locator(f"{WIDGET} .intro")).to_have_text(
+            "Talk to a person from our support team now, by voice or video."
+            " No app or account needed."
+        )
+    finally:
+        await alice.close()
+
+
+async def test_a_closed_queue_says_when_it_opens_in_the_queues_time_zone(web, chromium, line):
+    # Open one day a week, 9:00-17:00 Paris time: the day after tomorrow there.
+    line(
+        "from datetime import time; from zoneinfo import ZoneInfo;"
+        "from django.utils import timezone;"
+        "from supportcall.directory.models import OpeningHours;"
+        "day = (timezone.now().astimezone(ZoneInfo('Europe/Paris')).weekday() + 2) % 7;"
+        "Queue.objects.filter(pk=q.pk).update(timezone='Europe/Paris');"
+        "OpeningHours.objects.filter(queue=q).delete();"
+        "OpeningHours.objects.create(queue=q, weekday=day, opens=time(9), closes=time(17))"
+    )
+    try:
+        page = await host_page(web, chromium, "paris.html")
+        launcher = tid(page, "call-button")
+        await expect(launcher).to_have_text(
+            re.compile(r"^Closed — open [A-Z][a-z]+day 9:00 AM \(Paris time\)$"),
+            timeout=WAIT_MS,
+        )
+    finally:
+        line(
+            "from supportcall.directory.models import OpeningHours;"
+            "OpeningHours.objects.filter(queue=q).delete();"
+            "Queue.objects.filter(pk=q.pk).update(timezone='UTC')"
+        )
 
 
 async def test_after_no_agents_the_widget_offers_a_callback(web, chromium, line):

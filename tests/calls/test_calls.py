@@ -3,6 +3,7 @@
 import pytest
 
 from supportcall.calls.models import Call, CallEvent, Leg
+from supportcall.directory.models import Queue
 from tests.support.calls import answer, in_call, reoffer, ring, sweep
 from tests.support.sdps import ANSWER, OFFER, hold, unhold, video_start, video_stop
 from tests.support.ws import addr, sync
@@ -203,7 +204,10 @@ async def test_an_ignored_direct_call_rings_until_its_ring_timeout_no_answer(par
     assert (await record(call_id)).end_reason == "no_answer"
 
 
-async def test_an_ignored_queue_call_waits_in_the_queue_until_its_maximum_wait(parties):
+async def test_an_ignored_call_in_a_queue_that_waits_anyway_waits_until_its_maximum_wait(
+    parties,
+):
+    await sync(lambda: Queue.objects.filter(name="support").update(wait_when_empty=True))()
     alice = await parties("alice")
     visitor = await parties("visitor")
     call_id = await ring(visitor, alice)
@@ -215,7 +219,7 @@ async def test_an_ignored_queue_call_waits_in_the_queue_until_its_maximum_wait(p
             "type": "queue.position",
             "call_id": call_id,
             "position": 1,
-            "agents_available": 1,
+            "agents_available": 0,  # alice ignored it: she is free, not for this call
             "estimated_wait_s": 30,
         },
     ]
@@ -299,6 +303,19 @@ async def test_forward_to_nobody_available_fails_and_the_call_keeps_ringing(part
     assert "bob" in reply["message"]
     await alice.fails("not_found", "call.forward", call_id=call_id, to=addr("nobody"))
     await alice.fails("bad_request", "call.forward", call_id=call_id, to=addr("alice"))
+    await visitor.silent()
+    await answer(visitor, alice, call_id)
+
+
+async def test_forward_to_a_queue_where_nobody_else_could_answer_fails_and_the_call_rings_on(
+    parties,
+):
+    alice, bob = await parties("alice"), await parties("bob")
+    await bob.ok("presence.set", status="away")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice, to="alice")
+    reply = await alice.fails("not_found", "call.forward", call_id=call_id, to=addr("support"))
+    assert "support" in reply["message"]
     await visitor.silent()
     await answer(visitor, alice, call_id)
 

@@ -188,7 +188,7 @@ async def test_longest_idle_rings_one_agent_then_the_next_after_the_ring_timeout
 
 
 async def test_an_agent_who_declined_is_not_rung_again_for_that_call(parties, sales):
-    await configure(strategy="longest_idle")
+    await configure(strategy="longest_idle", wait_when_empty=True)
     ann = await parties("ann")
     visitor = await parties("visitor")
     call_id = await create(visitor)
@@ -467,7 +467,10 @@ async def test_a_direct_call_to_a_busy_agent_ends_no_agents_and_says_why(parties
     assert log[-1]["skipped"] == {"ann": "busy"}
 
 
-async def test_reject_of_the_last_agent_in_a_queue_keeps_the_caller_waiting(parties, sales):
+async def test_reject_of_the_last_agent_keeps_the_caller_waiting_if_the_queue_waits_anyway(
+    parties, sales
+):
+    await configure(wait_when_empty=True)
     ann = await parties("ann")
     visitor = await parties("visitor")
     call_id = await create(visitor)
@@ -486,6 +489,90 @@ async def test_reject_of_the_last_agent_in_a_queue_keeps_the_caller_waiting(part
     ]
     await ann.silent()
     await answer(visitor, ben, call_id)
+
+
+# --- nobody left who could answer ----------------------------------------------------
+
+
+async def ended_with_nobody_left(visitor, call_id) -> None:
+    """The caller's whole history: rung, then told at once that nobody can answer."""
+    assert await visitor.states(call_id, until="ended") == ["initiated", "ringing", "ended"]
+    log = await ring_log(call_id)
+    assert log[-1]["name"] == "no_agents"
+    assert log[-1]["why"] == "no agent who could answer is left"
+    assert await sync(lambda: Call.objects.get(id=call_id).end_reason)() == "no_agents"
+
+
+@pytest.mark.parametrize("op", ["call.reject", "call.ignore"])
+async def test_the_only_agent_online_declining_ends_the_call_no_agents_at_once(parties, sales, op):
+    ann = await parties("ann")
+    visitor = await parties("visitor")
+    call_id = await create(visitor)
+    await incoming(ann, call_id)
+    await ann.ok(op, call_id=call_id)
+    await ended_with_nobody_left(visitor, call_id)
+    assert (await ring_log(call_id))[-1]["skipped"] == {
+        "ann": "declined this call",
+        "ben": "offline",
+        "cat": "offline",
+        "dan": "offline",
+    }
+
+
+async def test_an_agent_away_is_nobody_to_wait_for(parties, sales):
+    ann, ben = await parties("ann"), await parties("ben")
+    await ben.ok("presence.set", status="away")
+    visitor = await parties("visitor")
+    call_id = await create(visitor)
+    await incoming(ann, call_id)
+    await ann.ok("call.reject", call_id=call_id)
+    await ended_with_nobody_left(visitor, call_id)
+
+
+async def test_the_only_agent_set_away_for_missed_calls_leaves_the_caller_told_at_once(
+    parties, sales, settings
+):
+    settings.SUPPORTCALL_MISSED_CALLS_AWAY = 2
+    await configure(ring_timeout=10)
+    ann = await parties("ann")
+    visitor = await parties("visitor")
+    call_id = await create(visitor)
+    await incoming(ann, call_id)
+    await sweep(in_seconds=11)
+    await incoming(ann, call_id)  # rung again: the only one who could answer
+    await sweep(in_seconds=22)
+    await ann.until("presence", status="away")
+    # Ringing twice is one "ringing" for the caller: its legs change, not its state.
+    await ended_with_nobody_left(visitor, call_id)
+
+
+async def test_a_caller_waits_for_a_busy_agent_until_that_agent_goes_away(parties, sales):
+    ann = await parties("ann")
+    first = await parties("visitor")
+    busy = await create(first)
+    await incoming(ann, busy)
+    await answer(first, ann, busy)
+    second = await parties("visitor")
+    call_id = await create(second)
+    await second.until("queue.position", call_id=call_id, position=1)
+    await ann.ok("presence.set", status="away")  # ann will take no call after this one
+    assert await second.states(call_id, until="ended") == ["ended"]
+    log = await ring_log(call_id)
+    assert [e["name"] for e in log] == ["create", "queued", "no_agents"]
+    assert log[-1]["why"] == "no agent who could answer is left"
+    await first.silent()  # the call in progress goes on
+
+
+async def test_a_queue_that_waits_anyway_keeps_the_caller_when_nobody_could_answer(parties, sales):
+    await configure(wait_when_empty=True)
+    ann = await parties("ann")
+    visitor = await parties("visitor")
+    call_id = await create(visitor)
+    await incoming(ann, call_id)
+    await ann.ok("call.reject", call_id=call_id)
+    await visitor.until("call.state", call_id=call_id, state="queued", previous="ringing")
+    position = await visitor.until("queue.position", call_id=call_id)
+    assert position["agents_available"] == 0
 
 
 async def test_longest_idle_skips_away_and_busy_agents_and_rings_both_tabs_of_the_one_chosen(

@@ -293,7 +293,7 @@ async def test_waiting_on_a_call_that_ends_raises_call_ended(clients):
     assert call.pc is not None and call.pc.connectionState == "closed"
 
 
-async def test_a_queue_call_rejected_by_its_only_agent_waits_in_the_queue(clients):
+async def test_a_queue_call_rejected_by_its_only_agent_ends_no_agents_at_once(clients):
     agent = await clients.agent()
     visitor = await clients.visitor()
     call = await visitor.call()  # to the queue
@@ -301,9 +301,10 @@ async def test_a_queue_call_rejected_by_its_only_agent_waits_in_the_queue(client
 
     await incoming.reject()
 
-    await call.wait_for_state(State.QUEUED, timeout=5)
+    await call.wait_for_state(State.ENDED, timeout=5)
     assert (incoming.state, incoming.end_reason) == (State.ENDED, Reason.REJECTED)
-    assert clients.record(visitor).states(call) == ["initiated", "ringing", "queued"]
+    assert call.end_reason == Reason.NO_AGENTS
+    assert clients.record(visitor).states(call) == ["initiated", "ringing", "ended"]
 
 
 async def test_no_agent_online_ends_the_call_with_no_agents(clients):
@@ -315,15 +316,16 @@ async def test_no_agent_online_ends_the_call_with_no_agents(clients):
     assert call.end_reason == Reason.NO_AGENTS
 
 
-async def test_a_call_while_the_only_agent_is_away_waits_in_the_queue(clients):
+async def test_a_call_while_the_only_agent_is_away_ends_no_agents(clients):
     agent = await clients.agent()
     await agent.set_presence(Presence.AWAY)
     visitor = await clients.visitor()
 
     call = await visitor.call(media="audio_single")
 
-    await call.wait_for_state(State.QUEUED, timeout=5)
-    await call.wait_for(lambda: call.queue_position == 1, 5)
+    await call.wait_for_state(State.ENDED, timeout=5)
+    assert call.end_reason == Reason.NO_AGENTS
+    assert clients.record(visitor).states(call) == ["initiated", "ended"]
     assert not agent.calls
 
 

@@ -36,6 +36,35 @@ def test_tokens_expired_longer_than_the_retention_are_deleted_and_no_others(sett
     assert sweeper.prune(now) == 0
 
 
+def test_a_token_used_up_longer_than_the_retention_ago_is_deleted_and_no_other(settings):
+    settings.SUPPORTCALL_TOKEN_RETENTION = 3600
+    used_long_ago, used_lately, unused = tokens(7 * 24 * 3600, 7 * 24 * 3600, 7 * 24 * 3600)
+    now = timezone.now()
+    IssuedToken.objects.filter(identity=used_long_ago).update(consumed=now - timedelta(hours=2))
+    IssuedToken.objects.filter(identity=used_lately).update(consumed=now - timedelta(minutes=5))
+    assert sweeper.prune(now) == 1
+    assert left() == {used_lately, unused}
+
+
+async def test_a_resume_token_is_deleted_a_retention_after_its_connection_is_lost(
+    parties, settings
+):
+    from supportcall.calls.models import Connection
+    from tests.support.calls import sweep
+
+    settings.SUPPORTCALL_TOKEN_RETENTION = 3600
+    visitor = await parties("visitor")
+    channel = await sync(lambda: Connection.objects.get(identity=visitor.identity).pk)()
+    resume = sync(lambda: IssuedToken.objects.filter(replaces=channel).count())
+    assert await resume() == 1
+    await visitor.close()
+    await sweep(in_seconds=30)  # the grace ran out: the resume token is revoked
+    assert await sync(sweeper.prune)(timezone.now() + timedelta(minutes=30)) == 0
+    assert await resume() == 1
+    await sync(sweeper.prune)(timezone.now() + timedelta(hours=2))
+    assert await resume() == 0
+
+
 def test_pruning_goes_in_batches_through_the_index_on_expires(settings):
     from supportcall.tokens import issuing
 

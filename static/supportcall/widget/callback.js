@@ -2,9 +2,10 @@
 // unavailable, or a call ended with nobody answering), then the form, then
 // thanks (POST /api/v1/callbacks).
 
-import { leaveCallback, Reason, State } from "../phone.js";
+import { ErrorCode, EXPLAIN, leaveCallback, NETWORK_ERROR, Reason, State } from "../phone.js";
 import { lineBlocked } from "./line.js";
 import { UNDER_WAY } from "./states.js";
+import { CALLBACK, looksLikeEmail } from "./words.js";
 
 // End reasons after which a callback is worth offering.
 const NOBODY_ANSWERED = [Reason.NO_ANSWER, Reason.NO_AGENTS];
@@ -21,7 +22,7 @@ export class Callbacks {
   canOffer() {
     const { state, reason, line } = this.widget;
     if (UNDER_WAY.includes(state)) return false;
-    return Boolean(lineBlocked(line)) || (state === State.ENDED && NOBODY_ANSWERED.includes(reason));
+    return ["closed", "unavailable"].includes(lineBlocked(line)) || (state === State.ENDED && NOBODY_ANSWERED.includes(reason));
   }
 
   open() {
@@ -54,23 +55,27 @@ export class Callbacks {
     if (widget.line) request.queue = widget.line.name;
     if (widget.call?.id && widget.state === State.ENDED) request.call_id = widget.call.id;
     let problem = "";
-    if (!request.name) problem = "Please give your name.";
-    else if (!request.phone && !request.email) problem = "Please give a phone number or an email address.";
+    let field = null;
+    if (!request.name) [problem, field] = [CALLBACK.noName, form.elements.name];
+    else if (!request.phone && !request.email) [problem, field] = [CALLBACK.noContact, form.elements.phone];
+    else if (request.email && !looksLikeEmail(request.email)) [problem, field] = [CALLBACK.badEmail, form.elements.email];
     if (problem) {
       this.text = problem;
       widget.render();
-      widget.focus(request.name ? form.elements.phone : form.elements.name);
+      widget.focus(field);
       return;
     }
     el.callbackSubmit.setAttribute("aria-disabled", "true");
     try {
       await leaveCallback(config.server, request);
       this.view = "done";
-      const how = request.phone ? `at ${request.phone}` : `at ${request.email}`;
-      el.callbackDone.textContent = `Thank you, ${request.name}. We will get back to you ${how}.`;
+      el.callbackDone.textContent = CALLBACK.thanks(request.name, request.phone || request.email);
       form.reset();
     } catch (error) {
-      this.text = error.message || "The request could not be sent. Please try again.";
+      // The server's own message is for developers; a person reads what to do.
+      if (error.code === ErrorCode.BAD_REQUEST) {
+        this.text = /email/i.test(error.message || "") ? CALLBACK.badEmail : CALLBACK.badRequest;
+      } else this.text = EXPLAIN[error.code] && error.code !== NETWORK_ERROR ? EXPLAIN[error.code] : CALLBACK.failed;
     } finally {
       el.callbackSubmit.removeAttribute("aria-disabled");
       widget.render();

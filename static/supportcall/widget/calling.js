@@ -2,7 +2,7 @@
 // camera), the address to call, and a failure to start explained in plain words.
 
 import { ErrorCode, EXPLAIN, Media, NETWORK_ERROR, Phone } from "../phone.js";
-import { NOT_ENABLED, UNREACHABLE, explainMedia } from "./words.js";
+import { LOGIN_EXPIRED, NOT_ENABLED, SERVICE_TROUBLE, UNREACHABLE, explainMedia } from "./words.js";
 
 /** The visitor hung up while the call was being placed. */
 export class Cancelled extends Error {}
@@ -51,6 +51,7 @@ export function target(queue, phone) {
 /** A failure to start a call, in plain words. `phone` is the Phone, if the login worked. */
 export async function explainFailure(error, phone) {
   if (error instanceof MediaFailure || !error?.code) return error?.message || String(error);
+  if (error.closeCode !== undefined) return explainClose(error);
   switch (error.code) {
     case ErrorCode.FORBIDDEN:
       // At login (or a WebSocket closed with 4403) this is the page's origin.
@@ -67,6 +68,16 @@ export async function explainFailure(error, phone) {
       return UNREACHABLE;
     default:
       return EXPLAIN[error.code] || error.message;
+  }
+}
+
+/** The WebSocket closed before the server's hello: each refusal says what it was. */
+function explainClose(error) {
+  switch (error.code) {
+    case ErrorCode.FORBIDDEN: return NOT_ENABLED; // 4403: this page's origin
+    case ErrorCode.UNAUTHORIZED: return LOGIN_EXPIRED; // 4401: a token expired or used
+    case ErrorCode.INTERNAL_ERROR: return SERVICE_TROUBLE; // 1011: the server failed
+    default: return UNREACHABLE; // never opened, or cut: nothing answers there
   }
 }
 

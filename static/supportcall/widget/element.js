@@ -79,11 +79,11 @@ export class SupportcallWidget extends HTMLElement {
       event.preventDefault();
       this.callbacks.send();
     });
+    // Escape closes the panel and never hangs up: a call goes on, the launcher shows it.
     el.root.addEventListener("keydown", (event) => {
-      if (event.key !== "Escape") return;
+      if (event.key !== "Escape" || !this.isOpen) return;
       event.stopPropagation();
-      if (UNDER_WAY.includes(this.state)) this.hangUp();
-      else this.closePanel();
+      this.closePanel();
     });
   }
 
@@ -150,7 +150,8 @@ export class SupportcallWidget extends HTMLElement {
   }
 
   preferredFocus() {
-    if (UNDER_WAY.includes(this.state)) return this.el.hangup;
+    // In a call the status has the focus, never Hang up: a second Enter must not end it.
+    if (UNDER_WAY.includes(this.state)) return this.el.status;
     return this.fixedMedia() && this.state !== Phase.IDLE ? this.el.callAgain : this.el.chooseAudio;
   }
 
@@ -181,7 +182,7 @@ export class SupportcallWidget extends HTMLElement {
     this.state = Phase.CONNECTING;
     this.isOpen = true;
     this.render();
-    this.focus(this.el.hangup);
+    this.focus(this.el.status);
 
     let phone = null;
     let stream = null;

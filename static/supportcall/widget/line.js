@@ -1,32 +1,66 @@
 // The support line's status before anyone logs in: open, accepting calls,
-// agents free, the wait (GET /api/v1/sites/<site>/status).
+// agents free, the wait (GET /api/v1/sites/<site>/status), and whether the
+// site and the line the tag names exist at all.
 
-import { siteStatus } from "../phone.js";
+import { ErrorCode, siteStatus } from "../phone.js";
+import { LINE, openingWords } from "./words.js";
 
-/** The status of the line this widget calls (its data-queue, or the site's first), or null if unknown. */
+/**
+ * The status of the line this widget calls (its data-queue, or the site's first);
+ * `{unknown: "site"}` or `{unknown: "line"}` when the tag names nothing that exists;
+ * null if it could not be asked (calling will tell).
+ */
 export async function fetchLine({ server, site, queue }) {
   try {
-    const status = await siteStatus(server, site);
-    return status.queues.find((q) => queue && (q.name === queue || q.address === queue)) || status.queues[0] || null;
-  } catch {
-    return null; // unknown: calling will tell
+    const status = await siteStatus(server, site, { line: queue });
+    if (queue) return status.line || { unknown: "line" };
+    return status.queues[0] || { unknown: "line" };
+  } catch (error) {
+    if (error.code === ErrorCode.NOT_FOUND) return { unknown: "site" };
+    return null;
   }
 }
 
-/** "closed", "unavailable" (nobody online), or null when a call can be placed. */
+/** "unknown_site", "unknown_line", "closed", "unavailable" (nobody could answer), or null when a call can be placed. */
 export function lineBlocked(line) {
   if (!line) return null;
+  if (line.unknown === "site") return "unknown_site";
+  if (line.unknown === "line") return "unknown_line";
   if (!line.open) return "closed";
   if (!line.accepting) return "unavailable";
   return null;
 }
 
-/** The line's state in a few words, for the launcher and the status. */
+/** When a closed line opens, for the visitor, with the queue's time zone named. */
+export function openingText(line) {
+  if (line.next_open) return openingWords(line.next_open, line.timezone) || line.next_open_text;
+  return line.next_open_text;
+}
+
+/** The line's state in a few words, for the panel's status. */
 export function lineWords(line) {
-  const blocked = lineBlocked(line);
-  if (blocked === "closed") {
-    return line.next_open_text ? `Closed — open ${line.next_open_text}` : "Closed";
+  switch (lineBlocked(line)) {
+    case "closed": {
+      const when = openingText(line);
+      return when ? LINE.closedStatus(when) : `${LINE.closed}.`;
+    }
+    case "unavailable": return LINE.unavailable;
+    case "unknown_site": return LINE.unknownSite;
+    case "unknown_line": return LINE.unknownLine;
+    default: return "";
   }
-  if (blocked === "unavailable") return "No agent is available right now.";
-  return "";
+}
+
+/** The launcher's words when no call is under way. */
+export function launcherWords(line, buttonText) {
+  switch (lineBlocked(line)) {
+    case "closed": {
+      const when = openingText(line);
+      return when ? LINE.closedLauncher(when) : LINE.closed;
+    }
+    case "unavailable": return LINE.launcherUnavailable(buttonText);
+    case "unknown_site":
+    case "unknown_line": return LINE.launcherUnknown(buttonText);
+    default: return buttonText;
+  }
 }

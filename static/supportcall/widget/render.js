@@ -3,11 +3,14 @@
 // part exists in the template; rendering only shows, hides and fills them, so
 // it can run after any change.
 
-import { CONNECTED_STATES, EXPLAIN, HOLDING_STATES, Link, Media, State } from "../phone.js";
+import { CONNECTED_STATES, EXPLAIN, HOLDING_STATES, Link, Media, Reason, State } from "../phone.js";
 import { ICON } from "./icons.js";
-import { lineBlocked, lineWords } from "./line.js";
+import { launcherWords, lineBlocked, lineWords } from "./line.js";
 import { CALLING, Phase, UNDER_WAY } from "./states.js";
-import { ADVICE, STATUS, clock, escapeHTML, waitWords } from "./words.js";
+import {
+  ADVICE, CONTROL, CUT_OFF_BY_SERVICE, INTRO, LAUNCHER, LINE, STATUS, SUBTITLE, UNKNOWN_LINE, UNKNOWN_SITE,
+  clock, escapeHTML, waitWords,
+} from "./words.js";
 
 /** Draw the whole widget. */
 export function render(widget) {
@@ -35,23 +38,21 @@ function renderLauncher(widget) {
   const launcher = widget.el.launcher;
   const underWay = UNDER_WAY.includes(state);
   const blocked = lineBlocked(line);
-  let text = config.buttonText;
-  if (!underWay && blocked === "closed") text = lineWords(line);
-  else if (!underWay && blocked === "unavailable") text = `${config.buttonText} (no agent online)`;
-  else if (!underWay && line && line.agents_available === 0 && line.estimated_wait_s > 0) {
-    text = `${config.buttonText} (${waitWords(line.estimated_wait_s)} wait)`;
+  let text = launcherWords(line, config.buttonText);
+  // A wait is promised only when someone will answer (the server sends null otherwise).
+  if (!underWay && !blocked && line && line.agents_available === 0 && line.estimated_wait_s > 0) {
+    text = LINE.launcherWait(config.buttonText, waitWords(line.estimated_wait_s));
   }
-  if (state === State.IN_CALL) text = `In call ${clock(Date.now() - widget.answeredAt)}`;
-  else if (CONNECTED_STATES.includes(state)) text = "On hold";
-  else if (underWay) text = "Calling…";
+  if (state === State.IN_CALL) text = LAUNCHER.inCall(clock(Date.now() - widget.answeredAt));
+  else if (CONNECTED_STATES.includes(state)) text = LAUNCHER.onHold;
+  else if (underWay) text = LAUNCHER.calling;
   const html = `${underWay ? '<span class="live" aria-hidden="true"></span>' : ICON.phone}<span>${escapeHTML(text)}</span>`;
   if (launcher.innerHTML !== html) launcher.innerHTML = html;
   launcher.setAttribute("aria-expanded", String(widget.isOpen));
   // What the widget knows of the line (also what tests wait for): unknown until asked.
   launcher.dataset.line = underWay ? "call" : !line ? "unknown" : blocked || "open";
-  if (underWay) {
-    launcher.setAttribute("aria-label", widget.isOpen ? `Hide the call (${text})` : `Show the call (${text})`);
-  } else launcher.removeAttribute("aria-label");
+  // Its name is what it shows (WCAG 2.5.3); aria-expanded says whether it shows the call.
+  launcher.removeAttribute("aria-label");
 }
 
 /** The status line, the queue position, the explanation of a failure and the header. */
@@ -66,12 +67,7 @@ function renderStatus(widget) {
     status = "Call ended";
     if (!ADVICE[reason] && reason) status += `. ${explainReason(reason)}`;
   }
-  if (state === Phase.IDLE && blocked) {
-    status =
-      blocked === "closed"
-        ? `We are closed now.${line.next_open_text ? ` We open ${line.next_open_text}.` : ""}`
-        : lineWords(line);
-  }
+  if (state === Phase.IDLE && blocked) status = lineWords(line);
   const position = state === State.QUEUED ? call?.position : null;
   if (position) {
     status = position.position === 1 ? "You are next in line" : `You are number ${position.position} in line`;
@@ -87,14 +83,28 @@ function renderStatus(widget) {
 
   let error = widget.errorText;
   if (state === State.ENDED && ADVICE[reason]) error = `${explainReason(reason)} ${ADVICE[reason]}`;
+  // Lost while this browser is online: the service failed, not the visitor's network.
+  if (state === State.ENDED && reason === Reason.CONNECTION_LOST && navigator.onLine) error = CUT_OFF_BY_SERVICE;
+  if (state === Phase.IDLE && blocked === "unknown_site") error = UNKNOWN_SITE;
+  if (state === Phase.IDLE && blocked === "unknown_line") error = UNKNOWN_LINE;
   el.error.hidden = !error;
   if (el.errorText.textContent !== error) el.errorText.textContent = error;
 
-  el.intro.hidden = state !== Phase.IDLE;
+  el.intro.hidden = state !== Phase.IDLE || (blocked && blocked !== "closed" && blocked !== "unavailable");
+  const intro = introWords(line);
+  if (el.intro.textContent !== intro) el.intro.textContent = intro;
   el.subtitle.textContent =
-    underWay && widget.reconnecting ? "Reconnecting…" :
-    CONNECTED_STATES.includes(state) ? "Connected" :
-    underWay ? "Connecting you to an agent" : "Talk to us in your browser";
+    underWay && widget.reconnecting ? SUBTITLE.reconnecting :
+    CONNECTED_STATES.includes(state) ? SUBTITLE.connected :
+    underWay ? SUBTITLE.connecting : SUBTITLE.idle;
+}
+
+/** What the intro promises matches the line's status: "now" only with an agent free. */
+function introWords(line) {
+  if (!line) return INTRO.free; // unknown yet: calling will tell
+  if (lineBlocked(line)) return INTRO.blocked;
+  if (line.agents_available > 0) return INTRO.free;
+  return line.agents_answering > 0 ? INTRO.busy : INTRO.waitAnyway;
 }
 
 /** How to call (or call again). */
@@ -154,20 +164,21 @@ function renderControls(widget) {
   const muted = Boolean(call?.muted);
   setButton(el.mute, {
     pressed: muted, disabled: Boolean(busy),
-    icon: muted ? ICON.micOff : ICON.mic, label: muted ? "Unmute" : "Mute",
+    icon: muted ? ICON.micOff : ICON.mic, ...CONTROL[muted ? "unmute" : "mute"],
   });
   const sending = Boolean(call?.sendingVideo) && !call?.ended;
   setButton(el.video, {
     pressed: sending, disabled: Boolean(busy) || state !== State.IN_CALL,
-    icon: sending ? ICON.video : ICON.videoOff, label: "Camera",
+    icon: sending ? ICON.video : ICON.videoOff, ...CONTROL.camera,
   });
   const holding = HOLDING_STATES.includes(state);
   setButton(el.hold, {
     pressed: holding, disabled: Boolean(busy),
-    icon: holding ? ICON.play : ICON.pause, label: holding ? "Resume" : "Hold",
+    icon: holding ? ICON.play : ICON.pause, ...CONTROL[holding ? "resume" : "hold"],
   });
-  el.hangup.setAttribute("aria-label", answered ? "Hang up" : "Cancel the call");
-  el.hangup.querySelector(".lbl").textContent = answered ? "Hang up" : "Cancel";
+  const hangup = CONTROL[answered ? "hangUp" : "cancel"];
+  el.hangup.setAttribute("aria-label", hangup.name);
+  el.hangup.querySelector(".lbl").textContent = hangup.label;
 }
 
 /** The camera track this side sends now, if any. */
@@ -178,8 +189,10 @@ function sendingTrack(widget) {
   return track && track.readyState === "live" ? track : null;
 }
 
-function setButton(button, { pressed, disabled, icon, label }) {
+function setButton(button, { pressed, disabled, icon, label, name }) {
   button.setAttribute("aria-pressed", String(pressed));
+  // The name starts with the visible label (WCAG 2.5.3, label in name).
+  button.setAttribute("aria-label", name);
   if (disabled) button.setAttribute("aria-disabled", "true");
   else button.removeAttribute("aria-disabled");
   const disc = button.querySelector(".disc");

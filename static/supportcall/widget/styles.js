@@ -48,7 +48,7 @@ export const STYLE = `
   .avatar { display: grid; place-items: center; width: 38px; height: 38px; border-radius: 50%;
             background: rgba(255, 255, 255, .18); }
   .title { font-weight: 650; font-size: 15px; }
-  .subtitle { font-size: 12.5px; opacity: .85; }
+  .subtitle { font-size: 12.5px; }
   .icon-btn { display: grid; place-items: center; width: 34px; height: 34px; border: 0; border-radius: 50%;
               background: transparent; color: inherit; }
   .icon-btn:hover { background: rgba(255, 255, 255, .16); }
@@ -66,7 +66,11 @@ export const STYLE = `
            border-radius: 50%; background: color-mix(in srgb, var(--accent) 30%, transparent);
            animation: pulse 1.6s ease-out infinite; }
   @keyframes pulse { from { transform: scale(1); opacity: .8; } to { transform: scale(1.7); opacity: 0; } }
-  @media (prefers-reduced-motion: reduce) { .pulse, .panel { animation: none; } }
+  @media (prefers-reduced-motion: reduce) {
+    *, *::before, *::after { animation: none !important; transition: none !important; }
+    .pulse { display: none; }
+    .launcher:hover { transform: none; }
+  }
   .remote { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; background: #0b1220; }
   .local { position: absolute; right: 10px; bottom: 10px; width: 30%; aspect-ratio: 4 / 3; object-fit: cover;
            border-radius: 10px; border: 2px solid rgba(255, 255, 255, .85); background: #1e293b;
@@ -83,6 +87,7 @@ export const STYLE = `
 
   .line { display: flex; align-items: baseline; justify-content: space-between; gap: 12px; }
   .status { font-weight: 600; font-size: 15px; }
+  .status:focus { outline: none; }
   .status[data-state="ended"], .status[data-state="error"] { color: var(--muted); }
   .timer { font-variant-numeric: tabular-nums; color: var(--muted); font-weight: 500; }
   .error { display: flex; gap: 10px; align-items: flex-start; padding: 10px 12px; border-radius: 10px;

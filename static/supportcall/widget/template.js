@@ -31,7 +31,7 @@ export const TEMPLATE = `
           </div>
         </div>
         <div class="line">
-          <p class="status" data-testid="status" data-state="idle" role="status" aria-live="polite"></p>
+          <p class="status" data-testid="status" data-state="idle" role="status" aria-live="polite" tabindex="-1"></p>
           <span class="timer" data-testid="timer" role="timer" aria-label="Call duration" hidden>00:00</span>
         </div>
         <p class="position" data-testid="queue-position" hidden></p>
