@@ -102,7 +102,7 @@ async def test_with_reduced_motion_nothing_moves_while_a_call_rings(dashboards, 
     assert await page.evaluate(moving) == []
     await card.get_by_test_id("ignore").click()  # busy for a moment: no spinner spins either
     assert await page.evaluate(moving) == []
-    await call.end()
+    await call.wait_for_state("ended", timeout=10)  # nobody else could answer: no_agents
 
 
 async def test_at_200_percent_zoom_a_call_can_be_answered_without_sideways_scrolling(
