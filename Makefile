@@ -41,21 +41,29 @@ check-lock:
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@.tmp && mv $@.tmp $@
 	@echo "made a new SECRET_KEY in $@"
 
+# The port it serves on: PORT if given (refused at once if taken), else 8000 or, when
+# something else listens there, the next free one; every line printed names that port.
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py demo_data --password $(DEMO_PASSWORD) --port $(PORT)
-	@echo
-	@echo "  supportcall on http://$(HOST):$(PORT)/"
-	@echo "    demo page     http://$(HOST):$(PORT)/"
-	@echo "    admin         http://$(HOST):$(PORT)/admin/   (admin / $(DEMO_PASSWORD))"
-	@echo "    health        http://$(HOST):$(PORT)/api/v1/health"
-	@echo "    WebSocket     ws://$(HOST):$(PORT)/ws/v1/calls"
-	@echo "    agents        alice, bob (password $(DEMO_PASSWORD)) in queue support@$${SUPPORTCALL_DOMAIN:-support.example.com}"
-	@echo "  answer as alice:  $(PY) -m supportcall.client answer --server http://$(HOST):$(PORT) --username alice --password $(DEMO_PASSWORD)"
-	@echo "  call as visitor:  $(PY) -m supportcall.client call --server http://$(HOST):$(PORT) --site demo"
-	@echo
-	$(VENV)/bin/daphne $(DAPHNE_ARGS) -b $(HOST) -p $(PORT) supportcall.asgi:application
+	@port=$$($(PY) -c 'import socket, sys; \
+	ports = range(8000, 8100) if sys.argv[2] == "file" else [int(sys.argv[1])]; \
+	free = [p for p in ports if socket.socket().connect_ex((sys.argv[3], p)) != 0]; \
+	print(free[0] if free else "")' $(PORT) '$(origin PORT)' $(HOST)); \
+	if [ -z "$$port" ]; then echo "port $(PORT) on $(HOST) is taken; try make run PORT=<another>" >&2; exit 1; fi; \
+	$(PY) manage.py demo_data --password $(DEMO_PASSWORD) --port $$port && \
+	echo && \
+	echo "  supportcall on http://$(HOST):$$port/" && \
+	echo "    demo page     http://$(HOST):$$port/" && \
+	echo "    agents        http://$(HOST):$$port/agent/   alice, bob (password $(DEMO_PASSWORD)) in queue support@$${SUPPORTCALL_DOMAIN:-support.example.com}" && \
+	echo "    supervisor    sam (password $(DEMO_PASSWORD)): an agent and staff, who also sees the team view" && \
+	echo "    admin         http://$(HOST):$$port/admin/   (admin / $(DEMO_PASSWORD))" && \
+	echo "    health        http://$(HOST):$$port/api/v1/health" && \
+	echo "    WebSocket     ws://$(HOST):$$port/ws/v1/calls" && \
+	echo "  answer as alice:  $(PY) -m supportcall.client answer --server http://$(HOST):$$port --username alice --password $(DEMO_PASSWORD)" && \
+	echo "  call as visitor:  $(PY) -m supportcall.client call --server http://$(HOST):$$port --site demo" && \
+	echo && \
+	exec $(VENV)/bin/daphne $(DAPHNE_ARGS) -b $(HOST) -p $$port supportcall.asgi:application
 
 # Two daphne processes on the local PostgreSQL and Redis, as in production.
 CLUSTER_DB ?= supportcall

@@ -1,15 +1,18 @@
 """Admins run everything from the Django admin: every page of ours renders."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
 from supportcall.calls import operations
 from supportcall.calls.change import Actor
-from supportcall.calls.models import Call
-from supportcall.directory.models import Site
+from supportcall.calls.models import Call, Connection
+from supportcall.directory.models import Agent, Site
 from supportcall.vocabulary import Role
-from tests.support.sdps import OFFER
+from tests.support.sdps import ANSWER, OFFER
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -54,8 +57,108 @@ def test_a_call_record_shows_its_timeline(admin_client):
     call = a_call()
     response = admin_client.get(reverse("admin:calls_call_change", args=[call.pk]))
     assert response.status_code == 200
-    assert b"no_agents" in response.content
-    assert b"create" in response.content
+    page = response.content.decode()
+    assert "the caller</strong> called support@support.example.com (audio)" in page
+    assert "the call ended: No agent could take it" in page
+    assert "No agent could take it" in page[page.index("How it ended") :]
+
+
+def an_answered_call() -> Call:
+    """Alice (online) is rung, answers with audio, and the caller hangs up."""
+    alice = Agent.objects.get(user__username="alice")
+    Connection.objects.create(
+        channel_name="a1", role=Role.AGENT, identity=alice.address, agent=alice
+    )
+    call = a_call()
+    agent = Actor(role=Role.AGENT, identity=alice.address, channel="a1", agent_id=alice.pk)
+    operations.accept(agent, call.pk, sdp=ANSWER["audio"])
+    caller = Actor(
+        role=Role.VISITOR,
+        identity=call.caller_identity,
+        channel="c1",
+        site_id=call.site_id,
+        targets=("support@support.example.com",),
+    )
+    operations.end(caller, call.pk)
+    call.refresh_from_db()
+    return call
+
+
+def test_a_call_record_starts_with_its_timeline_in_words_and_folds_the_sdp_away(admin_client):
+    call = an_answered_call()
+    page = admin_client.get(reverse("admin:calls_call_change", args=[call.pk])).content.decode()
+    timeline = page[page.index('data-testid="timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    said = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip() for li in timeline.split("<li")[1:]
+    ]
+    # Each line: when (and how long after the call began), who, what.
+    said = [re.sub(r"^\S+ \d\d:\d\d:\d\d \(\+\d+\.\d s\) ", "", line) for line in said]
+    assert said == [
+        "the caller called support@support.example.com (audio)",
+        "the server rang alice@support.example.com Not rung: bob: offline initiated → ringing",
+        "alice@support.example.com answered with audio after 0.0 s ringing → answered",
+        "the caller hung up answered → ended",
+    ]
+    # The timeline comes first; the SDP after it, in a folded (closed) section.
+    assert page.index('data-testid="timeline"') < page.index("Media (SDP and ICE)")
+    media = page[page.index("Media (SDP and ICE)") - 300 : page.index("Media (SDP and ICE)")]
+    assert "<details" in media and "open" not in media
+    assert page.index("Media (SDP and ICE)") < page.index("v=0")
+    # In words: how it ended, not its code.
+    assert "The caller hung up" in page
+    assert "ended_by_local" not in page.replace('value="ended_by_local"', "")
+
+
+def test_a_call_records_history_is_read_only(admin_client):
+    call = an_answered_call()
+    page = admin_client.get(reverse("admin:calls_call_change", args=[call.pk])).content.decode()
+    # No field of the call, its legs or its events is an input (the deadline was one).
+    fields = re.findall(r'<(?:input|textarea|select)[^>]*name="([^"]+)"', page)
+    assert [
+        f
+        for f in fields
+        if f not in ("csrfmiddlewaretoken",)
+        and "-TOTAL_FORMS" not in f
+        and "-INITIAL_FORMS" not in f
+        and "-MIN_NUM_FORMS" not in f
+        and "-MAX_NUM_FORMS" not in f
+        and not f.endswith("-id")
+        and not f.endswith("-call")
+        and not f.startswith("_")
+    ] == []
+    leg = page[page.index("Agents rung") :]
+    # The answered leg ends when the call does, and says how.
+    assert "Answered; The caller hung up" in leg
+    ended = timezone.localtime(call.ended)
+    assert f"{ended:%H:%M}" in leg[leg.index("Answered; The caller hung up") :]
+
+
+def test_allowed_origins_are_typed_one_per_line_and_stored_as_a_list(admin_client):
+    site = Site.objects.get(key="shop")
+    url = reverse("admin:directory_site_change", args=[site.pk])
+    page = admin_client.get(url).content.decode()
+    assert re.search(
+        r'<textarea[^>]*name="allowed_origins"[^>]*>\s*http://shop.test</textarea>', page
+    )
+    form = {
+        "key": "shop",
+        "name": "Shop",
+        "allowed_origins": "https://shop.example.com\n\n  HTTPS://Www.Shop.Example.com  \nhttp://shop.test",
+        "queues": [q.pk for q in site.queues.all()],
+        "enabled": "on",
+    }
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    site.refresh_from_db()
+    assert site.allowed_origins == [
+        "http://shop.test",
+        "https://shop.example.com",
+        "https://www.shop.example.com",
+    ]
+    response = admin_client.post(url, {**form, "allowed_origins": "https://shop.example.com/cart"})
+    assert response.status_code == 200
+    assert "is not an origin: drop the path" in response.content.decode()
 
 
 def test_call_events_are_append_only():

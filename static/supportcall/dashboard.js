@@ -6,7 +6,9 @@
 //   connection.js  the top bar: connection status, presence
 //   calls.js       the calls column: ringing cards (incoming.js), call panels (call-panel.js)
 //   ringing.js     the ringtone (ringer.js), the flashing title, notifications
+//   queues.js      callers waiting in the agent's queues, and its closed queues
 //   recent.js      the agent's recent calls
+//   keys.js        keyboard shortcuts
 //   inbox.js       missed calls: callback requests
 //   team.js        the team view (staff only)
 //   permissions.js the sound and notification banners
@@ -17,14 +19,19 @@ import { showCalls } from "./dashboard/calls.js";
 import { showConnection } from "./dashboard/connection.js";
 import { Connection, Desk } from "./dashboard/desk.js";
 import { showInbox } from "./dashboard/inbox.js";
+import { listenForShortcuts } from "./dashboard/keys.js";
 import { offerPermissions } from "./dashboard/permissions.js";
-import { loadRecent, refreshRecent } from "./dashboard/recent.js";
+import { setQueueHours, showQueues } from "./dashboard/queues.js";
+import { loadRecent, onQueueHours, refreshRecent } from "./dashboard/recent.js";
 import { ring } from "./dashboard/ringing.js";
 import { showTeam } from "./dashboard/team.js";
 
 const desk = new Desk();
 showConnection(desk);
 showCalls(desk, { onAnsweredOrEnded: refreshRecent });
+showQueues(desk);
+listenForShortcuts(desk);
+onQueueHours((queues, requestedAt) => setQueueHours(desk, queues, requestedAt));
 const ringer = ring(desk);
 offerPermissions(ringer);
 desk.addEventListener("connection", () => {

@@ -425,6 +425,11 @@ export class Phone extends EventTarget {
       this.dispatchEvent(new CustomEvent("presence", { detail: frame }));
       return;
     }
+    if (frame.type === "queue.waiting") {
+      // To agents: callers waiting in one of their queues (detail: the frame).
+      this.dispatchEvent(new CustomEvent("queue-waiting", { detail: frame }));
+      return;
+    }
     if (frame.type === "call.incoming") {
       // Replayed after a resume: already ringing here. (A call that ended here and
       // rings again, as after a forward to this agent, is a new incoming call.)

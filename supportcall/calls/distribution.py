@@ -28,16 +28,30 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import ErrorCode, Presence, Reason
 
 from . import availability, events, machine
-from .change import SYSTEM, Change, Delivery, each_locked
+from .change import SYSTEM, Change, Delivery, each_locked, party_group
 from .machine import CallError, LegStatus, Phase
-from .models import Call, Leg
+from .models import Call, Connection, Leg
+
+_NOT_QUEUED = [p for p in Phase if p is not Phase.QUEUED]
+# How far back a caller who left the queue is looked for (see _stopped_waiting_since).
+LEFT_WINDOW = timedelta(hours=1)
+
+
+def _stopped_waiting_since(now: datetime) -> Q:
+    """Callers who left the queue since its agents were last told: a caller keeps the last
+    position it was told until `positions` forgets it, which says that someone left, even
+    the last one. Only calls that began waiting within LEFT_WINDOW are looked at, so the
+    index on (queue, phase, queued_at) bounds the scan."""
+    return Q(phase__in=_NOT_QUEUED, queued_at__gte=now - LEFT_WINDOW) & ~Q(position={})
+
 
 NOBODY_LEFT = "no agent who could answer is left"
 
@@ -184,9 +198,14 @@ def _rung_for(leg: Leg, change: Change) -> float:
 
 def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
-    # Only the queues someone waits in (usually none: one query).
-    busy = Call.objects.filter(queue_id__in=queue_ids, phase=Phase.QUEUED).values("queue_id")
-    for queue in Queue.objects.filter(pk__in=busy) if queue_ids else ():
+    # Only the queues someone waits in, or just left (usually none). Two queries, each
+    # through its own index: one OR would scan a queue's calls of the last hour.
+    touched = Call.objects.filter(queue_id__in=queue_ids)
+    busy = set(touched.filter(phase=Phase.QUEUED).values_list("queue_id", flat=True))
+    if queue_ids - busy:
+        left = touched.filter(_stopped_waiting_since(timezone.now()))
+        busy.update(left.exclude(queue_id__in=busy).values_list("queue_id", flat=True))
+    for queue in Queue.objects.filter(pk__in=busy) if busy else ():
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         agents = queue.agents.all()
         if not availability.free(agents):
@@ -221,8 +240,12 @@ def _left_alone(waiting: QuerySet[Call], agents: QuerySet[Agent]) -> list[uuid.U
 
 
 def positions(queue: Queue, outbox: list[Delivery]) -> None:
-    """Send `queue.position` to each waiting caller whose place, agents or estimate changed."""
+    """Send `queue.position` to each waiting caller whose place, agents or estimate changed,
+    and `queue.waiting` to the queue's connected agents when callers came or went."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
+    gone = Call.objects.filter(_stopped_waiting_since(timezone.now()), queue=queue)
+    left = gone.update(position={})
+    moved = False
     for number, row in enumerate(waiting, start=1):
         estimate = availability.estimate(queue, number, availability.declined_by(row))
         position = {
@@ -232,9 +255,17 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
         }
         if row.position == position:
             continue
+        moved = True
         Call.objects.filter(pk=row.pk).update(position=position)
         if row.caller_channel:
             outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
+    if moved or left:
+        oldest = waiting[0].queued_at if waiting else None
+        longest = round((timezone.now() - oldest).total_seconds()) if oldest else 0
+        event = events.queue_waiting(queue.address, len(waiting), longest)
+        online = queue.agents.filter(Exists(Connection.objects.filter(agent=OuterRef("pk"))))
+        for agent in online.select_related("user"):
+            outbox.append(Delivery(party_group(agent.address), event, group=True))
 
 
 def queues_of(agent_id: int) -> set[int]:

@@ -74,6 +74,16 @@ def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, An
     return {"type": "queue.position", "call_id": str(call_id), **position}
 
 
+def queue_waiting(queue: str, waiting: int, longest_wait_s: int) -> dict[str, Any]:
+    """To a queue's agents: how many callers wait, and how long the first has waited."""
+    return {
+        "type": "queue.waiting",
+        "queue": queue,
+        "waiting": waiting,
+        "longest_wait_s": longest_wait_s,
+    }
+
+
 def presence(status: str, reason: str = "") -> dict[str, Any]:
     """An agent's chosen presence, to all its tabs; ``reason`` when the server changed it."""
     event: dict[str, Any] = {"type": "presence", "status": status}

@@ -103,6 +103,13 @@ class Call(models.Model):
             models.Index(fields=["caller_identity", "phase"]),
             models.Index(fields=["site", "phase"]),
             models.Index(fields=["agent_channel"]),
+            # Callers who left a queue and whose agents were not told yet (distribution.
+            # positions clears them at once): a small index, whatever the calls of the day.
+            models.Index(
+                fields=["queue", "queued_at"],
+                condition=~models.Q(phase="queued") & ~models.Q(position={}),
+                name="calls_call_left_queue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,8 +7,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
-from supportcall.calls.machine import LegStatus, Party
-from supportcall.calls.models import Leg
+from supportcall.calls.machine import LegStatus, Party, Phase
+from supportcall.calls.models import Call, Leg
+from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import State
 
@@ -29,6 +30,36 @@ def forward_targets(agent: Agent) -> list[dict[str, str]]:
         {"kind": "queue", "address": q.address, "name": q.display_name or q.name}
         for q in Queue.objects.all()
     ]
+
+
+def queue_hours(agent: Agent) -> list[dict[str, Any]]:
+    """The agent's queues, open or closed now; a closed one says when it opens, in its own
+    time zone ("Monday 9:00", "Europe/Paris"), as its callers are told."""
+    now = timezone.now()
+    rows = []
+    for queue in agent.queues.prefetch_related("hours", "closed_days").order_by("name"):
+        schedule = queue.schedule()
+        is_open = schedule.is_open(now)
+        opening = None if is_open else schedule.next_opening(now)
+        # Who waits now, as queue.waiting says it: a page that connects after the last
+        # change would otherwise know nothing until the next one.
+        waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
+        first = waiting.first()
+        rows.append(
+            {
+                "address": queue.address,
+                "name": queue.display_name or queue.name,
+                "open": is_open,
+                "timezone": queue.timezone,
+                "opens_at": opening.isoformat() if opening else None,
+                "opens": describe_opening(opening, now) if opening else None,
+                "waiting": waiting.count(),
+                "longest_wait_s": round((now - first.queued_at).total_seconds())
+                if first and first.queued_at
+                else 0,
+            }
+        )
+    return rows
 
 
 def _outcome(leg: Leg) -> str:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from supportcall.http import HttpError
 from supportcall.vocabulary import ErrorCode
 
-from .history import agent_of, forward_targets, recent_calls
+from .history import agent_of, forward_targets, queue_hours, recent_calls
 
 
 @never_cache
@@ -41,7 +41,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def calls(request: HttpRequest) -> JsonResponse:
-    """This agent's recent calls, newest first (session-authenticated, agents only)."""
+    """This agent's recent calls, newest first, and its queues' hours (session-authenticated,
+    agents only)."""
     if not request.user.is_authenticated:
         return HttpError(ErrorCode.UNAUTHORIZED, "log in as an agent first").response()
     agent = agent_of(request.user)
@@ -49,4 +50,4 @@ def calls(request: HttpRequest) -> JsonResponse:
         return HttpError(
             ErrorCode.FORBIDDEN, f"{request.user.get_username()} is not an agent"
         ).response()
-    return JsonResponse({"calls": recent_calls(agent)})
+    return JsonResponse({"calls": recent_calls(agent), "queues": queue_hours(agent)})

@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
@@ -6,8 +9,35 @@ from supportcall.calls import availability
 from .models import Agent, ClosedDay, OpeningHours, Queue, Site
 
 
+class OriginsField(forms.Field):
+    """Allowed origins typed one per line; stored as the JSON list the model keeps."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return "\n".join(value)
+        return super().prepare_value(value)
+
+    def to_python(self, value: Any) -> list[str]:
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+class SiteForm(forms.ModelForm):
+    allowed_origins = OriginsField(
+        required=False,
+        help_text="One origin per line, like https://shop.example.com (no path). Only pages "
+        "from these origins may call.",
+    )
+
+    class Meta:
+        model = Site
+        fields = ["key", "name", "allowed_origins", "queues", "enabled"]
+
+
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
+    form = SiteForm
     list_display = ["key", "name", "enabled", "origins", "created"]
     list_filter = ["enabled"]
     search_fields = ["key", "name"]

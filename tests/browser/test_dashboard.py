@@ -185,8 +185,9 @@ async def test_accepting_with_audio_starts_the_timer_and_media_flows_both_ways(
     timer = panel.get_by_test_id("timer")
     first = await timer.inner_text()
     await expect(timer).not_to_have_text(first, timeout=3000)
-    for button in ("mute", "hold", "video"):
+    for button in ("mute", "video"):
         await expect(panel.get_by_test_id(button)).to_have_attribute("aria-pressed", "false")
+    await expect(panel.get_by_test_id("hold")).to_have_text("Hold")
     await expect(
         page.locator(
             "[data-testid=caller-muted], [data-testid=caller-holds], [data-testid=on-hold]"
@@ -262,7 +263,9 @@ async def test_hold_from_the_dashboard_stops_media_until_resumed(dashboards, vis
     await expect(in_progress(page, call, "on_hold")).to_be_visible(timeout=WAIT_MS)
     await expect(panel.get_by_test_id("on-hold")).to_be_visible()
     await expect(panel.get_by_test_id("caller-holds")).to_have_count(0)
-    await expect(hold).to_have_attribute("aria-pressed", "true")
+    # While held the button says what it does next.
+    await expect(hold).to_have_text("Resume")
+    await expect(hold).not_to_have_attribute("aria-pressed", re.compile("."))
     await result(page, True, "on hold")
     await call.wait_for_state("remotely_held", timeout=10)
     await call.wait_for_media("audio", flowing=False, timeout=10)
@@ -271,7 +274,7 @@ async def test_hold_from_the_dashboard_stops_media_until_resumed(dashboards, vis
     await hold.click()
     await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
     await expect(panel.get_by_test_id("on-hold")).to_have_count(0)
-    await expect(hold).to_have_attribute("aria-pressed", "false")
+    await expect(hold).to_have_text("Hold")
     await call.wait_for_state("in_call", timeout=10)
     await call.wait_for_media("audio", timeout=10)
     await page_media(page, call, "audio")
@@ -335,7 +338,7 @@ async def test_a_hold_the_caller_never_answers_fails_and_says_why(dashboards, vi
     # The server gives up after SUPPORTCALL_OP_TIMEOUT (3 s in the `web` fixture).
     await result(page, False, "Hold failed", "did not respond in time")
     await expect(in_progress(page, call, "in_call")).to_be_visible()
-    await expect(panel.get_by_test_id("hold")).to_have_attribute("aria-pressed", "false")
+    await expect(panel.get_by_test_id("hold")).to_have_text("Hold")
     await expect(panel.get_by_test_id("on-hold")).to_have_count(0)
     await page_media(page, call, "audio")
     # The page rolled its offer back: the next hold works.
@@ -398,9 +401,16 @@ async def test_reject_of_a_direct_call_ends_it_for_the_visitor(dashboards, visit
     await incoming(page, call).get_by_test_id("reject").click()
     await call.wait_for_state("ended", timeout=10)
     assert call.end_reason == "rejected"
-    await expect(incoming(page, call)).to_contain_text("The call was declined.")
+    card = incoming(page, call)
+    await expect(card).to_contain_text("The call was declined.")
+    # The card says it once: no ring time, no "Declining…" left spinning beside it.
+    await expect(card.locator(".eyebrow")).to_have_text("Ended")
+    await expect(card).not_to_contain_text("Incoming")
+    await expect(card).not_to_contain_text("Declining")
+    await expect(card.locator(".card-status")).to_be_hidden()
+    assert not await card.evaluate("(el) => el.classList.contains('is-busy')")
     await result(page, True, "Call declined.")
-    await expect(incoming(page, call)).to_have_count(0, timeout=WAIT_MS)
+    await expect(card).to_have_count(0, timeout=WAIT_MS)
     row = page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
     await expect(row).to_contain_text("Declined")
 
@@ -502,6 +512,19 @@ async def test_an_away_agent_is_not_rung_and_the_call_rings_when_it_is_back(
         )
 
 
+async def test_the_top_bars_dot_is_green_when_available_and_grey_when_away(dashboards):
+    page = await dashboards("alice")
+    dot = page.locator(".topbar .presence-dot")
+    colour = "(el) => getComputedStyle(el).backgroundColor"
+    assert await dot.evaluate(colour) == "rgb(22, 163, 74)"
+    await page.get_by_test_id("presence").select_option("away")
+    await result(page, True, "You are away")
+    assert await dot.evaluate(colour) == "rgb(156, 163, 175)"
+    await page.get_by_test_id("presence").select_option("available")
+    await result(page, True, "You are available")
+    assert await dot.evaluate(colour) == "rgb(22, 163, 74)"
+
+
 async def test_presence_stays_in_sync_across_two_tabs(dashboards):
     first = await dashboards("alice")
     second = await dashboards(open_tab=first)
@@ -545,6 +568,23 @@ async def test_a_dropped_connection_resumes_and_the_call_goes_on(dashboards, vis
     await call.wait_for_state("remotely_held", timeout=10)
 
 
+async def test_a_call_lost_in_an_outage_is_not_left_in_progress_in_the_recent_calls(
+    dashboards, visitors
+):
+    page = await dashboards("alice")
+    call = await answered(page, await visitors(), "audio")
+    row = page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+    await expect(row).to_contain_text("In progress", timeout=WAIT_MS)
+    # The server goes away for longer than the resume grace: the page gives the call up,
+    # connects again, and the server has not ended the call yet (its grace runs on).
+    await page.evaluate(f"{PHONE}.hello.resume_grace = -1; {PHONE}.ws.close(4000)")
+    await expect(in_progress(page, call)).to_contain_text("connection", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("connection")).to_have_text("Connected", timeout=WAIT_MS)
+    await expect(row).to_have_attribute("data-outcome", "connection_lost", timeout=WAIT_MS)
+    await expect(row).to_contain_text("Connection lost")
+    await expect(row).not_to_contain_text("In progress")
+
+
 # --- keyboard and small screens ------------------------------------------------------------
 
 
@@ -573,6 +613,163 @@ async def test_a_call_can_be_answered_and_ended_with_the_keyboard(dashboards, vi
     await tab_to("hangup")
     await page.keyboard.press("Enter")
     await call.wait_for_state("ended", timeout=10)
+
+
+async def test_after_accept_with_the_keyboard_focus_is_in_the_call_and_tab_reaches_its_controls(
+    dashboards, visitors
+):
+    page = await dashboards("alice")
+    call = await ringing_at(page, await visitors())
+    await incoming(page, call).get_by_test_id("accept-audio").focus()
+    await page.keyboard.press("Enter")
+    await call.wait_for_state("in_call", timeout=10)
+    panel = in_progress(page, call, "in_call")
+    await expect(panel.get_by_test_id("mute")).to_be_focused(timeout=WAIT_MS)
+    seen = []
+    for _ in range(3):
+        await page.keyboard.press("Tab")
+        seen.append(await page.evaluate("document.activeElement?.dataset.testid"))
+    assert seen == ["hold", "video", "hangup"]
+
+
+async def test_shortcuts_accept_mute_hold_resume_and_hang_up_and_are_listed(dashboards, visitors):
+    page = await dashboards("alice")
+    shortcuts = page.get_by_test_id("shortcuts")
+    for text in (
+        "Alt+Shift+A",
+        "Accept",
+        "Alt+Shift+M",
+        "Mute",
+        "Alt+Shift+H",
+        "Hold",
+        "Alt+Shift+E",
+        "Hang up",
+    ):
+        await expect(shortcuts).to_contain_text(text)
+    call = await ringing_at(page, await visitors())
+    card = incoming(page, call)
+    await expect(card.get_by_test_id("accept-audio")).to_have_attribute(
+        "aria-keyshortcuts", "Alt+Shift+A"
+    )
+    await page.locator("body").click(position={"x": 5, "y": 300})
+    await page.keyboard.press("Alt+Shift+A")
+    await call.wait_for_state("in_call", timeout=10)
+    panel = in_progress(page, call)
+    await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await page.keyboard.press("Alt+Shift+M")
+    await expect(panel.get_by_test_id("mute")).to_have_attribute(
+        "aria-pressed", "true", timeout=WAIT_MS
+    )
+    await page.keyboard.press("Alt+Shift+H")
+    await call.wait_for_state("remotely_held", timeout=10)
+    await expect(panel.get_by_test_id("hold")).to_have_text("Resume", timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("hold")).to_be_enabled()
+    await page.keyboard.press("Alt+Shift+H")
+    await call.wait_for_state("in_call", timeout=10)
+    await expect(panel.get_by_test_id("hold")).to_have_text("Hold", timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("hold")).to_be_enabled()
+    await page.keyboard.press("Alt+Shift+E")
+    await call.wait_for_state("ended", timeout=10)
+    assert record(call.client).states(call) == [
+        "initiated",
+        "ringing",
+        "in_call",
+        "remotely_held",
+        "in_call",
+        "ended",
+    ]
+
+
+async def test_shortcuts_do_nothing_while_the_agent_types_in_a_field(dashboards, visitors):
+    page = await dashboards("alice")
+    # A field on the page, as an integration (a CRM note) would add one.
+    await page.evaluate(
+        "document.querySelector('.calls-column').prepend(Object.assign("
+        "document.createElement('input'), {id: 'note', 'aria-label': 'Note'}))"
+    )
+    call = await ringing_at(page, await visitors())
+    await page.locator("#note").focus()
+    await page.keyboard.press("Alt+Shift+A")
+    await page.keyboard.type("Ada again")
+    await expect(page.locator("#note")).to_have_value("Ada again")
+    await asyncio.sleep(0.5)
+    assert call.state == "ringing"
+    await expect(incoming(page, call).get_by_test_id("accept-audio")).to_be_enabled()
+    # Out of the field, the same keys accept.
+    await page.locator("#idle, .calls-column h2").first.click()
+    await page.keyboard.press("Alt+Shift+A")
+    await call.wait_for_state("in_call", timeout=10)
+    await call.end()
+
+
+def overlaps(a, b) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    ids=["desk", "phone"],
+)
+async def test_a_result_covers_neither_the_recent_calls_nor_the_top_bar(dashboards, web, viewport):
+    # A day's calls: the recent calls fill the side column down past the bottom of the window.
+    django_shell(
+        web.env,
+        "from supportcall.calls.models import Call, Leg;"
+        "from supportcall.directory.models import Agent, Site;"
+        "alice = Agent.objects.get(user__username='alice'); site = Site.objects.get(key='demo');"
+        "[Leg.objects.create(agent=alice, status='ended', reason='ended_by_local', call="
+        "Call.objects.create(site=site, caller_identity='x', caller_display_name=f'Caller {i}',"
+        " target='support@support.example.com', media='audio', phase='ended', offer_sdp='v=0'))"
+        " for i in range(20)]",
+    )
+    page = await dashboards("alice", viewport=viewport)
+    await expect(page.get_by_test_id("recent-call")).to_have_count(20, timeout=WAIT_MS)
+    await page.get_by_test_id("presence").select_option("away")
+    await result(page, True, "You are away")
+    await page.get_by_test_id("presence").select_option("available")
+    await result(page, True, "You are available")
+    toast = await page.get_by_test_id("result").bounding_box()
+    for covered in (page.locator(".topbar"), page.get_by_test_id("recent-calls").locator("..")):
+        assert not overlaps(toast, await covered.bounding_box()), await covered.evaluate(
+            "(el) => el.className"
+        )
+    # Nothing on the page sits under it: the element at its centre is the toast's own.
+    centre = {"x": toast["x"] + toast["width"] / 2, "y": toast["y"] + toast["height"] / 2}
+    assert await page.evaluate(
+        "({x, y}) => Boolean(document.elementFromPoint(x, y)?.closest('[data-testid=result]'))",
+        centre,
+    )
+
+
+async def test_the_forward_list_fits_a_phone(dashboards, visitors):
+    page = await dashboards("alice", viewport={"width": 390, "height": 844})
+    call = await ringing_at(page, await visitors())
+    card = incoming(page, call)
+    select, button = card.get_by_test_id("forward-to"), card.get_by_test_id("forward")
+    await select.scroll_into_view_if_needed()
+    card_box = await card.bounding_box()
+    for part in (select, button):
+        box = await part.bounding_box()
+        assert (
+            box["x"] >= card_box["x"]
+            and box["x"] + box["width"] <= card_box["x"] + card_box["width"]
+        ), box
+        assert box["x"] + box["width"] <= 390
+    # The list is as wide as the card, so an address fits in it.
+    widest = await select.evaluate(
+        "(el) => { const c = document.createElement('canvas').getContext('2d');"
+        " c.font = getComputedStyle(el).font;"
+        " return Math.max(...[...el.options].map((o) => c.measureText(o.text).width)); }"
+    )
+    select_box = await select.bounding_box()
+    assert select_box["width"] >= min(widest, card_box["width"] - 80), (select_box, widest)
+    await call.end()
 
 
 async def test_the_dashboard_fits_a_narrow_screen(dashboards, visitors):

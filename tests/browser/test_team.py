@@ -106,6 +106,14 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
     await expect(at_alice).to_contain_text("With Ada")
     at_bob = team.locator('[data-testid=team-agent][data-agent="bob@support.example.com"]')
     await expect(at_bob).to_have_attribute("data-presence", "away")
+    # Each agent's dot sits before its name, inside the team panel, in its presence's colour.
+    panel = await team.locator("#team").bounding_box()
+    for row, colour in ((at_alice, "rgb(220, 38, 38)"), (at_bob, "rgb(217, 119, 6)")):
+        dot = row.locator(".team-dot")
+        box, name = await dot.bounding_box(), await row.locator("span").first.bounding_box()
+        assert panel["x"] < box["x"] < panel["x"] + 40, (box, panel)
+        assert name["y"] <= box["y"] <= name["y"] + name["height"], (box, name)
+        assert await dot.evaluate("(el) => getComputedStyle(el).backgroundColor") == colour
     await bea.end()
     await ada.end()
     await bob.get_by_test_id("presence").select_option("available")

@@ -272,6 +272,9 @@ async def test_no_frame_breaks_the_server_or_a_call_beside_it(parties, settings,
     # The call beside it did not change, and goes on.
     assert await sync(lambda: Call.objects.values().get(id=call_id))() == before
     await visitor.silent()
+    # Alice heard only that callers the fuzzer made came to wait in her queue, and left.
+    while not await alice.ws.receive_nothing(timeout=0.2):
+        assert (await alice.receive())["type"] == "queue.waiting"
     await alice.silent()
     await reoffer(alice, visitor, call_id, "hold", hold("audio"), hold("audio"))
     await visitor.event("call.state", call_id=call_id, state="remotely_held")

@@ -196,6 +196,7 @@ async def test_an_agent_who_declined_is_not_rung_again_for_that_call(parties, sa
     await ann.ok("call.reject", call_id=call_id)
     await visitor.until("call.state", call_id=call_id, state="queued")
     await ann.events(2)
+    await ann.event("queue.waiting", waiting=1)  # not rung again: only told that it waits
     await ann.silent()
     skipped = next(e for e in await ring_log(call_id) if e["name"] == "queued")["skipped"]
     assert skipped["ann"] == "declined this call"
@@ -368,6 +369,55 @@ async def test_the_caller_hanging_up_while_waiting_moves_the_others_up(parties, 
     await second.until("queue.position", call_id=second_id, position=1)
 
 
+async def waiting_seen(agent) -> list[int]:
+    """The `queue.waiting` counts an agent received until now, in order (other frames dropped)."""
+    seen = []
+    while getattr(agent, "backlog", []) or not await agent.ws.receive_nothing(timeout=0.3):
+        frame = await agent.receive()
+        if frame["type"] == "queue.waiting":
+            assert frame["queue"] == SALES
+            seen.append((frame["waiting"], frame["longest_wait_s"]))
+    return seen
+
+
+async def test_the_queues_agents_see_who_waits_until_the_last_caller_leaves(parties, sales):
+    ann, ben = await parties("ann"), await parties("ben")
+    await ben.ok("presence.set", status="away")  # away, but still told: it may come back
+    busy_caller = await parties("visitor")
+    busy = await create(busy_caller)
+    await incoming(ann, busy)
+    await answer(busy_caller, ann, busy)
+    assert await waiting_seen(ann) == []  # nobody waited: nothing to say
+    first, second = await parties("visitor"), await parties("visitor")
+    first_id = await create(first)
+    await first.until("call.state", call_id=first_id, state="queued")
+    second_id = await create(second)
+    await second.until("call.state", call_id=second_id, state="queued")
+    await first.ok("call.end", call_id=first_id)  # the first caller gives up
+    await first.until("call.state", call_id=first_id, state="ended")
+    seen = await waiting_seen(ann)
+    await ann.ok("call.end", call_id=busy)  # ann frees up: the second caller rings her
+    await second.until("call.state", call_id=second_id, state="ringing")
+    seen += await waiting_seen(ann)
+    expected = [(1, 0), (2, 0), (1, 0), (0, 0)]
+    assert seen == expected
+    assert await waiting_seen(ben) == expected
+    assert await waiting_seen(busy_caller) == []  # visitors never hear of the others
+
+
+async def test_the_longest_wait_counts_from_when_the_first_caller_started_waiting(parties, sales):
+    await configure(wait_when_empty=True)
+    ann = await parties("ann")
+    await ann.ok("presence.set", status="away")
+    first, second = await parties("visitor"), await parties("visitor")
+    first_id = await create(first)
+    await first.until("call.state", call_id=first_id, state="queued")
+    at = timezone.now() - timedelta(seconds=42)
+    await sync(lambda: Call.objects.filter(pk=first_id).update(queued_at=at))()
+    await create(second)
+    assert await waiting_seen(ann) == [(1, 0), (2, 42)]
+
+
 # --- opening hours ----------------------------------------------------------
 
 
@@ -430,7 +480,13 @@ async def test_reject_of_the_last_agent_keeps_the_caller_waiting_if_the_queue_wa
     await visitor.until("call.state", call_id=call_id, state="queued", previous="ringing")
     ben = await parties("ben")
     await incoming(ben, call_id)
-    await ann.events(2)
+    frames = [(f["type"], f.get("state"), f.get("waiting")) for f in await ann.events(4)]
+    assert frames == [
+        ("call.state", "ended", None),
+        ("op.result", None, None),
+        ("queue.waiting", None, 1),  # ann sees that the caller she declined waits
+        ("queue.waiting", None, 0),  # until ben takes it
+    ]
     await ann.silent()
     await answer(visitor, ben, call_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -218,3 +219,38 @@ def test_a_call_that_rang_an_agent_twice_is_one_row_with_its_latest_outcome():
     )
     [row] = logged_in("alice").get("/agent/calls.json").json()["calls"]
     assert row["outcome"] == "forwarded"
+
+
+def test_calls_json_gives_the_agents_queues_open_or_closed_and_who_waits():
+    from supportcall.directory.models import ClosedDay, Queue
+
+    support = Queue.objects.get(name="support")
+    Queue.objects.filter(pk=support.pk).update(timezone="Europe/Paris")
+    now = timezone.now()
+    for seconds in (30, 12):
+        Call.objects.create(
+            site=Site.objects.get(key="shop"),
+            caller_identity="anonymous-2@support.example.com",
+            target=addr("support"),
+            queue=support,
+            media="audio",
+            offer_sdp="v=0",
+            phase="queued",
+            queued_at=now - timedelta(seconds=seconds),
+        )
+    [queue] = logged_in("alice").get("/agent/calls.json").json()["queues"]
+    assert queue == {
+        "address": addr("support"),
+        "name": "support",
+        "open": True,
+        "timezone": "Europe/Paris",
+        "opens_at": None,
+        "opens": None,
+        "waiting": 2,
+        "longest_wait_s": 30,
+    }
+    ClosedDay.objects.create(queue=support, date=now.astimezone(ZoneInfo("Europe/Paris")).date())
+    [queue] = logged_in("alice").get("/agent/calls.json").json()["queues"]
+    assert queue["open"] is False
+    assert queue["opens"] == "tomorrow 0:00"
+    assert queue["opens_at"].endswith("+01:00") or queue["opens_at"].endswith("+02:00")

@@ -72,7 +72,9 @@ def test_demo_data_is_harmless_to_run_twice(capsys):
     call_command("demo_data")
     site = Site.objects.get(key="demo")
     assert site.allowed_origins == ["http://127.0.0.1:8000", "http://localhost:8000"]
-    assert sorted(a.user.username for a in Agent.objects.all()) == ["alice", "bob"]
+    assert sorted(a.user.username for a in Agent.objects.all()) == ["alice", "bob", "sam"]
     assert all(a.queues.get().name == "support" for a in Agent.objects.all())
     assert User.objects.get(username="admin").is_superuser
+    # sam supervises: an agent and staff, so the dashboard shows the team view.
+    assert [u.username for u in User.objects.filter(is_staff=True, agent__isnull=False)] == ["sam"]
     assert "demo-password" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 import { HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
 import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { markShortcut } from "./keys.js";
 import { showResult } from "./toast.js";
 import { STATE_LABEL, callerName, explain, initials } from "./words.js";
 
@@ -63,9 +64,11 @@ export function renderPanel(entry) {
   const mute = toggle("mute", "mic-off", "mic", "Mute", (e) =>
     run(entry, e.currentTarget, () => (call.muted ? call.unmute() : call.mute())),
   );
-  const hold = toggle("hold", "pause", "pause", "Hold", (e) =>
+  // Hold says what it will do ("Hold", "Resume"): a label that changes is not also pressed.
+  const hold = toggle("hold", "play", "pause", "Hold", (e) =>
     run(entry, e.currentTarget, () => (HOLDING_STATES.includes(call.state) ? call.unhold() : call.hold())),
   );
+  hold.removeAttribute("aria-pressed");
   // An audio_single call has one m-line: video can never start, so no button.
   const video =
     call.media === Media.AUDIO_SINGLE
@@ -82,6 +85,7 @@ export function renderPanel(entry) {
     h("span", { class: "control-icon" }, icon("phone-off")),
     h("span", { class: "control-label" }, "Hang up"),
   );
+  for (const [button, testid] of [[mute, "mute"], [hold, "hold"], [hangup, "hangup"]]) markShortcut(button, testid);
   const playsinline = { autoplay: true, playsinline: true };
   const remote = h("video", {
     class: "remote-video",
@@ -163,11 +167,14 @@ export function updatePanel(entry) {
   badge.textContent = STATE_LABEL[state] || state;
   badge.dataset.tone = state === State.IN_CALL ? "live" : ended ? "ended" : "held";
 
-  const pressed = { mute: call.muted, hold: held, video: call.sendingVideo };
+  const pressed = { mute: call.muted, video: call.sendingVideo };
   for (const [testid, on] of Object.entries(pressed)) {
     const button = panel.querySelector(`[data-testid=${testid}]`);
     button?.setAttribute("aria-pressed", String(Boolean(on)));
   }
+  const holdButton = panel.querySelector("[data-testid=hold]");
+  holdButton.dataset.on = String(held);
+  holdButton.querySelector(".control-label").textContent = held ? "Resume" : "Hold";
 
   // Indicators exist only while true, so "present" and "visible" mean the same.
   const indicators = [];

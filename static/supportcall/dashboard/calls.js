@@ -7,6 +7,7 @@ import { CONNECTED_STATES, EXPLAIN, Presence, State } from "../phone.js";
 import { attachRemote, renderPanel, updatePanel } from "./call-panel.js";
 import { Connection } from "./desk.js";
 import { renderIncoming } from "./incoming.js";
+import { noteEnded } from "./recent.js";
 import { announce, showOpResult } from "./toast.js";
 import { MEDIA_LABEL, callerName, clock } from "./words.js";
 
@@ -46,21 +47,33 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
   if (CONNECTED_STATES.includes(state)) {
     if (!entry.panel) {
       entry.answeredAt = Date.now();
+      // Focus was on the card (its Accept, now gone) or nowhere: it moves into the call.
+      const focused = document.activeElement;
+      const moveFocus = !focused || focused === document.body || entry.card?.contains(focused);
       entry.card?.remove();
       entry.card = null;
       entry.panel = renderPanel(entry);
       activeEl.append(entry.panel);
       attachRemote(entry);
+      if (moveFocus) entry.panel.querySelector(".controls button").focus();
       onAnsweredOrEnded();
     }
     updatePanel(entry);
   } else if (state === State.ENDED) {
     entry.notification?.close();
+    if (reason) noteEnded(entry.call.id, reason);
     const el = entry.panel || entry.card;
     if (entry.panel) updatePanel(entry);
     if (el) {
       el.dataset.state = State.ENDED;
       el.classList.add("is-ended");
+      if (entry.card) {
+        // A ringing card that ended says so once: no ring time, no "Declining…" left spinning.
+        entry.busy = null;
+        el.classList.remove("is-busy");
+        el.querySelector(".card-status").textContent = "";
+        el.querySelector(".eyebrow").textContent = "Ended";
+      }
       for (const button of el.querySelectorAll("button, select")) button.disabled = true;
       const note = el.querySelector(".end-reason");
       note.textContent = EXPLAIN[reason] || "The call ended.";
@@ -83,7 +96,10 @@ function renderIdle(desk) {
       : status !== Connection.CONNECTED
         ? ["Not connected", "Calls cannot ring here until the connection is back."]
         : desk.presence === Presence.AWAY
-          ? ["You are away", "Calls will not ring here. Switch to Available to take calls."]
+          ? [
+              "You are away",
+              `${desk.presenceReason || "Calls will not ring here."} Switch to Available to take calls.`,
+            ]
           : ["Waiting for calls", "Calls will ring here, with a sound and a notification."];
   document.getElementById("idle-title").textContent = title;
   document.getElementById("idle-text").textContent = text;

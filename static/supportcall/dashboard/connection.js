@@ -16,6 +16,8 @@ export function showConnection(desk) {
   desk.addEventListener("presence", () => {
     presenceEl.value = desk.presence;
     document.body.dataset.presence = desk.presence;
+    // The server set it (after missed calls): say why, until dismissed.
+    if (desk.presenceReason) showResult(false, desk.presenceReason);
   });
   presenceEl.addEventListener("change", async () => {
     const wanted = presenceEl.value;

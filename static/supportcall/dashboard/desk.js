@@ -4,7 +4,9 @@
 // (connection.js, calls.js, ringing.js...) read it and listen to its events:
 //
 //   "connection"  the connection's status changed (desk.connection)
-//   "presence"    the agent's presence changed (desk.presence)
+//   "presence"    the agent's presence changed (desk.presence; desk.presenceReason when the
+//                 server changed it, as after missed calls)
+//   "waiting"     callers wait in one of the agent's queues (desk.waiting)
 //   "call"        a call rings here: {entry (now in desk.calls), replaced (its old entry, if
 //                 the same call rang here before, as after a forward back to a queue)}
 //   "change"      a call's entry changed, or one left desk.calls
@@ -32,6 +34,9 @@ export class Desk extends EventTarget {
     super();
     this.phone = null;
     this.presence = Presence.AVAILABLE;
+    this.presenceReason = "";
+    /** queue address -> {waiting, longestWaitS, at (Date.now() when told)} */
+    this.waiting = new Map();
     /** {status, retryIn (disconnected), error (signed out)} */
     this.connection = { status: Connection.CONNECTING };
     /**
@@ -48,8 +53,9 @@ export class Desk extends EventTarget {
     this.dispatchEvent(new CustomEvent("connection", { detail: this.connection }));
   }
 
-  setPresence(status) {
+  setPresence(status, reason = "") {
     this.presence = status;
+    this.presenceReason = reason;
     this.dispatchEvent(new CustomEvent("presence", { detail: status }));
   }
 
@@ -72,9 +78,14 @@ export class Desk extends EventTarget {
     this.reconnectAttempt = 0;
     document.dispatchEvent(new CustomEvent("supportcall:phone", { detail: phone }));
     phone.addEventListener("incoming", (e) => this.addCall(e.detail));
-    phone.addEventListener("presence", (e) => this.setPresence(e.detail.status));
+    phone.addEventListener("presence", (e) => this.setPresence(e.detail.status, e.detail.reason));
+    phone.addEventListener("queue-waiting", (e) => this.setWaiting(e.detail));
     phone.addEventListener("closed", () => {
-      if (this.phone === phone) this.scheduleReconnect();
+      if (this.phone !== phone) return;
+      // What this connection was told may be stale by the time another one comes.
+      this.waiting.clear();
+      this.dispatchEvent(new Event("waiting"));
+      this.scheduleReconnect();
     });
     // A dropped connection resumes on its own (phone.js); calls and media go on meanwhile.
     phone.addEventListener("reconnecting", () => {
@@ -98,6 +109,12 @@ export class Desk extends EventTarget {
   async changePresence(status) {
     await this.phone.setPresence(status);
     this.setPresence(status);
+  }
+
+  setWaiting({ queue, waiting, longest_wait_s: longestWaitS }) {
+    if (waiting) this.waiting.set(queue, { waiting, longestWaitS, at: Date.now() });
+    else this.waiting.delete(queue);
+    this.dispatchEvent(new Event("waiting"));
   }
 
   addCall(call) {

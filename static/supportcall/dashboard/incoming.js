@@ -4,6 +4,7 @@
 import { Media, Op } from "../phone.js";
 import { run } from "./call-panel.js";
 import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
 import { showResult } from "./toast.js";
 import { callerName, initials } from "./words.js";
@@ -69,6 +70,12 @@ async function accept(desk, entry, video) {
 }
 
 export function renderIncoming(desk, entry) {
+  const card = buildIncoming(desk, entry);
+  markShortcut(card.querySelector("[data-testid=accept-audio]"), "accept-audio");
+  return card;
+}
+
+function buildIncoming(desk, entry) {
   const { call } = entry;
   const name = callerName(call.from);
   const video = call.media === Media.VIDEO;
@@ -115,7 +122,8 @@ export function renderIncoming(desk, entry) {
         "btn-accept",
         "phone",
         video ? "Accept audio" : "Accept",
-        `Accept the call from ${name} with audio`,
+        // The name starts with the visible words, as speech input users say them.
+        video ? `Accept audio for the call from ${name}` : `Accept the call from ${name} with audio`,
         () => accept(desk, entry, false),
       ),
       video
@@ -124,7 +132,7 @@ export function renderIncoming(desk, entry) {
             "btn-accept-outline",
             "video",
             "Accept video",
-            `Accept the call from ${name} with video`,
+            `Accept video for the call from ${name}`,
             () => accept(desk, entry, true),
           )
         : null,

@@ -10,13 +10,32 @@ const recentEl = document.querySelector("[data-testid=recent-calls]");
 // Several calls can end together: one request for all of them.
 const BATCH_MS = 150;
 let recentTimer = null;
+const queueListeners = [];
+
+/** Run `listener(queues, requestedAt)` each time the recent calls (and the queues) load. */
+export function onQueueHours(listener) {
+  queueListeners.push(listener);
+}
 
 export function refreshRecent() {
   clearTimeout(recentTimer);
   recentTimer = setTimeout(loadRecent, BATCH_MS);
 }
 
-function recentRow(row) {
+// Calls that ended here while the server may not know yet (the connection was lost, as in a
+// server outage): call_id -> end reason. The server's word wins once it has ended the call.
+const endedHere = new Map();
+
+/** The call ended on this page with `reason`; the list says so until the server agrees. */
+export function noteEnded(callId, reason) {
+  endedHere.set(callId, reason);
+}
+
+function recentRow(server) {
+  const live = server.outcome === State.IN_CALL || server.outcome === State.RINGING;
+  const ended = live && endedHere.get(server.id);
+  const row = ended ? { ...server, outcome: ended, duration_s: null } : server;
+  if (!live) endedHere.delete(server.id);
   const finished = row.duration_s !== null && row.outcome !== State.IN_CALL;
   return h(
     "li",
@@ -56,11 +75,13 @@ function recentRow(row) {
 
 export async function loadRecent() {
   let body;
+  const asked = Date.now();
   try {
     body = await getJSON(config.callsUrl);
   } catch {
     return; // the list stays as it was; the next call's end tries again
   }
+  for (const listener of queueListeners) listener(body.queues || [], asked);
   recentEl.replaceChildren(...body.calls.map(recentRow));
   document.getElementById("recent-empty").hidden = body.calls.length > 0;
 }

@@ -41,7 +41,7 @@ function teamQueue(queue) {
 function teamAgent(agent) {
   return h("div", { class: "team-row", "data-testid": "team-agent", "data-agent": agent.address, "data-presence": agent.presence },
     h("span", {},
-      h("span", { class: `presence-dot presence-${agent.presence}`, "aria-hidden": "true" }),
+      h("span", { class: `team-dot presence-${agent.presence}`, "aria-hidden": "true" }),
       ` ${agent.name}`),
     h("span", { class: "recent-meta" },
       agent.call

@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0002_agent_idle_since_agent_max_calls_agent_missed_in_row_and_more'),
-        ('tokens', '0002_resume'),
+        ("directory", "0002_agent_idle_since_agent_max_calls_agent_missed_in_row_and_more"),
+        ("tokens", "0002_resume"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='issuedtoken',
-            index=models.Index(fields=['consumed'], name='tokens_issu_consume_65caa5_idx'),
+            model_name="issuedtoken",
+            index=models.Index(fields=["consumed"], name="tokens_issu_consume_65caa5_idx"),
         ),
     ]
