@@ -83,19 +83,19 @@ export function template() {
 /** The parts of a rendered template() that the widget reads or changes, by name. */
 export function elements(root) {
   const q = (selector) => root.querySelector(selector);
-  const t = (id) => q(`[data-testid="${id}"]`);
+  const tid = (name) => q(`[data-testid="${name}"]`);
   return {
     root: q(".root"), panel: q(".panel"), intro: q(".intro"), stage: q(".stage"), pulse: q(".pulse"),
     portrait: q(".portrait"), held: q(".held"), choices: q(".choices"), controls: q(".controls"),
     errorText: q(".error-text"), audio: q(".remote-audio"), subtitle: q(".subtitle"),
-    launcher: t("call-button"), close: t("close"), status: t("status"), timer: t("timer"),
-    error: t("error"), chooseAudio: t("choose-audio"), chooseVideo: t("choose-video"),
-    callAgain: t("call-again"), mute: t("mute"), video: t("video"), hold: t("hold"),
-    hangup: t("hangup"), remoteVideo: t("remote-video"), localVideo: t("local-video"),
-    remoteMuted: t("remote-muted"), remoteVideoOff: t("remote-video-off"),
-    reconnecting: t("reconnecting"), remoteReconnecting: t("remote-reconnecting"),
-    position: t("queue-position"), callbackOffer: t("callback-offer"), callbackForm: t("callback-form"),
-    callbackError: t("callback-error"), callbackDone: t("callback-done"),
-    callbackCancel: t("callback-cancel"), callbackSubmit: t("callback-submit"),
+    launcher: tid("call-button"), close: tid("close"), status: tid("status"), timer: tid("timer"),
+    error: tid("error"), chooseAudio: tid("choose-audio"), chooseVideo: tid("choose-video"),
+    callAgain: tid("call-again"), mute: tid("mute"), video: tid("video"), hold: tid("hold"),
+    hangup: tid("hangup"), remoteVideo: tid("remote-video"), localVideo: tid("local-video"),
+    remoteMuted: tid("remote-muted"), remoteVideoOff: tid("remote-video-off"),
+    reconnecting: tid("reconnecting"), remoteReconnecting: tid("remote-reconnecting"),
+    position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
+    callbackError: tid("callback-error"), callbackDone: tid("callback-done"),
+    callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
   };
 }

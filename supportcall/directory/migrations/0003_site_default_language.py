@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0002_agent_idle_since_agent_max_calls_agent_missed_in_row_and_more'),
+        ("directory", "0002_agent_idle_since_agent_max_calls_agent_missed_in_row_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='site',
-            name='default_language',
-            field=models.CharField(choices=[('en', 'English'), ('de', 'Deutsch'), ('fr', 'Français'), ('es', 'Español'), ('ar', 'العربية')], default='en', help_text="The widget's language when neither the page nor the visitor's browser asks for one it speaks.", max_length=8),
+            model_name="site",
+            name="default_language",
+            field=models.CharField(
+                choices=[
+                    ("en", "English"),
+                    ("de", "Deutsch"),
+                    ("fr", "Français"),
+                    ("es", "Español"),
+                    ("ar", "العربية"),
+                ],
+                default="en",
+                help_text="The widget's language when neither the page nor the visitor's browser asks for one it speaks.",
+                max_length=8,
+            ),
         ),
     ]
