@@ -2,8 +2,9 @@
 
 Each shipped language runs a whole call (start, the agent answers, hang up) and shows
 that language's words, read from its catalogue (static/supportcall/widget/lang/);
-Arabic is laid out right to left; the language follows data-lang, else the page's
-<html lang>, else the browser's, else the site's default.
+Arabic is laid out right to left; axe finds nothing serious in any of them; the
+language follows data-lang, else the page's <html lang>, else the browser's, else
+the site's default.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from playwright.async_api import expect
 
 from supportcall.client import Agent
+from tests.support.axe import assert_accessible
 from tests.support.browser import PAGES, WAIT_MS, embed_tag, expect_state, screenshot, tid
 from tests.support.recorder import record
 from tests.support.servers import django_shell
@@ -87,6 +89,7 @@ async def test_a_whole_call_in_each_shipped_language_shows_its_words(web, chromi
     await expect(tid(page, "choose-audio")).to_have_text(w["choice.audio"])
     await expect(tid(page, "choose-video")).to_have_text(w["choice.video"])
     assert await page.evaluate(PANEL_DIRECTION) == ("rtl" if code == "ar" else "ltr")
+    await assert_accessible(page, f"idle, in {code}")
 
     await tid(page, "choose-audio").click()
     await expect(tid(page, "hangup")).to_have_attribute("aria-label", w["control.cancelName"])
@@ -103,6 +106,7 @@ async def test_a_whole_call_in_each_shipped_language_shows_its_words(web, chromi
     before, after = w["launcher.inCall"].split("{time}")
     in_call = re.compile(f"^{re.escape(before)}\\d\\d:\\d\\d{re.escape(after)}$")
     await expect(launcher).to_have_text(in_call)
+    await assert_accessible(page, f"in a call, in {code}")
     if code in ("de", "ar"):
         await screenshot(page, f"widget-{code}")
 
