@@ -146,6 +146,7 @@ def test_allowed_origins_are_typed_one_per_line_and_stored_as_a_list(admin_clien
         "name": "Shop",
         "allowed_origins": "https://shop.example.com\n\n  HTTPS://Www.Shop.Example.com  \nhttp://shop.test",
         "queues": [q.pk for q in site.queues.all()],
+        "default_language": "en",
         "enabled": "on",
     }
     response = admin_client.post(url, form)

@@ -6,7 +6,9 @@
 // data-media ("choose" (default), "audio", "video", "audio_single"),
 // data-display-name, data-context-<key>="value" (shown to the agent, with the
 // page URL always sent as context "page"), data-color (the accent colour),
-// data-server (only when the script is not served by the call server itself).
+// data-server (only when the script is not served by the call server itself),
+// data-lang (the visitor's language: "de", "fr-CA"...; else the page's <html lang>,
+// the browser's, the site's default; its words are in widget/lang/<code>.json).
 //
 // This file is only the loader: a classic script, so that it works in any page
 // and knows its own <script> element (document.currentScript, which module
@@ -16,8 +18,7 @@
   "use strict";
   const script = document.currentScript;
   if (!script || !window.customElements || customElements.get("supportcall-widget")) return;
-  import(new URL("widget/main.js", script.src).href).then(
-    (widget) => widget.mount(script),
-    (error) => console.error("supportcall: the widget could not be loaded", error),
-  );
+  import(new URL("widget/main.js", script.src).href)
+    .then((widget) => widget.mount(script))
+    .catch((error) => console.error("supportcall: the widget could not be loaded", error));
 })();

@@ -106,6 +106,8 @@ def site_status(request: HttpRequest, key: str) -> HttpResponse:
     first = queues[0] if queues else None
     body = {
         "site": site.key,
+        # The widget's language when the page and the browser ask for none it speaks.
+        "default_language": site.default_language,
         "accepting": any(q["accepting"] for q in queues),
         "open": any(q["open"] for q in queues),
         "agents_available": sum(q["agents_available"] for q in queues),

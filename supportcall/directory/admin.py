@@ -32,7 +32,7 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["key", "name", "allowed_origins", "queues", "enabled"]
+        fields = ["key", "name", "allowed_origins", "queues", "default_language", "enabled"]
 
 
 @admin.register(Site)

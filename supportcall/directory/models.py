@@ -140,6 +140,17 @@ class ClosedDay(models.Model):
         return f"{self.date} {self.reason}".strip()
 
 
+# The languages the widget speaks: one catalogue each in static/supportcall/widget/lang/
+# (tests/test_catalogues.py checks this list and those files agree).
+WIDGET_LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+]
+
+
 class Site(models.Model):
     """A website that embeds the widget, and what its visitors may call."""
 
@@ -152,6 +163,13 @@ class Site(models.Model):
     )
     queues = models.ManyToManyField(
         Queue, blank=True, related_name="sites", help_text="The queues this site's visitors call."
+    )
+    default_language = models.CharField(
+        max_length=8,
+        choices=WIDGET_LANGUAGES,
+        default="en",
+        help_text="The widget's language when neither the page nor the visitor's browser asks "
+        "for one it speaks.",
     )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -2,10 +2,10 @@
 // unavailable, or a call ended with nobody answering), then the form, then
 // thanks (POST /api/v1/callbacks).
 
-import { ErrorCode, EXPLAIN, leaveCallback, NETWORK_ERROR, Reason, State } from "../phone.js";
+import { ErrorCode, leaveCallback, NETWORK_ERROR, Reason, State } from "../phone.js";
 import { lineBlocked } from "./line.js";
 import { UNDER_WAY } from "./states.js";
-import { CALLBACK, looksLikeEmail } from "./words.js";
+import { explain, looksLikeEmail, t } from "./words.js";
 
 // End reasons after which a callback is worth offering.
 const NOBODY_ANSWERED = [Reason.NO_ANSWER, Reason.NO_AGENTS];
@@ -56,9 +56,9 @@ export class Callbacks {
     if (widget.call?.id && widget.state === State.ENDED) request.call_id = widget.call.id;
     let problem = "";
     let field = null;
-    if (!request.name) [problem, field] = [CALLBACK.noName, form.elements.name];
-    else if (!request.phone && !request.email) [problem, field] = [CALLBACK.noContact, form.elements.phone];
-    else if (request.email && !looksLikeEmail(request.email)) [problem, field] = [CALLBACK.badEmail, form.elements.email];
+    if (!request.name) [problem, field] = [t("callback.noName"), form.elements.name];
+    else if (!request.phone && !request.email) [problem, field] = [t("callback.noContact"), form.elements.phone];
+    else if (request.email && !looksLikeEmail(request.email)) [problem, field] = [t("callback.badEmail"), form.elements.email];
     if (problem) {
       this.text = problem;
       widget.render();
@@ -69,13 +69,13 @@ export class Callbacks {
     try {
       await leaveCallback(config.server, request);
       this.view = "done";
-      el.callbackDone.textContent = CALLBACK.thanks(request.name, request.phone || request.email);
+      el.callbackDone.textContent = t("callback.thanks", { name: request.name, how: request.phone || request.email });
       form.reset();
     } catch (error) {
       // The server's own message is for developers; a person reads what to do.
       if (error.code === ErrorCode.BAD_REQUEST) {
-        this.text = /email/i.test(error.message || "") ? CALLBACK.badEmail : CALLBACK.badRequest;
-      } else this.text = EXPLAIN[error.code] && error.code !== NETWORK_ERROR ? EXPLAIN[error.code] : CALLBACK.failed;
+        this.text = /email/i.test(error.message || "") ? t("callback.badEmail") : t("callback.badRequest");
+      } else this.text = explain(error.code) && error.code !== NETWORK_ERROR ? explain(error.code) : t("callback.failed");
     } finally {
       el.callbackSubmit.removeAttribute("aria-disabled");
       widget.render();

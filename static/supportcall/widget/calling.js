@@ -1,8 +1,8 @@
 // Placing a call from the widget: logging in for the site, the microphone (and
 // camera), the address to call, and a failure to start explained in plain words.
 
-import { ErrorCode, EXPLAIN, Media, NETWORK_ERROR, Phone } from "../phone.js";
-import { LOGIN_EXPIRED, NOT_ENABLED, SERVICE_TROUBLE, UNREACHABLE, explainMedia } from "./words.js";
+import { ErrorCode, Media, NETWORK_ERROR, Phone } from "../phone.js";
+import { explain, explainMedia, t } from "./words.js";
 
 /** The visitor hung up while the call was being placed. */
 export class Cancelled extends Error {}
@@ -13,7 +13,7 @@ const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "use
 
 /** Log in anonymously for the widget's site. */
 export function login({ server, site, displayName, context }) {
-  if (!site) return Promise.reject(new Error("This widget has no data-site attribute, so it cannot place calls."));
+  if (!site) return Promise.reject(new Error(t("fail.noSite")));
   return Phone.visitor(server, { site, displayName: displayName || undefined, context });
 }
 
@@ -21,12 +21,12 @@ export function login({ server, site, displayName, context }) {
 export async function getMedia(media) {
   const video = media === Media.VIDEO;
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new MediaFailure("Calls need a secure page (https) in a browser that supports them.");
+    throw new MediaFailure(t("fail.insecure"));
   }
   try {
     return await navigator.mediaDevices.getUserMedia({ audio: true, video: video ? CAMERA : false });
   } catch (error) {
-    throw new MediaFailure(explainMedia(error, video));
+    throw new MediaFailure(explainMedia(error, video ? "both" : "mic"));
   }
 }
 
@@ -36,7 +36,7 @@ export async function getCamera() {
     const stream = await navigator.mediaDevices.getUserMedia({ video: CAMERA });
     return stream.getVideoTracks()[0];
   } catch (error) {
-    throw new MediaFailure(explainMedia(error, true).replace("camera and microphone", "camera"));
+    throw new MediaFailure(explainMedia(error, "camera"));
   }
 }
 
@@ -55,29 +55,29 @@ export async function explainFailure(error, phone) {
   switch (error.code) {
     case ErrorCode.FORBIDDEN:
       // At login (or a WebSocket closed with 4403) this is the page's origin.
-      return phone?.hello ? `${EXPLAIN[ErrorCode.FORBIDDEN]} The support line could not be called.` : NOT_ENABLED;
+      return phone?.hello ? t("fail.forbiddenInCall") : t("fail.notEnabled");
     case ErrorCode.NOT_FOUND:
-      return "This support line does not exist. Please tell the site's owner.";
+      return t("fail.unknownLine");
     case ErrorCode.UNAUTHORIZED:
-      return "The support server refused the connection. Please try again.";
+      return t("fail.refused");
     case NETWORK_ERROR:
       // The login refused for an origin carries no CORS header, so the
       // browser reports a network error. If the server answers otherwise,
       // that is what happened.
-      if (!phone && (await serverAnswers())) return NOT_ENABLED;
-      return UNREACHABLE;
+      if (!phone && (await serverAnswers())) return t("fail.notEnabled");
+      return t("fail.unreachable");
     default:
-      return EXPLAIN[error.code] || error.message;
+      return explain(error.code) || error.message;
   }
 }
 
 /** The WebSocket closed before the server's hello: each refusal says what it was. */
 function explainClose(error) {
   switch (error.code) {
-    case ErrorCode.FORBIDDEN: return NOT_ENABLED; // 4403: this page's origin
-    case ErrorCode.UNAUTHORIZED: return LOGIN_EXPIRED; // 4401: a token expired or used
-    case ErrorCode.INTERNAL_ERROR: return SERVICE_TROUBLE; // 1011: the server failed
-    default: return UNREACHABLE; // never opened, or cut: nothing answers there
+    case ErrorCode.FORBIDDEN: return t("fail.notEnabled"); // 4403: this page's origin
+    case ErrorCode.UNAUTHORIZED: return t("fail.loginExpired"); // 4401: a token expired or used
+    case ErrorCode.INTERNAL_ERROR: return t("fail.serviceTrouble"); // 1011: the server failed
+    default: return t("fail.unreachable"); // never opened, or cut: nothing answers there
   }
 }
 

@@ -23,7 +23,10 @@ export function readConfig(script) {
     server: (data.server || new URL("../../", script.src).href).replace(/\/+$/, ""),
     site: data.site || "",
     queue: (data.queue || "").trim(),
-    buttonText: data.buttonText || "Call support",
+    // The launcher's text when the tag gives none: words.js "button.default", in the visitor's language.
+    buttonText: data.buttonText || "",
+    // The language the tag asks for (README, "The widget in the visitor's language").
+    lang: (data.lang || "").trim(),
     media: MEDIA_CHOICES.includes(data.media) ? data.media : CHOOSE,
     displayName: (data.displayName || "").slice(0, 100),
     context,

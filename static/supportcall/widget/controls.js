@@ -1,7 +1,8 @@
 // The call controls: mute, hold and the camera, one operation at a time.
 
-import { EXPLAIN, HOLDING_STATES } from "../phone.js";
+import { HOLDING_STATES } from "../phone.js";
 import { getCamera } from "./calling.js";
+import { explain, t } from "./words.js";
 
 /**
  * Run one of the call's operations: the controls are disabled meanwhile, and
@@ -16,7 +17,7 @@ async function operation(widget, name, run) {
   try {
     const result = await run(call);
     if (result && !result.ok && !call.ended) {
-      widget.errorText = result.explanation || EXPLAIN[result.code] || result.message || "That did not work.";
+      widget.errorText = result.explanation || explain(result.code) || result.message || t("fail.operation");
     }
   } catch (error) {
     if (!call.ended) widget.errorText = error.message || String(error);

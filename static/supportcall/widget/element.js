@@ -15,7 +15,7 @@ import { toggleHold, toggleMute, toggleVideo } from "./controls.js";
 import { fetchLine, lineBlocked } from "./line.js";
 import { render, renderTimer } from "./render.js";
 import { Phase, UNDER_WAY } from "./states.js";
-import { TEMPLATE, elements } from "./template.js";
+import { elements, template } from "./template.js";
 
 export const TAG = "supportcall-widget";
 const LINE_REFRESH_MS = 30000;
@@ -48,7 +48,7 @@ export class SupportcallWidget extends HTMLElement {
     this.callbacks = new Callbacks(this);
 
     const root = this.attachShadow({ mode: "open" });
-    root.innerHTML = TEMPLATE;
+    root.innerHTML = template();
     this.el = elements(root);
     if (config.color) this.el.root.style.setProperty("--accent", config.color);
     this.listen();

@@ -3,7 +3,7 @@
 // site and the line the tag names exist at all.
 
 import { ErrorCode, siteStatus } from "../phone.js";
-import { LINE, openingWords } from "./words.js";
+import { openingWords, t } from "./words.js";
 
 /**
  * The status of the line this widget calls (its data-queue, or the site's first);
@@ -42,11 +42,11 @@ export function lineWords(line) {
   switch (lineBlocked(line)) {
     case "closed": {
       const when = openingText(line);
-      return when ? LINE.closedStatus(when) : `${LINE.closed}.`;
+      return when ? t("line.closedStatus", { when }) : `${t("line.closed")}.`;
     }
-    case "unavailable": return LINE.unavailable;
-    case "unknown_site": return LINE.unknownSite;
-    case "unknown_line": return LINE.unknownLine;
+    case "unavailable": return t("line.unavailable");
+    case "unknown_site": return t("line.unknownSite");
+    case "unknown_line": return t("line.unknownLine");
     default: return "";
   }
 }
@@ -56,11 +56,11 @@ export function launcherWords(line, buttonText) {
   switch (lineBlocked(line)) {
     case "closed": {
       const when = openingText(line);
-      return when ? LINE.closedLauncher(when) : LINE.closed;
+      return when ? t("line.closedLauncher", { when }) : t("line.closed");
     }
-    case "unavailable": return LINE.launcherUnavailable(buttonText);
+    case "unavailable": return t("line.launcherUnavailable", { text: buttonText });
     case "unknown_site":
-    case "unknown_line": return LINE.launcherUnknown(buttonText);
+    case "unknown_line": return t("line.launcherUnknown", { text: buttonText });
     default: return buttonText;
   }
 }

@@ -3,14 +3,13 @@
 // part exists in the template; rendering only shows, hides and fills them, so
 // it can run after any change.
 
-import { CONNECTED_STATES, EXPLAIN, HOLDING_STATES, Link, Media, Reason, State } from "../phone.js";
+import { CONNECTED_STATES, HOLDING_STATES, Link, Media, Reason, State } from "../phone.js";
 import { ICON } from "./icons.js";
 import { launcherWords, lineBlocked, lineWords } from "./line.js";
 import { CALLING, Phase, UNDER_WAY } from "./states.js";
-import {
-  ADVICE, CONTROL, CUT_OFF_BY_SERVICE, INTRO, LAUNCHER, LINE, STATUS, SUBTITLE, UNKNOWN_LINE, UNKNOWN_SITE,
-  clock, escapeHTML, waitWords,
-} from "./words.js";
+
+const HOLD_STATES = [State.ON_HOLD, State.REMOTELY_HELD, State.ON_DOUBLE_HOLD];
+import { ADVICE, clock, escapeHTML, explain, statusWords, t, waitWords } from "./words.js";
 
 /** Draw the whole widget. */
 export function render(widget) {
@@ -38,14 +37,15 @@ function renderLauncher(widget) {
   const launcher = widget.el.launcher;
   const underWay = UNDER_WAY.includes(state);
   const blocked = lineBlocked(line);
-  let text = launcherWords(line, config.buttonText);
+  const buttonText = config.buttonText || t("button.default");
+  let text = launcherWords(line, buttonText);
   // A wait is promised only when someone will answer (the server sends null otherwise).
   if (!underWay && !blocked && line && line.agents_available === 0 && line.estimated_wait_s > 0) {
-    text = LINE.launcherWait(config.buttonText, waitWords(line.estimated_wait_s));
+    text = t("line.launcherWait", { text: buttonText, wait: waitWords(line.estimated_wait_s) });
   }
-  if (state === State.IN_CALL) text = LAUNCHER.inCall(clock(Date.now() - widget.answeredAt));
-  else if (CONNECTED_STATES.includes(state)) text = LAUNCHER.onHold;
-  else if (underWay) text = LAUNCHER.calling;
+  if (state === State.IN_CALL) text = t("launcher.inCall", { time: clock(Date.now() - widget.answeredAt) });
+  else if (CONNECTED_STATES.includes(state)) text = t("launcher.onHold");
+  else if (underWay) text = t("launcher.calling");
   const html = `${underWay ? '<span class="live" aria-hidden="true"></span>' : ICON.phone}<span>${escapeHTML(text)}</span>`;
   if (launcher.innerHTML !== html) launcher.innerHTML = html;
   launcher.setAttribute("aria-expanded", String(widget.isOpen));
@@ -61,32 +61,31 @@ function renderStatus(widget) {
   const underWay = UNDER_WAY.includes(state);
   const blocked = lineBlocked(line);
 
-  let status = STATUS[state] || state;
-  if (state === Phase.IDLE && widget.fixedMedia()) status = "Ready to call";
+  let status = statusWords(state);
+  if (state === Phase.IDLE && widget.fixedMedia()) status = t("status.ready");
   if (state === State.ENDED) {
-    status = "Call ended";
-    if (!ADVICE[reason] && reason) status += `. ${explainReason(reason)}`;
+    status = !ADVICE.includes(reason) && reason ? t("status.endedBecause", { reason: explainReason(reason) }) : t("status.ended");
   }
   if (state === Phase.IDLE && blocked) status = lineWords(line);
   const position = state === State.QUEUED ? call?.position : null;
   if (position) {
-    status = position.position === 1 ? "You are next in line" : `You are number ${position.position} in line`;
+    status = position.position === 1 ? t("queue.next") : t("queue.number", { position: position.position });
   }
   el.position.hidden = !position;
   if (position) {
     el.position.textContent = position.agentsAvailable
-      ? "An agent will answer shortly."
-      : `Estimated wait: ${waitWords(position.estimatedWaitS)}. Please stay on the line.`;
+      ? t("queue.shortly")
+      : t("queue.wait", { wait: waitWords(position.estimatedWaitS) });
   }
   el.status.dataset.state = state;
   if (el.status.textContent !== status) el.status.textContent = status;
 
   let error = widget.errorText;
-  if (state === State.ENDED && ADVICE[reason]) error = `${explainReason(reason)} ${ADVICE[reason]}`;
+  if (state === State.ENDED && ADVICE.includes(reason)) error = `${explainReason(reason)} ${t(`advice.${reason}`)}`;
   // Lost while this browser is online: the service failed, not the visitor's network.
-  if (state === State.ENDED && reason === Reason.CONNECTION_LOST && navigator.onLine) error = CUT_OFF_BY_SERVICE;
-  if (state === Phase.IDLE && blocked === "unknown_site") error = UNKNOWN_SITE;
-  if (state === Phase.IDLE && blocked === "unknown_line") error = UNKNOWN_LINE;
+  if (state === State.ENDED && reason === Reason.CONNECTION_LOST && navigator.onLine) error = t("fail.cutOff");
+  if (state === Phase.IDLE && blocked === "unknown_site") error = t("fail.unknownSite");
+  if (state === Phase.IDLE && blocked === "unknown_line") error = t("fail.unknownLine");
   el.error.hidden = !error;
   if (el.errorText.textContent !== error) el.errorText.textContent = error;
 
@@ -94,17 +93,17 @@ function renderStatus(widget) {
   const intro = introWords(line);
   if (el.intro.textContent !== intro) el.intro.textContent = intro;
   el.subtitle.textContent =
-    underWay && widget.reconnecting ? SUBTITLE.reconnecting :
-    CONNECTED_STATES.includes(state) ? SUBTITLE.connected :
-    underWay ? SUBTITLE.connecting : SUBTITLE.idle;
+    underWay && widget.reconnecting ? t("subtitle.reconnecting") :
+    CONNECTED_STATES.includes(state) ? t("subtitle.connected") :
+    underWay ? t("subtitle.connecting") : t("subtitle.idle");
 }
 
 /** What the intro promises matches the line's status: "now" only with an agent free. */
 function introWords(line) {
-  if (!line) return INTRO.free; // unknown yet: calling will tell
-  if (lineBlocked(line)) return INTRO.blocked;
-  if (line.agents_available > 0) return INTRO.free;
-  return line.agents_answering > 0 ? INTRO.busy : INTRO.waitAnyway;
+  if (!line) return t("intro.free"); // unknown yet: calling will tell
+  if (lineBlocked(line)) return t("intro.blocked");
+  if (line.agents_available > 0) return t("intro.free");
+  return line.agents_answering > 0 ? t("intro.busy") : t("intro.waitAnyway");
 }
 
 /** How to call (or call again). */
@@ -146,7 +145,7 @@ function renderStage(widget) {
     el.localVideo.play().catch(() => {});
   }
   el.held.hidden = !(answered && state !== State.IN_CALL);
-  el.held.textContent = STATUS[state] || "";
+  el.held.textContent = HOLD_STATES.includes(state) ? statusWords(state) : "";
   el.remoteMuted.hidden = !(answered && remote.muted);
   el.reconnecting.hidden = !(underWay && widget.reconnecting);
   el.remoteReconnecting.hidden = !(answered && call?.remoteConnection === Link.RECONNECTING);
@@ -164,19 +163,19 @@ function renderControls(widget) {
   const muted = Boolean(call?.muted);
   setButton(el.mute, {
     pressed: muted, disabled: Boolean(busy),
-    icon: muted ? ICON.micOff : ICON.mic, ...CONTROL[muted ? "unmute" : "mute"],
+    icon: muted ? ICON.micOff : ICON.mic, ...control(muted ? "unmute" : "mute"),
   });
   const sending = Boolean(call?.sendingVideo) && !call?.ended;
   setButton(el.video, {
     pressed: sending, disabled: Boolean(busy) || state !== State.IN_CALL,
-    icon: sending ? ICON.video : ICON.videoOff, ...CONTROL.camera,
+    icon: sending ? ICON.video : ICON.videoOff, ...control("camera"),
   });
   const holding = HOLDING_STATES.includes(state);
   setButton(el.hold, {
     pressed: holding, disabled: Boolean(busy),
-    icon: holding ? ICON.play : ICON.pause, ...CONTROL[holding ? "resume" : "hold"],
+    icon: holding ? ICON.play : ICON.pause, ...control(holding ? "resume" : "hold"),
   });
-  const hangup = CONTROL[answered ? "hangUp" : "cancel"];
+  const hangup = control(answered ? "hangUp" : "cancel");
   el.hangup.setAttribute("aria-label", hangup.name);
   el.hangup.querySelector(".lbl").textContent = hangup.label;
 }
@@ -201,5 +200,10 @@ function setButton(button, { pressed, disabled, icon, label, name }) {
 }
 
 export function explainReason(reason) {
-  return EXPLAIN[reason] || "The call ended.";
+  return explain(reason) || t("explain.default");
+}
+
+/** A call control's visible label and its accessible name (which starts with the label). */
+function control(name) {
+  return { label: t(`control.${name}`), name: t(`control.${name}Name`) };
 }

@@ -1,6 +1,7 @@
 // The widget's CSS. It lives in the Shadow DOM with the markup (template.js):
 // `:host { all: initial }` keeps the host page's inherited styles out, and
-// nothing here reaches the host page.
+// nothing here reaches the host page. Sides are logical (inline-start/end), so the
+// widget mirrors for a right-to-left language (dir="rtl" on .root, words.js).
 
 export const STYLE = `
   :host { all: initial !important; }
@@ -8,10 +9,10 @@ export const STYLE = `
   .root {
     --accent: #2563eb; --accent-ink: #fff; --bg: #fff; --fg: #0f172a; --muted: #64748b;
     --line: #e2e8f0; --soft: #f1f5f9; --danger: #dc2626; --warn-bg: #fef2f2; --warn-fg: #991b1b;
-    position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+    position: fixed; inset-inline-end: 20px; bottom: 20px; z-index: 2147483000;
     display: flex; flex-direction: column; align-items: flex-end; gap: 12px;
     font: 400 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-    color: var(--fg); text-align: left; letter-spacing: normal; -webkit-font-smoothing: antialiased;
+    color: var(--fg); text-align: start; letter-spacing: normal; -webkit-font-smoothing: antialiased;
   }
   @media (prefers-color-scheme: dark) {
     .root { --bg: #0f172a; --fg: #e2e8f0; --muted: #94a3b8; --line: #1e293b; --soft: #1e293b;
@@ -25,7 +26,7 @@ export const STYLE = `
   svg { display: block; flex: none; }
 
   .launcher {
-    display: inline-flex; align-items: center; gap: 10px; height: 52px; padding: 0 22px 0 18px;
+    display: inline-flex; align-items: center; gap: 10px; height: 52px; padding-block: 0; padding-inline: 18px 22px;
     border: 0; border-radius: 26px; background: var(--accent); color: var(--accent-ink);
     font-weight: 600; font-size: 15px; white-space: nowrap;
     box-shadow: 0 8px 24px rgba(15, 23, 42, .22), 0 2px 6px rgba(15, 23, 42, .12);
@@ -43,7 +44,7 @@ export const STYLE = `
   }
   @keyframes rise { from { opacity: 0; transform: translateY(8px); } to { opacity: 1; transform: none; } }
   .head { display: flex; align-items: center; justify-content: space-between; gap: 12px;
-          padding: 14px 14px 14px 16px; background: var(--accent); color: var(--accent-ink); }
+          padding: 14px; padding-inline-start: 16px; background: var(--accent); color: var(--accent-ink); }
   .who { display: flex; align-items: center; gap: 12px; min-width: 0; }
   .avatar { display: grid; place-items: center; width: 38px; height: 38px; border-radius: 50%;
             background: rgba(255, 255, 255, .18); }
@@ -62,7 +63,7 @@ export const STYLE = `
   .portrait .avatar { width: 76px; height: 76px; background: color-mix(in srgb, var(--accent) 14%, var(--bg));
                       color: var(--accent); position: relative; z-index: 1; }
   .portrait .avatar svg { width: 34px; height: 34px; }
-  .pulse { position: absolute; top: 22px; left: 50%; width: 76px; height: 76px; margin-left: -38px;
+  .pulse { position: absolute; top: 22px; inset-inline-start: 50%; width: 76px; height: 76px; margin-inline-start: -38px;
            border-radius: 50%; background: color-mix(in srgb, var(--accent) 30%, transparent);
            animation: pulse 1.6s ease-out infinite; }
   @keyframes pulse { from { transform: scale(1); opacity: .8; } to { transform: scale(1.7); opacity: 0; } }
@@ -72,13 +73,13 @@ export const STYLE = `
     .launcher:hover { transform: none; }
   }
   .remote { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; background: #0b1220; }
-  .local { position: absolute; right: 10px; bottom: 10px; width: 30%; aspect-ratio: 4 / 3; object-fit: cover;
+  .local { position: absolute; inset-inline-end: 10px; bottom: 10px; width: 30%; aspect-ratio: 4 / 3; object-fit: cover;
            border-radius: 10px; border: 2px solid rgba(255, 255, 255, .85); background: #1e293b;
            transform: scaleX(-1); box-shadow: 0 4px 12px rgba(0, 0, 0, .3); z-index: 2; }
   .stage:not(.video) .local { position: static; width: 46%; margin: 0 0 14px; }
-  .badges { position: absolute; left: 10px; top: 10px; display: flex; flex-direction: column; gap: 6px;
+  .badges { position: absolute; inset-inline-start: 10px; top: 10px; display: flex; flex-direction: column; gap: 6px;
             align-items: flex-start; z-index: 3; }
-  .badge { display: inline-flex; align-items: center; gap: 6px; padding: 4px 10px 4px 8px; border-radius: 999px;
+  .badge { display: inline-flex; align-items: center; gap: 6px; padding-block: 4px; padding-inline: 8px 10px; border-radius: 999px;
            background: rgba(15, 23, 42, .78); color: #fff; font-size: 12px; font-weight: 500; }
   .badge svg { width: 14px; height: 14px; }
   .held { position: absolute; inset: 0; display: grid; place-items: center; z-index: 2;
@@ -133,7 +134,7 @@ export const STYLE = `
   .form-actions .choice { flex: 1; }
   .done { margin-top: 12px; padding: 10px 12px; border-radius: 10px; background: var(--soft); }
   @media (max-width: 480px) {
-    .root { right: 12px; bottom: 12px; left: 12px; align-items: flex-end; }
+    .root { inset-inline: 12px; bottom: 12px; align-items: flex-end; }
     .panel { width: 100%; max-height: calc(100vh - 88px); }
     .launcher { height: 48px; }
   }

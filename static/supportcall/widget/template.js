@@ -4,68 +4,72 @@
 
 import { ICON } from "./icons.js";
 import { STYLE } from "./styles.js";
+import { currentLanguage, direction, escapeHTML, t } from "./words.js";
 
-export const TEMPLATE = `
+/** The markup in the current language (words.js), laid out in its direction. */
+export function template() {
+  const w = (key) => escapeHTML(t(key));
+  return `
   <style>${STYLE}</style>
-  <div class="root" part="root">
-    <section class="panel" id="panel" part="panel" aria-label="Support call" hidden>
+  <div class="root" part="root" lang="${currentLanguage()}" dir="${direction()}">
+    <section class="panel" id="panel" part="panel" aria-label="${w("panel.label")}" hidden>
       <header class="head">
         <div class="who">
           <span class="avatar">${ICON.headset}</span>
-          <div><p class="title">Support</p><p class="subtitle">Talk to us in your browser</p></div>
+          <div><p class="title">${w("panel.title")}</p><p class="subtitle">${w("subtitle.idle")}</p></div>
         </div>
-        <button class="icon-btn" type="button" data-testid="close" aria-label="Close">${ICON.close}</button>
+        <button class="icon-btn" type="button" data-testid="close" aria-label="${w("panel.close")}">${ICON.close}</button>
       </header>
       <div class="body">
-        <p class="intro">Talk to a person from our support team now, by voice or video. No app or account needed.</p>
+        <p class="intro">${w("intro.free")}</p>
         <div class="stage" hidden>
           <div class="portrait"><span class="pulse" hidden></span><span class="avatar">${ICON.headset}</span></div>
           <video class="remote" data-testid="remote-video" playsinline autoplay muted hidden></video>
           <video class="local" data-testid="local-video" playsinline autoplay muted hidden></video>
-          <div class="held" hidden>On hold</div>
+          <div class="held" hidden>${w("stage.held")}</div>
           <div class="badges">
-            <span class="badge" data-testid="remote-muted" hidden>${ICON.micOff}The agent is muted</span>
-            <span class="badge" data-testid="remote-video-off" hidden>${ICON.videoOff}The agent's camera is off</span>
-            <span class="badge" data-testid="remote-reconnecting" hidden>${ICON.alert}The agent's connection dropped: reconnecting…</span>
-            <span class="badge" data-testid="reconnecting" hidden>${ICON.alert}Reconnecting… the call goes on</span>
+            <span class="badge" data-testid="remote-muted" hidden>${ICON.micOff}${w("stage.remoteMuted")}</span>
+            <span class="badge" data-testid="remote-video-off" hidden>${ICON.videoOff}${w("stage.remoteVideoOff")}</span>
+            <span class="badge" data-testid="remote-reconnecting" hidden>${ICON.alert}${w("stage.remoteReconnecting")}</span>
+            <span class="badge" data-testid="reconnecting" hidden>${ICON.alert}${w("stage.reconnecting")}</span>
           </div>
         </div>
         <div class="line">
           <p class="status" data-testid="status" data-state="idle" role="status" aria-live="polite" tabindex="-1"></p>
-          <span class="timer" data-testid="timer" role="timer" aria-label="Call duration" hidden>00:00</span>
+          <span class="timer" data-testid="timer" role="timer" aria-label="${w("timer.label")}" hidden>00:00</span>
         </div>
         <p class="position" data-testid="queue-position" hidden></p>
         <p class="error" data-testid="error" role="alert" hidden>${ICON.alert}<span class="error-text"></span></p>
         <button class="choice offer" type="button" data-testid="callback-offer" hidden>
-          ${ICON.phone}<span>Leave a callback request</span></button>
+          ${ICON.phone}<span>${w("callback.offer")}</span></button>
         <form class="callback" data-testid="callback-form" hidden novalidate>
-          <p class="form-title">Leave your details: we will call you back.</p>
-          <label>Name <input name="name" data-testid="callback-name" autocomplete="name" maxlength="100"></label>
-          <label>Phone <input name="phone" type="tel" data-testid="callback-phone" autocomplete="tel" maxlength="32"></label>
-          <label>Email <input name="email" type="email" data-testid="callback-email" autocomplete="email" maxlength="254"></label>
-          <label>Note <span class="hint">(optional)</span>
+          <p class="form-title">${w("callback.title")}</p>
+          <label>${w("callback.name")} <input name="name" data-testid="callback-name" autocomplete="name" maxlength="100"></label>
+          <label>${w("callback.phone")} <input name="phone" type="tel" data-testid="callback-phone" autocomplete="tel" maxlength="32"></label>
+          <label>${w("callback.email")} <input name="email" type="email" data-testid="callback-email" autocomplete="email" maxlength="254"></label>
+          <label>${w("callback.note")} <span class="hint">${w("callback.optional")}</span>
             <textarea name="note" data-testid="callback-note" maxlength="1000" rows="3"></textarea></label>
           <p class="form-error" data-testid="callback-error" role="alert" hidden></p>
           <div class="form-actions">
-            <button class="choice primary" type="submit" data-testid="callback-submit">Send</button>
-            <button class="choice" type="button" data-testid="callback-cancel">Cancel</button>
+            <button class="choice primary" type="submit" data-testid="callback-submit">${w("callback.send")}</button>
+            <button class="choice" type="button" data-testid="callback-cancel">${w("callback.cancel")}</button>
           </div>
         </form>
         <p class="done" data-testid="callback-done" role="status" hidden></p>
         <div class="choices" hidden>
-          <button class="choice primary" type="button" data-testid="choose-audio">${ICON.phone}<span>Voice call</span></button>
-          <button class="choice" type="button" data-testid="choose-video">${ICON.video}<span>Video call</span></button>
-          <button class="choice primary" type="button" data-testid="call-again">${ICON.phone}<span>Call again</span></button>
+          <button class="choice primary" type="button" data-testid="choose-audio">${ICON.phone}<span>${w("choice.audio")}</span></button>
+          <button class="choice" type="button" data-testid="choose-video">${ICON.video}<span>${w("choice.video")}</span></button>
+          <button class="choice primary" type="button" data-testid="call-again">${ICON.phone}<span>${w("choice.again")}</span></button>
         </div>
         <div class="controls" hidden>
-          <button class="ctl" type="button" data-testid="mute" aria-label="Mute microphone" aria-pressed="false">
-            <span class="disc"></span><span class="lbl">Mute</span></button>
-          <button class="ctl" type="button" data-testid="video" aria-label="Camera" aria-pressed="false">
-            <span class="disc"></span><span class="lbl">Camera</span></button>
-          <button class="ctl" type="button" data-testid="hold" aria-label="Hold" aria-pressed="false">
-            <span class="disc"></span><span class="lbl">Hold</span></button>
-          <button class="ctl danger" type="button" data-testid="hangup" aria-label="Hang up">
-            <span class="disc">${ICON.hangup}</span><span class="lbl">Hang up</span></button>
+          <button class="ctl" type="button" data-testid="mute" aria-label="${w("control.muteName")}" aria-pressed="false">
+            <span class="disc"></span><span class="lbl">${w("control.mute")}</span></button>
+          <button class="ctl" type="button" data-testid="video" aria-label="${w("control.cameraName")}" aria-pressed="false">
+            <span class="disc"></span><span class="lbl">${w("control.camera")}</span></button>
+          <button class="ctl" type="button" data-testid="hold" aria-label="${w("control.holdName")}" aria-pressed="false">
+            <span class="disc"></span><span class="lbl">${w("control.hold")}</span></button>
+          <button class="ctl danger" type="button" data-testid="hangup" aria-label="${w("control.hangUpName")}">
+            <span class="disc">${ICON.hangup}</span><span class="lbl">${w("control.hangUp")}</span></button>
         </div>
       </div>
     </section>
@@ -74,23 +78,24 @@ export const TEMPLATE = `
     <audio class="remote-audio" autoplay></audio>
   </div>
 `;
+}
 
-/** The parts of a rendered TEMPLATE that the widget reads or changes, by name. */
+/** The parts of a rendered template() that the widget reads or changes, by name. */
 export function elements(root) {
   const q = (selector) => root.querySelector(selector);
-  const t = (id) => q(`[data-testid="${id}"]`);
+  const tid = (name) => q(`[data-testid="${name}"]`);
   return {
     root: q(".root"), panel: q(".panel"), intro: q(".intro"), stage: q(".stage"), pulse: q(".pulse"),
     portrait: q(".portrait"), held: q(".held"), choices: q(".choices"), controls: q(".controls"),
     errorText: q(".error-text"), audio: q(".remote-audio"), subtitle: q(".subtitle"),
-    launcher: t("call-button"), close: t("close"), status: t("status"), timer: t("timer"),
-    error: t("error"), chooseAudio: t("choose-audio"), chooseVideo: t("choose-video"),
-    callAgain: t("call-again"), mute: t("mute"), video: t("video"), hold: t("hold"),
-    hangup: t("hangup"), remoteVideo: t("remote-video"), localVideo: t("local-video"),
-    remoteMuted: t("remote-muted"), remoteVideoOff: t("remote-video-off"),
-    reconnecting: t("reconnecting"), remoteReconnecting: t("remote-reconnecting"),
-    position: t("queue-position"), callbackOffer: t("callback-offer"), callbackForm: t("callback-form"),
-    callbackError: t("callback-error"), callbackDone: t("callback-done"),
-    callbackCancel: t("callback-cancel"), callbackSubmit: t("callback-submit"),
+    launcher: tid("call-button"), close: tid("close"), status: tid("status"), timer: tid("timer"),
+    error: tid("error"), chooseAudio: tid("choose-audio"), chooseVideo: tid("choose-video"),
+    callAgain: tid("call-again"), mute: tid("mute"), video: tid("video"), hold: tid("hold"),
+    hangup: tid("hangup"), remoteVideo: tid("remote-video"), localVideo: tid("local-video"),
+    remoteMuted: tid("remote-muted"), remoteVideoOff: tid("remote-video-off"),
+    reconnecting: tid("reconnecting"), remoteReconnecting: tid("remote-reconnecting"),
+    position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
+    callbackError: tid("callback-error"), callbackDone: tid("callback-done"),
+    callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
   };
 }
