@@ -46,6 +46,17 @@ def test_a_token_used_up_longer_than_the_retention_ago_is_deleted_and_no_other(s
     assert left() == {used_lately, unused}
 
 
+def test_one_prune_deletes_batch_after_batch_until_none_is_left(settings, monkeypatch):
+    settings.SUPPORTCALL_TOKEN_RETENTION = 3600
+    expired = tokens(*[60] * 25)
+    now = timezone.now() + timedelta(hours=2)
+    assert sweeper.prune(now, batch=4) == 25
+    assert left().isdisjoint(expired)
+    monkeypatch.setattr(sweeper, "PRUNE_BATCHES", 2)  # and no more than its bound
+    tokens(*[60] * 25)
+    assert sweeper.prune(now, batch=4) == 8
+
+
 async def test_a_resume_token_is_deleted_a_retention_after_its_connection_is_lost(
     parties, settings
 ):
