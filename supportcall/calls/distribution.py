@@ -244,8 +244,11 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
     and `queue.waiting` to the queue's connected agents when callers came or went."""
     waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
     gone = Call.objects.filter(_stopped_waiting_since(timezone.now()), queue=queue)
-    left = gone.update(position={})
-    moved = False
+    gone.update(position={})  # told: they are not looked for again
+    # Agents hear when the number waiting changed, not at every step of a call: in a
+    # burst that sent each agent an event per step of every call and filled their channels.
+    told = Queue.objects.filter(pk=queue.pk).exclude(waiting_told=len(waiting))
+    came = bool(told.update(waiting_told=len(waiting)))
     for number, row in enumerate(waiting, start=1):
         estimate = availability.estimate(queue, number, availability.declined_by(row))
         position = {
@@ -255,11 +258,10 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
         }
         if row.position == position:
             continue
-        moved = True
         Call.objects.filter(pk=row.pk).update(position=position)
         if row.caller_channel:
             outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
-    if moved or left:
+    if came:
         oldest = waiting[0].queued_at if waiting else None
         longest = round((timezone.now() - oldest).total_seconds()) if oldest else 0
         event = events.queue_waiting(queue.address, len(waiting), longest)

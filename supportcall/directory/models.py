@@ -81,6 +81,10 @@ class Queue(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[valid_timezone])
     created = models.DateTimeField(auto_now_add=True)
 
+    waiting_told = models.PositiveIntegerField(
+        default=0, editable=False, help_text="How many callers its agents were last told wait."
+    )
+
     class Meta:
         ordering = ["name"]
 
