@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Visitor
+from supportcall.client import Agent, Visitor
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -176,3 +176,13 @@ async def visitors(web):
     yield make
     for visitor in opened:
         await visitor.close()
+
+
+@pytest.fixture
+async def alice(web):
+    """An agent online, so that the line is open and the widget places its call."""
+    agent = Agent(web.url, "alice", web.password)
+    record(agent)
+    await agent.connect()
+    yield agent
+    await agent.close()

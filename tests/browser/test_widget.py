@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Agent
 from tests.support.browser import (
     CALL,
     WAIT_MS,
@@ -34,15 +33,6 @@ from tests.support.browser import (
 from tests.support.recorder import record
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def alice(web):
-    agent = Agent(web.url, "alice", web.password)
-    record(agent)
-    await agent.connect()
-    yield agent
-    await agent.close()
 
 
 # --- helpers -------------------------------------------------------------------

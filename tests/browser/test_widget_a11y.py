@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Agent
 from tests.support.axe import assert_accessible
 from tests.support.browser import (
     WAIT_MS,
@@ -18,19 +17,9 @@ from tests.support.browser import (
     start_call,
     tid,
 )
-from tests.support.recorder import record
 from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def alice(web):
-    agent = Agent(web.url, "alice", web.password)
-    record(agent)
-    await agent.connect()
-    yield agent
-    await agent.close()
 
 
 async def launcher_named_as_shown(page, text: str) -> None:

@@ -8,20 +8,9 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Agent
 from tests.support.browser import WAIT_MS, WIDGET, expect_state, host_page, tid
-from tests.support.recorder import record
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def alice(web):
-    agent = Agent(web.url, "alice", web.password)
-    record(agent)
-    await agent.connect()
-    yield agent
-    await agent.close()
 
 
 async def focused_testid(page):

@@ -17,10 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from supportcall.client import Agent
 from tests.support.axe import assert_accessible
 from tests.support.browser import PAGES, WAIT_MS, embed_tag, expect_state, screenshot, tid
-from tests.support.recorder import record
 from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
@@ -34,15 +32,6 @@ WIDGET_LANG = f"{SHADOW}.querySelector('.root').lang"
 
 def words(code: str) -> dict[str, str]:
     return json.loads((LANG / f"{code}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-async def alice(web):
-    agent = Agent(web.url, "alice", web.password)
-    record(agent)
-    await agent.connect()
-    yield agent
-    await agent.close()
 
 
 def page_html(web, *, page_lang: str | None = "en", **attributes: str) -> str:

@@ -32,16 +32,6 @@ pytestmark = pytest.mark.browser
 CALLS_SOCKET = re.compile(r"/ws/v1/calls")
 
 
-@pytest.fixture
-async def alice(web):
-    """An agent online, so that the line is open and the widget places its call."""
-    agent = Agent(web.url, "alice", web.password)
-    record(agent)
-    await agent.connect()
-    yield agent
-    await agent.close()
-
-
 def closed_port() -> int:
     """A local port where nothing listens (bound, then let go)."""
     with socket.socket() as s:
