@@ -6,11 +6,11 @@ import logging
 import os
 import signal
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportcall.settings")
-# Build Django first: the consumers import models.
-django_asgi_app = get_asgi_application()
+# Set Django up first (as get_asgi_application does): the consumers import models.
+django.setup(set_prefix=False)
 
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -20,6 +20,7 @@ from supportcall.calls import connections, sweeper  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.calls.unsent import install as bound_unsent_output  # noqa: E402
 from supportcall.db import in_db  # noqa: E402
+from supportcall.page_requests import PageRequests  # noqa: E402
 from supportcall.request_deadline import install as bound_request_heads  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
 from supportcall.vocabulary import Close  # noqa: E402
@@ -125,7 +126,7 @@ def _holds_connections() -> bool:
 application = Lifecycle(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": PageRequests(),
             "websocket": URLRouter(websocket_urlpatterns),
         }
     )

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from supportcall import text
+from supportcall.page_requests import page_endpoint
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
@@ -184,6 +185,7 @@ def from_pages(
     the widget can say why; what a page may do is decided by ``page_site``.
     """
 
+    @page_endpoint
     @csrf_exempt
     @require_http_methods(["POST", "OPTIONS"])
     @wraps(view)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue, Site, address
 from supportcall.http import HttpError, cors
+from supportcall.page_requests import page_endpoint
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
@@ -84,6 +85,7 @@ def line_status(site: Site, queues: list[dict], name: str, now) -> dict | None:
     return agent_status(agent) if agent is not None else None
 
 
+@page_endpoint
 @require_GET
 def site_status(request: HttpRequest, key: str) -> HttpResponse:
     """Whether a call is possible now, how many agents are free, and the wait to expect."""

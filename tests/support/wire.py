@@ -19,17 +19,20 @@ class Wire:
         self.backlog: list[dict[str, Any]] = []
 
     @classmethod
-    async def visitor(cls, server_url: str, site: str = "demo", origin: str | None = None) -> Wire:
+    async def visitor(
+        cls, server_url: str, site: str = "demo", origin: str | None = None, timeout: float = 10
+    ) -> Wire:
+        """Logged in and connected; ``timeout``: for the login, the handshake and the hello."""
         headers = {"Origin": origin} if origin else {}
         login = await asyncio.to_thread(
             requests.post,
             server_url + "/api/v1/anonymous-login",
             json={"site": site},
             headers=headers,
-            timeout=10,
+            timeout=timeout,
         )
         login.raise_for_status()
-        return await cls._open(server_url, login.json()["token"], origin)
+        return await cls._open(server_url, login.json()["token"], origin, timeout)
 
     @classmethod
     async def agent(cls, server_url: str, username: str) -> Wire:
@@ -43,12 +46,16 @@ class Wire:
         return await cls._open(server_url, login.json()["token"])
 
     @classmethod
-    async def _open(cls, server_url: str, token: str, origin: str | None = None) -> Wire:
+    async def _open(
+        cls, server_url: str, token: str, origin: str | None = None, timeout: float = 10
+    ) -> Wire:
         ws = await websockets.connect(
-            server_url.replace("http", "ws", 1) + "/ws/v1/calls", origin=origin
+            server_url.replace("http", "ws", 1) + "/ws/v1/calls",
+            origin=origin,
+            open_timeout=timeout,
         )
         await ws.send(json.dumps({"type": "auth", "token": token}))
-        hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        hello = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         assert hello["type"] == "hello", hello
         return cls(ws, hello)
 
