@@ -32,6 +32,7 @@ CALL_ENDED = {
     "cancelled": "The caller hung up before an answer",
     "forwarded": "Forwarded",
     "connection_lost": "A connection was lost",
+    "media_failed": "A network blocked the media (no ICE path, or TURN refused)",
     "error": "Failed on the server",
 }
 
@@ -47,6 +48,7 @@ LEG_ENDED = {
     "cancelled": "The caller hung up before an answer",
     "forwarded": "Forwarded elsewhere",
     "connection_lost": "The agent's connection was lost",
+    "media_failed": "A network blocked the media (no ICE path, or TURN refused)",
     "error": "Failed on the server",
 }
 
