@@ -570,6 +570,7 @@ class Call(Emitter):
     async def _watch_media(self, media: MediaPeer) -> None:
         try:
             await media.wait_connected(self.client.media_timeout)
+            self._notifier.notify()  # candidate_pair is known now
         except MediaFailed as exc:
             if self.ended or self._media is not media:
                 return
