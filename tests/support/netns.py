@@ -36,11 +36,16 @@ def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", *args], capture_output=True, text=True, check=check, timeout=20)
 
 
+def need_coturn() -> None:
+    """Skip loudly (fail in CI) without Debian's coturn."""
+    need("coturn's turnserver", shutil.which("turnserver") is not None, "apt-get install coturn")
+
+
 def need_namespaces() -> None:
     """Skip loudly (fail in CI) without root, iproute2 or coturn."""
     need("root (for network namespaces)", os.geteuid() == 0, "the test makes namespaces")
     need("iproute2's ip", shutil.which("ip") is not None, "apt-get install iproute2")
-    need("coturn's turnserver", shutil.which("turnserver") is not None, "apt-get install coturn")
+    need_coturn()
 
 
 def _free_subnets() -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]:
@@ -126,10 +131,42 @@ class Island:
         return ["ip", "netns", "exec", side.namespace, *args]
 
 
-class CoturnProcess:
-    """``turnserver`` on ``listen``, relaying between the given peers only."""
+class PrivateAddress:
+    """A private address of this (the root) namespace on a veth pair (this kernel has no
+    dummy links): where coturn's relayed candidates live when its clients run here,
+    since the server refuses candidates on loopback addresses. Unique per run;
+    :meth:`remove` deletes it."""
 
-    def __init__(self, tmp: Path, secret: str, listen: str, allowed_peers: list[str]) -> None:
+    def __init__(self) -> None:
+        self.link = f"sct{os.getpid() % 0xFFFF:04x}{random.randrange(0xFFFF):04x}"
+        self.address = str(_free_subnets()[0][1])
+        self._made = False
+
+    def make(self) -> PrivateAddress:
+        self._made = True
+        ip("link", "add", self.link, "type", "veth", "peer", "name", f"{self.link}p")
+        ip("addr", "add", f"{self.address}/32", "dev", self.link)
+        ip("link", "set", f"{self.link}p", "up")
+        ip("link", "set", self.link, "up")
+        return self
+
+    def remove(self) -> None:
+        if self._made:
+            ip("link", "del", self.link, check=False)
+            self._made = False
+
+
+class CoturnProcess:
+    """``turnserver`` on ``listen``, relaying (from ``relay_ip``) between the given peers only."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        secret: str,
+        listen: str,
+        allowed_peers: list[str],
+        relay_ip: str | None = None,
+    ) -> None:
         self.host, self.port = listen, _free_tcp_port(listen)
         self.log_path = tmp / f"coturn-{self.port}.log"
         low = random.randrange(20000, 60000, 100)
@@ -140,6 +177,7 @@ class CoturnProcess:
                     secret=secret,
                     realm="supportcall.test",
                     listen=[listen],
+                    relay_ip=relay_ip,
                     port=self.port,
                     min_port=low,
                     max_port=low + 99,
