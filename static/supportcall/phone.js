@@ -739,7 +739,14 @@ export class Call extends EventTarget {
 
   /** call.restart_media: a re-offer with an ICE restart (either party, any answered state). */
   restartMedia() {
-    return this.reoffer(Op.RESTART_MEDIA, () => {}, { iceRestart: true });
+    return this.reoffer(Op.RESTART_MEDIA, () => {
+      // The newest hello's TURN credential: the first one may have expired in a long call.
+      try {
+        this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: this.phone.iceServers });
+      } catch (error) {
+        console.warn("supportcall: kept the old ICE servers", error);
+      }
+    }, { iceRestart: true });
   }
 
   // --- operations ------------------------------------------------------------

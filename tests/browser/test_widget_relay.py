@@ -9,6 +9,7 @@ import secrets
 import pytest
 from playwright.async_api import expect
 
+from supportcall import turn as turn_module
 from supportcall.client import Agent, Options
 from tests.support.browser import (
     CALL,
@@ -18,6 +19,7 @@ from tests.support.browser import (
     host_page,
     start_call,
     tid,
+    wait_true,
     web_server,
 )
 from tests.support.netns import CoturnProcess, PrivateAddress, need_namespaces
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 SECRET = secrets.token_hex(32)
 MEDIA_TIMEOUT = 8
+TTL = 3600
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,7 @@ def web(tmp_path_factory, relay):
         SUPPORTCALL_TURN_URLS=",".join(relay.urls),
         SUPPORTCALL_ICE_TRANSPORT_POLICY="relay",
         SUPPORTCALL_MEDIA_TIMEOUT=str(MEDIA_TIMEOUT),
+        SUPPORTCALL_TURN_TTL=str(TTL),
     )
 
 
@@ -88,6 +92,21 @@ async def test_the_widget_calls_through_the_relay_and_chromium_selects_a_relayed
     assert turn["username"].endswith(":" + incoming.caller["address"])
     assert await page.evaluate(f"{CALL}.candidatePair()") == {"local": "relay", "remote": "relay"}
     assert incoming.candidate_pair == ("relay", "relay")
+
+    # The connection drops and resumes a second later or more: its hello brings a fresh
+    # credential, which the next ICE restart (a network change) takes along.
+    first = turn["username"]
+    await wait_true(
+        page, "(issued) => Date.now() / 1000 > issued", arg=turn_module.expiry(first) - TTL + 1
+    )
+    await page.evaluate(f"{CALL}.phone.ws.close(4000)")
+    fresh = f"(first) => {CALL}.phone.iceServers.some((s) => s.username && s.username !== first)"
+    await wait_true(page, fresh, arg=first)
+    assert (await page.evaluate(f"{CALL}.restartMedia()"))["ok"]
+    config = await page.evaluate(f"{CALL}.pc.getConfiguration()")
+    assert config["iceServers"] == await page.evaluate(f"{CALL}.phone.iceServers")
+    assert [s["username"] for s in config["iceServers"] if s.get("username")] != [first]
+    await browser_flow(page, "audio", timeout=20)
 
     await tid(page, "hangup").click()
     await expect_state(page, "ended", "Call ended. You ended the call.")
