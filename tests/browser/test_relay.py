@@ -1,6 +1,8 @@
-"""The widget through a real coturn on 127.0.0.1, for a site that must hide addresses
-(SUPPORTCALL_ICE_TRANSPORT_POLICY=relay): Chromium's own getStats says the pair is
-relayed; and a credential coturn refuses tells the visitor its network blocks the call."""
+"""The widget and the dashboard through a real coturn on 127.0.0.1, for a site that must
+hide addresses (SUPPORTCALL_ICE_TRANSPORT_POLICY=relay): Chromium's own getStats says the
+pair is relayed, and an ICE restart after a resume takes the fresh credential along; a
+credential coturn refuses tells the visitor its network blocks the call, and the agent
+that the network blocks it."""
 
 from __future__ import annotations
 
@@ -10,13 +12,15 @@ import pytest
 from playwright.async_api import expect
 
 from supportcall import turn as turn_module
-from supportcall.client import Agent, Options
+from supportcall.client import Agent, Options, Visitor
 from tests.support.browser import (
     CALL,
     WAIT_MS,
     browser_flow,
     expect_state,
     host_page,
+    in_progress,
+    incoming,
     start_call,
     tid,
     wait_true,
@@ -144,3 +148,31 @@ async def test_a_credential_the_relay_refuses_tells_the_visitor_its_network_bloc
         assert await page.evaluate(f"{CALL}.reason") == "media_failed"
     finally:
         await agent.close()
+
+
+async def test_the_dashboard_agent_is_told_the_network_blocks_the_call_when_the_relay_refuses(
+    web, dashboards, relay
+):
+    page = await dashboards("alice", init_script=REFUSED_CREDENTIALS)
+    refused = {"urls": relay.urls, "username": "1:ada", "credential": "d3Jvbmc="}
+    visitor = Visitor(Options(web.url, ice_servers=[refused]), "demo", display_name="Ada")
+    calls = record(visitor)
+    await visitor.connect()
+    try:
+        call = await visitor.call(media="audio")
+        await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
+        await incoming(page, call).get_by_test_id("accept-audio").click()
+        await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+
+        panel = in_progress(page, call)
+        await expect(panel).to_contain_text(
+            "The network blocks the call", timeout=(MEDIA_TIMEOUT + 15) * 1000
+        )
+        await call.wait_for_state("ended", timeout=WAIT_MS / 1000)
+        assert call.end_reason == "media_failed"
+        assert calls.states(call) == ["initiated", "ringing", "in_call", "ended"]
+        # The call's record says why, in the agent's recent calls.
+        row = page.get_by_test_id("recent-calls").locator(f'[data-call-id="{call.call_id}"]')
+        await expect(row).to_contain_text("Network blocked", timeout=WAIT_MS)
+    finally:
+        await visitor.close()
