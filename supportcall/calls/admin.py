@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from supportcall.calls.change import SYSTEM
+from supportcall.vocabulary import Reason
 
 from .models import Call, CallEvent, Connection, Leg
 
@@ -107,6 +108,8 @@ def _said(event: CallEvent) -> str:
         text = words.format(**detail)
     except (KeyError, IndexError):
         text = words.split(" {")[0]
+    if event.name == "end" and detail.get("reason") == Reason.MEDIA_FAILED:
+        text = "hung up: the media could not connect (a network or the TURN relay blocks it)"
     if event.name == "accept":
         text += " with video" if detail.get("video") else " with audio"
         if detail.get("waited_s") is not None:

@@ -310,8 +310,9 @@ class MediaPeer:
         return selected_candidate_pair(self.pc)
 
     async def wait_connected(self, timeout: float) -> None:
-        """Return once the media connected; :class:`MediaFailed` if ICE (or DTLS) failed,
-        or nothing connected within ``timeout`` seconds."""
+        """Return once the media connected (or this side closed it: nothing failed);
+        :class:`MediaFailed` if ICE (or DTLS) failed, or nothing connected within
+        ``timeout`` seconds."""
         pc = self.pc
         done = asyncio.Event()
 
@@ -326,7 +327,7 @@ class MediaPeer:
                 await asyncio.wait_for(done.wait(), timeout)
         finally:
             pc.remove_listener("connectionstatechange", check)
-        if pc.connectionState != "connected":
+        if pc.connectionState not in ("connected", "closed"):
             raise MediaFailed(
                 f"the media did not connect (connection {pc.connectionState} "
                 f"after at most {timeout:g}s): a network between the parties blocks the call, "

@@ -11,8 +11,10 @@ import time
 import pytest
 
 from supportcall import turn
+from supportcall.calls.admin import _said
+from supportcall.calls.models import Call, CallEvent
 from tests.support.calls import in_call, ring
-from tests.support.ws import connect, login_agent, login_visitor, resume
+from tests.support.ws import connect, login_agent, login_visitor, resume, sync
 
 SECRET = "0d6f3a9c1b8e47255e0c1d2b9a8f7e6d"
 URLS = ["stun:127.0.0.1:3478", "turn:127.0.0.1:3478?transport=udp"]
@@ -84,6 +86,11 @@ async def test_media_that_cannot_connect_ends_the_call_media_failed_for_both(par
     assert await remote.events(1) == [{**ended, "reason": "media_failed"}]
     # The other side saw it too and says so: the call is over, nothing more happens.
     await remote.fails("invalid_state", "call.end", call_id=call_id, reason="media_failed")
+    row = await sync(Call.objects.get)(id=call_id)
+    assert row.end_reason == "media_failed"
+    event = await sync(lambda: CallEvent.objects.filter(call_id=call_id).last())()
+    assert (event.name, event.detail.get("reason")) == ("end", "media_failed")
+    assert "the media could not connect" in _said(event)  # the admin's call timeline
 
 
 async def test_an_end_with_another_reason_is_a_bad_request_and_the_call_goes_on(parties):
