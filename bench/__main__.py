@@ -223,40 +223,62 @@ class Bench:
     async def setup(self, label: str, config_name: str) -> None:
         a, config = self.args, self.config(config_name)
         product = self.stack.product(config, agents=a.setup_in_flight)
-        agents = await wire.agents(product.url, a.setup_in_flight)
-        # One untimed call per agent first: the server's first requests load what they load.
-        warmup = await scenarios.call_setup(
-            product.url, agents, a.setup_in_flight, a.setup_in_flight
-        )
-        runs = []
-        for _ in range(a.repeat):
-            cpu, started = cpu_seconds(product.pid), time.monotonic()
-            result = await scenarios.call_setup(
-                product.url, agents, a.setup_calls, a.setup_in_flight
-            )
-            runs.append(
-                {
-                    **result.as_json(),
-                    "server_cpu": (cpu_seconds(product.pid) - cpu) / (time.monotonic() - started),
-                }
-            )
-        for agent in agents:
-            await agent.close()
+        warmup, runs = await self._setups(product)
         errors = await self._stop(product)
-        self.raw[label] = {"warmup": warmup.as_json(), "runs": runs, "server_errors": errors}
+        # The floor: the same calls through a minimal consumer on the same channel layer.
+        floor = self.stack.minimal(config)
+        _, floor_runs = await self._setups(floor)
+        await self._stop(floor)
+        self.raw[label] = {
+            "warmup": warmup.as_json(),
+            "runs": runs,
+            "server_errors": errors,
+            "floor": floor_runs,
+        }
         label = f"setup {a.setup_calls} calls, {a.setup_in_flight} in flight [{config_name}]"
-        self.row(label, "calls/s", [r["calls_per_s"] for r in runs], Target("at_least", 100))
-        self.row(
-            label,
-            "p95 create→in_call",
-            [r["create_to_in_call_p95_ms"] for r in runs],
-            Target("at_most", 100),
-            unit=" ms",
-        )
+        floor_name = "minimal Channels" + (" on Redis" if config.redis else " in memory")
+        for metric, key, target, unit in (
+            ("calls/s", "calls_per_s", Target("at_least", 100), ""),
+            ("p95 create→in_call", "create_to_in_call_p95_ms", Target("at_most", 100), " ms"),
+        ):
+            self.row(
+                label,
+                metric,
+                [r[key] for r in runs],
+                target,
+                unit=unit,
+                floor=Summary.of([r[key] for r in floor_runs]),
+                floor_name=floor_name,
+                absolute=True,
+            )
         self.row(label, "failed calls", [r["failed"] for r in runs], Target("at_most", 0))
         self.row(label, "errors in the server's log", [len(errors)], Target("at_most", 0))
         # Whether the server's core was the limit (1.0: busy all along) or it waited.
         self.row(label, "server core busy", [r["server_cpu"] for r in runs], None)
+
+    async def _setups(self, server: Process) -> tuple[scenarios.SetupResult, list[dict]]:
+        """An untimed warm-up call per agent, then ``--repeat`` timed rounds of call setup."""
+        a = self.args
+        agents = await wire.agents(server.url, a.setup_in_flight)
+        # One untimed call per agent first: the server's first requests load what they load.
+        warmup = await scenarios.call_setup(
+            server.url, agents, a.setup_in_flight, a.setup_in_flight
+        )
+        runs = []
+        for _ in range(a.repeat):
+            cpu, started = cpu_seconds(server.pid), time.monotonic()
+            result = await scenarios.call_setup(
+                server.url, agents, a.setup_calls, a.setup_in_flight
+            )
+            runs.append(
+                {
+                    **result.as_json(),
+                    "server_cpu": (cpu_seconds(server.pid) - cpu) / (time.monotonic() - started),
+                }
+            )
+        for agent in agents:
+            await agent.close()
+        return warmup, runs
 
     # -- 3 ----------------------------------------------------------------------
 
@@ -272,7 +294,7 @@ class Bench:
         product = self.stack.product(config, agents=0)
         ours = await scenarios.idle(product.url, product.pid, product=True, **measure)
         ours["server_errors"] = await self._stop(product)
-        floor = self.stack.minimal(config)
+        floor = self.stack.minimal(config, ping_interval=ours["ping_interval"])
         base = await scenarios.idle(floor.url, floor.pid, product=False, **measure)
         await self._stop(floor)
         self.raw[label] = {"ours": ours, "floor": base}

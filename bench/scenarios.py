@@ -334,6 +334,9 @@ async def idle(
             (rss_after - rss_start) / connected if connected else None
         ),
         "cpu_core_fraction": cpu,
+        "ping_interval": float(held.peers[0].hello.get("ping_interval", 10))
+        if held.peers
+        else None,
     }
     await held.close()
     return result

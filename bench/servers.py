@@ -261,9 +261,11 @@ class Stack:
         )
         return self._daphne("product", "supportcall.asgi:application", env)
 
-    def minimal(self, config: Config) -> Process:
-        """The floor: a minimal Channels consumer on daphne, on the same channel layer."""
+    def minimal(self, config: Config, ping_interval: float | None = None) -> Process:
+        """The floor: a minimal Channels consumer on daphne, on the same channel layer,
+        telling its clients to ping every ``ping_interval`` (the product's)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTCALL_")}
+        env["BENCH_PING_INTERVAL"] = str(ping_interval or "")
         env["DJANGO_SETTINGS_MODULE"] = "bench.minimal.settings"
         env["BENCH_SECRET_KEY"] = self.secret_key
         env["BENCH_REDIS_URL"] = config.redis_url

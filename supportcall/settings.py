@@ -340,9 +340,9 @@ if SUPPORTCALL_SWEEP_INTERVAL < 0:
 # past it, its calls end `connection_lost`.
 SUPPORTCALL_RESUME_GRACE = _positive("SUPPORTCALL_RESUME_GRACE", env.float, 20.0)
 # How often clients send {"type": "ping"} (told in `hello`), in seconds.
-SUPPORTCALL_PING_INTERVAL = _positive("SUPPORTCALL_PING_INTERVAL", env.float, 10.0)
+SUPPORTCALL_PING_INTERVAL = _positive("SUPPORTCALL_PING_INTERVAL", env.float, 25.0)
 # A connection silent for this long (no frame, no ping) is closed as dead, in seconds.
-SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 35.0)
+SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 60.0)
 # Connections of a process whose sweeper has not refreshed them for this long
 # (the process was killed) count as dropped, in seconds.
 SUPPORTCALL_PROCESS_TIMEOUT = _positive("SUPPORTCALL_PROCESS_TIMEOUT", env.float, 10.0)

@@ -21,6 +21,12 @@ urlpatterns = [
         name="callback-act",
     ),
     path("api/v1/supervisor", supervision.supervisor, name="supervisor"),
+    path("api/v1/supervisor/figures", supervision.team_figures, name="team-figures"),
+    path(
+        "api/v1/supervisor/figures/<slug:name>.svg",
+        supervision.figures_chart,
+        name="figures-chart",
+    ),
     path("agent/", include("supportcall.dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -98,6 +98,7 @@ class Call(models.Model):
             models.Index(fields=["phase", "ring_deadline"]),
             models.Index(fields=["phase", "wait_deadline"]),
             models.Index(fields=["queue", "phase", "queued_at"]),
+            models.Index(fields=["queue", "created"]),  # the team's figures for a day
             models.Index(fields=["caller_channel"]),
             # The open-call limits (operations.create_call) count by these.
             models.Index(fields=["caller_identity", "phase"]),

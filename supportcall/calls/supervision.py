@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import Agent, Queue
 from supportcall.http import HttpError
+from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
-from . import availability
+from . import availability, charts, figures
 from .machine import Phase
 from .models import Call
 
@@ -19,13 +21,20 @@ def snapshot() -> dict:
     now = timezone.now()
     queues = []
     for queue in Queue.objects.all():
-        waiting = Call.objects.filter(queue=queue, phase__in=[Phase.QUEUED, Phase.RINGING])
+        waiting = list(
+            Call.objects.filter(queue=queue, phase__in=[Phase.QUEUED, Phase.RINGING]).order_by(
+                "queued_at", "created"
+            )
+        )
         queues.append(
             {
                 "address": queue.address,
                 "name": queue.display_name or queue.name,
                 "strategy": queue.strategy,
                 "open": queue.schedule().is_open(now),
+                "longest_wait_s": max(
+                    (round((now - c.created).total_seconds()) for c in waiting), default=0
+                ),
                 "waiting": [
                     {
                         "call_id": str(c.id),
@@ -33,7 +42,7 @@ def snapshot() -> dict:
                         "state": c.phase,
                         "waited_s": round((now - c.created).total_seconds()),
                     }
-                    for c in waiting.order_by("queued_at", "created")
+                    for c in waiting
                 ],
             }
         )
@@ -58,11 +67,41 @@ def snapshot() -> dict:
     return {"queues": queues, "agents": agents}
 
 
-@require_GET
-def supervisor(request: HttpRequest) -> HttpResponse:
-    """For staff only: what every queue and agent is doing now."""
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """Why this request may not see the team's view (staff only), or None."""
     if not request.user.is_authenticated:
         return HttpError(ErrorCode.UNAUTHORIZED, "log in first").response()
     if not request.user.is_staff:
         return HttpError(ErrorCode.FORBIDDEN, "the supervisor view is for staff").response()
-    return JsonResponse(snapshot())
+    return None
+
+
+@require_GET
+def supervisor(request: HttpRequest) -> HttpResponse:
+    """For staff only: what every queue and agent is doing now."""
+    return _refusal(request) or JsonResponse(snapshot())
+
+
+@require_GET
+def team_figures(request: HttpRequest) -> HttpResponse:
+    """For staff only: each queue's figures for today (docs/metrics.md)."""
+    return _refusal(request) or JsonResponse(
+        {"queues": [figures.today(queue) for queue in Queue.objects.all()]}
+    )
+
+
+@require_GET
+def figures_chart(request: HttpRequest, name: str) -> HttpResponse:
+    """For staff only: a queue's calls today by hour, as an SVG bar chart."""
+    if refused := _refusal(request):
+        return refused
+    queue = Queue.objects.filter(name=name).first()
+    if queue is None:
+        return HttpError(ErrorCode.NOT_FOUND, f"no queue {excerpt(name)}").response()
+    day = figures.today(queue)
+    return render(
+        request,
+        "agent/figures_chart.svg",
+        {"day": day, **charts.bars(day["by_hour"])},
+        content_type="image/svg+xml",
+    )

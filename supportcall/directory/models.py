@@ -79,6 +79,14 @@ class Queue(models.Model):
         help_text="Keep callers waiting even when no agent is online (otherwise: no_agents).",
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[valid_timezone])
+    service_level_seconds = models.PositiveIntegerField(
+        default=20,
+        help_text="The service level counts calls answered within this many seconds.",
+    )
+    short_abandon_seconds = models.PositiveIntegerField(
+        default=5,
+        help_text="Callers who hang up sooner are short abandons, left out of the service level.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     waiting_told = models.PositiveIntegerField(
