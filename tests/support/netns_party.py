@@ -6,8 +6,9 @@
 It prints one JSON object a line, for the test to read:
 
     {"event": "ready"}                                  logged in (an agent: available)
-    {"event": "media", "pair": ["relay", "relay"], "audio_bytes": 4242}
-                                                        audio flows in; the selected pair
+    {"event": "media", "pair": ["relay", "relay"], "audio_bytes": 4242, "offered": ["relay"]}
+                                                        audio flows in; the selected pair;
+                                                        the candidate types it offered
     {"event": "ended", "reason": "media_failed", "error": "MediaFailed", "message": "..."}
 
 and, once its audio flows, waits for a line on stdin: "end" makes it hang up.
@@ -43,7 +44,10 @@ async def follow(call: Call, timeout: float) -> None:
         # Raises MediaFailed if the media never connects and the call ends for it.
         pair = await call.wait_for(lambda: call.candidate_pair, timeout, "a selected pair")
         received = await call.wait_for_media("audio", timeout=timeout)
-        say(event="media", pair=list(pair), audio_bytes=received)
+        assert call.pc is not None
+        offered = {line.split()[7] for line in call.pc.localDescription.sdp.splitlines()
+                   if line.startswith("a=candidate:")}  # fmt: skip
+        say(event="media", pair=list(pair), audio_bytes=received, offered=sorted(offered))
         command = asyncio.ensure_future(read_line())
         ended = asyncio.ensure_future(call.wait_for_state(State.ENDED, timeout=None))
         done, _ = await asyncio.wait({command, ended}, return_when=asyncio.FIRST_COMPLETED)

@@ -163,14 +163,19 @@ def test_the_namespaces_reach_the_server_but_not_each_other(island, server):
 async def test_a_call_between_hosts_that_cannot_meet_connects_through_the_relay_both_ways(
     parties, island, policy
 ):
-    # "relay": as the server says (hello); "all": host candidates offered too, and useless.
-    visitor, agent = await place_call(parties, island, "--policy", policy)
+    # "relay": as the server's hello says; "all" (the clients' own choice): host
+    # candidates are offered too, and lead nowhere.
+    visitor, agent = await place_call(
+        parties, island, *(["--policy", "all"] if policy == "all" else [])
+    )
     seen = {"visitor": await visitor.event(), "agent": await agent.event()}
 
     for role, event in seen.items():
         assert event["event"] == "media", f"{role}: {event}\n{visitor.log}\n{agent.log}"
         assert event["pair"] == ["relay", "relay"], role
         assert event["audio_bytes"] > 0, role
+        # The relay policy keeps host candidates (the parties' addresses) out of the SDP.
+        assert event["offered"] == (["relay"] if policy == "relay" else ["host", "relay"]), role
     visitor.tell("end")
     assert await visitor.event() == {"event": "ended", "reason": "ended_by_local",
                                      "error": None, "message": ""}  # fmt: skip
