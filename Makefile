@@ -9,7 +9,7 @@ DEMO_PASSWORD ?= demo-password
 # request's head has SUPPORTCALL_HTTP_HEADER_TIMEOUT, see supportcall/request_deadline.py).
 DAPHNE_ARGS ?= --http-timeout 60
 
-.PHONY: run run-cluster test setup browsers lint typecheck bench bench-quick clean lock upgrade \
+.PHONY: run run-turn run-cluster test setup browsers lint typecheck bench bench-quick clean lock upgrade \
 	check-lock check-migrations
 
 # Exactly the locked versions (requirements/, made by `make lock`), checked against their
@@ -64,6 +64,28 @@ run: setup
 	echo "  call as visitor:  $(PY) -m supportcall.client call --server http://$(HOST):$$port --site demo" && \
 	echo && \
 	exec $(VENV)/bin/daphne $(DAPHNE_ARGS) -b $(HOST) -p $$port supportcall.asgi:application
+
+# A local coturn beside `make run` (Debian: apt-get install coturn), on 127.0.0.1 only, with
+# a secret made once in .turn_secret (like .secret_key) and the config that
+# docs/deployment.md explains, made in .turn/. It prints what to give `make run`.
+TURN_PORT ?= 3478
+.turn_secret:
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@.tmp && mv $@.tmp $@
+	@echo "made a new TURN secret in $@"
+
+run-turn: setup .turn_secret
+	@command -v turnserver >/dev/null || { echo "turnserver is missing: apt-get install coturn" >&2; exit 1; }
+	@mkdir -p .turn && umask 077 && $(PY) -m supportcall.coturn --secret-file .turn_secret \
+	  --realm localhost --listen 127.0.0.1 --port $(TURN_PORT) --min-port 49160 --max-port 49200 \
+	  --allow-peer 127.0.0.1 --userdb .turn/turndb --pidfile .turn/turnserver.pid > .turn/turnserver.conf
+	@echo
+	@echo "  coturn on 127.0.0.1:$(TURN_PORT) (udp and tcp), config in .turn/turnserver.conf"
+	@echo "  run supportcall with it:"
+	@echo "    SUPPORTCALL_TURN_SECRET=$$(cat .turn_secret) \\"
+	@echo "    SUPPORTCALL_TURN_URLS=turn:127.0.0.1:$(TURN_PORT)?transport=udp,turn:127.0.0.1:$(TURN_PORT)?transport=tcp \\"
+	@echo "    SUPPORTCALL_ICE_TRANSPORT_POLICY=relay make run     # relay: every call goes through it"
+	@echo
+	exec turnserver -c .turn/turnserver.conf
 
 # Two daphne processes on the local PostgreSQL and Redis, as in production.
 CLUSTER_DB ?= supportcall

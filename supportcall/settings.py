@@ -15,6 +15,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from supportcall import turn
 from supportcall.tokens.keys import DEVELOPMENT_SECRET_KEY, is_development_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -368,6 +369,66 @@ try:
         raise ValueError("must be a JSON list of objects with 'urls'")
 except ValueError as e:
     raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_ICE_SERVERS: {e}") from e
+# TURN with short-lived credentials (supportcall/turn.py, docs/deployment.md "TURN"):
+# the secret shared with coturn's static-auth-secret, and the URLs of that coturn
+# (comma-separated: turn:host:3478?transport=udp, turn:host:3478?transport=tcp,
+# turns:host:5349?transport=tcp, stun:host:3478). Both or neither: without them only
+# SUPPORTCALL_ICE_SERVERS is handed out; with them each login and each `hello`
+# carries a credential of its own, valid SUPPORTCALL_TURN_TTL seconds.
+SUPPORTCALL_TURN_SECRET = env.str("SUPPORTCALL_TURN_SECRET", default="").strip()
+try:
+    SUPPORTCALL_TURN_URLS = turn.check_urls(
+        url for url in env.list("SUPPORTCALL_TURN_URLS", default=[]) if url.strip()
+    )
+except ValueError as e:
+    raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_TURN_URLS: {e}") from e
+if SUPPORTCALL_TURN_SECRET:
+    try:
+        turn.check_secret(SUPPORTCALL_TURN_SECRET)
+    except ValueError as e:
+        raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_TURN_SECRET: it {e}") from e
+    if not any(turn.is_relay_url(url) for url in SUPPORTCALL_TURN_URLS):
+        raise ImproperlyConfigured(
+            "Bad setting SUPPORTCALL_TURN_URLS: SUPPORTCALL_TURN_SECRET is set, so name the "
+            "coturn it is shared with (turn:host:3478?transport=udp, ...)"
+        )
+elif any(turn.is_relay_url(url) for url in SUPPORTCALL_TURN_URLS):
+    raise ImproperlyConfigured(
+        "SUPPORTCALL_TURN_SECRET is not set: TURN URLs need the secret of coturn's "
+        "static-auth-secret (openssl rand -hex 32, the same in coturn and every process)"
+    )
+SUPPORTCALL_TURN_TTL = _setting("SUPPORTCALL_TURN_TTL", env.int, 86_400)
+if not turn.MIN_TTL <= SUPPORTCALL_TURN_TTL <= turn.MAX_TTL:
+    raise ImproperlyConfigured(
+        f"Bad setting SUPPORTCALL_TURN_TTL={SUPPORTCALL_TURN_TTL}: "
+        f"must be {turn.MIN_TTL} to {turn.MAX_TTL} seconds"
+    )
+# "relay": clients use relayed candidates only, so neither party learns the other's
+# address (sites that must hide them); "all": direct where possible. Told in `hello`.
+SUPPORTCALL_ICE_TRANSPORT_POLICY = env.str("SUPPORTCALL_ICE_TRANSPORT_POLICY", default="all")
+if SUPPORTCALL_ICE_TRANSPORT_POLICY not in turn.TRANSPORT_POLICIES:
+    raise ImproperlyConfigured(
+        f"Bad setting SUPPORTCALL_ICE_TRANSPORT_POLICY={SUPPORTCALL_ICE_TRANSPORT_POLICY!r}: "
+        "use all or relay"
+    )
+if (
+    SUPPORTCALL_ICE_TRANSPORT_POLICY == "relay"
+    and not any(
+        turn.is_relay_url(url)
+        for server in SUPPORTCALL_ICE_SERVERS
+        for url in ([server["urls"]] if isinstance(server["urls"], str) else server["urls"])
+    )
+    and not SUPPORTCALL_TURN_SECRET
+):
+    raise ImproperlyConfigured(
+        "Bad setting SUPPORTCALL_ICE_TRANSPORT_POLICY=relay: no TURN server is configured "
+        "(SUPPORTCALL_TURN_URLS or SUPPORTCALL_ICE_SERVERS), so no call could connect"
+    )
+# Seconds a client waits, once a call is answered, for its media to connect; then it
+# ends the call `media_failed` ("Your network blocks the call"). Told in `hello`.
+SUPPORTCALL_MEDIA_TIMEOUT = _positive("SUPPORTCALL_MEDIA_TIMEOUT", env.float, 20.0)
+if SUPPORTCALL_MEDIA_TIMEOUT > 120:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_MEDIA_TIMEOUT: at most 120 seconds")
 # Frames a WebSocket may send per second before it gets `rate_limited`.
 SUPPORTCALL_WS_RATE = _positive("SUPPORTCALL_WS_RATE", env.int, 50)
 # The largest WebSocket frame a client may send, in bytes.

@@ -81,6 +81,9 @@ class Reason(StrEnum):
     CANCELLED = "cancelled"
     FORWARDED = "forwarded"
     CONNECTION_LOST = "connection_lost"
+    # An answered call whose media never connected (ICE failed, or timed out): a
+    # network between the parties blocks it, or the TURN relay refused them.
+    MEDIA_FAILED = "media_failed"
     ERROR = "error"
 
 

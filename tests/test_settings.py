@@ -122,3 +122,46 @@ def test_make_run_makes_a_random_key_once_and_the_server_reads_it(tmp_path):
     assert served.stdout.strip() == key, served.stderr[-2000:]
     ignored = subprocess.run(["git", "check-ignore", "-q", ".secret_key"], cwd=ROOT)
     assert ignored.returncode == 0, ".secret_key must never be committed"
+
+
+TURN_SECRET = "9c4e1b7a2f6d08355e0c1d2b9a8f7e6d"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        (
+            {"SUPPORTCALL_TURN_SECRET": "too-short", "SUPPORTCALL_TURN_URLS": "turn:t"},
+            "SUPPORTCALL_TURN_SECRET",
+        ),
+        (
+            {"SUPPORTCALL_TURN_SECRET": "a" * 40, "SUPPORTCALL_TURN_URLS": "turn:t"},
+            "SUPPORTCALL_TURN_SECRET",
+        ),
+        ({"SUPPORTCALL_TURN_URLS": "turn:t:3478"}, "SUPPORTCALL_TURN_SECRET"),
+        ({"SUPPORTCALL_TURN_SECRET": TURN_SECRET}, "SUPPORTCALL_TURN_URLS"),
+        (
+            {"SUPPORTCALL_TURN_SECRET": TURN_SECRET, "SUPPORTCALL_TURN_URLS": "http://t"},
+            "SUPPORTCALL_TURN_URLS",
+        ),
+        ({"SUPPORTCALL_TURN_TTL": "10"}, "SUPPORTCALL_TURN_TTL"),
+        ({"SUPPORTCALL_TURN_TTL": "9999999"}, "SUPPORTCALL_TURN_TTL"),
+        ({"SUPPORTCALL_ICE_TRANSPORT_POLICY": "none"}, "SUPPORTCALL_ICE_TRANSPORT_POLICY"),
+        ({"SUPPORTCALL_ICE_TRANSPORT_POLICY": "relay"}, "SUPPORTCALL_ICE_TRANSPORT_POLICY"),
+        ({"SUPPORTCALL_MEDIA_TIMEOUT": "0"}, "SUPPORTCALL_MEDIA_TIMEOUT"),
+        ({"SUPPORTCALL_MEDIA_TIMEOUT": "500"}, "SUPPORTCALL_MEDIA_TIMEOUT"),
+    ],
+)
+def test_a_bad_turn_setting_stops_start_up_naming_it(env, named):
+    result = start(**env)
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr[-2000:]
+
+
+def test_coturn_with_its_secret_and_the_relay_policy_start():
+    result = start(
+        SUPPORTCALL_TURN_SECRET=TURN_SECRET,
+        SUPPORTCALL_TURN_URLS="turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp",
+        SUPPORTCALL_ICE_TRANSPORT_POLICY="relay",
+    )
+    assert result.returncode == 0, result.stderr

@@ -26,6 +26,13 @@
 // announced twice). The Phone pings every hello.ping_interval seconds. A call
 // whose ICE state goes "failed", or stays "disconnected" for 5 s, restarts
 // its media (call.restart_media, an ICE restart).
+//
+// Media that never connects. Peer connections use the hello's ice_servers (a
+// fresh TURN credential in each hello) and ice_transport_policy ("relay" hides
+// both parties' addresses). An answered call whose ICE fails before it ever
+// connected, or that has not connected hello.media_timeout seconds after the
+// answer, is ended with call.end reason "media_failed": a network between the
+// parties (or the TURN relay) blocks it, and both parties are told so.
 
 // --- the words of the contract (docs/protocol.md) ------------------------------
 // Defined once for the browser: the widget and the dashboard import these, and
@@ -95,6 +102,7 @@ export const Reason = Object.freeze({
   CANCELLED: "cancelled",
   FORWARDED: "forwarded",
   CONNECTION_LOST: "connection_lost",
+  MEDIA_FAILED: "media_failed",
   ERROR: "error",
 });
 
@@ -147,6 +155,7 @@ export const Presence = Object.freeze({
 const PROTOCOL_PATH = "/ws/v1/calls";
 const REQUEST_TIMEOUT_MS = 15000;
 const ICE_DISCONNECTED_MS = 5000;
+const MEDIA_TIMEOUT_S = 20; // when a hello says nothing (an older server)
 
 /** An error with one of the contract's codes (bad_request, forbidden, ...). */
 export class PhoneError extends Error {
@@ -169,6 +178,7 @@ export const EXPLAIN = Object.freeze({
   [Reason.CANCELLED]: "The caller hung up.",
   [Reason.FORWARDED]: "You forwarded the call.",
   [Reason.CONNECTION_LOST]: "The connection was lost.",
+  [Reason.MEDIA_FAILED]: "Your network blocks the call.",
   [Reason.ERROR]: "The call failed because of a server error.",
   [ErrorCode.FORBIDDEN]: "This is not allowed.",
   [ErrorCode.NOT_FOUND]: "Nobody can be reached at that address.",
@@ -508,7 +518,10 @@ export class Call extends EventTarget {
   // --- peer connection -------------------------------------------------------
 
   createPeer(stream) {
-    const pc = new RTCPeerConnection({ iceServers: this.phone.iceServers });
+    const pc = new RTCPeerConnection({
+      iceServers: this.phone.iceServers,
+      iceTransportPolicy: this.phone.hello?.ice_transport_policy || this.phone.login.ice_transport_policy || "all",
+    });
     this.pc = pc;
     this.localStream = stream;
     pc.onicecandidate = (event) => {
@@ -524,16 +537,57 @@ export class Call extends EventTarget {
     return pc;
   }
 
-  /** A network change: ICE "failed", or "disconnected" for 5 s, restarts the media. */
+  /** A network change: ICE "failed", or "disconnected" for 5 s, restarts the media;
+   * failing before it ever connected means the media cannot get through at all. */
   watchIce() {
     const state = this.pc?.iceConnectionState;
     clearTimeout(this.iceTimer);
-    if (state === "failed") this.restartIfAnswered();
+    if (state === "connected" || state === "completed") {
+      this.mediaConnected = true;
+      clearTimeout(this.mediaTimer);
+    }
+    if (state === "failed" && !this.mediaConnected) this.mediaFailed();
+    else if (state === "failed") this.restartIfAnswered();
     else if (state === "disconnected") {
       this.iceTimer = setTimeout(() => {
         if (this.pc?.iceConnectionState === "disconnected") this.restartIfAnswered();
       }, ICE_DISCONNECTED_MS);
     }
+  }
+
+  /** Answered: give the media hello.media_timeout seconds to connect. */
+  watchMedia() {
+    if (this.mediaTimer || this.mediaConnected || !this.pc) return;
+    const seconds = this.phone.hello?.media_timeout || MEDIA_TIMEOUT_S;
+    this.mediaTimer = setTimeout(() => {
+      if (!this.mediaConnected) this.mediaFailed();
+    }, seconds * 1000);
+  }
+
+  /** Tell the server this side's media cannot connect: the call ends media_failed for
+   * both. The other side may have said so first (then this is refused: no matter). */
+  mediaFailed() {
+    clearTimeout(this.mediaTimer);
+    if (this.ended || this.reportedMediaFailure || !CONNECTED_STATES.includes(this.state)) return;
+    this.reportedMediaFailure = true;
+    this.operation(Op.END, { reason: Reason.MEDIA_FAILED }).catch(() => {});
+  }
+
+  /** The selected ICE candidate pair's types, {local, remote} (host, srflx, prflx,
+   * relay), from getStats(); null before one is selected. */
+  async candidatePair() {
+    if (!this.pc) return null;
+    const stats = await this.pc.getStats();
+    let transport = null;
+    stats.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) transport = s;
+    });
+    const pair = transport && stats.get(transport.selectedCandidatePairId);
+    if (!pair) return null;
+    return {
+      local: stats.get(pair.localCandidateId)?.candidateType,
+      remote: stats.get(pair.remoteCandidateId)?.candidateType,
+    };
   }
 
   restartIfAnswered() {
@@ -685,7 +739,14 @@ export class Call extends EventTarget {
 
   /** call.restart_media: a re-offer with an ICE restart (either party, any answered state). */
   restartMedia() {
-    return this.reoffer(Op.RESTART_MEDIA, () => {}, { iceRestart: true });
+    return this.reoffer(Op.RESTART_MEDIA, () => {
+      // The newest hello's TURN credential: the first one may have expired in a long call.
+      try {
+        this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: this.phone.iceServers });
+      } catch (error) {
+        console.warn("supportcall: kept the old ICE servers", error);
+      }
+    }, { iceRestart: true });
   }
 
   // --- operations ------------------------------------------------------------
@@ -844,8 +905,10 @@ export class Call extends EventTarget {
   setState(state, previous, reason) {
     this.state = state;
     this.states.push(state);
+    if (CONNECTED_STATES.includes(state)) this.watchMedia();
     if (state === State.ENDED) {
       this.reason = reason;
+      clearTimeout(this.mediaTimer);
       this.pc?.close();
       this.localStream?.getTracks().forEach((t) => t.stop());
       this.cameraTrack?.stop();

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from supportcall.calls.change import SYSTEM
+from supportcall.vocabulary import Reason
 
 from .models import Call, CallEvent, Connection, Leg
 
@@ -32,6 +33,7 @@ CALL_ENDED = {
     "cancelled": "The caller hung up before an answer",
     "forwarded": "Forwarded",
     "connection_lost": "A connection was lost",
+    "media_failed": "A network blocked the media (no ICE path, or TURN refused)",
     "error": "Failed on the server",
 }
 
@@ -47,6 +49,7 @@ LEG_ENDED = {
     "cancelled": "The caller hung up before an answer",
     "forwarded": "Forwarded elsewhere",
     "connection_lost": "The agent's connection was lost",
+    "media_failed": "A network blocked the media (no ICE path, or TURN refused)",
     "error": "Failed on the server",
 }
 
@@ -105,6 +108,8 @@ def _said(event: CallEvent) -> str:
         text = words.format(**detail)
     except (KeyError, IndexError):
         text = words.split(" {")[0]
+    if event.name == "end" and detail.get("reason") == Reason.MEDIA_FAILED:
+        text = "hung up: the media could not connect (a network or the TURN relay blocks it)"
     if event.name == "accept":
         text += " with video" if detail.get("video") else " with audio"
         if detail.get("waited_s") is not None:

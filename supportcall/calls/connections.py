@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from supportcall.directory.models import Agent, Site
 from supportcall.text import excerpt
+from supportcall.tokens.ice import ice_config
 from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, verify
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
@@ -126,7 +127,7 @@ def authenticate(
         issue_resume(claims, channel),
         resume_grace=settings.SUPPORTCALL_RESUME_GRACE,
         ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
-        ice_servers=settings.SUPPORTCALL_ICE_SERVERS,
+        ice=ice_config(actor.identity),
         presence=operations.chosen_presence(actor) if actor.agent_id is not None else None,
     )
     return Session(actor, hello, outcome)

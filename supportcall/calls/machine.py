@@ -450,6 +450,17 @@ def lose(call: CallState, party: Party, *, agent: int | None = None) -> Step:
     return _leg_ends(call, _agent_id(agent), Reason.CONNECTION_LOST, lone=Reason.NO_ANSWER)
 
 
+def media_fails(call: CallState, party: Party, *, agent: int | None = None) -> Step:
+    """``party``'s media could not connect: the answered call ends ``media_failed`` for
+    both, so each is told its network blocks the call instead of hearing silence."""
+    check(call, party, Op.END, agent=agent)
+    if call.phase is not Phase.ANSWERED:
+        raise CallError(ErrorCode.INVALID_STATE, "media can only fail on an answered call")
+    if party is Party.AGENT and _agent_id(agent) != call.agent:
+        raise CallError(ErrorCode.INVALID_STATE, _not_yours(call, Op.END))
+    return _end(call, {Party.CALLER: Reason.MEDIA_FAILED, Party.AGENT: Reason.MEDIA_FAILED}, Op.END)
+
+
 def link(call: CallState, party: Party, state: Link) -> Step:
     """``party``'s signaling connection dropped (``reconnecting``) or is back (``connected``).
 

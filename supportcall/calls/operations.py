@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from supportcall.directory.models import Agent
 from supportcall.text import excerpt
-from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Role
+from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Reason, Role
 
 from . import availability, distribution, events, machine
 from .change import Actor, Change, Delivery, Outcome, locked, party_group
@@ -152,9 +152,19 @@ def ignore(actor: Actor, call_id: uuid.UUID) -> Outcome:
     return _leg_ends(actor, call_id, Op.IGNORE)
 
 
-def end(actor: Actor, call_id: uuid.UUID) -> Outcome:
-    """Hang up (or, for an agent being rung, reject)."""
-    return _leg_ends(actor, call_id, Op.END)
+def end(actor: Actor, call_id: uuid.UUID, *, reason: str | None = None) -> Outcome:
+    """Hang up (or, for an agent being rung, reject); ``reason="media_failed"``: the
+    client's media never connected, and the call ends so for both parties."""
+    if reason is None:
+        return _leg_ends(actor, call_id, Op.END)
+    if reason != Reason.MEDIA_FAILED:
+        raise CallError(ErrorCode.BAD_REQUEST, f"'reason' may only be {Reason.MEDIA_FAILED}")
+
+    def act(change: Change) -> None:
+        step = machine.media_fails(change.call, actor.party, agent=actor.agent_id)
+        change.apply(step, Op.END, reason=reason)
+
+    return _operate(actor, call_id, Op.END, act)
 
 
 def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:

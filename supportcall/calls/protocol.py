@@ -87,7 +87,7 @@ REQUESTS: dict[str, RequestType] = {
     "call.forward": RequestType(
         {**_CALL_ID, "to": _Field(str, max_length=MAX_ADDRESS)}, operations.forward
     ),
-    "call.end": RequestType(_CALL_ID, operations.end),
+    "call.end": RequestType({**_CALL_ID, "reason": _Field(str, required=False)}, operations.end),
     "call.hold": RequestType(_REOFFER, operations.hold),
     "call.unhold": RequestType(_REOFFER, operations.unhold),
     "call.video_start": RequestType(_REOFFER, operations.video_start),
@@ -251,10 +251,13 @@ def hello(
     *,
     resume_grace: float,
     ping_interval: float,
-    ice_servers: list[dict[str, Any]],
+    ice: dict[str, Any],
     presence: str | None = None,
 ) -> Event:
-    """The answer to a good ``auth``; an agent's carries the presence it chose."""
+    """The answer to a good ``auth``; an agent's carries the presence it chose.
+
+    ``ice`` (``tokens.ice.ice_config``): the ICE servers with a fresh TURN credential,
+    so a resumed connection, and with it a long call, never holds an expired one."""
     event: Event = {
         "type": "hello",
         "protocol": 1,
@@ -263,7 +266,7 @@ def hello(
         "resume_token": resume_token,
         "resume_grace": resume_grace,
         "ping_interval": ping_interval,
-        "ice_servers": ice_servers,
+        **ice,
     }
     if presence is not None:
         event["presence"] = presence

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..vocabulary import CONNECTED_STATES, Media, Presence
+from ..vocabulary import CONNECTED_STATES, Media, Presence, Reason
 from .errors import (
     CallError,
     LoginError,
@@ -164,6 +164,8 @@ def describe(event: dict[str, Any]) -> str | None:
             text += f" (was {event['previous']})"
         if event.get("reason"):
             text += f": {event['reason']}"
+        if event.get("reason") == Reason.MEDIA_FAILED:
+            text += f" ({MEDIA_FAILED_WORDS})"
         return text
     if kind == "call.media":
         return f"call {call} remote sends: muted={event.get('muted')} video={event.get('video')}"
@@ -180,6 +182,11 @@ def describe(event: dict[str, Any]) -> str | None:
     return None
 
 
+MEDIA_FAILED_WORDS = (
+    "the network blocks the call: no media could get through, not even through the TURN relay"
+)
+
+
 def _print_event(event: dict[str, Any]) -> None:
     line = describe(event)
     if line:
@@ -189,9 +196,11 @@ def _print_event(event: dict[str, Any]) -> None:
 async def print_stats(call: Call) -> None:
     received = await call.inbound_bytes()
     frames = call.frames_received
+    pair = call.candidate_pair
+    path = f", over {pair[0]}/{pair[1]}" if pair else ""
     say(
         f"call {call.call_id[:8]} received audio {received['audio']} B ({frames['audio']} frames), "
-        f"video {received['video']} B ({frames['video']} frames)"
+        f"video {received['video']} B ({frames['video']} frames){path}"
     )
 
 
@@ -230,6 +239,9 @@ async def run_call(args: argparse.Namespace, stop: asyncio.Event) -> int:
             await _sleep_until(stop, 0.1)
         if call.ended and answered_at is None:
             say(f"the call was not answered: {call.end_reason}")
+            return 1
+        if call.end_reason == Reason.MEDIA_FAILED:
+            print(f"error: {MEDIA_FAILED_WORDS}", file=sys.stderr, flush=True)
             return 1
         if answered_at is not None:
             await print_stats(call)

@@ -63,3 +63,13 @@ class CallEnded(SupportCallError):
     def __init__(self, reason: str | None) -> None:
         super().__init__(f"call ended ({reason})")
         self.reason = reason
+
+
+class MediaFailed(CallEnded):
+    """The call's media never connected (ICE failed, or nothing connected within the
+    server's ``media_timeout``): a firewall or NAT blocks the call, or the TURN relay
+    refused the credential. The call ends ``media_failed`` for both parties."""
+
+    def __init__(self, message: str = "") -> None:
+        SupportCallError.__init__(self, message or "your network blocks the call (media_failed)")
+        self.reason = "media_failed"

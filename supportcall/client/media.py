@@ -23,6 +23,7 @@ from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     VideoStreamTrack,
 )
@@ -246,7 +247,9 @@ def ice_servers_from_json(servers: Iterable[Mapping[str, Any]] | None) -> list[R
     return result
 
 
-def rtc_configuration(ice_servers: Iterable[Mapping[str, Any]] | None = None) -> RTCConfiguration:
+def rtc_configuration(
+    ice_servers: Iterable[Mapping[str, Any]] | None = None, ice_transport_policy: str = "all"
+) -> RTCConfiguration:
     """An ``RTCConfiguration`` with exactly ``ice_servers`` (default: none).
 
     Never rely on aiortc's default configuration: it quietly adds Google's
@@ -256,10 +259,26 @@ def rtc_configuration(ice_servers: Iterable[Mapping[str, Any]] | None = None) ->
     return RTCConfiguration(
         iceServers=ice_servers_from_json(ice_servers),
         bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        # "relay" (the server's SUPPORTCALL_ICE_TRANSPORT_POLICY): aioice then gathers
+        # relayed candidates only and ignores the remote's host ones.
+        iceTransportPolicy=RTCIceTransportPolicy(ice_transport_policy),
     )
 
 
 def create_peer_connection(
-    ice_servers: Iterable[Mapping[str, Any]] | None = None,
+    ice_servers: Iterable[Mapping[str, Any]] | None = None, ice_transport_policy: str = "all"
 ) -> RTCPeerConnection:
-    return RTCPeerConnection(configuration=rtc_configuration(ice_servers))
+    return RTCPeerConnection(configuration=rtc_configuration(ice_servers, ice_transport_policy))
+
+
+def selected_candidate_pair(pc: RTCPeerConnection) -> tuple[str, str] | None:
+    """The ``(local, remote)`` candidate types (host, srflx, prflx, relay) of the pair
+    ICE selected, or ``None`` before one is. aiortc's ``getStats()`` has no
+    ``candidate-pair``, so this reads the nominated pair of aioice's connection."""
+    for transceiver in pc.getTransceivers():
+        transport = transceiver.receiver.transport
+        connection = getattr(getattr(transport, "transport", None), "_connection", None)
+        nominated = getattr(connection, "_nominated", None) or {}
+        for pair in nominated.values():
+            return pair.local_candidate.type, pair.remote_candidate.type
+    return None

@@ -25,6 +25,8 @@ class Options:
     ``ice_servers``: ``None`` uses the servers the supportcall server hands out
     at login (none by default); a list (``[{"urls": "turn:..."}]``) replaces
     them. Either way aiortc's built-in public STUN server is never used.
+    ``ice_transport_policy``: ``None`` follows the server's ``hello`` (``all``
+    unless the server says ``relay``); ``"relay"`` uses relayed candidates only.
     ``tone_hz``: the test tone this party sends; ``None`` picks 440 Hz for a
     visitor and 660 Hz for an agent, so that each side's audio is told apart.
     """
@@ -32,6 +34,7 @@ class Options:
     server: str
     fallbacks: Sequence[str] = ()
     ice_servers: Sequence[Mapping[str, Any]] | None = None
+    ice_transport_policy: str | None = None
     timeout: float = DEFAULT_TIMEOUT  # each login, handshake and request/ack
     op_timeout: float = DEFAULT_OP_TIMEOUT  # an operation's op.result
     resume: bool = True  # reconnect and resume after a dropped connection

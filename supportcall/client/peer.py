@@ -37,6 +37,7 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, sdp
 
 from ..vocabulary import REOFFER_OPS, VIDEO_OPS, Media, Op
+from .errors import MediaFailed
 from .media import (
     FrameCounter,
     RtpByteCounter,
@@ -44,6 +45,7 @@ from .media import (
     ToneAudioTrack,
     create_peer_connection,
     inbound_packets,
+    selected_candidate_pair,
 )
 from .renumber import keep_negotiated
 
@@ -150,12 +152,13 @@ class MediaPeer:
         media: str,
         *,
         ice_servers: Iterable[Mapping[str, Any]] | None = None,
+        ice_transport_policy: str = "all",
         tone_hz: float = 440.0,
         video_track_factory: type[MediaStreamTrack] = SyntheticVideoTrack,
     ) -> None:
         self.media = check_media(media)
         self.plan = MediaPlan(media)
-        self.pc: RTCPeerConnection = create_peer_connection(ice_servers)
+        self.pc: RTCPeerConnection = create_peer_connection(ice_servers, ice_transport_policy)
         self.audio_track = ToneAudioTrack(tone_hz)
         self.video_track: MediaStreamTrack | None = None
         self._video_track_factory = video_track_factory
@@ -300,6 +303,36 @@ class MediaPeer:
     @property
     def frames_received(self) -> dict[str, int]:
         return dict(self.frames.counts)
+
+    @property
+    def candidate_pair(self) -> tuple[str, str] | None:
+        """``(local, remote)`` types of the selected ICE candidate pair, once connected."""
+        return selected_candidate_pair(self.pc)
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Return once the media connected (or this side closed it: nothing failed);
+        :class:`MediaFailed` if ICE (or DTLS) failed, or nothing connected within
+        ``timeout`` seconds."""
+        pc = self.pc
+        done = asyncio.Event()
+
+        def check() -> None:
+            if pc.connectionState in ("connected", "failed", "closed"):
+                done.set()
+
+        pc.on("connectionstatechange", check)
+        try:
+            check()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout)
+        finally:
+            pc.remove_listener("connectionstatechange", check)
+        if pc.connectionState not in ("connected", "closed"):
+            raise MediaFailed(
+                f"the media did not connect (connection {pc.connectionState} "
+                f"after at most {timeout:g}s): a network between the parties blocks the call, "
+                "or the TURN relay refused the credential"
+            )
 
     async def close(self) -> None:
         """Close the peer connection; safe to call often and concurrently."""

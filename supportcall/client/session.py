@@ -31,8 +31,25 @@ from typing import Any, NamedTuple, Self, TypeVar
 from aiortc import RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
-from ..vocabulary import CONNECTED_STATES, ENDING_OPS, Link, Media, Op, Presence, Role, State
-from .errors import CallEnded, CallError, OperationFailed, SignalingClosed, SupportCallError
+from ..vocabulary import (
+    CONNECTED_STATES,
+    ENDING_OPS,
+    Link,
+    Media,
+    Op,
+    Presence,
+    Reason,
+    Role,
+    State,
+)
+from .errors import (
+    CallEnded,
+    CallError,
+    MediaFailed,
+    OperationFailed,
+    SignalingClosed,
+    SupportCallError,
+)
 from .events import Emitter, Notifier, Stream, Subscription
 from .options import ConnectionState, Options
 from .peer import MediaPeer, Reoffer, check_media
@@ -158,6 +175,7 @@ class Call(Emitter):
         self._reoffers: list[_PendingReoffer] = []
         self._candidates: list[dict[str, Any] | None] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self._watching_media = False
         self._task = asyncio.create_task(self._run(), name=f"supportcall-call-{call_id}")
 
     def __repr__(self) -> str:
@@ -215,11 +233,22 @@ class Call(Emitter):
     def negotiated_directions(self) -> dict[str, str | None]:
         return self._media.negotiated_directions() if self._media else {}
 
+    @property
+    def candidate_pair(self) -> tuple[str, str] | None:
+        """``(local, remote)`` types of the ICE candidate pair the media flows over
+        (``("relay", "relay")`` through TURN), ``None`` until it connected."""
+        return self._media.candidate_pair if self._media else None
+
     # -- waiting -------------------------------------------------------------
+
+    def _ended_error(self) -> CallEnded:
+        if self.end_reason == Reason.MEDIA_FAILED:
+            return MediaFailed()
+        return CallEnded(self.end_reason)
 
     def _check_alive(self) -> None:
         if self.ended:
-            raise CallEnded(self.end_reason)
+            raise self._ended_error()
         closed = self.client.signaling.closed
         if closed is not None:
             raise closed
@@ -401,6 +430,7 @@ class Call(Emitter):
                 self._stream.put(event)
                 if self._state != before:
                     self._emit("statechange")
+                self._check_media()
                 self._notifier.notify()
                 if self.ended:
                     self._stream.close()
@@ -523,11 +553,33 @@ class Call(Emitter):
                 continue  # their op.result may come after the ended state
             for future in futures:
                 if not future.done():
-                    future.set_exception(CallEnded(self.end_reason))
+                    future.set_exception(self._ended_error())
         self._reoffers.clear()
         self._candidates.clear()
         if self._media is not None:
             await self._media.close()
+
+    def _check_media(self) -> None:
+        """Once answered, watch that the media connects: if it cannot, end the call
+        ``media_failed`` so that both parties are told, instead of a silent call."""
+        if self._watching_media or self._media is None or self._state not in CONNECTED_STATES:
+            return
+        self._watching_media = True
+        self._spawn(self._watch_media(self._media))
+
+    async def _watch_media(self, media: MediaPeer) -> None:
+        try:
+            await media.wait_connected(self.client.media_timeout)
+            self._notifier.notify()  # candidate_pair is known now
+        except MediaFailed as exc:
+            if self.ended or self._media is not media:
+                return
+            logger.warning("call %s: %s", self.call_id, exc)
+            try:
+                await self._operation(Op.END, {"reason": Reason.MEDIA_FAILED})
+            except (SupportCallError, TimeoutError) as failed:
+                # The other party's report may have ended the call first.
+                logger.info("call %s: media_failed not reported: %s", self.call_id, failed)
 
     async def _drop_media(self, media: MediaPeer) -> None:
         await media.close()
@@ -628,6 +680,20 @@ class Client(Emitter):
         servers = self.hello.get("ice_servers", self.login.get("ice_servers"))
         return list(servers or [])
 
+    @property
+    def ice_transport_policy(self) -> str:
+        """``"relay"`` or ``"all"``: the options', else the server's word."""
+        if self.options.ice_transport_policy is not None:
+            return self.options.ice_transport_policy
+        return str(
+            self.hello.get("ice_transport_policy", self.login.get("ice_transport_policy", "all"))
+        )
+
+    @property
+    def media_timeout(self) -> float:
+        """Seconds an answered call's media may take to connect (the server's ``hello``)."""
+        return float(self.hello.get("media_timeout", self.login.get("media_timeout", 20.0)))
+
     async def _login(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -647,7 +713,12 @@ class Client(Emitter):
 
     def _new_media_peer(self, media: str) -> MediaPeer:
         tone = self.options.tone_hz or self.default_tone_hz
-        return MediaPeer(media, ice_servers=self.ice_servers, tone_hz=tone)
+        return MediaPeer(
+            media,
+            ice_servers=self.ice_servers,
+            ice_transport_policy=self.ice_transport_policy,
+            tone_hz=tone,
+        )
 
     def _on_connection_state(self, state: ConnectionState) -> None:
         self._notifier.notify()

@@ -25,6 +25,7 @@ from supportcall.http import (
 )
 from supportcall.vocabulary import ErrorCode, Role
 
+from .ice import ice_config
 from .issuing import issue, new_anonymous_identity
 
 
@@ -35,7 +36,7 @@ def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
         "identity": identity,
         "ws_url": "/ws/v1/calls",
         **extra,
-        "ice_servers": settings.SUPPORTCALL_ICE_SERVERS,
+        **ice_config(identity),
     }
     return JsonResponse(body, status=201)
 

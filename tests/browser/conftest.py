@@ -17,12 +17,12 @@ from tests.support.browser import (
     DASHBOARD_RECORDER,
     PAGES,
     WAIT_MS,
-    HostPages,
     chromium_installed,
     log_in,
+    web_server,
 )
 from tests.support.recorder import record
-from tests.support.servers import DEMO_PASSWORD, Server, base_env, manage, need, prepare
+from tests.support.servers import need
 
 
 @pytest.fixture(autouse=True)
@@ -36,34 +36,8 @@ def browser_logs():
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
-    """A daphne server (SQLite, in-memory layer) and a host-page server on another origin.
-
-    The demo site allows the host pages' origin; `web.denied` is a host-page
-    server on an origin the site does not allow.
-    """
-    tmp = tmp_path_factory.mktemp("web")
-    env = base_env(tmp)
-    prepare(env)
-    pages = HostPages(tmp_path_factory.mktemp("pages"))
-    denied = HostPages(tmp_path_factory.mktemp("denied"))
-    server = Server(env, tmp).start()
-    manage(
-        env,
-        "create_site",
-        "demo",
-        "--origin",
-        server.url,
-        "--origin",
-        pages.origin,
-        "--queue",
-        "support",
-    )
-    server.pages, server.denied, server.env = pages, denied, env
-    server.password = DEMO_PASSWORD
-    yield server
-    server.stop()
-    pages.close()
-    denied.close()
+    """The server every browser test uses, with the default settings (see web_server)."""
+    yield from web_server(tmp_path_factory)
 
 
 @pytest.fixture

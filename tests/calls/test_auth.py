@@ -38,6 +38,8 @@ async def test_a_visitor_token_opens_a_visitor_session():
         "resume_grace": 20.0,
         "ping_interval": 25.0,
         "ice_servers": [],
+        "ice_transport_policy": "all",
+        "media_timeout": 20.0,
     }
     assert isinstance(resume_token, str) and resume_token != login["token"]
     await party.close()

@@ -95,6 +95,7 @@ CONTRACT_REASONS = (
     "cancelled",
     "forwarded",
     "connection_lost",
+    "media_failed",
     "error",
 )
 # (video, to_queue): both off and both on with every operation. Each matters to one operation
@@ -550,6 +551,16 @@ def expected_lose(cfg: Config, party: str, agent: int | None) -> Seen | Refused:
     return leg_ends(cfg, agent, "connection_lost", None, lone="no_answer")
 
 
+def expected_media_fails(cfg: Config, party: str, agent: int | None) -> Seen | Refused:
+    # Hanging up's own guards first: whoever may not end the call may not fail its media.
+    refused = expected_request(cfg, party, agent, "end", video=False, to_queue=False)
+    if isinstance(refused, Refused):
+        return refused
+    if cfg.phase != "answered" or (party == AGENT and agent != answerer(cfg)):
+        return Refused("invalid_state")
+    return expect_end(cfg, {CALLER: "media_failed", AGENT: "media_failed"}, finished="end")
+
+
 def expected_link(cfg: Config, party: str, link: str) -> Seen:
     # Only an answered call's other party follows a connection: the agents rung do not.
     return expect(cfg, cfg, [media_told(cfg, party, link)] if cfg.phase == "answered" else [])
@@ -772,6 +783,13 @@ ROUTING: dict[str, tuple[Callable[[CallState], Step], Callable[[Config], Seen | 
         f"lose({actor_id(actor)})": (
             partial(lambda a, call: machine.lose(call, Party(a[0]), agent=a[1]), actor),
             partial(lambda a, cfg: expected_lose(cfg, *a), actor),
+        )
+        for actor in ACTORS
+    },
+    **{
+        f"media_fails({actor_id(actor)})": (
+            partial(lambda a, call: machine.media_fails(call, Party(a[0]), agent=a[1]), actor),
+            partial(lambda a, cfg: expected_media_fails(cfg, *a), actor),
         )
         for actor in ACTORS
     },

@@ -193,3 +193,14 @@ async def test_answer_bot_answers_calls_until_interrupted(server):
     assert "received audio" in out
     assert call.end_reason == Reason.ENDED_BY_LOCAL
     assert record.states(call) == ["initiated", "ringing", "in_call", "ended"]
+
+
+def test_a_call_ended_media_failed_is_explained_in_plain_words():
+    line = describe(
+        {"type": "call.state", "call_id": "C" * 8, "state": "ended", "previous": "in_call",
+         "reason": "media_failed"}
+    )  # fmt: skip
+
+    assert line is not None
+    assert line.startswith("call CCCCCCCC ended (was in_call): media_failed (")
+    assert "network blocks the call" in line

@@ -14,7 +14,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 
-from supportcall.client import SyntheticVideoTrack, ToneAudioTrack, rtc_configuration
+from supportcall.client import MediaFailed, SyntheticVideoTrack, ToneAudioTrack, rtc_configuration
 from supportcall.client.media import ice_servers_from_json
 from supportcall.client.peer import MediaPeer
 
@@ -97,6 +97,28 @@ def test_the_default_configuration_has_no_ice_server_at_all():
 def test_aiortcs_own_default_would_use_a_public_stun_server():
     """Why the client never uses ``RTCPeerConnection()`` bare."""
     assert RTCConfiguration().iceServers is None  # aiortc then adds stun.l.google.com
+
+
+def test_the_relay_policy_reaches_aiortc():
+    assert rtc_configuration().iceTransportPolicy.value == "all"
+    assert rtc_configuration([], "relay").iceTransportPolicy.value == "relay"
+    with pytest.raises(ValueError):
+        rtc_configuration([], "none")
+
+
+async def test_media_that_never_connects_fails_within_its_timeout_and_closed_media_does_not():
+    waiting = MediaPeer("audio", ice_transport_policy="relay")  # no TURN: nothing to gather
+    await waiting.create_offer()
+    started = time.monotonic()
+    with pytest.raises(MediaFailed, match="did not connect"):
+        await waiting.wait_connected(0.5)
+    assert 0.5 <= time.monotonic() - started < 3
+    assert waiting.candidate_pair is None
+    await waiting.close()
+
+    closed = MediaPeer("audio")
+    await closed.close()
+    await closed.wait_connected(0.5)  # closed on purpose: nothing to report
 
 
 def test_ice_servers_from_the_server_are_used_as_given():

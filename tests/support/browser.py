@@ -18,7 +18,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from tests.support.servers import DEMO_PASSWORD, ROOT
+from tests.support.servers import DEMO_PASSWORD, ROOT, Server, base_env, manage, prepare
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 15_000  # Playwright expectations, in milliseconds
@@ -238,3 +238,37 @@ async def wait_true(page, expression: str, timeout: float = 30_000, arg: Any = N
         if loop.time() > deadline:
             raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
         await asyncio.sleep(0.05)
+
+
+def web_server(tmp_path_factory, **settings: str):
+    """A daphne server (SQLite, in-memory layer, these settings) and a host-page server
+    on another origin, until the generator is closed.
+
+    The demo site allows the host pages' origin; `web.denied` is a host-page
+    server on an origin the site does not allow.
+    """
+    tmp = tmp_path_factory.mktemp("web")
+    env = base_env(tmp, **settings)
+    prepare(env)
+    pages = HostPages(tmp_path_factory.mktemp("pages"))
+    denied = HostPages(tmp_path_factory.mktemp("denied"))
+    server = Server(env, tmp).start()
+    manage(
+        env,
+        "create_site",
+        "demo",
+        "--origin",
+        server.url,
+        "--origin",
+        pages.origin,
+        "--queue",
+        "support",
+    )
+    server.pages, server.denied, server.env = pages, denied, env
+    server.password = DEMO_PASSWORD
+    try:
+        yield server
+    finally:
+        server.stop()
+        pages.close()
+        denied.close()

@@ -76,11 +76,11 @@ def django_shell(env: dict[str, str], code: str) -> str:
 
 
 class Server:
-    """One daphne process serving supportcall on 127.0.0.1."""
+    """One daphne process serving supportcall on 127.0.0.1 (or ``host``: a test network's)."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path):
-        self.env, self.port = env, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(self, env: dict[str, str], log_dir: Path, host: str = "127.0.0.1"):
+        self.env, self.host, self.port = env, host, free_port()
+        self.url = f"http://{host}:{self.port}"
         self.log_path = log_dir / f"daphne-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -92,7 +92,7 @@ class Server:
                 "-m",
                 "daphne",
                 "-b",
-                "127.0.0.1",
+                self.host,
                 "-p",
                 str(self.port),
                 "supportcall.asgi:application",
@@ -115,16 +115,21 @@ class Server:
         raise RuntimeError(f"daphne did not become healthy:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
+
+
+def terminate(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s; nothing if it already exited."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def base_env(tmp: Path, **extra: str) -> dict[str, str]:

@@ -39,6 +39,7 @@ def test_anonymous_login_issues_a_visitor_token_for_the_sites_queues():
     assert body["expires_in"] == 60
     assert body["ws_url"] == "/ws/v1/calls"
     assert body["ice_servers"] == []
+    assert body["ice_transport_policy"] == "all"
     assert response["Access-Control-Allow-Origin"] == SHOP
     row = IssuedToken.objects.get()
     assert (row.role, row.identity, row.display_name, row.context) == (

@@ -3,13 +3,13 @@
 // says why for a few seconds, then leaves. With no call, the column says why
 // nothing rings.
 
-import { CONNECTED_STATES, EXPLAIN, Presence, State } from "../phone.js";
+import { CONNECTED_STATES, Presence, State } from "../phone.js";
 import { attachRemote, renderPanel, updatePanel } from "./call-panel.js";
 import { Connection } from "./desk.js";
 import { renderIncoming } from "./incoming.js";
 import { noteEnded } from "./recent.js";
 import { announce, showOpResult } from "./toast.js";
-import { MEDIA_LABEL, callerName, clock } from "./words.js";
+import { MEDIA_LABEL, callerName, clock, endedWords } from "./words.js";
 
 const ENDED_VISIBLE_MS = 5000;
 const CLOCK_TICK_MS = 250;
@@ -76,7 +76,7 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
       }
       for (const button of el.querySelectorAll("button, select")) button.disabled = true;
       const note = el.querySelector(".end-reason");
-      note.textContent = EXPLAIN[reason] || "The call ended.";
+      note.textContent = endedWords(reason);
       note.hidden = false;
       entry.removal = setTimeout(() => {
         el.remove();

@@ -59,6 +59,7 @@ export const OUTCOME_LABEL = Object.freeze({
   [Reason.CANCELLED]: "Missed",
   [Reason.FORWARDED]: "Forwarded",
   [Reason.CONNECTION_LOST]: "Connection lost",
+  [Reason.MEDIA_FAILED]: "Network blocked",
   [Reason.NO_AGENTS]: "No agents",
   [Reason.ERROR]: "Failed",
 });
@@ -72,8 +73,20 @@ export const OUTCOME_TONE = Object.freeze({
   [Reason.NO_ANSWER]: "bad",
   [Reason.CANCELLED]: "bad",
   [Reason.CONNECTION_LOST]: "bad",
+  [Reason.MEDIA_FAILED]: "bad",
   [Reason.ERROR]: "bad",
 });
+
+// Why a call ended, told to the agent where the caller's words would mislead.
+const AGENT_EXPLAIN = Object.freeze({
+  [Reason.MEDIA_FAILED]:
+    "The network blocks the call: no audio could get through between you and the caller, not even through the relay.",
+});
+
+/** The sentence on a call that ended with `reason`. */
+export function endedWords(reason) {
+  return AGENT_EXPLAIN[reason] || EXPLAIN[reason] || "The call ended.";
+}
 
 /** "support" for "support@<our domain>": the domain is the same everywhere here. */
 export function shortAddress(address) {

@@ -80,7 +80,9 @@ export function statusWords(state) {
 }
 
 // End reasons that are a failure for the visitor: explained, with what to do.
-export const ADVICE = Object.freeze([Reason.NO_AGENTS, Reason.NO_ANSWER, Reason.REJECTED, Reason.CONNECTION_LOST, Reason.ERROR]);
+export const ADVICE = Object.freeze([
+  Reason.NO_AGENTS, Reason.NO_ANSWER, Reason.REJECTED, Reason.CONNECTION_LOST, Reason.MEDIA_FAILED, Reason.ERROR,
+]);
 
 /** What an end reason or error code means, in words (phone.js's EXPLAIN, translated). */
 export function explain(code) {
