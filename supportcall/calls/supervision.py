@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -86,7 +87,16 @@ def supervisor(request: HttpRequest) -> HttpResponse:
 def team_figures(request: HttpRequest) -> HttpResponse:
     """For staff only: each queue's figures for today (docs/metrics.md)."""
     return _refusal(request) or JsonResponse(
-        {"queues": [figures.today(queue) for queue in Queue.objects.all()]}
+        {
+            "queues": [
+                {
+                    **figures.today(queue),
+                    "name": queue.display_name or queue.name,
+                    "chart_url": reverse("figures-chart", args=[queue.name]),
+                }
+                for queue in Queue.objects.all()
+            ]
+        }
     )
 
 
