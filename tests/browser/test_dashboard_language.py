@@ -5,6 +5,8 @@ Arabic laid out right to left, the admin's login in French."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import expect
 
@@ -102,3 +104,24 @@ async def test_the_sign_in_page_and_the_admin_login_in_french(browser, web):
     await expect(page.get_by_label("Mot de passe")).to_be_visible()
     await expect(page.get_by_role("button", name="Connexion")).to_be_visible()
     await context.close()
+
+
+async def test_the_language_chooser_switches_the_dashboard_by_keyboard_alone(dashboards):
+    page = await dashboards("alice")
+    chooser = page.get_by_test_id("language")
+    await expect(chooser).to_have_value("en")
+    await expect(page.get_by_label("Language")).to_have_count(1)
+    await chooser.focus()
+    await page.keyboard.press("ArrowDown")  # English -> Deutsch; nothing is sent yet
+    await expect(chooser).to_have_value("de")
+    await expect(page.get_by_role("heading", name="Calls", exact=True)).to_be_visible()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_test_id("language-change")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Anrufe", exact=True)).to_be_visible(
+        timeout=WAIT_MS
+    )
+    await expect(page).to_have_url(re.compile(r"/agent/$"))
+    await expect(page.get_by_test_id("connection")).to_have_text("Verbunden", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("language")).to_have_value("de")
+    await assert_accessible(page, "idle, after choosing German")

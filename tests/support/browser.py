@@ -201,7 +201,7 @@ async def log_in(page, web, username, password=DEMO_PASSWORD):
     await page.goto(f"{web.url}/accounts/login/")
     await page.locator("input[name=username]").fill(username)
     await page.locator("input[name=password]").fill(password)
-    await page.locator("form button[type=submit]").click()
+    await page.locator("form:has(input[name=password]) button[type=submit]").click()
 
 
 def incoming(page, call):
