@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from supportcall import vocabulary
@@ -24,7 +25,7 @@ from .hours import Schedule, Span
 
 slug_name = RegexValidator(
     r"^[a-z0-9][a-z0-9_.-]{0,63}$",
-    "Use 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.",
+    _("Use 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."),
 )
 
 
@@ -44,15 +45,21 @@ def normalize_origin(value: str) -> str:
     """``scheme://host[:port]`` as browsers send it in the Origin header."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(f"{value!r} is not an origin like https://shop.example.com")
+        raise ValidationError(
+            gettext("%(value)r is not an origin like https://shop.example.com") % {"value": value}
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValidationError(f"{value!r} is not an origin: drop the path")
+        raise ValidationError(
+            gettext("%(value)r is not an origin: drop the path") % {"value": value}
+        )
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def valid_timezone(value: str) -> None:
     if value not in available_timezones():
-        raise ValidationError(f"{value!r} is not a time zone like Europe/Paris")
+        raise ValidationError(
+            gettext("%(value)r is not a time zone like Europe/Paris") % {"value": value}
+        )
 
 
 class Queue(models.Model):
@@ -131,7 +138,7 @@ class OpeningHours(models.Model):
 
     def clean(self) -> None:
         if self.closes != time(0) and self.closes <= self.opens:
-            raise ValidationError("A span must close after it opens (00:00 for midnight).")
+            raise ValidationError(_("A span must close after it opens (00:00 for midnight)."))
 
 
 class ClosedDay(models.Model):
@@ -194,7 +201,7 @@ class Site(models.Model):
 
     def clean(self) -> None:
         if not isinstance(self.allowed_origins, list):
-            raise ValidationError({"allowed_origins": "Give a list of origins."})
+            raise ValidationError({"allowed_origins": _("Give a list of origins.")})
         try:
             self.allowed_origins = sorted({normalize_origin(str(o)) for o in self.allowed_origins})
         except ValidationError as e:
