@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.support.axe import assert_accessible
-from tests.support.browser import WAIT_MS, in_progress, incoming
+from tests.support.browser import WAIT_MS, in_progress, incoming, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,7 @@ async def test_the_dashboard_in_arabic_is_laid_out_right_to_left(dashboards, vis
     await expect(card).to_be_visible(timeout=WAIT_MS)
     await expect(card.get_by_test_id("accept-audio")).to_have_text("قبول")
     await assert_accessible(page, "ringing in Arabic")
+    await screenshot(page, "dashboard-ar")
     await card.get_by_test_id("reject").click()
     await expect(card).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
     await expect(card.locator(".end-reason")).to_have_text("تم رفض المكالمة.")
@@ -110,7 +111,7 @@ async def test_the_language_chooser_switches_the_dashboard_by_keyboard_alone(das
     page = await dashboards("alice")
     chooser = page.get_by_test_id("language")
     await expect(chooser).to_have_value("en")
-    await expect(page.get_by_label("Language")).to_have_count(1)
+    await expect(page.get_by_role("combobox", name="Language", exact=True)).to_have_count(1)
     await chooser.focus()
     await page.keyboard.press("ArrowDown")  # English -> Deutsch; nothing is sent yet
     await expect(chooser).to_have_value("de")
