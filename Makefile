@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= demo-password
 DAPHNE_ARGS ?= --http-timeout 60
 
 .PHONY: run run-turn run-cluster test setup browsers lint typecheck bench bench-quick clean lock upgrade \
-	check-lock check-migrations
+	check-lock check-migrations messages
 
 # Exactly the locked versions (requirements/, made by `make lock`), checked against their
 # hashes, then the project itself. Changing a lock or pyproject.toml reinstalls.
@@ -126,6 +126,18 @@ bench: setup
 # The same at tiny sizes, to check the harness in a minute or two (numbers mean little).
 bench-quick: setup
 	$(PY) -m bench --quick $(BENCH_ARGS)
+
+# The dashboard's, sign-in pages' and admin's catalogues (supportcall/locale/): collect
+# what the templates, Python and dashboard scripts mark into the .po files, then compile
+# the .mo files, which are committed (so `make run` needs no GNU gettext). Needs it here:
+# apt-get install gettext. tests/test_django_catalogues.py fails when they fall behind.
+MESSAGES_ARGS = -l de -l fr -l es -l ar --no-location --ignore=.venv --ignore=staticfiles \
+	--ignore=tests --ignore=bench --ignore=artifacts --ignore=docs --ignore=requirements
+messages: setup
+	$(PY) manage.py makemessages -d django $(MESSAGES_ARGS)
+	$(PY) manage.py makemessages -d djangojs $(MESSAGES_ARGS) --ignore=static/supportcall/widget \
+		--ignore=static/supportcall/widget.js --ignore=static/supportcall/phone.js
+	$(PY) manage.py compilemessages --ignore=.venv
 
 # Fails when a model changed without its migration.
 check-migrations: setup

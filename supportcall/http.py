@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -145,20 +146,26 @@ def check_rate(request: HttpRequest, who: str = "", limit: int = 0) -> None:
         )
 
 
+LOCKED_OUT = gettext_noop(
+    "Too many failed sign-ins for this account or from this address. "
+    "Try again in %(minutes)s minutes, or ask an admin to lift the lockout."
+)
+
+
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
     """A login refused for too many failures (django-axes): 429, in the contract's shape
     for the API, as a page for the dashboard's and the admin's sign-in forms."""
     minutes = settings.SUPPORTCALL_LOCKOUT_MINUTES
-    message = (
-        "Too many failed sign-ins for this account or from this address. "
-        f"Try again in {minutes} minutes, or ask an admin to lift the lockout."
-    )
     if request.path.startswith("/api/"):
+        # The API speaks the contract's English; the pages speak the reader's language.
         return HttpError(
-            ErrorCode.RATE_LIMITED, message, {"Retry-After": str(minutes * 60)}
+            ErrorCode.RATE_LIMITED,
+            LOCKED_OUT % {"minutes": minutes},
+            {"Retry-After": str(minutes * 60)},
         ).response()
+    message = gettext(LOCKED_OUT) % {"minutes": minutes}
     response = render(request, "registration/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response

@@ -118,6 +118,8 @@ MIDDLEWARE = [
     # After whitenoise: static files (the widget, on customers' pages) get no policy.
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (the language chooser's choice may live there), before common.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -293,9 +295,21 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The dashboard's, the sign-in pages' and the admin's languages: the widget's five
+# (static/supportcall/widget/lang/). LocaleMiddleware picks one from the language
+# chooser's cookie, else the browser's Accept-Language, else English.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+]
+# Our catalogues (makemessages writes them, the .mo files are committed beside them).
+LOCALE_PATHS = [BASE_DIR / "supportcall" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

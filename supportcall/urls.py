@@ -30,4 +30,6 @@ urlpatterns = [
     path("agent/", include("supportcall.dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # The language chooser's form posts here (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -11,6 +11,7 @@
 //   keys.js        keyboard shortcuts
 //   inbox.js       missed calls: callback requests
 //   team.js        the team view (staff only)
+//   figures.js     the team's figures for today (staff only)
 //   permissions.js the sound and notification banners
 //
 // Everything about the wire lives in phone.js.
@@ -24,6 +25,7 @@ import { offerPermissions } from "./dashboard/permissions.js";
 import { setQueueHours, showQueues } from "./dashboard/queues.js";
 import { loadRecent, onQueueHours, refreshRecent } from "./dashboard/recent.js";
 import { ring } from "./dashboard/ringing.js";
+import { showFigures } from "./dashboard/figures.js";
 import { showTeam } from "./dashboard/team.js";
 
 const desk = new Desk();
@@ -40,4 +42,5 @@ desk.addEventListener("connection", () => {
 loadRecent();
 showInbox();
 showTeam();
+showFigures();
 desk.connect();

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CallbackRequest(models.Model):
     """A visitor asked to be called back (nobody answered, or the line was closed)."""
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        CLAIMED = "claimed"
-        DONE = "done"
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("Claimed")
+        DONE = "done", _("Done")
 
     site = models.ForeignKey("directory.Site", on_delete=models.CASCADE, related_name="callbacks")
     queue = models.ForeignKey(
@@ -25,7 +26,7 @@ class CallbackRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="callbacks",
-        help_text="The missed call this follows, if any.",
+        help_text=_("The missed call this follows, if any."),
     )
     name = models.CharField(max_length=100)
     phone = models.CharField(max_length=32, blank=True)

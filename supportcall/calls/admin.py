@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls.change import SYSTEM
 from supportcall.vocabulary import Reason
@@ -23,60 +25,60 @@ from .models import Call, CallEvent, Connection, Leg
 
 # How a call ended, as the caller saw it (the record keeps the caller's reason).
 CALL_ENDED = {
-    "ended_by_local": "The caller hung up",
-    "ended_by_remote": "The agent hung up",
-    "rejected": "Declined by the agent",
-    "ignored": "Ignored by the agent",
-    "no_answer": "Nobody answered in time",
-    "no_agents": "No agent could take it",
-    "answered_elsewhere": "Answered by another agent",
-    "cancelled": "The caller hung up before an answer",
-    "forwarded": "Forwarded",
-    "connection_lost": "A connection was lost",
-    "media_failed": "A network blocked the media (no ICE path, or TURN refused)",
-    "error": "Failed on the server",
+    "ended_by_local": _("The caller hung up"),
+    "ended_by_remote": _("The agent hung up"),
+    "rejected": _("Declined by the agent"),
+    "ignored": _("Ignored by the agent"),
+    "no_answer": _("Nobody answered in time"),
+    "no_agents": _("No agent could take it"),
+    "answered_elsewhere": _("Answered by another agent"),
+    "cancelled": _("The caller hung up before an answer"),
+    "forwarded": _("Forwarded"),
+    "connection_lost": _("A connection was lost"),
+    "media_failed": _("A network blocked the media (no ICE path, or TURN refused)"),
+    "error": _("Failed on the server"),
 }
 
 # How a leg (one agent rung) ended, as that agent saw it.
 LEG_ENDED = {
-    "ended_by_local": "The agent hung up",
-    "ended_by_remote": "The caller hung up",
-    "rejected": "Declined",
-    "ignored": "Ignored",
-    "no_answer": "Rang out",
-    "no_agents": "No agent could take it",
-    "answered_elsewhere": "Answered by another agent",
-    "cancelled": "The caller hung up before an answer",
-    "forwarded": "Forwarded elsewhere",
-    "connection_lost": "The agent's connection was lost",
-    "media_failed": "A network blocked the media (no ICE path, or TURN refused)",
-    "error": "Failed on the server",
+    "ended_by_local": _("The agent hung up"),
+    "ended_by_remote": _("The caller hung up"),
+    "rejected": _("Declined"),
+    "ignored": _("Ignored"),
+    "no_answer": _("Rang out"),
+    "no_agents": _("No agent could take it"),
+    "answered_elsewhere": _("Answered by another agent"),
+    "cancelled": _("The caller hung up before an answer"),
+    "forwarded": _("Forwarded elsewhere"),
+    "connection_lost": _("The agent's connection was lost"),
+    "media_failed": _("A network blocked the media (no ICE path, or TURN refused)"),
+    "error": _("Failed on the server"),
 }
 
 # What an event's name says, with its detail's fields ({to}, {agents}, ...) filled in.
 EVENT_WORDS = {
-    "create": "called {to} ({media})",
-    "ring": "rang {agents}",
-    "queued": "waits in the queue: nobody free",
-    "accept": "answered",
-    "reject": "declined",
-    "ignore": "ignored the call (it rings on for others)",
-    "forward": "forwarded the call to {to}",
-    "end": "hung up",
-    "hold": "put the call on hold",
-    "unhold": "resumed the call",
-    "mute": "muted",
-    "unmute": "unmuted",
-    "video_start": "started video",
-    "video_stop": "stopped video",
-    "restart_media": "restarted the media (a network change)",
-    "answer": "answered the re-offer ({op})",
-    "ring_timeout": "{agent} let it ring out ({rung_s} s)",
-    "agent_away": "{agent} was set away: {why}",
-    "connection_dropped": "the connection dropped",
-    "connection_back": "the connection came back",
-    "resumed": "resumed the connection",
-    "timeout": "the {op} got no answer in time",
+    "create": _("called {to} ({media})"),
+    "ring": _("rang {agents}"),
+    "queued": _("waits in the queue: nobody free"),
+    "accept": _("answered"),
+    "reject": _("declined"),
+    "ignore": _("ignored the call (it rings on for others)"),
+    "forward": _("forwarded the call to {to}"),
+    "end": _("hung up"),
+    "hold": _("put the call on hold"),
+    "unhold": _("resumed the call"),
+    "mute": _("muted"),
+    "unmute": _("unmuted"),
+    "video_start": _("started video"),
+    "video_stop": _("stopped video"),
+    "restart_media": _("restarted the media (a network change)"),
+    "answer": _("answered the re-offer ({op})"),
+    "ring_timeout": _("{agent} let it ring out ({rung_s} s)"),
+    "agent_away": _("{agent} was set away: {why}"),
+    "connection_dropped": _("the connection dropped"),
+    "connection_back": _("the connection came back"),
+    "resumed": _("resumed the connection"),
+    "timeout": _("the {op} got no answer in time"),
 }
 
 
@@ -86,9 +88,9 @@ ROUTING = {"ring", "queued", "ring_timeout", "agent_away", *CALL_ENDED}
 
 def _who(event: CallEvent, call: Call) -> str:
     if event.actor == SYSTEM or event.name in ROUTING:
-        return "the server"
+        return gettext("the server")
     if event.actor == call.caller_identity:
-        return "the caller"
+        return gettext("the caller")
     return event.actor
 
 
@@ -96,11 +98,15 @@ def _said(event: CallEvent) -> str:
     """The event as a sentence; the names it does not know say their name and detail."""
     detail: dict[str, Any] = {k: v for k, v in (event.detail or {}).items()}
     if isinstance(detail.get("agents"), list):
-        detail["agents"] = ", ".join(detail["agents"]) or "nobody"
+        detail["agents"] = ", ".join(detail["agents"]) or gettext("nobody")
     words = EVENT_WORDS.get(event.name)
     if words is None:
         ended = CALL_ENDED.get(event.name)
-        text = f"the call ended: {ended}" if ended else event.name.replace("_", " ")
+        text = (
+            gettext("the call ended: %(how)s") % {"how": ended}
+            if ended
+            else event.name.replace("_", " ")
+        )
         if detail.get("why"):
             text += f" ({detail['why']})"
         return text
@@ -109,11 +115,13 @@ def _said(event: CallEvent) -> str:
     except (KeyError, IndexError):
         text = words.split(" {")[0]
     if event.name == "end" and detail.get("reason") == Reason.MEDIA_FAILED:
-        text = "hung up: the media could not connect (a network or the TURN relay blocks it)"
+        text = gettext(
+            "hung up: the media could not connect (a network or the TURN relay blocks it)"
+        )
     if event.name == "accept":
-        text += " with video" if detail.get("video") else " with audio"
+        text += gettext(" with video") if detail.get("video") else gettext(" with audio")
         if detail.get("waited_s") is not None:
-            text += f" after {detail['waited_s']} s"
+            text += gettext(" after %(s)s s") % {"s": detail["waited_s"]}
     return text
 
 
@@ -138,8 +146,8 @@ class LegInline(admin.TabularInline):
     can_delete = False
     fields = ("agent", "status", "how", "started", "until")
     readonly_fields = ("agent", "status", "how", "started", "until")
-    verbose_name = "agent rung"
-    verbose_name_plural = "agents rung"
+    verbose_name = _("agent rung")
+    verbose_name_plural = _("agents rung")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -147,17 +155,17 @@ class LegInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="how it ended")
+    @admin.display(description=_("how it ended"))
     def how(self, leg: Leg) -> str:
         if leg.reason:
-            return LEG_ENDED.get(leg.reason, leg.reason)
+            return str(LEG_ENDED.get(leg.reason, leg.reason))
         if leg.status == "answered":
-            return "Answered" + (
-                "; " + CALL_ENDED.get(leg.call.end_reason, "") if leg.call.ended else ""
+            return gettext("Answered") + (
+                "; " + str(CALL_ENDED.get(leg.call.end_reason, "")) if leg.call.ended else ""
             )
-        return "Ringing" if leg.status == "ringing" else "—"
+        return gettext("Ringing") if leg.status == "ringing" else "—"
 
-    @admin.display(description="until")
+    @admin.display(description=_("until"))
     def until(self, leg: Leg) -> datetime | str:
         """When the leg ended: an answered leg lasts as long as the call."""
         if leg.ended:
@@ -165,7 +173,9 @@ class LegInline(admin.TabularInline):
         if leg.status == "answered" and leg.call.ended:
             return leg.call.ended
         if leg.status == "ringing" and leg.deadline:
-            return f"rings until {timezone.localtime(leg.deadline):%H:%M:%S}"
+            return gettext("rings until %(time)s") % {
+                "time": f"{timezone.localtime(leg.deadline):%H:%M:%S}"
+            }
         return "—"
 
 
@@ -186,9 +196,9 @@ class CallAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     inlines = [LegInline]
     fieldsets = [
-        ("What happened", {"fields": ["timeline"]}),
+        (_("What happened"), {"fields": ["timeline"]}),
         (
-            "The call",
+            _("The call"),
             {
                 "fields": [
                     ("caller_display_name", "caller_identity"),
@@ -201,14 +211,14 @@ class CallAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Media (SDP and ICE)",
+            _("Media (SDP and ICE)"),
             {
                 "classes": ["collapse"],
                 "fields": ["offer_sdp", "answer_sdp", "caller_candidates", "op_sdp"],
             },
         ),
         (
-            "Routing and connections (the server's working state)",
+            _("Routing and connections (the server's working state)"),
             {
                 "classes": ["collapse"],
                 "fields": [
@@ -235,20 +245,20 @@ class CallAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="how it ended")
+    @admin.display(description=_("how it ended"))
     def how_it_ended(self, call: Call) -> str:
         if not call.end_reason:
-            return "In progress" if call.phase != "ended" else "—"
-        return CALL_ENDED.get(call.end_reason, call.end_reason)
+            return gettext("In progress") if call.phase != "ended" else "—"
+        return str(CALL_ENDED.get(call.end_reason, call.end_reason))
 
-    @admin.display(description="duration")
+    @admin.display(description=_("duration"))
     def duration(self, call: Call) -> str:
         if call.answered and call.ended:
             seconds = int((call.ended - call.answered).total_seconds())
             return f"{seconds // 60}:{seconds % 60:02d}"
         return "—"
 
-    @admin.display(description="timeline")
+    @admin.display(description=_("timeline"))
     def timeline(self, call: Call) -> str:
         events = list(call.events.order_by("at", "pk"))
         if not events:
@@ -258,7 +268,7 @@ class CallAdmin(admin.ModelAdmin):
                 _clock(e.at, call.created),
                 _who(e, call),
                 _said(e),
-                _skipped(e) and f"Not rung: {_skipped(e)}",
+                _skipped(e) and gettext("Not rung: %(who)s") % {"who": _skipped(e)},
                 f"{e.phase_before} → {e.phase_after}" if e.phase_before != e.phase_after else "",
             )
             for e in events

@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CallsConfig(AppConfig):
     """Calls: the state machine, signaling over Channels, records and their event log."""
 
     name = "supportcall.calls"
-    verbose_name = "Calls"
+    verbose_name = _("Calls")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from supportcall.vocabulary import Media, Op, Reason
 
@@ -26,14 +27,14 @@ class Call(models.Model):
     caller_identity = models.CharField(max_length=254)
     caller_display_name = models.CharField(max_length=100, blank=True)
     caller_context = models.JSONField(default=dict, blank=True)
-    target = models.CharField(max_length=254, help_text="The address the caller called.")
+    target = models.CharField(max_length=254, help_text=_("The address the caller called."))
     queue = models.ForeignKey(
         "directory.Queue",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls",
-        help_text="The queue the call is routed through now (none for a direct call).",
+        help_text=_("The queue the call is routed through now (none for a direct call)."),
     )
     media = models.CharField(max_length=16, choices=[(m.value, m.value) for m in Media])
     agent = models.ForeignKey(
@@ -42,7 +43,7 @@ class Call(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls",
-        help_text="The agent who answered.",
+        help_text=_("The agent who answered."),
     )
 
     phase = models.CharField(
@@ -61,22 +62,24 @@ class Call(models.Model):
     op_sdp = models.TextField(blank=True)
     op_deadline = models.DateTimeField(null=True, blank=True)
     ring_deadline = models.DateTimeField(
-        null=True, blank=True, help_text="A direct call to an agent ends no_answer then."
+        null=True, blank=True, help_text=_("A direct call to an agent ends no_answer then.")
     )
     queued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the call first waited in its queue (FIFO order)."
+        null=True, blank=True, help_text=_("When the call first waited in its queue (FIFO order).")
     )
     wait_deadline = models.DateTimeField(
-        null=True, blank=True, help_text="The queue's maximum wait: unanswered by then, no_answer."
+        null=True,
+        blank=True,
+        help_text=_("The queue's maximum wait: unanswered by then, no_answer."),
     )
     position = models.JSONField(
-        default=dict, blank=True, help_text="The last queue.position sent to the caller."
+        default=dict, blank=True, help_text=_("The last queue.position sent to the caller.")
     )
 
-    offer_sdp = models.TextField(help_text="The caller's original offer.")
+    offer_sdp = models.TextField(help_text=_("The caller's original offer."))
     answer_sdp = models.TextField(blank=True)
     caller_candidates = models.JSONField(
-        default=list, blank=True, help_text="The caller's ICE candidates before the answer."
+        default=list, blank=True, help_text=_("The caller's ICE candidates before the answer.")
     )
     # Where each party's connection is: events go to these Channels channels.
     caller_channel = models.CharField(max_length=200, blank=True)
@@ -88,8 +91,8 @@ class Call(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     answered = models.DateTimeField(null=True, blank=True)
     ended = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=32, blank=True, help_text="As the caller saw it.")
-    ended_by = models.CharField(max_length=8, blank=True, help_text="caller, agent or system")
+    end_reason = models.CharField(max_length=32, blank=True, help_text=_("As the caller saw it."))
+    ended_by = models.CharField(max_length=8, blank=True, help_text=_("caller, agent or system"))
 
     class Meta:
         ordering = ["-created"]
@@ -175,7 +178,7 @@ class Leg(models.Model):
     reason = models.CharField(max_length=32, blank=True)
     started = models.DateTimeField(auto_now_add=True)
     deadline = models.DateTimeField(
-        null=True, blank=True, help_text="In a queue: the ringing moves on then."
+        null=True, blank=True, help_text=_("In a queue: the ringing moves on then.")
     )
     ended = models.DateTimeField(null=True, blank=True)
 
@@ -195,8 +198,8 @@ class CallEvent(models.Model):
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
-    actor = models.CharField(max_length=254, help_text="An address, or 'system'.")
-    name = models.CharField(max_length=32, help_text="What happened: create, ring, hold, ...")
+    actor = models.CharField(max_length=254, help_text=_("An address, or 'system'."))
+    name = models.CharField(max_length=32, help_text=_("What happened: create, ring, hold, ..."))
     phase_before = models.CharField(max_length=16, blank=True)
     phase_after = models.CharField(max_length=16, blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -237,14 +240,14 @@ class Connection(models.Model):
     )
     opened = models.DateTimeField(auto_now_add=True)
     process = models.CharField(
-        max_length=64, blank=True, help_text="The server process holding it."
+        max_length=64, blank=True, help_text=_("The server process holding it.")
     )
     grace_until = models.DateTimeField(
-        null=True, blank=True, help_text="Dropped: resumable until then, then its calls end."
+        null=True, blank=True, help_text=_("Dropped: resumable until then, then its calls end.")
     )
     resync = models.BooleanField(
         default=False,
-        help_text="Events to it were lost: its process closes it so that its client resumes.",
+        help_text=_("Events to it were lost: its process closes it so that its client resumes."),
     )
 
     class Meta:

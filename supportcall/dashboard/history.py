@@ -6,10 +6,12 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext
 
 from supportcall.calls.machine import LegStatus, Party, Phase
 from supportcall.calls.models import Call, Leg
-from supportcall.directory.hours import describe_opening
+from supportcall.directory.hours import OpeningWords, describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import State
 
@@ -32,6 +34,16 @@ def forward_targets(agent: Agent) -> list[dict[str, str]]:
     ]
 
 
+def opening_words() -> OpeningWords:
+    """describe_opening's words in the agent's language (weekdays from Django's catalogue)."""
+    return OpeningWords(
+        today=gettext("today {time}"),
+        tomorrow=gettext("tomorrow {time}"),
+        weekday=gettext("{day} {time}"),
+        weekdays=tuple(str(WEEKDAYS[day]) for day in range(7)),
+    )
+
+
 def queue_hours(agent: Agent) -> list[dict[str, Any]]:
     """The agent's queues, open or closed now; a closed one says when it opens, in its own
     time zone ("Monday 9:00", "Europe/Paris"), as its callers are told."""
@@ -52,7 +64,7 @@ def queue_hours(agent: Agent) -> list[dict[str, Any]]:
                 "open": is_open,
                 "timezone": queue.timezone,
                 "opens_at": opening.isoformat() if opening else None,
-                "opens": describe_opening(opening, now) if opening else None,
+                "opens": describe_opening(opening, now, opening_words()) if opening else None,
                 "waiting": waiting.count(),
                 "longest_wait_s": round((now - first.queued_at).total_seconds())
                 if first and first.queued_at

@@ -34,6 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "callbacksUrl": reverse("callback-inbox"),
         # The team view is for staff: what every queue and agent is doing now.
         "supervisorUrl": reverse("supervisor") if request.user.is_staff else None,
+        "figuresUrl": reverse("team-figures") if request.user.is_staff else None,
     }
     return render(request, "agent/dashboard.html", {"agent": agent, "config": config})
 

@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls import availability
 
@@ -26,8 +27,10 @@ class OriginsField(forms.Field):
 class SiteForm(forms.ModelForm):
     allowed_origins = OriginsField(
         required=False,
-        help_text="One origin per line, like https://shop.example.com (no path). Only pages "
-        "from these origins may call.",
+        help_text=_(
+            "One origin per line, like https://shop.example.com (no path). Only pages "
+            "from these origins may call."
+        ),
     )
 
     class Meta:
@@ -43,7 +46,7 @@ class SiteAdmin(admin.ModelAdmin):
     search_fields = ["key", "name"]
     filter_horizontal = ["queues"]
 
-    @admin.display(description="allowed origins")
+    @admin.display(description=_("allowed origins"))
     def origins(self, site: Site) -> str:
         return ", ".join(site.allowed_origins)
 
@@ -74,17 +77,24 @@ class QueueAdmin(admin.ModelAdmin):
     inlines = [OpeningHoursInline, ClosedDayInline]
     fieldsets = [
         (None, {"fields": ["name", "display_name"]}),
-        ("Routing", {"fields": ["strategy", "ring_timeout", "max_wait", "wait_when_empty"]}),
+        (_("Routing"), {"fields": ["strategy", "ring_timeout", "max_wait", "wait_when_empty"]}),
         (
-            "Opening hours",
+            _("Figures"),
+            {
+                "fields": ["service_level_seconds", "short_abandon_seconds"],
+                "description": _("How the team's figures count this queue's calls."),
+            },
+        ),
+        (
+            _("Opening hours"),
             {
                 "fields": ["timezone"],
-                "description": "No weekly hours below means always open (closed days aside).",
+                "description": _("No weekly hours below means always open (closed days aside)."),
             },
         ),
     ]
 
-    @admin.display(boolean=True, description="open now")
+    @admin.display(boolean=True, description=_("open now"))
     def open_now(self, queue: Queue) -> bool:
         return queue.schedule().is_open(timezone.now())
 
@@ -100,10 +110,10 @@ class AgentAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return availability.with_presence(super().get_queryset(request))
 
-    @admin.display(description="presence now")
+    @admin.display(description=_("presence now"))
     def now(self, agent: Agent) -> str:
         return availability.presence(agent)
 
-    @admin.display(description="queues")
+    @admin.display(description=_("queues"))
     def queue_names(self, agent: Agent) -> str:
         return ", ".join(q.name for q in agent.queues.all())

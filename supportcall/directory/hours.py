@@ -73,17 +73,28 @@ def _covers(span: Span, local: datetime) -> bool:
     return span.opens <= now < span.closes
 
 
-def describe_opening(moment: datetime, now: datetime) -> str:
-    """'today 9:00', 'tomorrow 9:00' or 'Monday 9:00', in the moment's own time zone."""
+@dataclass(frozen=True)
+class OpeningWords:
+    """How describe_opening says a day: {time} (and {day}) filled in; weekdays from Monday."""
+
+    today: str = "today {time}"
+    tomorrow: str = "tomorrow {time}"
+    weekday: str = "{day} {time}"
+    weekdays: tuple[str, ...] = tuple(WEEKDAYS)
+
+
+def describe_opening(moment: datetime, now: datetime, words: OpeningWords = OpeningWords()) -> str:
+    """'today 9:00', 'tomorrow 9:00' or 'Monday 9:00', in the moment's own time zone; in
+    English (the API's words) unless ``words`` says it in another language."""
     local_now = now.astimezone(moment.tzinfo)
     days = (moment.date() - local_now.date()).days
     when = moment.strftime("%-H:%M")
     if days == 0:
-        return f"today {when}"
+        return words.today.format(time=when)
     if days == 1:
-        return f"tomorrow {when}"
+        return words.tomorrow.format(time=when)
     if days < 7:
-        return f"{WEEKDAYS[moment.weekday()]} {when}"
+        return words.weekday.format(day=words.weekdays[moment.weekday()], time=when)
     return f"{moment:%Y-%m-%d} {when}"
 
 

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from supportcall import vocabulary
 
@@ -23,7 +25,7 @@ from .hours import Schedule, Span
 
 slug_name = RegexValidator(
     r"^[a-z0-9][a-z0-9_.-]{0,63}$",
-    "Use 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.",
+    _("Use 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."),
 )
 
 
@@ -43,54 +45,64 @@ def normalize_origin(value: str) -> str:
     """``scheme://host[:port]`` as browsers send it in the Origin header."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(f"{value!r} is not an origin like https://shop.example.com")
+        raise ValidationError(
+            gettext("%(value)r is not an origin like https://shop.example.com") % {"value": value}
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValidationError(f"{value!r} is not an origin: drop the path")
+        raise ValidationError(
+            gettext("%(value)r is not an origin: drop the path") % {"value": value}
+        )
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def valid_timezone(value: str) -> None:
     if value not in available_timezones():
-        raise ValidationError(f"{value!r} is not a time zone like Europe/Paris")
+        raise ValidationError(
+            gettext("%(value)r is not a time zone like Europe/Paris") % {"value": value}
+        )
 
 
 class Queue(models.Model):
     """A line visitors can call: how it rings its agents, how long callers wait, when it is open."""
 
     class Strategy(models.TextChoices):
-        RING_ALL = "ring_all", "Ring all available agents at once"
-        LONGEST_IDLE = "longest_idle", "Ring the agent idle longest, then the next"
+        RING_ALL = "ring_all", _("Ring all available agents at once")
+        LONGEST_IDLE = "longest_idle", _("Ring the agent idle longest, then the next")
 
     name = models.CharField(max_length=64, unique=True, validators=[slug_name])
     display_name = models.CharField(max_length=200, blank=True)
     strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.RING_ALL)
     ring_timeout = models.PositiveIntegerField(
-        default=20, help_text="Seconds an agent is rung before the call moves on."
+        default=20, help_text=_("Seconds an agent is rung before the call moves on.")
     )
     max_wait = models.PositiveIntegerField(
         null=True,
         blank=True,
         default=300,
-        help_text="Seconds a caller may wait unanswered before the call ends (no_answer). "
-        "Empty: no limit.",
+        help_text=_(
+            "Seconds a caller may wait unanswered before the call ends (no_answer). "
+            "Empty: no limit."
+        ),
     )
     wait_when_empty = models.BooleanField(
         default=False,
-        help_text="Keep callers waiting even when no agent is online (otherwise: no_agents).",
+        help_text=_("Keep callers waiting even when no agent is online (otherwise: no_agents)."),
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[valid_timezone])
     service_level_seconds = models.PositiveIntegerField(
         default=20,
-        help_text="The service level counts calls answered within this many seconds.",
+        help_text=_("The service level counts calls answered within this many seconds."),
     )
     short_abandon_seconds = models.PositiveIntegerField(
         default=5,
-        help_text="Callers who hang up sooner are short abandons, left out of the service level.",
+        help_text=_(
+            "Callers who hang up sooner are short abandons, left out of the service level."
+        ),
     )
     created = models.DateTimeField(auto_now_add=True)
 
     waiting_told = models.PositiveIntegerField(
-        default=0, editable=False, help_text="How many callers its agents were last told wait."
+        default=0, editable=False, help_text=_("How many callers its agents were last told wait.")
     )
 
     class Meta:
@@ -114,29 +126,29 @@ class Queue(models.Model):
 
 class OpeningHours(models.Model):
     class Weekday(models.IntegerChoices):
-        MONDAY = 0
-        TUESDAY = 1
-        WEDNESDAY = 2
-        THURSDAY = 3
-        FRIDAY = 4
-        SATURDAY = 5
-        SUNDAY = 6
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="hours")
     weekday = models.IntegerField(choices=Weekday.choices)
     opens = models.TimeField()
-    closes = models.TimeField(help_text="00:00 means until midnight.")
+    closes = models.TimeField(help_text=_("00:00 means until midnight."))
 
     class Meta:
         ordering = ["weekday", "opens"]
-        verbose_name_plural = "opening hours"
+        verbose_name_plural = _("opening hours")
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
     def clean(self) -> None:
         if self.closes != time(0) and self.closes <= self.opens:
-            raise ValidationError("A span must close after it opens (00:00 for midnight).")
+            raise ValidationError(_("A span must close after it opens (00:00 for midnight)."))
 
 
 class ClosedDay(models.Model):
@@ -171,17 +183,22 @@ class Site(models.Model):
     allowed_origins = models.JSONField(
         default=list,
         blank=True,
-        help_text='Origins whose pages may log visitors in, e.g. ["https://shop.example.com"].',
+        help_text=_('Origins whose pages may log visitors in, e.g. ["https://shop.example.com"].'),
     )
     queues = models.ManyToManyField(
-        Queue, blank=True, related_name="sites", help_text="The queues this site's visitors call."
+        Queue,
+        blank=True,
+        related_name="sites",
+        help_text=_("The queues this site's visitors call."),
     )
     default_language = models.CharField(
         max_length=8,
         choices=WIDGET_LANGUAGES,
         default="en",
-        help_text="The widget's language when neither the page nor the visitor's browser asks "
-        "for one it speaks.",
+        help_text=_(
+            "The widget's language when neither the page nor the visitor's browser asks "
+            "for one it speaks."
+        ),
     )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -194,7 +211,7 @@ class Site(models.Model):
 
     def clean(self) -> None:
         if not isinstance(self.allowed_origins, list):
-            raise ValidationError({"allowed_origins": "Give a list of origins."})
+            raise ValidationError({"allowed_origins": _("Give a list of origins.")})
         try:
             self.allowed_origins = sorted({normalize_origin(str(o)) for o in self.allowed_origins})
         except ValidationError as e:
@@ -216,8 +233,8 @@ class Agent(models.Model):
     class Presence(models.TextChoices):
         """What an agent may choose: the vocabulary's CHOSEN_PRESENCES, as model choices."""
 
-        AVAILABLE = vocabulary.Presence.AVAILABLE
-        AWAY = vocabulary.Presence.AWAY
+        AVAILABLE = vocabulary.Presence.AVAILABLE, _("Available")
+        AWAY = vocabulary.Presence.AWAY, _("Away")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="agent")
     display_name = models.CharField(max_length=200, blank=True)
@@ -225,13 +242,13 @@ class Agent(models.Model):
     # What the agent chose; offline and busy are computed (see calls.availability.presence).
     presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AVAILABLE)
     max_calls = models.PositiveSmallIntegerField(
-        default=1, help_text="How many calls at once before the agent counts as busy."
+        default=1, help_text=_("How many calls at once before the agent counts as busy.")
     )
     idle_since = models.DateTimeField(
-        default=timezone.now, help_text="Since when the agent has been free (longest_idle)."
+        default=timezone.now, help_text=_("Since when the agent has been free (longest_idle).")
     )
     missed_in_row = models.PositiveSmallIntegerField(
-        default=0, help_text="Calls let ring out in a row; too many set the agent away."
+        default=0, help_text=_("Calls let ring out in a row; too many set the agent away.")
     )
     created = models.DateTimeField(auto_now_add=True)
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from supportcall.vocabulary import Role
 
@@ -13,7 +14,7 @@ class IssuedToken(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     role = models.CharField(max_length=16, choices=[(r.value, r.name.title()) for r in Role])
-    identity = models.CharField(max_length=254, help_text="The address the token speaks for.")
+    identity = models.CharField(max_length=254, help_text=_("The address the token speaks for."))
     site = models.ForeignKey(
         "directory.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -36,7 +37,7 @@ class IssuedToken(models.Model):
         max_length=200,
         blank=True,
         db_index=True,
-        help_text="The channel a resume token takes over.",
+        help_text=_("The channel a resume token takes over."),
     )
     revoked = models.BooleanField(default=False)
 

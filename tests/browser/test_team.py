@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.support.browser import WAIT_MS, host_page, tid
+from tests.support.axe import assert_accessible
+from tests.support.browser import WAIT_MS, host_page, tid, wait_true
 from tests.support.servers import django_shell
 
 pytestmark = pytest.mark.browser
@@ -135,3 +136,50 @@ async def test_a_long_inbox_shows_a_page_and_more_on_request(web, dashboards, cl
     await expect(requests).to_have_count(55, timeout=WAIT_MS)
     await expect(requests.last).to_contain_text("Caller 54")
     await expect(more).to_be_hidden()
+
+
+async def _figures(panel) -> list[int]:
+    return [
+        int(await panel.get_by_test_id(f"figure-{name}").locator("dd").inner_text())
+        for name in ("offered", "answered", "abandoned")
+    ]
+
+
+async def test_staff_see_todays_figures_with_a_chart_by_hour(web, dashboards, visitors, clean):
+    django_shell(
+        web.env,
+        "from django.contrib.auth.models import User;"
+        "User.objects.filter(username='bob').update(is_staff=True)",
+    )
+    alice = await dashboards("alice")
+    await expect(alice.get_by_test_id("figures-section")).to_have_count(0)  # not staff
+    bob = await dashboards("bob")
+    await bob.get_by_test_id("presence").select_option("away")
+    panel = bob.locator('[data-testid=team-figures][data-queue="support@support.example.com"]')
+    await expect(panel).to_be_visible(timeout=WAIT_MS)
+    offered, answered, abandoned = await _figures(panel)  # the day so far, other tests' calls
+
+    ada = await (await visitors()).call(media="audio")
+    card = alice.locator(f'[data-testid=incoming][data-call-id="{ada.call_id}"]')
+    await card.get_by_test_id("accept-audio").click()
+    await ada.wait_for_state("in_call", timeout=10)
+    bea = await (await visitors(display_name="Bea")).call(media="audio")
+    await bea.wait_for_state("queued", timeout=10)
+    await bea.end()  # Bea gives up waiting: abandoned
+    await ada.end()
+    await bob.reload()
+
+    await expect(panel.get_by_test_id("figure-offered").locator("dd")).to_have_text(
+        str(offered + 2), timeout=WAIT_MS
+    )
+    assert await _figures(panel) == [offered + 2, answered + 1, abandoned + 1]
+    await expect(panel.get_by_test_id("figure-service-level")).to_contain_text("%")
+    chart = panel.locator("img.figures-chart")
+    await wait_true(
+        bob, "(img) => img.complete && img.naturalWidth > 0", arg=await chart.element_handle()
+    )
+    assert "offered" in await chart.get_attribute("alt")
+    await panel.locator("summary").click()  # the numbers by hour, for those who cannot see it
+    await expect(panel.locator("tbody tr")).not_to_have_count(0)
+    await assert_accessible(bob, "figures")
+    await bob.get_by_test_id("presence").select_option("available")

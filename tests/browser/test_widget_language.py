@@ -28,6 +28,13 @@ LANGUAGES = ["en", "de", "fr", "es", "ar"]
 SHADOW = "document.querySelector('supportcall-widget').shadowRoot"
 PANEL_DIRECTION = f"getComputedStyle({SHADOW}.querySelector('.panel')).direction"
 WIDGET_LANG = f"{SHADOW}.querySelector('.root').lang"
+ARABIC_INDIC = "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+
+
+async def digit_pattern(page, locale: str) -> str:
+    """A digit as the browser's Intl.NumberFormat writes them for ``locale``."""
+    zero = await page.evaluate("(locale) => new Intl.NumberFormat(locale).format(0)", locale)
+    return f"[{zero}-{chr(ord(zero) + 9)}]"
 
 
 def words(code: str) -> dict[str, str]:
@@ -95,6 +102,8 @@ async def test_a_whole_call_in_each_shipped_language_shows_its_words(web, chromi
     before, after = w["launcher.inCall"].split("{time}")
     in_call = re.compile(f"^{re.escape(before)}\\d\\d:\\d\\d{re.escape(after)}$")
     await expect(launcher).to_have_text(in_call)
+    digit = await digit_pattern(page, code)
+    await expect(tid(page, "timer")).to_have_text(re.compile(f"^{digit}{{2}}:{digit}{{2}}$"))
     await assert_accessible(page, f"in a call, in {code}")
     if code in ("de", "ar"):
         await screenshot(page, f"widget-{code}")
@@ -105,6 +114,27 @@ async def test_a_whole_call_in_each_shipped_language_shows_its_words(web, chromi
     await incoming.wait_for_state("ended", timeout=10)
     await expect(launcher).to_have_text(w["button.default"])
     assert not [line for line in page.logs if line.startswith("pageerror")], page.logs
+
+
+async def test_the_call_timer_is_written_in_the_digits_of_the_locale(web, chromium):
+    page = await open_in(chromium, web, "digits.html")
+    words_js = f"{web.url}/static/supportcall/widget/words.js"
+    clocks = await page.evaluate(
+        """async (url) => {
+            const { clock } = await import(url);
+            return [clock(65000, "en"), clock(65000, "de"), clock(65000, "ar-EG"),
+                    clock(3723000, "ar-EG"), clock(3723000, "fr")];
+        }""",
+        words_js,
+    )
+    d = ARABIC_INDIC
+    assert clocks == [
+        "01:05",
+        "01:05",
+        f"{d[0]}{d[1]}:{d[0]}{d[5]}",
+        f"{d[1]}:{d[0]}{d[2]}:{d[0]}{d[3]}",
+        "1:02:03",
+    ]
 
 
 async def test_arabic_mirrors_the_widget_to_the_left_of_the_page(web, chromium):

@@ -253,4 +253,7 @@ def test_calls_json_gives_the_agents_queues_open_or_closed_and_who_waits():
     [queue] = logged_in("alice").get("/agent/calls.json").json()["queues"]
     assert queue["open"] is False
     assert queue["opens"] == "tomorrow 0:00"
+    # In the agent's language (the API's own texts stay English).
+    german = logged_in("alice").get("/agent/calls.json", HTTP_ACCEPT_LANGUAGE="de")
+    assert german.json()["queues"][0]["opens"] == "morgen 0:00"
     assert queue["opens_at"].endswith("+01:00") or queue["opens_at"].endswith("+02:00")

@@ -104,10 +104,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 PAGES: list = []
 
 
-async def open_page(chromium, url, *, grant_media=True, viewport=None):
-    """A fresh browser on ``url``; the page records what it requested and logged."""
+async def open_page(chromium, url, *, grant_media=True, viewport=None, zoom=1):
+    """A fresh browser on ``url``; the page records what it requested and logged.
+    ``zoom=2`` is a 200% zoom: device pixels per CSS pixel, in a ``viewport`` of CSS pixels."""
     browser = await chromium(grant_media=grant_media)
-    page = await browser.new_page(viewport=viewport or {"width": 1280, "height": 800})
+    page = await browser.new_page(
+        viewport=viewport or {"width": 1280, "height": 800}, device_scale_factor=zoom
+    )
     page.requests = []
     page.logs = []
     page.on("request", lambda request: page.requests.append(request.url))
@@ -119,10 +122,12 @@ async def open_page(chromium, url, *, grant_media=True, viewport=None):
     return page
 
 
-async def host_page(web, chromium, name, *, grant_media=True, viewport=None, tags=1, **attributes):
+async def host_page(
+    web, chromium, name, *, grant_media=True, viewport=None, zoom=1, tags=1, **attributes
+):
     """The widget embedded with one tag on a customer's page of another origin."""
     url = web.pages.page(name, host_page_html(web.url, tags=tags, **attributes))
-    return await open_page(chromium, url, grant_media=grant_media, viewport=viewport)
+    return await open_page(chromium, url, grant_media=grant_media, viewport=viewport, zoom=zoom)
 
 
 async def start_call(page, media="audio"):
@@ -192,10 +197,11 @@ RINGING = "document.body.dataset.ringing === 'true'"
 
 
 async def log_in(page, web, username, password=DEMO_PASSWORD):
+    """Through the login form, in whatever language the page is in."""
     await page.goto(f"{web.url}/accounts/login/")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.locator("input[name=username]").fill(username)
+    await page.locator("input[name=password]").fill(password)
+    await page.locator("form:has(input[name=password]) button[type=submit]").click()
 
 
 def incoming(page, call):

@@ -46,6 +46,11 @@ class Wire:
         return await cls._open(server_url, login.json()["token"])
 
     @classmethod
+    async def with_token(cls, server_url: str, token: str, origin: str | None = None) -> Wire:
+        """Authenticate with a login token someone else was issued (which uses it up)."""
+        return await cls._open(server_url, token, origin)
+
+    @classmethod
     async def _open(
         cls, server_url: str, token: str, origin: str | None = None, timeout: float = 10
     ) -> Wire:

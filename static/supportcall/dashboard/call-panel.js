@@ -4,7 +4,7 @@ import { HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
 import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { showResult } from "./toast.js";
-import { STATE_LABEL, callerName, explain, initials } from "./words.js";
+import { STATE_LABEL, callerName, explain, initials, say } from "./words.js";
 
 /** Run one of the call's operations from a button: busy while it runs. */
 export async function run(entry, button, work) {
@@ -15,7 +15,7 @@ export async function run(entry, button, work) {
   try {
     return await work();
   } catch (error) {
-    showResult(false, `That did not work: ${explain(error.code, error.message)}`);
+    showResult(false, say(gettext("That did not work: %(why)s"), { why: explain(error.code, error.message) }));
     return null;
   } finally {
     if (button) {
@@ -38,7 +38,7 @@ async function toggleVideo(entry, button) {
     try {
       [camera] = (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks();
     } catch (error) {
-      showResult(false, `Start video failed: the camera is not available (${error.message}).`);
+      showResult(false, say(gettext("Start video failed: the camera is not available (%(why)s)."), { why: error.message }));
       return null;
     }
     const result = await call.videoStart(camera);
@@ -61,11 +61,11 @@ function toggle(testid, iconOn, iconOff, label, onclick) {
 export function renderPanel(entry) {
   const { call } = entry;
   const name = callerName(call.from);
-  const mute = toggle("mute", "mic-off", "mic", "Mute", (e) =>
+  const mute = toggle("mute", "mic-off", "mic", gettext("Mute"), (e) =>
     run(entry, e.currentTarget, () => (call.muted ? call.unmute() : call.mute())),
   );
-  // Hold says what it will do ("Hold", "Resume"): a label that changes is not also pressed.
-  const hold = toggle("hold", "play", "pause", "Hold", (e) =>
+  // Hold says what it will do (gettext("Hold"), "Resume"): a label that changes is not also pressed.
+  const hold = toggle("hold", "play", "pause", gettext("Hold"), (e) =>
     run(entry, e.currentTarget, () => (HOLDING_STATES.includes(call.state) ? call.unhold() : call.hold())),
   );
   hold.removeAttribute("aria-pressed");
@@ -73,7 +73,7 @@ export function renderPanel(entry) {
   const video =
     call.media === Media.AUDIO_SINGLE
       ? null
-      : toggle("video", "video", "video-off", "Camera", (e) => toggleVideo(entry, e.currentTarget));
+      : toggle("video", "video", "video-off", gettext("Camera"), (e) => toggleVideo(entry, e.currentTarget));
   const hangup = h(
     "button",
     {
@@ -83,17 +83,17 @@ export function renderPanel(entry) {
       onclick: (e) => run(entry, e.currentTarget, () => call.end()),
     },
     h("span", { class: "control-icon" }, icon("phone-off")),
-    h("span", { class: "control-label" }, "Hang up"),
+    h("span", { class: "control-label" }, gettext("Hang up")),
   );
   for (const [button, testid] of [[mute, "mute"], [hold, "hold"], [hangup, "hangup"]]) markShortcut(button, testid);
   const playsinline = { autoplay: true, playsinline: true };
   const remote = h("video", {
     class: "remote-video",
     "data-testid": "remote-video",
-    "aria-label": `Video from ${name}`,
+    "aria-label": say(gettext("Video from %(name)s"), { name }),
     ...playsinline,
   });
-  const self = h("video", { class: "self-view", "aria-label": "Your camera", ...playsinline });
+  const self = h("video", { class: "self-view", "aria-label": gettext("Your camera"), ...playsinline });
   self.muted = true;
 
   return h(
@@ -103,7 +103,7 @@ export function renderPanel(entry) {
       "data-testid": "call",
       "data-call-id": call.id,
       "data-state": call.state,
-      "aria-label": `Call with ${name}`,
+      "aria-label": say(gettext("Call with %(name)s"), { name }),
     },
     h(
       "header",
@@ -118,7 +118,7 @@ export function renderPanel(entry) {
       ),
       h(
         "span",
-        { class: "timer", "data-testid": "timer", role: "timer", "aria-label": "Call duration" },
+        { class: "timer", "data-testid": "timer", role: "timer", "aria-label": gettext("Call duration") },
         "0:00",
       ),
     ),
@@ -135,7 +135,7 @@ export function renderPanel(entry) {
       self,
       h("div", { class: "indicators", "aria-live": "polite" }),
     ),
-    h("div", { class: "controls", role: "group", "aria-label": "Call controls" }, mute, hold, video, hangup),
+    h("div", { class: "controls", role: "group", "aria-label": gettext("Call controls") }, mute, hold, video, hangup),
     h("p", { class: "end-reason", role: "status", hidden: true }),
     contextList(call.from?.context),
   );
@@ -174,20 +174,20 @@ export function updatePanel(entry) {
   }
   const holdButton = panel.querySelector("[data-testid=hold]");
   holdButton.dataset.on = String(held);
-  holdButton.querySelector(".control-label").textContent = held ? "Resume" : "Hold";
+  holdButton.querySelector(".control-label").textContent = held ? gettext("Resume") : gettext(gettext("Hold"));
 
   // Indicators exist only while true, so "present" and "visible" mean the same.
   const indicators = [];
-  if (!ended && held) indicators.push(indicator("on-hold", "pause", "On hold", "held"));
+  if (!ended && held) indicators.push(indicator("on-hold", "pause", gettext("On hold"), "held"));
   if (!ended && callerHolds) {
-    indicators.push(indicator("caller-holds", "pause", "Caller has you on hold", "held"));
+    indicators.push(indicator("caller-holds", "pause", gettext("Caller has you on hold"), "held"));
   }
   if (!ended && call.remoteMedia?.muted) {
-    indicators.push(indicator("caller-muted", "mic-off", "Caller muted", "muted"));
+    indicators.push(indicator("caller-muted", "mic-off", gettext("Caller muted"), "muted"));
   }
   if (!ended && call.remoteConnection === Link.RECONNECTING) {
     indicators.push(
-      indicator("caller-reconnecting", "link", "Caller's connection dropped: reconnecting…", "muted"),
+      indicator("caller-reconnecting", "link", gettext("Caller's connection dropped: reconnecting…"), "muted"),
     );
   }
   panel.querySelector(".indicators").replaceChildren(...indicators);
@@ -199,8 +199,8 @@ export function updatePanel(entry) {
     ended || held || callerHolds
       ? ""
       : call.media === Media.VIDEO
-        ? "The caller's camera is off"
-        : "Voice call";
+        ? gettext("The caller's camera is off")
+        : gettext("Voice call");
 
   const self = panel.querySelector(".self-view");
   const camera = call.sendingVideo && !ended ? entry.camera : null;

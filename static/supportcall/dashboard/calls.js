@@ -9,7 +9,7 @@ import { Connection } from "./desk.js";
 import { renderIncoming } from "./incoming.js";
 import { noteEnded } from "./recent.js";
 import { announce, showOpResult } from "./toast.js";
-import { MEDIA_LABEL, callerName, clock, endedWords } from "./words.js";
+import { MEDIA_LABEL, callerName, clock, reasonText, say } from "./words.js";
 
 const ENDED_VISIBLE_MS = 5000;
 const CLOCK_TICK_MS = 250;
@@ -33,7 +33,7 @@ export function showCalls(desk, { onAnsweredOrEnded }) {
     call.addEventListener("connection", () => updatePanel(entry));
     call.addEventListener("result", (event) => showOpResult(event.detail));
     call.addEventListener("track", () => attachRemote(entry));
-    announce(`Incoming ${MEDIA_LABEL[call.media] || "call"} from ${callerName(call.from)}`);
+    announce(say(gettext("Incoming %(media)s from %(name)s"), { media: MEDIA_LABEL[call.media] || gettext("call"), name: callerName(call.from) }));
   });
   for (const name of ["change", "connection", "presence"]) {
     desk.addEventListener(name, () => renderIdle(desk));
@@ -72,11 +72,11 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
         entry.busy = null;
         el.classList.remove("is-busy");
         el.querySelector(".card-status").textContent = "";
-        el.querySelector(".eyebrow").textContent = "Ended";
+        el.querySelector(".eyebrow").textContent = gettext("Ended");
       }
       for (const button of el.querySelectorAll("button, select")) button.disabled = true;
       const note = el.querySelector(".end-reason");
-      note.textContent = endedWords(reason);
+      note.textContent = reasonText(reason) || gettext("The call ended.");
       note.hidden = false;
       entry.removal = setTimeout(() => {
         el.remove();
@@ -92,19 +92,19 @@ function renderIdle(desk) {
   const status = desk.connection.status;
   const [title, text] =
     status === Connection.CONNECTING
-      ? ["Connecting…", "Calls will ring here once the dashboard is connected."]
+      ? [gettext("Connecting…"), gettext("Calls will ring here once the dashboard is connected.")]
       : status !== Connection.CONNECTED
-        ? ["Not connected", "Calls cannot ring here until the connection is back."]
+        ? [gettext("Not connected"), gettext("Calls cannot ring here until the connection is back.")]
         : desk.presence === Presence.AWAY
           ? [
-              "You are away",
-              `${desk.presenceReason || "Calls will not ring here."} Switch to Available to take calls.`,
+              gettext("You are away"),
+              say(gettext("%(why)s Switch to Available to take calls."), { why: desk.presenceReason || gettext("Calls will not ring here.") }),
             ]
-          : ["Waiting for calls", "Calls will ring here, with a sound and a notification."];
+          : [gettext("Waiting for calls"), gettext("Calls will ring here, with a sound and a notification.")];
   document.getElementById("idle-title").textContent = title;
   document.getElementById("idle-text").textContent = text;
   const ringing = [...desk.calls.values()].filter((e) => e.call.state === State.RINGING).length;
-  document.getElementById("calls-note").textContent = ringing ? `${ringing} ringing` : "";
+  document.getElementById("calls-note").textContent = ringing ? say(gettext("%(n)s ringing"), { n: ringing }) : "";
 }
 
 function tick(desk) {

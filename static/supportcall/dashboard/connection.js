@@ -6,7 +6,7 @@ import { Connection } from "./desk.js";
 import { h } from "./dom.js";
 import { config } from "./page.js";
 import { showResult } from "./toast.js";
-import { explain } from "./words.js";
+import { explain, say } from "./words.js";
 
 const connectionEl = document.querySelector("[data-testid=connection]");
 const presenceEl = document.querySelector("[data-testid=presence]");
@@ -24,10 +24,10 @@ export function showConnection(desk) {
     try {
       await desk.changePresence(wanted);
       const away = wanted === Presence.AWAY;
-      showResult(true, away ? "You are away: calls will not ring here." : "You are available for calls.");
+      showResult(true, away ? gettext("You are away: calls will not ring here.") : gettext("You are available for calls."));
     } catch (error) {
       presenceEl.value = desk.presence;
-      showResult(false, `Could not change your status: ${explain(error.code, error.message)}`);
+      showResult(false, say(gettext("Could not change your status: %(why)s"), { why: explain(error.code, error.message) }));
     }
   });
   renderConnection(desk);
@@ -35,18 +35,18 @@ export function showConnection(desk) {
 
 function renderConnection(desk) {
   const { status, retryIn, error } = desk.connection;
-  let text = "Connected";
+  let text = gettext("Connected");
   let action = null;
-  if (status === Connection.CONNECTING) text = "Connecting…";
-  else if (status === Connection.RECONNECTING) text = "Reconnecting… your calls go on.";
+  if (status === Connection.CONNECTING) text = gettext("Connecting…");
+  else if (status === Connection.RECONNECTING) text = gettext("Reconnecting… your calls go on.");
   else if (status === Connection.DISCONNECTED) {
-    text = `Disconnected; retrying in ${retryIn} s.`;
-    action = h("button", { type: "button", class: "link-button", onclick: () => desk.connect() }, "Retry");
+    text = say(gettext("Disconnected; retrying in %(s)s s."), { s: retryIn });
+    action = h("button", { type: "button", class: "link-button", onclick: () => desk.connect() }, gettext("Retry"));
   } else if (status === Connection.SIGNED_OUT) {
-    text = "Signed out.";
+    text = gettext("Signed out.");
     const login = `${config.loginUrl}?next=${encodeURIComponent(location.pathname)}`;
-    action = h("a", { href: login }, "Sign in again");
-    showResult(false, `Could not connect: ${explain(error.code, error.message)}`);
+    action = h("a", { href: login }, gettext("Sign in again"));
+    showResult(false, say(gettext("Could not connect: %(why)s"), { why: explain(error.code, error.message) }));
   }
   connectionEl.dataset.status = status;
   connectionEl.replaceChildren(h("span", { class: "connection-dot", "aria-hidden": "true" }), text);

@@ -27,14 +27,14 @@ export function icon(name, extra = "") {
   return svg;
 }
 
-export const CONTEXT_LABEL = "What the visitor's page told us";
+export const CONTEXT_LABEL = gettext("What the visitor's page told us");
 
 /** The caller's context as a definition list; page URLs become links. */
 export function contextList(context) {
   const attrs = { "data-testid": "context", "aria-label": CONTEXT_LABEL };
   const entries = Object.entries(context || {});
   if (!entries.length) {
-    return h("p", { class: "context context-empty muted", ...attrs }, "No details from the visitor's page.");
+    return h("p", { class: "context context-empty muted", ...attrs }, gettext("No details from the visitor's page."));
   }
   return h(
     "dl",
@@ -61,6 +61,6 @@ export function mediaChip(call, withIcon) {
 
 /** The address the visitor called (a queue, or this agent), as a chip. */
 export function queueChip(call) {
-  const attrs = { class: "chip", "data-testid": "queue", title: "The address the visitor called" };
+  const attrs = { class: "chip", "data-testid": "queue", title: gettext("The address the visitor called") };
   return h("span", attrs, call.to || "—");
 }

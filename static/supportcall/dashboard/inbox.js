@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 import { config, csrfToken } from "./page.js";
 import { showResult } from "./toast.js";
-import { shortAddress, when } from "./words.js";
+import { say, shortAddress, when } from "./words.js";
 
 const missedEl = document.querySelector("[data-testid=missed-calls]");
 const moreEl = document.querySelector("[data-testid=missed-more]");
@@ -45,9 +45,9 @@ function missedRow(request) {
         event.currentTarget.disabled = true;
         try {
           await callbackApi(`/${request.id}/${action}`, "POST");
-          showResult(true, action === "claim" ? `You will call ${request.name} back.` : "Marked done.");
+          showResult(true, action === "claim" ? say(gettext("You will call %(name)s back."), { name: request.name }) : gettext("Marked done."));
         } catch (error) {
-          showResult(false, `That did not work: ${error.message}`);
+          showResult(false, say(gettext("That did not work: %(why)s"), { why: error.message }));
         }
         loadMissed();
       },
@@ -61,11 +61,11 @@ function missedRow(request) {
       request.note ? h("p", { class: "missed-note" }, request.note) : null,
       h("span", { class: "recent-meta" },
         `${when(request.created)} · ${shortAddress(request.queue || "")}` +
-          (request.claimed_by ? ` · taken by ${mine ? "you" : shortAddress(request.claimed_by)}` : "")),
+          (request.claimed_by ? ` · ${mine ? gettext("taken by you") : say(gettext("taken by %(agent)s"), { agent: shortAddress(request.claimed_by) })}` : "")),
     ),
     h("div", { class: "missed-actions" },
-      request.status === "open" ? act("claim", "I'll call back", "btn-primary") : null,
-      request.status === "open" || mine ? act("done", "Done", "") : null,
+      request.status === "open" ? act("claim", gettext("I'll call back"), "btn-primary") : null,
+      request.status === "open" || mine ? act("done", gettext("Done"), "") : null,
     ),
   );
 }
@@ -85,5 +85,5 @@ async function loadMissed() {
   missedEl.replaceChildren(...callbacks.map(missedRow));
   moreEl.hidden = !body.next;
   document.getElementById("missed-empty").hidden = callbacks.length > 0;
-  document.getElementById("missed-note").textContent = body.open ? `${body.open} waiting` : "";
+  document.getElementById("missed-note").textContent = body.open ? say(gettext("%(n)s waiting"), { n: body.open }) : "";
 }

@@ -7,12 +7,12 @@ import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
 import { showResult } from "./toast.js";
-import { callerName, initials } from "./words.js";
+import { callerName, initials, say } from "./words.js";
 
 function forwardOptions() {
   const groups = {
-    agent: h("optgroup", { label: "Agents" }),
-    queue: h("optgroup", { label: "Queues" }),
+    agent: h("optgroup", { label: gettext("Agents") }),
+    queue: h("optgroup", { label: gettext("Queues") }),
   };
   for (const { kind, address, name } of config.forwardTargets) {
     groups[kind]?.append(h("option", { value: address }, `${name} · ${address}`));
@@ -46,14 +46,16 @@ async function decide(desk, entry, op, status, work) {
 
 async function accept(desk, entry, video) {
   const { call } = entry;
-  setCardBusy(desk, entry, Op.ACCEPT, video ? "Starting camera and microphone…" : "Starting microphone…");
+  setCardBusy(desk, entry, Op.ACCEPT, video ? gettext("Starting camera and microphone…") : gettext("Starting microphone…"));
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
   } catch (error) {
     setCardBusy(desk, entry, null);
-    const what = video ? "camera or microphone" : "microphone";
-    showResult(false, `Accept failed: the ${what} is not available (${error.message}).`);
+    const failed = video
+      ? gettext("Accept failed: the camera or microphone is not available (%(why)s).")
+      : gettext("Accept failed: the microphone is not available (%(why)s).");
+    showResult(false, say(failed, { why: error.message }));
     return;
   }
   if (call.ended) {
@@ -61,7 +63,7 @@ async function accept(desk, entry, video) {
     return;
   }
   entry.camera = video ? stream.getVideoTracks()[0] : null;
-  entry.card.querySelector(".card-status").textContent = "Connecting…";
+  entry.card.querySelector(".card-status").textContent = gettext("Connecting…");
   const result = await run(entry, null, () => call.accept({ video, stream }));
   if (!result?.ok && !call.ended) {
     stream.getTracks().forEach((t) => t.stop());
@@ -83,7 +85,7 @@ function buildIncoming(desk, entry) {
   const forwardTo = h("select", { id: forwardId, "data-testid": "forward-to" }, forwardOptions());
   const forward = () => {
     const to = forwardTo.value;
-    return decide(desk, entry, Op.FORWARD, `Forwarding to ${to}…`, () => call.forward(to));
+    return decide(desk, entry, Op.FORWARD, say(gettext("Forwarding to %(to)s…"), { to }), () => call.forward(to));
   };
 
   return h(
@@ -93,7 +95,7 @@ function buildIncoming(desk, entry) {
       "data-testid": "incoming",
       "data-call-id": call.id,
       "data-state": call.state,
-      "aria-label": `Incoming call from ${name}`,
+      "aria-label": say(gettext("Incoming call from %(name)s"), { name }),
     },
     h(
       "div",
@@ -106,7 +108,7 @@ function buildIncoming(desk, entry) {
           "p",
           { class: "eyebrow" },
           h("span", { class: "pulse-dot", "aria-hidden": "true" }),
-          "Incoming · ",
+          `${gettext("Incoming")} · `,
           h("span", { class: "ring-time" }, "0:00"),
         ),
         h("h3", { "data-testid": "caller" }, name),
@@ -121,9 +123,9 @@ function buildIncoming(desk, entry) {
         "accept-audio",
         "btn-accept",
         "phone",
-        video ? "Accept audio" : "Accept",
+        video ? gettext("Accept audio") : gettext("Accept"),
         // The name starts with the visible words, as speech input users say them.
-        video ? `Accept audio for the call from ${name}` : `Accept the call from ${name} with audio`,
+        video ? say(gettext("Accept audio for the call from %(name)s"), { name }) : say(gettext("Accept the call from %(name)s with audio"), { name }),
         () => accept(desk, entry, false),
       ),
       video
@@ -131,8 +133,8 @@ function buildIncoming(desk, entry) {
             "accept-video",
             "btn-accept-outline",
             "video",
-            "Accept video",
-            `Accept video for the call from ${name}`,
+            gettext("Accept video"),
+            say(gettext("Accept video for the call from %(name)s"), { name }),
             () => accept(desk, entry, true),
           )
         : null,
@@ -140,23 +142,23 @@ function buildIncoming(desk, entry) {
         "reject",
         "btn-danger-soft",
         "x",
-        "Decline",
-        `Decline the call from ${name}`,
-        () => decide(desk, entry, Op.REJECT, "Declining…", () => call.reject()),
+        gettext("Decline"),
+        say(gettext("Decline the call from %(name)s"), { name }),
+        () => decide(desk, entry, Op.REJECT, gettext("Declining…"), () => call.reject()),
       ),
       cardButton(
         "ignore",
         "btn-ghost",
         "bell-off",
-        "Ignore",
-        `Ignore the call from ${name}: it keeps ringing for other agents`,
-        () => decide(desk, entry, Op.IGNORE, "Ignoring…", () => call.ignore()),
+        gettext("Ignore"),
+        say(gettext("Ignore the call from %(name)s: it keeps ringing for other agents"), { name }),
+        () => decide(desk, entry, Op.IGNORE, gettext("Ignoring…"), () => call.ignore()),
       ),
     ),
     h(
       "div",
       { class: "forward" },
-      h("label", { for: forwardId }, "Forward to"),
+      h("label", { for: forwardId }, gettext("Forward to")),
       h(
         "div",
         { class: "forward-row" },
@@ -165,8 +167,8 @@ function buildIncoming(desk, entry) {
           "forward",
           "",
           "forward",
-          "Forward",
-          `Forward the call from ${name} to the chosen agent or queue`,
+          gettext("Forward"),
+          say(gettext("Forward the call from %(name)s to the chosen agent or queue"), { name }),
           forward,
         ),
       ),

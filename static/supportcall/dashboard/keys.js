@@ -7,10 +7,10 @@ import { State } from "../phone.js";
 
 /** code (KeyboardEvent.code) -> [what it does, the button's data-testid, where] */
 export const SHORTCUTS = Object.freeze({
-  KeyA: ["Accept the call that rang first", "accept-audio", "card"],
-  KeyM: ["Mute or unmute", "mute", "panel"],
-  KeyH: ["Hold or resume", "hold", "panel"],
-  KeyE: ["Hang up", "hangup", "panel"],
+  KeyA: [gettext("Accept the call that rang first"), "accept-audio", "card"],
+  KeyM: [gettext("Mute or unmute"), "mute", "panel"],
+  KeyH: [gettext("Hold or resume"), "hold", "panel"],
+  KeyE: [gettext("Hang up"), "hangup", "panel"],
 });
 
 export function keyLabel(code) {

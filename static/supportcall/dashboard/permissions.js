@@ -30,8 +30,8 @@ export function offerPermissions(ringer) {
       showResult(
         granted,
         granted
-          ? "Notifications are on."
-          : "Notifications stay off; you can allow them in the browser's site settings.",
+          ? gettext("Notifications are on.")
+          : gettext("Notifications stay off; you can allow them in the browser's site settings."),
       );
     });
   }

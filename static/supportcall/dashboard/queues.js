@@ -3,7 +3,7 @@
 // with when they open again in the queue's own time zone (from calls.json).
 
 import { h } from "./dom.js";
-import { clock, shortAddress } from "./words.js";
+import { clock, say, shortAddress } from "./words.js";
 
 const notesEl = document.getElementById("queue-notes");
 const liveEl = document.getElementById("queue-live");
@@ -37,8 +37,8 @@ export function setQueueHours(desk, queues, requestedAt) {
 }
 
 function waitingText(queue, waiting) {
-  const who = waiting === 1 ? "1 caller is waiting" : `${waiting} callers are waiting`;
-  return `${who} in ${shortAddress(queue)}`;
+  const who = ngettext("%(n)s caller is waiting in %(queue)s", "%(n)s callers are waiting in %(queue)s", waiting);
+  return say(who, { n: waiting, queue: shortAddress(queue) });
 }
 
 function longest({ longestWaitS, at }) {
@@ -52,7 +52,7 @@ function render(desk) {
       { class: "queue-note queue-note-waiting", "data-testid": "queue-waiting", "data-queue": queue },
       h("span", { class: "queue-note-dot", "aria-hidden": "true" }),
       h("span", { class: "queue-note-text" }, waitingText(queue, line.waiting)),
-      h("span", { class: "queue-note-meta" }, " · longest ", h("span", { class: "wait-time" }, longest(line))),
+      h("span", { class: "queue-note-meta" }, ` · ${gettext("longest")} `, h("span", { class: "wait-time" }, longest(line))),
     ),
   );
   const now = Date.now();
@@ -62,9 +62,13 @@ function render(desk) {
       h(
         "p",
         { class: "queue-note queue-note-closed", "data-testid": "queue-closed", "data-queue": q.address },
-        `${q.name} is closed`,
-        q.opens ? `; it opens again ${q.opens} (${q.timezone} time)` : "",
-        ". Its callers cannot call until then.",
+        q.opens
+          ? say(gettext("%(queue)s is closed; it opens again %(opens)s (%(zone)s time). Its callers cannot call until then."), {
+              queue: q.name,
+              opens: q.opens,
+              zone: q.timezone,
+            })
+          : say(gettext("%(queue)s is closed. Its callers cannot call until then."), { queue: q.name }),
       ),
     );
   notesEl.replaceChildren(...waiting, ...closed);

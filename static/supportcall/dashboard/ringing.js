@@ -3,7 +3,7 @@
 // ringtone plays (for styles, integrations and tests).
 
 import { Ringer } from "./ringer.js";
-import { MEDIA_LABEL, callerName } from "./words.js";
+import { MEDIA_LABEL, callerName, say } from "./words.js";
 
 const TITLE_FLASH_MS = 900;
 
@@ -49,7 +49,7 @@ function notify(entry) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   if (document.visibilityState === "visible" && document.hasFocus()) return;
   try {
-    const n = new Notification(`${callerName(call.from)} is calling`, {
+    const n = new Notification(say(gettext("%(name)s is calling"), { name: callerName(call.from) }), {
       body: `${MEDIA_LABEL[call.media] || call.media} · ${call.to}`,
       tag: `supportcall-${call.id}`,
       requireInteraction: true,

@@ -4,15 +4,15 @@
 import { Presence, State } from "../phone.js";
 import { h } from "./dom.js";
 import { config, getJSON } from "./page.js";
-import { clock } from "./words.js";
+import { clock, say } from "./words.js";
 
 const TEAM_POLL_MS = 5000;
 // An agent's presence as the supervision API reports it (with the computed ones).
 const PRESENCE_LABEL = {
-  [Presence.AVAILABLE]: "Available",
-  [Presence.AWAY]: "Away",
-  [Presence.BUSY]: "On a call",
-  [Presence.OFFLINE]: "Offline",
+  [Presence.AVAILABLE]: gettext("Available"),
+  [Presence.AWAY]: gettext("Away"),
+  [Presence.BUSY]: gettext("On a call"),
+  [Presence.OFFLINE]: gettext("Offline"),
 };
 
 /** Show the team view if this agent may see it (the page has a supervision URL). */
@@ -27,13 +27,13 @@ function teamQueue(queue) {
     h("div", { class: "team-row" },
       h("span", { class: "recent-caller" }, queue.name),
       h("span", { class: "recent-meta" },
-        `${queue.strategy === "longest_idle" ? "Longest idle" : "Ring all"} · ` +
-          (queue.open ? `${queue.waiting.length} waiting` : "Closed")),
+        `${queue.strategy === "longest_idle" ? gettext("Longest idle") : gettext("Ring all")} · ` +
+          (queue.open ? say(gettext("%(n)s waiting"), { n: queue.waiting.length }) : gettext("Closed"))),
     ),
     queue.waiting.map((call) =>
       h("div", { class: "team-row team-waiting", "data-testid": "team-waiting", "data-call-id": call.call_id },
         h("span", {}, call.caller),
-        h("span", { class: "recent-meta" }, `${call.state === State.QUEUED ? "waiting" : "ringing"} ${clock(call.waited_s)}`),
+        h("span", { class: "recent-meta" }, `${call.state === State.QUEUED ? gettext("waiting") : gettext("ringing")} ${clock(call.waited_s)}`),
       )),
   );
 }
@@ -45,7 +45,7 @@ function teamAgent(agent) {
       ` ${agent.name}`),
     h("span", { class: "recent-meta" },
       agent.call
-        ? `With ${agent.call.caller} · ${clock(agent.call.since_s)}`
+        ? `${say(gettext("With %(caller)s"), { caller: agent.call.caller })} · ${clock(agent.call.since_s)}`
         : PRESENCE_LABEL[agent.presence] || agent.presence),
   );
 }
@@ -58,7 +58,7 @@ async function loadTeam() {
     return;
   }
   const waiting = body.queues.reduce((n, q) => n + q.waiting.length, 0);
-  document.getElementById("team-note").textContent = waiting ? `${waiting} waiting` : "";
+  document.getElementById("team-note").textContent = waiting ? say(gettext("%(n)s waiting"), { n: waiting }) : "";
   const teamEl = document.getElementById("team");
   teamEl.replaceChildren(
     ...body.queues.map(teamQueue),

@@ -1,67 +1,69 @@
-// What the dashboard says to the agent, in a few words.
+// What the dashboard says to the agent, in a few words, in the agent's language:
+// gettext, ngettext and interpolate are the globals of Django's JavaScript catalogue
+// (/agent/jsi18n/, loaded before this module; makemessages -d djangojs finds them).
 
-import { EXPLAIN, Media, Op, Reason, State } from "../phone.js";
+import { EXPLAIN, ErrorCode, Media, NETWORK_ERROR, Op, Reason, State } from "../phone.js";
 import { config } from "./page.js";
 
 export const MEDIA_LABEL = Object.freeze({
-  [Media.VIDEO]: "Video call",
-  [Media.AUDIO]: "Audio call",
-  [Media.AUDIO_SINGLE]: "Audio only",
+  [Media.VIDEO]: gettext("Video call"),
+  [Media.AUDIO]: gettext("Audio call"),
+  [Media.AUDIO_SINGLE]: gettext("Audio only"),
 });
 
 export const STATE_LABEL = Object.freeze({
-  [State.RINGING]: "Ringing",
-  [State.IN_CALL]: "In call",
-  [State.ON_HOLD]: "On hold",
-  [State.REMOTELY_HELD]: "Caller has you on hold",
-  [State.ON_DOUBLE_HOLD]: "On hold (both sides)",
-  [State.ENDED]: "Ended",
+  [State.RINGING]: gettext("Ringing"),
+  [State.IN_CALL]: gettext("In call"),
+  [State.ON_HOLD]: gettext("On hold"),
+  [State.REMOTELY_HELD]: gettext("Caller has you on hold"),
+  [State.ON_DOUBLE_HOLD]: gettext("On hold (both sides)"),
+  [State.ENDED]: gettext("Ended"),
 });
 
 export const OP_LABEL = Object.freeze({
-  [Op.ACCEPT]: "Accept",
-  [Op.REJECT]: "Decline",
-  [Op.IGNORE]: "Ignore",
-  [Op.FORWARD]: "Forward",
-  [Op.END]: "Hang up",
-  [Op.HOLD]: "Hold",
-  [Op.UNHOLD]: "Resume",
-  [Op.MUTE]: "Mute",
-  [Op.UNMUTE]: "Unmute",
-  [Op.VIDEO_START]: "Start video",
-  [Op.VIDEO_STOP]: "Stop video",
+  [Op.ACCEPT]: gettext("Accept"),
+  [Op.REJECT]: gettext("Decline"),
+  [Op.IGNORE]: gettext("Ignore"),
+  [Op.FORWARD]: gettext("Forward"),
+  [Op.END]: gettext("Hang up"),
+  [Op.HOLD]: gettext("Hold"),
+  [Op.UNHOLD]: gettext("Resume"),
+  [Op.MUTE]: gettext("Mute"),
+  [Op.UNMUTE]: gettext("Unmute"),
+  [Op.VIDEO_START]: gettext("Start video"),
+  [Op.VIDEO_STOP]: gettext("Stop video"),
 });
 
 export const OP_DONE = Object.freeze({
-  [Op.ACCEPT]: "Call accepted.",
-  [Op.REJECT]: "Call declined.",
-  [Op.IGNORE]: "Call ignored; it keeps ringing for other agents.",
-  [Op.FORWARD]: "Call forwarded.",
-  [Op.END]: "Call ended.",
-  [Op.HOLD]: "The call is on hold.",
-  [Op.UNHOLD]: "The call is resumed.",
-  [Op.MUTE]: "Your microphone is muted.",
-  [Op.UNMUTE]: "Your microphone is on.",
-  [Op.VIDEO_START]: "Your camera is on.",
-  [Op.VIDEO_STOP]: "Your camera is off.",
+  [Op.ACCEPT]: gettext("Call accepted."),
+  [Op.REJECT]: gettext("Call declined."),
+  [Op.IGNORE]: gettext("Call ignored; it keeps ringing for other agents."),
+  [Op.FORWARD]: gettext("Call forwarded."),
+  [Op.END]: gettext("Call ended."),
+  [Op.HOLD]: gettext("The call is on hold."),
+  [Op.UNHOLD]: gettext("The call is resumed."),
+  [Op.MUTE]: gettext("Your microphone is muted."),
+  [Op.UNMUTE]: gettext("Your microphone is on."),
+  [Op.VIDEO_START]: gettext("Your camera is on."),
+  [Op.VIDEO_STOP]: gettext("Your camera is off."),
 });
 
 // How a call in the history went for this agent (its state, or its end reason).
 export const OUTCOME_LABEL = Object.freeze({
-  [State.RINGING]: "Ringing",
-  [State.IN_CALL]: "In progress",
-  [Reason.ENDED_BY_LOCAL]: "You hung up",
-  [Reason.ENDED_BY_REMOTE]: "Caller hung up",
-  [Reason.REJECTED]: "Declined",
-  [Reason.IGNORED]: "Ignored",
-  [Reason.NO_ANSWER]: "Missed",
-  [Reason.ANSWERED_ELSEWHERE]: "Answered elsewhere",
-  [Reason.CANCELLED]: "Missed",
-  [Reason.FORWARDED]: "Forwarded",
-  [Reason.CONNECTION_LOST]: "Connection lost",
-  [Reason.MEDIA_FAILED]: "Network blocked",
-  [Reason.NO_AGENTS]: "No agents",
-  [Reason.ERROR]: "Failed",
+  [State.RINGING]: gettext("Ringing"),
+  [State.IN_CALL]: gettext("In progress"),
+  [Reason.ENDED_BY_LOCAL]: gettext("You hung up"),
+  [Reason.ENDED_BY_REMOTE]: gettext("Caller hung up"),
+  [Reason.REJECTED]: gettext("Declined"),
+  [Reason.IGNORED]: gettext("Ignored"),
+  [Reason.NO_ANSWER]: gettext("Missed"),
+  [Reason.ANSWERED_ELSEWHERE]: gettext("Answered elsewhere"),
+  [Reason.CANCELLED]: gettext("Missed"),
+  [Reason.FORWARDED]: gettext("Forwarded"),
+  [Reason.CONNECTION_LOST]: gettext("Connection lost"),
+  [Reason.MEDIA_FAILED]: gettext("Network blocked"),
+  [Reason.NO_AGENTS]: gettext("No agents"),
+  [Reason.ERROR]: gettext("Failed"),
 });
 
 export const OUTCOME_TONE = Object.freeze({
@@ -77,15 +79,46 @@ export const OUTCOME_TONE = Object.freeze({
   [Reason.ERROR]: "bad",
 });
 
-// Why a call ended, told to the agent where the caller's words would mislead.
-const AGENT_EXPLAIN = Object.freeze({
-  [Reason.MEDIA_FAILED]:
+/** A translated text with its %(name)s placeholders filled in. */
+export function say(text, values) {
+  return interpolate(text, values, true);
+}
+
+// phone.js's sentences for end reasons and error codes (phone.js is also the widget's,
+// which has catalogues of its own), in the agent's language.
+const SAID = Object.freeze({
+  [Reason.ENDED_BY_LOCAL]: gettext("You ended the call."),
+  [Reason.ENDED_BY_REMOTE]: gettext("The other side ended the call."),
+  [Reason.REJECTED]: gettext("The call was declined."),
+  [Reason.IGNORED]: gettext("You ignored the call."),
+  [Reason.NO_ANSWER]: gettext("Nobody answered in time."),
+  [Reason.NO_AGENTS]: gettext("No agent is available right now."),
+  [Reason.ANSWERED_ELSEWHERE]: gettext("The call was answered elsewhere."),
+  [Reason.CANCELLED]: gettext("The caller hung up."),
+  [Reason.FORWARDED]: gettext("You forwarded the call."),
+  [Reason.CONNECTION_LOST]: gettext("The connection was lost."),
+  // Where the caller's words ("your network blocks the call") would mislead the agent.
+  [Reason.MEDIA_FAILED]: gettext(
     "The network blocks the call: no audio could get through between you and the caller, not even through the relay.",
+  ),
+  [Reason.ERROR]: gettext("The call failed because of a server error."),
+  [ErrorCode.FORBIDDEN]: gettext("This is not allowed."),
+  [ErrorCode.NOT_FOUND]: gettext("Nobody can be reached at that address."),
+  [ErrorCode.INVALID_STATE]: gettext("That is not possible in the call's current state."),
+  [ErrorCode.OPERATION_IN_PROGRESS]: gettext("Another action on this call is still running."),
+  [ErrorCode.NOT_SUPPORTED]: gettext("This call does not support that."),
+  [ErrorCode.RATE_LIMITED]: gettext("Too many attempts; try again in a minute."),
+  [ErrorCode.TIMEOUT]: gettext("The other side did not respond in time."),
+  [ErrorCode.TOO_LARGE]: gettext("The message was too large."),
+  [ErrorCode.BAD_REQUEST]: gettext("The request was not understood."),
+  [ErrorCode.UNAUTHORIZED]: gettext("You need to log in again."),
+  [ErrorCode.INTERNAL_ERROR]: gettext("The server failed."),
+  [NETWORK_ERROR]: gettext("The network connection to the support server failed."),
 });
 
-/** The sentence on a call that ended with `reason`. */
-export function endedWords(reason) {
-  return AGENT_EXPLAIN[reason] || EXPLAIN[reason] || "The call ended.";
+/** An end reason or error code as a sentence in the agent's language. */
+export function reasonText(code) {
+  return SAID[code] || EXPLAIN[code];
 }
 
 /** "support" for "support@<our domain>": the domain is the same everywhere here. */
@@ -95,7 +128,7 @@ export function shortAddress(address) {
 }
 
 export function callerName(from) {
-  return from?.display_name?.trim() || "Anonymous visitor";
+  return from?.display_name?.trim() || gettext("Anonymous visitor");
 }
 
 export function initials(from) {
@@ -116,15 +149,19 @@ export function clock(seconds) {
 
 /** An error code (or end reason) as a sentence, with the server's message if it says more. */
 export function explain(code, message) {
-  const sentence = EXPLAIN[code] || code || "It failed.";
-  return message && message !== sentence ? `${sentence} (${message})` : sentence;
+  const sentence = reasonText(code) || code || gettext("It failed.");
+  // The server's message is English: it only adds to a sentence that says something else.
+  return message && message !== sentence && message !== EXPLAIN[code] ? `${sentence} (${message})` : sentence;
 }
+
+// Dates in the page's language (the one Django chose), not the browser's.
+const LOCALE = document.documentElement.lang || undefined;
 
 /** "14:05" today, "Mar 3, 14:05" before. */
 export function when(iso) {
   const date = new Date(iso);
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = date.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit" });
   return date.toDateString() === new Date().toDateString()
     ? time
-    : `${date.toLocaleDateString([], { month: "short", day: "numeric" })}, ${time}`;
+    : `${date.toLocaleDateString(LOCALE, { month: "short", day: "numeric" })}, ${time}`;
 }

@@ -4,7 +4,7 @@
 
 import { ICON } from "./icons.js";
 import { STYLE } from "./styles.js";
-import { currentLanguage, direction, escapeHTML, t } from "./words.js";
+import { clock, currentLanguage, direction, escapeHTML, t } from "./words.js";
 
 /** The markup in the current language (words.js), laid out in its direction. */
 export function template() {
@@ -36,7 +36,7 @@ export function template() {
         </div>
         <div class="line">
           <p class="status" data-testid="status" data-state="idle" role="status" aria-live="polite" tabindex="-1"></p>
-          <span class="timer" data-testid="timer" role="timer" aria-label="${w("timer.label")}" hidden>00:00</span>
+          <span class="timer" data-testid="timer" role="timer" aria-label="${w("timer.label")}" hidden>${clock(0)}</span>
         </div>
         <p class="position" data-testid="queue-position" hidden></p>
         <p class="error" data-testid="error" role="alert" hidden>${ICON.alert}<span class="error-text"></span></p>

@@ -133,13 +133,17 @@ export function openingWords(nextOpen, timeZone, now = new Date(), locale = curr
   return t("time.opening", { when, zone: zoneName(zone) });
 }
 
-const pad = (n) => String(n).padStart(2, "0");
-
-/** "01:05", "1:02:03": a call's duration from milliseconds. */
-export function clock(ms) {
+/**
+ * "01:05", "1:02:03": a call's duration from milliseconds, in the digits of `locale`
+ * (Arabic's are Arabic-Indic, "٠١:٠٥", where Intl writes them so).
+ */
+export function clock(ms, locale = currentLanguage()) {
+  const digits = new Intl.NumberFormat(locale, { useGrouping: false });
+  const two = new Intl.NumberFormat(locale, { useGrouping: false, minimumIntegerDigits: 2 });
   const s = Math.max(0, Math.floor(ms / 1000));
   const h = Math.floor(s / 3600);
-  return h ? `${h}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}` : `${pad(Math.floor(s / 60))}:${pad(s % 60)}`;
+  const mmss = `${two.format(Math.floor(s / 60) % 60)}:${two.format(s % 60)}`;
+  return h ? `${digits.format(h)}:${mmss}` : mmss;
 }
 
 /** "about 2 min", "under a minute", "etwa 2 Min.": a wait, in the current language. */
