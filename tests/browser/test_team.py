@@ -31,6 +31,21 @@ def clean(web):
     )
 
 
+async def alice_and_staff_bob_away(web, dashboards, staff_only: str):
+    """Alice's dashboard, without the staff-only section; staff Bob's, set away (so that
+    calls ring Alice)."""
+    django_shell(
+        web.env,
+        "from django.contrib.auth.models import User;"
+        "User.objects.filter(username='bob').update(is_staff=True)",
+    )
+    alice = await dashboards("alice")
+    await expect(alice.get_by_test_id(staff_only)).to_have_count(0)  # not staff
+    bob = await dashboards("bob")
+    await bob.get_by_test_id("presence").select_option("away")
+    return alice, bob
+
+
 async def test_a_callback_left_in_the_widget_is_claimed_and_done_in_the_dashboard(
     web,
     chromium,
@@ -82,15 +97,7 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
     visitors,
     clean,
 ):
-    django_shell(
-        web.env,
-        "from django.contrib.auth.models import User;"
-        "User.objects.filter(username='bob').update(is_staff=True)",
-    )
-    alice = await dashboards("alice")
-    await expect(alice.get_by_test_id("supervisor")).to_have_count(0)  # not staff
-    bob = await dashboards("bob")
-    await bob.get_by_test_id("presence").select_option("away")
+    alice, bob = await alice_and_staff_bob_away(web, dashboards, "supervisor")
     team = bob.get_by_test_id("supervisor")
     await expect(team).to_be_visible()
     ada = await (await visitors()).call(media="audio")
@@ -146,15 +153,7 @@ async def _figures(panel) -> list[int]:
 
 
 async def test_staff_see_todays_figures_with_a_chart_by_hour(web, dashboards, visitors, clean):
-    django_shell(
-        web.env,
-        "from django.contrib.auth.models import User;"
-        "User.objects.filter(username='bob').update(is_staff=True)",
-    )
-    alice = await dashboards("alice")
-    await expect(alice.get_by_test_id("figures-section")).to_have_count(0)  # not staff
-    bob = await dashboards("bob")
-    await bob.get_by_test_id("presence").select_option("away")
+    alice, bob = await alice_and_staff_bob_away(web, dashboards, "figures-section")
     panel = bob.locator('[data-testid=team-figures][data-queue="support@support.example.com"]')
     await expect(panel).to_be_visible(timeout=WAIT_MS)
     offered, answered, abandoned = await _figures(panel)  # the day so far, other tests' calls
