@@ -57,7 +57,7 @@ class SyncChain(ASGIHandler):
     is sync, so the chain is too, and the request goes to a thread once."""
 
     def __init__(self) -> None:
-        super().__init__()
+        # Not ASGIHandler.__init__: it builds the async chain, which would go unused.
         self.load_middleware(is_async=False)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
