@@ -46,6 +46,17 @@ async def alice_and_staff_bob_away(web, dashboards, staff_only: str):
     return alice, bob
 
 
+async def ada_with_alice_and_bea_waiting(alice, visitors):
+    """Ada in a call Alice answered, then Bea waiting in the queue (nobody else is free)."""
+    ada = await (await visitors()).call(media="audio")
+    card = alice.locator(f'[data-testid=incoming][data-call-id="{ada.call_id}"]')
+    await card.get_by_test_id("accept-audio").click()
+    await ada.wait_for_state("in_call", timeout=10)
+    bea = await (await visitors(display_name="Bea")).call(media="audio")
+    await bea.wait_for_state("queued", timeout=10)
+    return ada, bea
+
+
 async def test_a_callback_left_in_the_widget_is_claimed_and_done_in_the_dashboard(
     web,
     chromium,
@@ -100,12 +111,7 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
     alice, bob = await alice_and_staff_bob_away(web, dashboards, "supervisor")
     team = bob.get_by_test_id("supervisor")
     await expect(team).to_be_visible()
-    ada = await (await visitors()).call(media="audio")
-    card = alice.locator(f'[data-testid=incoming][data-call-id="{ada.call_id}"]')
-    await card.get_by_test_id("accept-audio").click()
-    await ada.wait_for_state("in_call", timeout=10)
-    bea = await (await visitors(display_name="Bea")).call(media="audio")
-    await bea.wait_for_state("queued", timeout=10)
+    ada, bea = await ada_with_alice_and_bea_waiting(alice, visitors)
     waiting = team.locator(f'[data-testid=team-waiting][data-call-id="{bea.call_id}"]')
     await expect(waiting).to_contain_text("Bea", timeout=WAIT_MS)
     await expect(waiting).to_contain_text("waiting")
@@ -158,12 +164,7 @@ async def test_staff_see_todays_figures_with_a_chart_by_hour(web, dashboards, vi
     await expect(panel).to_be_visible(timeout=WAIT_MS)
     offered, answered, abandoned = await _figures(panel)  # the day so far, other tests' calls
 
-    ada = await (await visitors()).call(media="audio")
-    card = alice.locator(f'[data-testid=incoming][data-call-id="{ada.call_id}"]')
-    await card.get_by_test_id("accept-audio").click()
-    await ada.wait_for_state("in_call", timeout=10)
-    bea = await (await visitors(display_name="Bea")).call(media="audio")
-    await bea.wait_for_state("queued", timeout=10)
+    ada, bea = await ada_with_alice_and_bea_waiting(alice, visitors)
     await bea.end()  # Bea gives up waiting: abandoned
     await ada.end()
     await bob.reload()
