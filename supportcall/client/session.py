@@ -133,8 +133,10 @@ class Call(Emitter):
     :attr:`remote_muted`, :attr:`remote_video`, :attr:`remote_connection`,
     :attr:`queue_position`). ``async for event in call`` yields the server's
     events for this call (the contract's objects, as sent) from then until
-    the call ends. Listeners: ``"event"`` (each event, once applied) and
-    ``"statechange"`` (no arguments, after :attr:`state` changed).
+    the call ends: ``aiter(call)`` right after :meth:`Client.call` returns, before
+    anything is awaited, sees every event from ``initiated`` on. Listeners:
+    ``"event"`` (each event, once applied) and ``"statechange"`` (no arguments,
+    after :attr:`state` changed).
     """
 
     def __init__(

@@ -240,10 +240,12 @@ async def test_async_for_yields_the_calls_events_until_it_ends(clients):
     agent = await clients.agent()
     visitor = await clients.visitor()
     call = await visitor.call()
+    # Subscribed before anything else runs: the iteration holds every event from here.
+    events = aiter(call)
     seen: list[tuple[str, str | None]] = []
 
     async def listen() -> None:
-        async for event in call:
+        async for event in events:
             seen.append((event["type"], event.get("state")))
 
     listening = asyncio.ensure_future(listen())

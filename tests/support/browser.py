@@ -131,7 +131,10 @@ async def host_page(
 
 
 async def start_call(page, media="audio"):
-    await tid(page, "call-button").click()
+    launcher = tid(page, "call-button")
+    # As a visitor sees it: the launcher's words settle once the line's status arrived.
+    await expect(launcher).not_to_have_attribute("data-line", "unknown", timeout=WAIT_MS)
+    await launcher.click()
     await tid(page, f"choose-{media}").click()
 
 

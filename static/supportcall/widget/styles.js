@@ -33,6 +33,9 @@ export const STYLE = `
     transition: transform .15s ease, box-shadow .15s ease;
   }
   .launcher:hover { transform: translateY(-1px); box-shadow: 0 12px 28px rgba(15, 23, 42, .26), 0 2px 6px rgba(15, 23, 42, .12); }
+  /* The button is the target of every press: its words and icon are redrawn as the line's
+     status arrives, and a press whose mousedown landed on a replaced child would be lost. */
+  .launcher > * { pointer-events: none; }
   .launcher .live { width: 8px; height: 8px; border-radius: 50%; background: #4ade80; box-shadow: 0 0 0 3px rgba(74, 222, 128, .3); }
 
   .panel {
