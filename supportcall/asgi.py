@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from supportcall.calls import connections, sweeper  # noqa: E402
+from supportcall.calls import connections, liveness, sweeper  # noqa: E402
 from supportcall.calls.models import Connection  # noqa: E402
 from supportcall.calls.unsent import install as bound_unsent_output  # noqa: E402
 from supportcall.db import in_db  # noqa: E402
@@ -52,7 +52,7 @@ class Lifecycle:
     async def __call__(self, scope, receive, send):
         if not self.registered and not self.stopping:
             # The process's own row, vouching for its connections, comes before any of them.
-            await in_db(connections.register)(connections.PROCESS)
+            await in_db(liveness.register)(connections.PROCESS)
             self.registered = True
         interval = settings.SUPPORTCALL_SWEEP_INTERVAL
         if interval > 0 and (self.task is None or self.task.done()):
@@ -107,7 +107,7 @@ class Lifecycle:
                 await asyncio.sleep(0.1)
             # Gone for good: no sweeper needs to find this process stale (unless it still
             # holds connections, whose row then goes stale and gets them dropped).
-            await in_db(connections.retire)(connections.PROCESS)
+            await in_db(liveness.retire)(connections.PROCESS)
             # Let the close frames out before the reactor drops every socket.
             await asyncio.sleep(CLOSE_FLUSH)
         except Exception:

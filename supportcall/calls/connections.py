@@ -1,4 +1,4 @@
-"""The connection lifecycle: authenticate, connect, drop, resume, heartbeats.
+"""The connection lifecycle: authenticate, connect, drop, resume.
 
 ``authenticate`` turns the token of a WebSocket's first frame into a party:
 it uses the token up, checks the site or the agent, connects or resumes, and
@@ -33,9 +33,9 @@ from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
 from . import distribution, events, machine, operations, protocol
-from .change import SYSTEM, Actor, Change, Delivery, Outcome, each_locked, locked
+from .change import Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
-from .models import Call, Connection, Leg, ServerProcess
+from .models import Call, Connection, Leg
 
 # This server process: its sweeper vouches for every connection it holds in one row.
 PROCESS = uuid.uuid4().hex
@@ -211,29 +211,29 @@ def disconnect(actor: Actor, now: datetime | None = None, leaving: bool = False)
             channel_name=actor.channel, grace_until__isnull=True
         ).first()
         if row is not None:
-            _drop(row, now, outbox, why="closed")
+            drop(row, now, outbox, why="closed")
     return Outcome({}, outbox)
 
 
-def _drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> None:
+def drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> None:
     grace = now + timedelta(seconds=settings.SUPPORTCALL_RESUME_GRACE)
     dropped = Connection.objects.filter(
         channel_name=conn.channel_name, grace_until__isnull=True
     ).update(grace_until=grace)
     if not dropped:  # another process's sweeper, or the consumer, got there first
         return
-    party = _party_of(conn)
-    for row in _calls_on(conn.channel_name, party):
+    party = party_of(conn)
+    for row in calls_on(conn.channel_name, party):
         change = Change(row, conn.identity, outbox)
         change.log("connection_dropped", row.phase, party=party, why=why, until=grace.isoformat())
-        _tell_connection(change, party, Link.RECONNECTING)
+        tell_connection(change, party, Link.RECONNECTING)
 
 
-def _party_of(conn: Connection) -> Party:
+def party_of(conn: Connection) -> Party:
     return Party.CALLER if conn.role == Role.VISITOR else Party.AGENT
 
 
-def _calls_on(channel: str, party: Party) -> list[Call]:
+def calls_on(channel: str, party: Party) -> list[Call]:
     """The calls a connection speaks for (an agent's: only those it answered)."""
     calls = Call.objects.exclude(phase=Phase.ENDED)
     if party is Party.CALLER:
@@ -241,7 +241,7 @@ def _calls_on(channel: str, party: Party) -> list[Call]:
     return list(calls.filter(agent_channel=channel))
 
 
-def _tell_connection(change: Change, party: Party, link: Link) -> None:
+def tell_connection(change: Change, party: Party, link: Link) -> None:
     """Tell the other party whether ``party``'s signaling is ``reconnecting`` or ``connected``."""
     change.carry_out(machine.link(change.call, party, link))
 
@@ -348,8 +348,8 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         if not was_dropped:
             # The old connection died before its process noticed (or its process
             # died): the other party hears of the drop and the return together.
-            _tell_connection(change, party, Link.RECONNECTING)
-        _tell_connection(change, party, Link.CONNECTED)
+            tell_connection(change, party, Link.RECONNECTING)
+        tell_connection(change, party, Link.CONNECTED)
     if party is Party.AGENT:
         # Calls still ringing at this agent: alert the new connection as at first.
         ringing = Call.objects.filter(
@@ -406,7 +406,7 @@ def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:
     outbox: list[Delivery] = []
     for conn in Connection.objects.filter(channel_name__in=channels):
         Connection.objects.filter(channel_name=conn.channel_name).update(resync=True)
-        _drop(conn, now, outbox, why="events to it were lost (its channel was full)")
+        drop(conn, now, outbox, why="events to it were lost (its channel was full)")
     return Outcome({}, outbox)
 
 
@@ -424,101 +424,3 @@ def bound(channel: str) -> bool:
     return Connection.objects.filter(
         channel_name=channel, grace_until__isnull=True, process=PROCESS
     ).exists()
-
-
-def register(process: str, now: datetime | None = None) -> None:
-    """A process starts serving: its row exists before any connection points at it."""
-    ServerProcess.objects.update_or_create(
-        id=process, defaults={"last_seen": now or timezone.now()}
-    )
-
-
-def retire(process: str) -> None:
-    """A process stops serving: its row goes, unless it still holds connections (they are
-    then dropped once the row is stale, as if it had died)."""
-    if not Connection.objects.filter(process=process).exists():
-        ServerProcess.objects.filter(id=process).delete()
-
-
-def keep_alive(process: str, now: datetime | None = None) -> Outcome:
-    """This process still holds its connections: its one row says so for all of them.
-
-    One write a sweep, however many are connected (see ``drop_stale``). If
-    another sweeper took the process for dead while it was too busy to vouch
-    (its row is gone), its connections still within their grace are alive
-    after all: the other party learns they are ``connected`` again. The
-    result's ``revived`` says so; a consumer whose row did not survive must
-    then find out (see ``bound``).
-    """
-    now = now or timezone.now()
-    if ServerProcess.objects.filter(id=process).update(last_seen=now):
-        return Outcome()
-    outbox: list[Delivery] = []
-    with transaction.atomic():
-        register(process, now)
-        revived = Connection.objects.filter(
-            process=process, grace_until__isnull=False, resync=False
-        )
-        for conn in revived:
-            if Connection.objects.filter(channel_name=conn.channel_name, process=process).update(
-                grace_until=None
-            ):
-                party = _party_of(conn)
-                for row in _calls_on(conn.channel_name, party):
-                    change = Change(row, conn.identity, outbox)
-                    change.log("connection_back", row.phase, party=party)
-                    _tell_connection(change, party, Link.CONNECTED)
-    return Outcome({"revived": True}, outbox)
-
-
-def drop_stale(now: datetime | None = None) -> Outcome:
-    """The connections of processes whose row went stale (they were killed) count as dropped.
-
-    The stale row is locked while its connections are dropped, then deleted:
-    a process that was only slow waits on the lock, finds its row gone, and
-    takes its connections back (``keep_alive``).
-    """
-    now = now or timezone.now()
-    outbox: list[Delivery] = []
-    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_PROCESS_TIMEOUT)
-    for process in ServerProcess.objects.filter(last_seen__lt=cutoff).values_list("id", flat=True):
-        with transaction.atomic():
-            stale = ServerProcess.objects.select_for_update().filter(
-                id=process, last_seen__lt=cutoff
-            )
-            if not stale.exists():  # it vouched meanwhile, or another sweeper acted first
-                continue
-            for conn in Connection.objects.filter(process=process, grace_until__isnull=True):
-                _drop(conn, now, outbox, why="its server process stopped")
-            stale.delete()
-    return Outcome({}, outbox)
-
-
-def drop_orphans(now: datetime | None = None) -> Outcome:
-    """Live connections of a process that has no row at all (it died before it vouched):
-    housekeeping, once a minute, since a process registers before it serves."""
-    now = now or timezone.now()
-    outbox: list[Delivery] = []
-    cutoff = now - timedelta(seconds=settings.SUPPORTCALL_PROCESS_TIMEOUT)
-    orphans = Connection.objects.filter(grace_until__isnull=True, opened__lt=cutoff).exclude(
-        process__in=ServerProcess.objects.values("id")
-    )
-    for conn in orphans:
-        _drop(conn, now, outbox, why="its server process stopped")
-    return Outcome({}, outbox)
-
-
-def forget_connections() -> Outcome:
-    """After a restart of the only process (the in-memory channel layer), nobody is connected.
-
-    Its calls lost both parties with it: they end `connection_lost`, so no
-    record stays open and no stale agent is rung.
-    """
-    Connection.objects.all().delete()
-    ServerProcess.objects.exclude(id=PROCESS).delete()
-    for row in each_locked(Call.objects.exclude(phase=Phase.ENDED)):
-        change = Change(row, SYSTEM, [])
-        change.apply(
-            machine.lose(change.call, Party.CALLER), Reason.CONNECTION_LOST, why="server restart"
-        )
-    return Outcome({}, [])  # their channels died with the old process

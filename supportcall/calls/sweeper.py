@@ -20,7 +20,7 @@ from supportcall.db import in_db
 from supportcall.tokens import issuing
 from supportcall.vocabulary import Close, ErrorCode, Reason
 
-from . import connections, distribution, events, machine
+from . import connections, distribution, events, liveness, machine
 from .change import SYSTEM, Change, Delivery, Outcome, each_locked
 from .delivery import deliver
 from .machine import LegStatus, Phase
@@ -108,7 +108,7 @@ async def sweep_once() -> int:
 async def watch_connections() -> None:
     """Vouch for this process's connections, close those that lost events, and treat the
     connections of processes nobody vouches for as dropped."""
-    kept = await in_db(connections.keep_alive)(connections.PROCESS)
+    kept = await in_db(liveness.keep_alive)(connections.PROCESS)
     await deliver(kept.outbox)
     layer = get_channel_layer()
     assert layer is not None, "CHANNEL_LAYERS is not configured"
@@ -120,14 +120,14 @@ async def watch_connections() -> None:
             await layer.send(channel, {"type": "connection.close", "code": Close.RESYNC})
         except ChannelFull:  # still full: the next sweep tries again
             pass
-    outcome = await in_db(connections.drop_stale)()
+    outcome = await in_db(liveness.drop_stale)()
     await deliver(outcome.outbox)
 
 
 async def run(interval: float, serving: bool = True) -> None:
     """Sweep every ``interval`` seconds; ``serving``: this process holds WebSockets."""
     if "InMemoryChannelLayer" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
-        await in_db(connections.forget_connections)()
+        await in_db(liveness.forget_connections)()
     loop = asyncio.get_running_loop()
     pruned_at = loop.time()  # not at start: a restart loop must not prune each time
     while True:
@@ -139,7 +139,7 @@ async def run(interval: float, serving: bool = True) -> None:
                 pruned_at = loop.time()
                 await in_db(prune)()
                 # A process that died before it ever vouched leaves rows no sweep finds.
-                orphans = await in_db(connections.drop_orphans)()
+                orphans = await in_db(liveness.drop_orphans)()
                 await deliver(orphans.outbox)
         except Exception:  # a database hiccup must not stop the sweeper for good
             log.exception("sweep failed; trying again in %.1f s", interval)

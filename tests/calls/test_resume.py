@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from supportcall.calls import connections, sweeper
+from supportcall.calls import connections, liveness, sweeper
 from supportcall.calls.change import Delivery
 from supportcall.calls.delivery import deliver
 from supportcall.calls.models import Call, CallEvent, Connection, ServerProcess
@@ -222,11 +222,11 @@ async def test_a_process_that_stops_vouching_has_its_connections_dropped_from_it
 ):
     visitor, alice, call_id = await in_call(parties)
     now = timezone.now()
-    await sync(connections.register)(connections.PROCESS, now)
+    await sync(liveness.register)(connections.PROCESS, now)
     later = now + timedelta(seconds=11)
     # Another process vouches on time; this test's process, holding both rows, did not.
-    await sync(connections.keep_alive)("another-process", later)
-    outcome = await sync(connections.drop_stale)(later)
+    await sync(liveness.keep_alive)("another-process", later)
+    outcome = await sync(liveness.drop_stale)(later)
     await deliver(outcome.outbox)
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert await visitor.events(1) == [media(call_id, "reconnecting")]
@@ -235,7 +235,7 @@ async def test_a_process_that_stops_vouching_has_its_connections_dropped_from_it
         "another-process"
     }
     # The process was only slow: vouching again, it finds its row gone and takes them back.
-    outcome = await sync(connections.keep_alive)(connections.PROCESS)
+    outcome = await sync(liveness.keep_alive)(connections.PROCESS)
     assert outcome.result == {"revived": True}
     await deliver(outcome.outbox)
     assert await alice.events(1) == [media(call_id, "connected")]
@@ -254,21 +254,21 @@ def test_vouching_for_a_process_is_one_write_however_many_it_holds(directory):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    connections.register("p1")
+    liveness.register("p1")
     for n in range(50):
         Connection.objects.create(
             channel_name=f"c{n}", role="visitor", identity=f"v{n}", process="p1"
         )
     with CaptureQueriesContext(connection) as queries:
-        assert connections.keep_alive("p1").outbox == []
+        assert liveness.keep_alive("p1").outbox == []
     assert [q["sql"].split()[0] for q in queries] == ["UPDATE"]
 
 
 async def test_a_process_taken_for_dead_closes_the_connections_whose_rows_did_not_survive(parties):
     visitor, alice, call_id = await in_call(parties)
     now = timezone.now()
-    await sync(connections.register)(connections.PROCESS, now)
-    await deliver((await sync(connections.drop_stale)(now + timedelta(seconds=11))).outbox)
+    await sync(liveness.register)(connections.PROCESS, now)
+    await deliver((await sync(liveness.drop_stale)(now + timedelta(seconds=11))).outbox)
     await sweep(in_seconds=45)  # their grace ran out: the call ended, the rows went
     assert (await alice.until("call.state", call_id=call_id))["reason"] == "connection_lost"
     await sweeper.watch_connections()
