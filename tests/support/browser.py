@@ -132,8 +132,8 @@ async def host_page(
 
 async def start_call(page, media="audio"):
     launcher = tid(page, "call-button")
-    # As a visitor sees it: the launcher's words settle once the line's status arrived.
-    await expect(launcher).not_to_have_attribute("data-line", "unknown", timeout=WAIT_MS)
+    # As a visitor sees it: the launcher's words settle once the line's status was asked.
+    await expect(launcher).not_to_have_attribute("data-line", "asking", timeout=WAIT_MS)
     await launcher.click()
     await tid(page, f"choose-{media}").click()
 

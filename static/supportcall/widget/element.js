@@ -45,6 +45,7 @@ export class SupportcallWidget extends HTMLElement {
     this.timer = null;
     /** The line's status from the server (open, agents free, wait), or null if unknown. */
     this.line = null;
+    this.lineAsked = false;
     this.callbacks = new Callbacks(this);
 
     const root = this.attachShadow({ mode: "open" });
@@ -94,6 +95,7 @@ export class SupportcallWidget extends HTMLElement {
   /** Ask the server whether calls are possible now, before anyone logs in. */
   async refreshLine() {
     this.line = await fetchLine(this.config);
+    this.lineAsked = true; // answered, or could not be read (then unknown: calling will tell)
     this.render();
   }
 

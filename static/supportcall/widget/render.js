@@ -49,8 +49,10 @@ function renderLauncher(widget) {
   const html = `${underWay ? '<span class="live" aria-hidden="true"></span>' : ICON.phone}<span>${escapeHTML(text)}</span>`;
   if (launcher.innerHTML !== html) launcher.innerHTML = html;
   launcher.setAttribute("aria-expanded", String(widget.isOpen));
-  // What the widget knows of the line (also what tests wait for): unknown until asked.
-  launcher.dataset.line = underWay ? "call" : !line ? "unknown" : blocked || "open";
+  // What the widget knows of the line (also what tests wait for): "asking" until the first
+  // answer, "unknown" if the status could not be read.
+  const unknown = widget.lineAsked ? "unknown" : "asking";
+  launcher.dataset.line = underWay ? "call" : !line ? unknown : blocked || "open";
   // Its name is what it shows (WCAG 2.5.3); aria-expanded says whether it shows the call.
   launcher.removeAttribute("aria-label");
 }
