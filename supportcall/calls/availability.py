@@ -164,14 +164,37 @@ def declined_by(call: Call) -> set[int]:
     )
 
 
-def estimate(queue: Queue, position: int, declined: Collection[int] = ()) -> Estimate:
-    """An honest guess from the queue's recent answer times, shared among the free agents
-    who may take the call (not those in ``declined``, who turned it down)."""
+@dataclass(frozen=True)
+class Outlook:
+    """What a queue's estimates are made from, read once however many callers wait: its
+    typical answer time, who is free now, and who could answer once free."""
+
+    typical_s: float
+    free: tuple[int, ...]
+    answering: tuple[int, ...]
+
+    def estimate(self, position: int, declined: Collection[int] = ()) -> Estimate:
+        """The wait at ``position``, shared among the agents who may take the call (not
+        those in ``declined``, who turned it down; away ones answer nobody)."""
+        agents = len([pk for pk in self.free if pk not in declined])
+        per_agent = max(1, agents or len([pk for pk in self.answering if pk not in declined]))
+        return Estimate(position, agents, round(self.typical_s * position / per_agent))
+
+
+def outlook(queue: Queue) -> Outlook:
+    """An honest guess's inputs, from the queue's recent answer times (three queries)."""
     recent = Call.objects.filter(queue=queue, answered__isnull=False).order_by("-answered")[:20]
     waits = [(c.answered - c.created).total_seconds() for c in recent if c.answered]
     # Nobody answers in no time: a queue answered instantly so far still promises no less.
     typical = max(sum(waits) / len(waits) if waits else 0.0, MIN_TYPICAL_WAIT_S)
-    agents = len(free(queue.agents.all(), declined))
-    # Shared among the agents who will answer: away ones answer nobody.
-    per_agent = max(1, agents or could_answer(queue.agents.all(), declined).count())
-    return Estimate(position, agents, round(typical * position / per_agent))
+    agents = queue.agents.all()
+    return Outlook(
+        typical,
+        tuple(a.pk for a in free(agents)),
+        tuple(could_answer(agents).values_list("pk", flat=True)),
+    )
+
+
+def estimate(queue: Queue, position: int, declined: Collection[int] = ()) -> Estimate:
+    """The wait of one caller at ``position`` (see ``Outlook``)."""
+    return outlook(queue).estimate(position, declined)

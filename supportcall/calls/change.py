@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -295,12 +295,16 @@ def _columns(row: Call) -> dict[str, Any]:
     return values
 
 
-def each_locked(calls: QuerySet[Call]) -> Iterator[Call]:
+def each_locked(calls: QuerySet[Call], until: Callable[[], bool] = lambda: False) -> Iterator[Call]:
     """Each call of ``calls``, locked and re-read: another process may have acted on it since.
 
     The caller re-checks the row and changes it before asking for the next one.
+    It stops when ``until()`` says so: breaking out of the loop instead would roll
+    back the last call's transaction.
     """
     for call_id in calls.values_list("id", flat=True):
+        if until():
+            return
         with transaction.atomic():
             row = Call.objects.select_for_update().get(id=call_id)
             if calls.filter(id=call_id).exists():

@@ -208,30 +208,42 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     for queue in Queue.objects.filter(pk__in=busy) if busy else ():
         waiting = Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at")
         agents = queue.agents.all()
-        if not availability.free(agents):
+        if not availability.free(agents) or not _offer_in_turn(queue, waiting, outbox):
             # Nobody to ring. A call waits on without being offered again (a burst's waiting
             # calls are not each looked at after every other step) while its queue waits
             # anyway or someone who could answer it is left; the others end (see offer).
-            if queue.wait_when_empty:
-                waiting = waiting.none()
-            else:
-                waiting = waiting.filter(pk__in=_left_alone(waiting, agents))
-        for row in each_locked(waiting):
-            # In order already: a call declined by the free agent may let the next one have it.
-            change = Change(row, SYSTEM, outbox)
-            offer(change, queue, fifo=False)
-            change.save()
+            if not queue.wait_when_empty:
+                _offer_in_turn(queue, waiting.filter(pk__in=_left_alone(waiting, agents)), outbox)
         positions(queue, outbox)
+
+
+def _offer_in_turn(queue: Queue, waiting: QuerySet[Call], outbox: list[Delivery]) -> bool:
+    """Offer each waiting call, longest waiting first; False once a call nobody declined
+    could not be rung: nobody is free, and the calls behind it are not looked at."""
+    stuck = False
+    for row in each_locked(waiting, until=lambda: stuck):  # noqa: B023 (read at each step)
+        # In order already: a call declined by the free agent may let the next one have it.
+        change = Change(row, SYSTEM, outbox)
+        offer(change, queue, fifo=False)
+        change.save()
+        stuck = change.call.phase is Phase.QUEUED and not change.call.declined
+    return not stuck
+
+
+def _declined(calls: QuerySet[Call] | list[Call]) -> dict[uuid.UUID, set[int]]:
+    """Who declined each of ``calls`` (one query, however many)."""
+    declined: dict[uuid.UUID, set[int]] = {}
+    legs = Leg.objects.filter(call__in=calls, reason__in=machine.DECLINING)
+    for call_id, agent_id in legs.values_list("call_id", "agent_id"):
+        declined.setdefault(call_id, set()).add(agent_id)
+    return declined
 
 
 def _left_alone(waiting: QuerySet[Call], agents: QuerySet[Agent]) -> list[uuid.UUID]:
     """The waiting calls nobody who could answer is left for: everyone who could has
     declined them (three queries, however many wait)."""
     answerers = set(availability.could_answer(agents).values_list("pk", flat=True))
-    declined: dict[uuid.UUID, set[int]] = {}
-    legs = Leg.objects.filter(call__in=waiting, reason__in=machine.DECLINING)
-    for call_id, agent_id in legs.values_list("call_id", "agent_id"):
-        declined.setdefault(call_id, set()).add(agent_id)
+    declined = _declined(waiting)
     return [
         call_id
         for call_id in waiting.values_list("pk", flat=True)
@@ -242,25 +254,19 @@ def _left_alone(waiting: QuerySet[Call], agents: QuerySet[Agent]) -> list[uuid.U
 def positions(queue: Queue, outbox: list[Delivery]) -> None:
     """Send `queue.position` to each waiting caller whose place, agents or estimate changed,
     and `queue.waiting` to the queue's connected agents when callers came or went."""
-    waiting = list(Call.objects.filter(queue=queue, phase=Phase.QUEUED).order_by("queued_at"))
+    waiting = list(
+        Call.objects.filter(queue=queue, phase=Phase.QUEUED)
+        .order_by("queued_at")
+        .only("id", "queued_at", "position", "caller_channel")  # not the SDPs
+    )
     gone = Call.objects.filter(_stopped_waiting_since(timezone.now()), queue=queue)
     gone.update(position={})  # told: they are not looked for again
     # Agents hear when the number waiting changed, not at every step of a call: in a
     # burst that sent each agent an event per step of every call and filled their channels.
     told = Queue.objects.filter(pk=queue.pk).exclude(waiting_told=len(waiting))
     came = bool(told.update(waiting_told=len(waiting)))
-    for number, row in enumerate(waiting, start=1):
-        estimate = availability.estimate(queue, number, availability.declined_by(row))
-        position = {
-            "position": estimate.position,
-            "agents_available": estimate.agents_available,
-            "estimated_wait_s": estimate.estimated_wait_s,
-        }
-        if row.position == position:
-            continue
-        Call.objects.filter(pk=row.pk).update(position=position)
-        if row.caller_channel:
-            outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
+    if waiting:
+        _tell_places(queue, waiting, outbox)
     if came:
         oldest = waiting[0].queued_at if waiting else None
         longest = round((timezone.now() - oldest).total_seconds()) if oldest else 0
@@ -268,6 +274,28 @@ def positions(queue: Queue, outbox: list[Delivery]) -> None:
         online = queue.agents.filter(Exists(Connection.objects.filter(agent=OuterRef("pk"))))
         for agent in online.select_related("user"):
             outbox.append(Delivery(party_group(agent.address), event, group=True))
+
+
+def _tell_places(queue: Queue, waiting: list[Call], outbox: list[Delivery]) -> None:
+    """Each waiting caller's place and estimate, from one look at the queue (a handful of
+    queries however many wait: a burst's waiting callers are told after every step)."""
+    outlook = availability.outlook(queue)
+    declined = _declined(waiting)
+    moved = []
+    for number, row in enumerate(waiting, start=1):
+        estimate = outlook.estimate(number, declined.get(row.pk, set()))
+        position = {
+            "position": estimate.position,
+            "agents_available": estimate.agents_available,
+            "estimated_wait_s": estimate.estimated_wait_s,
+        }
+        if row.position == position:
+            continue
+        row.position = position
+        moved.append(row)
+        if row.caller_channel:
+            outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
+    Call.objects.bulk_update(moved, ["position"])  # one statement however many moved
 
 
 def queues_of(agent_id: int) -> set[int]:

@@ -29,12 +29,7 @@ from tests.support.servers import (
 from tests.support.wire import Wire
 
 CALLS = 200
-IN_FLIGHT = {"embedded": 50, "postgres+redis": 20}
-# Issue 9 asks for 50 in flight on both configurations. On PostgreSQL + Redis, on the
-# slower machine of 2026-12-02, 50 in flight stalls the server for tens of seconds after
-# the first wave and then serves under one call a second (the code of before that day
-# does the same): a defect left open in issue 9, not hidden here. 20 in flight is what
-# this test holds that configuration to until it is fixed.
+IN_FLIGHT = 50
 AGENTS = 12
 CALLS_PER_AGENT = 5  # 12 agents x 5 > 50: nobody waits for long
 QUEUE = "support@support.example.com"
@@ -163,7 +158,7 @@ async def burst(url: str, in_flight: int) -> tuple[list[Visitor], list[dict]]:
 
 
 def test_a_burst_of_calls_all_connect_and_leave_complete_records(burst_server):
-    visitors, agent_errors = asyncio.run(burst(burst_server.url, IN_FLIGHT[burst_server.config]))
+    visitors, agent_errors = asyncio.run(burst(burst_server.url, IN_FLIGHT))
 
     assert [v.errors for v in visitors if v.errors] == []
     assert agent_errors == []
