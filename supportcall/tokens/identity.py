@@ -15,6 +15,7 @@ own (docs/security.md, "Verified visitors").
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,7 +140,7 @@ def _decode(token: str, secrets: list[str], audience: str) -> dict[str, Any]:
 
 def _number(claims: dict[str, Any], name: str) -> int:
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise refuse(ErrorCode.BAD_REQUEST, BAD_CLAIM.format(claim=name, problem="is not a number"))
     return int(value)
 

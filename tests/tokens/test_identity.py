@@ -203,6 +203,7 @@ def test_a_token_missing_a_required_claim_is_refused(claim):
         ({"sub": " "}, "sub", "is empty"),
         ({"jti": "j" * 201}, "jti", "is longer than 200 characters"),
         ({"iat": "yesterday"}, "iat", "is not a number"),
+        ({"iat": float("-inf")}, "iat", "is not a number"),
     ],
 )
 def test_a_token_with_a_claim_of_the_wrong_type_or_size_is_refused(overrides, claim, problem):
