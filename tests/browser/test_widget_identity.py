@@ -70,6 +70,9 @@ async def test_a_widget_with_data_identity_calls_and_the_dashboard_shows_verifie
     await expect(panel.get_by_test_id("verified")).to_contain_text("Grace Hopper", timeout=WAIT_MS)
     await click_when_ready(visitor, "hangup")
     await expect_state(visitor, "ended")
+    # The agent's recent calls mark it verified too.
+    recent = agent.locator(f'[data-testid=recent-call][data-call-id="{call.call_id}"]')
+    await expect(recent.get_by_test_id("recent-verified")).to_have_text("Verified", timeout=WAIT_MS)
 
 
 async def test_a_site_requiring_verification_tells_a_visitor_without_a_token_in_plain_words(
