@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from supportcall.client.signaling import ANONYMOUS_LOGIN_PATH, http_login
+from tests.support.axe import assert_accessible
 from tests.support.browser import (
     CALL,
     WAIT_MS,
@@ -63,6 +64,7 @@ async def test_a_widget_with_data_identity_calls_and_the_dashboard_shows_verifie
     await expect(context).to_contain_text("1042")
     await expect(context).not_to_contain_text("Grace Hopper")
     await expect(card).to_contain_text("Given by the page (not verified)")
+    await assert_accessible(agent, "a verified caller ringing", include="[data-testid=incoming]")
 
     await card.get_by_test_id("accept-audio").click()
     await expect_state(visitor, "in_call", "In call")
