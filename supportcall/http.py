@@ -33,14 +33,20 @@ STATUS: dict[str, int] = {
 
 
 class HttpError(Exception):
-    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None):
+    """A refusal; ``field`` names the request's field it is about, when a client must
+    tell it apart (the login's ``identity``)."""
+
+    def __init__(
+        self, code: str, message: str, headers: dict[str, str] | None = None, field: str = ""
+    ):
         super().__init__(message)
-        self.code, self.message, self.headers = code, message, headers or {}
+        self.code, self.message, self.headers, self.field = code, message, headers or {}, field
 
     def response(self) -> JsonResponse:
-        response = JsonResponse(
-            {"error": {"code": self.code, "message": self.message}}, status=STATUS[self.code]
-        )
+        error = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        response = JsonResponse({"error": error}, status=STATUS[self.code])
         for name, value in self.headers.items():
             response[name] = value
         return response

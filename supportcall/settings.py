@@ -471,3 +471,18 @@ SUPPORTCALL_SITE_CALLS = _positive("SUPPORTCALL_SITE_CALLS", env.int, 200)
 SUPPORTCALL_QUEUE_WAITING = _positive("SUPPORTCALL_QUEUE_WAITING", env.int, 50)
 # Anonymous logins per site per minute, from every address together.
 SUPPORTCALL_SITE_LOGIN_RATE = _positive("SUPPORTCALL_SITE_LOGIN_RATE", env.int, 600)
+# Verified visitors (docs/security.md, "Verified visitors"): seconds a site's previous
+# identity secret stays valid after a rotation; the clock leeway on exp, nbf and iat;
+# the longest lifetime (exp - iat) an identity token may claim; the token's size in
+# characters; its attributes (count); characters of its sub and of an attribute's value
+# (attribute keys: 64, name: 100, email: 254).
+SUPPORTCALL_IDENTITY_ROTATION_OVERLAP = _positive(
+    "SUPPORTCALL_IDENTITY_ROTATION_OVERLAP", env.int, 24 * 3600
+)
+SUPPORTCALL_IDENTITY_LEEWAY = _setting("SUPPORTCALL_IDENTITY_LEEWAY", env.int, 30)
+if not 0 <= SUPPORTCALL_IDENTITY_LEEWAY <= 300:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_IDENTITY_LEEWAY: 0 to 300 seconds")
+SUPPORTCALL_IDENTITY_MAX_LIFETIME = _positive("SUPPORTCALL_IDENTITY_MAX_LIFETIME", env.int, 600)
+SUPPORTCALL_IDENTITY_TOKEN_SIZE = _positive("SUPPORTCALL_IDENTITY_TOKEN_SIZE", env.int, 4096)
+SUPPORTCALL_IDENTITY_ATTRIBUTES = _positive("SUPPORTCALL_IDENTITY_ATTRIBUTES", env.int, 20)
+SUPPORTCALL_IDENTITY_VALUE = _positive("SUPPORTCALL_IDENTITY_VALUE", env.int, 200)

@@ -51,6 +51,8 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_HTTP_HEADER_TIMEOUT", "-1"),
         ("SUPPORTCALL_VISITOR_CALLS", "0"),
         ("SUPPORTCALL_WS_UNSENT", "lots"),
+        ("SUPPORTCALL_IDENTITY_LEEWAY", "3600"),
+        ("SUPPORTCALL_IDENTITY_MAX_LIFETIME", "0"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

@@ -159,10 +159,12 @@ const MEDIA_TIMEOUT_S = 20; // when a hello says nothing (an older server)
 
 /** An error with one of the contract's codes (bad_request, forbidden, ...). */
 export class PhoneError extends Error {
-  constructor(code, message) {
+  constructor(code, message, field) {
     super(message || code);
     this.name = "PhoneError";
     this.code = code;
+    /** The request's field the refusal is about, when the server names one ("identity"). */
+    this.field = field || null;
   }
 }
 
@@ -233,7 +235,7 @@ async function postJSON(url, body, headers = {}) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = data.error || {};
-    throw new PhoneError(error.code || NETWORK_ERROR, error.message || `HTTP ${response.status}`);
+    throw new PhoneError(error.code || NETWORK_ERROR, error.message || `HTTP ${response.status}`, error.field);
   }
   return data;
 }
@@ -267,11 +269,15 @@ export class Phone extends EventTarget {
     this.closing = false;
   }
 
-  /** Log in anonymously for a site (the server checks this page's origin). */
-  static async visitor(server, { site, displayName, context } = {}) {
+  /**
+   * Log in anonymously for a site (the server checks this page's origin). `identity`:
+   * an identity token the site's backend signed (single-use: a new one for each login).
+   */
+  static async visitor(server, { site, displayName, context, identity } = {}) {
     const body = { site };
     if (displayName) body.display_name = displayName;
     if (context) body.context = context;
+    if (identity) body.identity = identity;
     const login = await postJSON(`${server.replace(/\/$/, "")}/api/v1/anonymous-login`, body);
     const phone = new Phone(server, login);
     await phone.open();

@@ -207,6 +207,7 @@ class CallAdmin(admin.ModelAdmin):
                     ("created", "answered", "ended"),
                     ("how_it_ended", "ended_by", "duration"),
                     "caller_context",
+                    "caller_verified",
                 ]
             },
         ),

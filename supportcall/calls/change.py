@@ -41,6 +41,7 @@ class Actor:
     targets: tuple[str, ...] = ()
     display_name: str = ""
     context: dict[str, str] = field(default_factory=dict)
+    verified: dict[str, Any] | None = None  # what the site's backend signed (tokens.identity)
 
     @property
     def party(self) -> Party:

@@ -113,6 +113,7 @@ def authenticate(
         targets=claims.targets,
         display_name=claims.display_name,
         context=claims.context,
+        verified=claims.verified,
     )
     if kind == "resume":
         try:

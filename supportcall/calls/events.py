@@ -102,6 +102,7 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
             "display_name": row.caller_display_name,
             "anonymous": True,
             "context": row.caller_context,
+            "verified": row.caller_verified,
         },
         "to": to or row.target,
         "media": row.media,

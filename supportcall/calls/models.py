@@ -27,6 +27,9 @@ class Call(models.Model):
     caller_identity = models.CharField(max_length=254)
     caller_display_name = models.CharField(max_length=100, blank=True)
     caller_context = models.JSONField(default=dict, blank=True)
+    # What the site's backend signed about a verified caller (sub, name, email,
+    # attributes; tokens.identity), or None: apart from the page's unsigned context.
+    caller_verified = models.JSONField(null=True, blank=True, default=None)
     target = models.CharField(max_length=254, help_text=_("The address the caller called."))
     queue = models.ForeignKey(
         "directory.Queue",

@@ -57,6 +57,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
             caller_identity=actor.identity,
             caller_display_name=actor.display_name,
             caller_context=actor.context,
+            caller_verified=actor.verified,
             target=to,
             queue=queue,
             media=kind,

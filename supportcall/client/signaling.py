@@ -128,12 +128,16 @@ class Signaling:
         site: str,
         display_name: str | None = None,
         context: Mapping[str, str] | None = None,
+        identity: str | None = None,
     ) -> dict[str, Any]:
+        """``identity``: a token the site's backend signed (single-use: one per login)."""
         body: dict[str, Any] = {"site": site}
         if display_name is not None:
             body["display_name"] = display_name
         if context is not None:
             body["context"] = dict(context)
+        if identity:
+            body["identity"] = identity
         return await http_login(self.server, ANONYMOUS_LOGIN_PATH, body, self.timeout)
 
     async def login_agent(self, username: str, password: str) -> dict[str, Any]:

@@ -101,6 +101,7 @@ def recent_calls(agent: Agent, limit: int = RECENT_CALLS) -> list[dict[str, Any]
             "started": leg.started.isoformat(),
             "caller": {"display_name": call.caller_display_name, "address": call.caller_identity},
             "context": call.caller_context,
+            "verified": call.caller_verified,
             "to": call.target,
             "media": call.media,
             "answered": call.answered.isoformat() if answered and call.answered else None,

@@ -1,8 +1,9 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.utils import timezone
+from django.contrib import admin, messages
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls import availability
@@ -35,20 +36,69 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["key", "name", "allowed_origins", "queues", "default_language", "enabled"]
+        fields = [
+            "key",
+            "name",
+            "allowed_origins",
+            "queues",
+            "default_language",
+            "enabled",
+            "require_verified_identity",
+        ]
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
     form = SiteForm
-    list_display = ["key", "name", "enabled", "origins", "created"]
-    list_filter = ["enabled"]
+    list_display = ["key", "name", "enabled", "origins", "verification", "created"]
+    list_filter = ["enabled", "require_verified_identity"]
     search_fields = ["key", "name"]
     filter_horizontal = ["queues"]
+    readonly_fields = ["identity_secret_status"]
+    actions = ["make_identity_secret"]
 
     @admin.display(description=_("allowed origins"))
     def origins(self, site: Site) -> str:
         return ", ".join(site.allowed_origins)
+
+    @admin.display(description=_("verified visitors"))
+    def verification(self, site: Site) -> str:
+        if site.require_verified_identity:
+            return gettext("Required")
+        return gettext("Accepted") if site.identity_secret else gettext("No secret")
+
+    @admin.display(description=_("identity secret"))
+    def identity_secret_status(self, site: Site) -> str:
+        """Whether there is one and since when; never the secret itself."""
+        if not site.identity_secret or site.identity_secret_made is None:
+            return gettext(
+                "None: make one with the action 'Make a new identity secret' in the list of sites."
+            )
+        status = gettext("Made %(when)s; shown only then.") % {
+            "when": formats.date_format(site.identity_secret_made, "DATETIME_FORMAT")
+        }
+        until = site.identity_previous_until
+        if site.identity_previous_secret and until is not None and until > timezone.now():
+            status += " " + gettext("The previous secret is accepted until %(until)s.") % {
+                "until": formats.date_format(until, "DATETIME_FORMAT")
+            }
+        return status
+
+    @admin.action(description=_("Make a new identity secret (the old one stays valid a while)"))
+    def make_identity_secret(self, request, queryset) -> None:
+        """Each site's new secret is shown here once, and never again."""
+        for site in queryset:
+            had_one = bool(site.identity_secret)
+            secret = site.rotate_identity_secret()
+            message = gettext(
+                "Identity secret of site %(site)s: %(secret)s. Copy it to the site's backend "
+                "now: it is not shown again."
+            ) % {"site": site.key, "secret": secret}
+            if had_one and site.identity_previous_until is not None:
+                message += " " + gettext("The previous secret is accepted until %(until)s.") % {
+                    "until": formats.date_format(site.identity_previous_until, "DATETIME_FORMAT")
+                }
+            self.message_user(request, message, messages.WARNING)
 
 
 class OpeningHoursInline(admin.TabularInline):

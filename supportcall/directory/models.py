@@ -6,7 +6,8 @@ its Django username, a queue its name.
 
 from __future__ import annotations
 
-from datetime import time
+import secrets
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -203,13 +204,69 @@ class Site(models.Model):
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
 
+    # Verified visitors (docs/security.md): the host site's backend signs an HS256 JWT with
+    # this secret. HS256 verifies with the secret itself, so it is stored as it is; the
+    # admin shows it once, when it is made, and never again.
+    identity_secret = models.CharField(max_length=128, blank=True, editable=False)
+    identity_secret_made = models.DateTimeField(null=True, blank=True, editable=False)
+    # The secret before the last rotation, still accepted until identity_previous_until.
+    identity_previous_secret = models.CharField(max_length=128, blank=True, editable=False)
+    identity_previous_until = models.DateTimeField(null=True, blank=True, editable=False)
+    require_verified_identity = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Only visitors whose page hands the widget an identity token signed with this "
+            "site's identity secret may call."
+        ),
+    )
+
     class Meta:
         ordering = ["key"]
 
     def __str__(self) -> str:
         return self.key
 
+    def rotate_identity_secret(self, now: datetime | None = None) -> str:
+        """Make a new identity secret and save it; the old one stays valid for
+        SUPPORTCALL_IDENTITY_ROTATION_OVERLAP seconds. Returns the new secret: the only
+        time anyone sees it."""
+        now = now or timezone.now()
+        if self.identity_secret:
+            overlap = timedelta(seconds=settings.SUPPORTCALL_IDENTITY_ROTATION_OVERLAP)
+            self.identity_previous_secret = self.identity_secret
+            self.identity_previous_until = now + overlap
+        self.identity_secret = secrets.token_urlsafe(32)
+        self.identity_secret_made = now
+        self.save(
+            update_fields=[
+                "identity_secret",
+                "identity_secret_made",
+                "identity_previous_secret",
+                "identity_previous_until",
+            ]
+        )
+        return self.identity_secret
+
+    def identity_secrets(self, now: datetime | None = None) -> list[str]:
+        """The secrets an identity token may be signed with now: the current one, and the
+        previous one during its overlap."""
+        now = now or timezone.now()
+        keys = [self.identity_secret] if self.identity_secret else []
+        until = self.identity_previous_until
+        if self.identity_previous_secret and until is not None and now < until:
+            keys.append(self.identity_previous_secret)
+        return keys
+
     def clean(self) -> None:
+        if self.require_verified_identity and not self.identity_secret:
+            raise ValidationError(
+                {
+                    "require_verified_identity": _(
+                        "Make the site's identity secret first (the action 'Make a new "
+                        "identity secret' in the list of sites), then require verification."
+                    )
+                }
+            )
         if not isinstance(self.allowed_origins, list):
             raise ValidationError({"allowed_origins": _("Give a list of origins.")})
         try:

@@ -19,6 +19,7 @@ class IssuedTokenAdmin(admin.ModelAdmin):
         "origin",
         "display_name",
         "context",
+        "verified",
         "issued",
         "expires",
         "consumed",

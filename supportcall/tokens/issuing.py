@@ -25,6 +25,7 @@ from django.utils import timezone
 from supportcall.directory.models import Site, address
 from supportcall.vocabulary import Role
 
+from .identity import prune as prune_used_identities
 from .models import IssuedToken
 
 SALT = "supportcall.tokens"
@@ -49,6 +50,8 @@ class Claims:
     display_name: str = ""
     context: dict[str, str] = field(default_factory=dict)
     replaces: str = ""  # a resume token: the channel whose place it takes
+    # What the site's backend signed about a verified visitor (tokens.identity), or None.
+    verified: dict[str, Any] | None = None
 
 
 def new_anonymous_identity() -> str:
@@ -65,6 +68,7 @@ def issue(
     origin: str = "",
     display_name: str = "",
     context: dict[str, str] | None = None,
+    verified: dict[str, Any] | None = None,
     replaces: str = "",
     ttl: float | None = None,
 ) -> tuple[str, IssuedToken]:
@@ -79,6 +83,7 @@ def issue(
         origin=origin,
         display_name=display_name,
         context=context or {},
+        verified=verified,
         issued=now,
         expires=now + timedelta(seconds=ttl),
         kind="resume" if replaces else "login",
@@ -118,6 +123,7 @@ def issue_resume(claims: Claims, channel: str) -> str:
         targets=list(claims.targets),
         display_name=claims.display_name,
         context=claims.context,
+        verified=claims.verified,
         replaces=channel,
         ttl=RESUME_TTL,
     )
@@ -181,6 +187,7 @@ def verify(token: str, kind: str = "login") -> Claims:
         display_name=row.display_name,
         context=row.context,
         replaces=row.replaces,
+        verified=row.verified,
     )
 
 
@@ -197,7 +204,8 @@ def use(claims: Claims, kind: str = "login") -> None:
 def prune(now: datetime | None = None, batch: int = 1000) -> int:
     """Delete up to ``batch`` rows of tokens out of use for SUPPORTCALL_TOKEN_RETENTION:
     expired (a revoked resume token expires when revoked) or used up that long ago, the
-    oldest first, through the indexes on ``expires`` and ``consumed``; how many went."""
+    oldest first, through the indexes on ``expires`` and ``consumed``, then the used jtis
+    of identity tokens that have expired; how many went."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SUPPORTCALL_TOKEN_RETENTION)
     gone = 0
@@ -206,4 +214,6 @@ def prune(now: datetime | None = None, batch: int = 1000) -> int:
         ids = list(old.values_list("pk", flat=True)[: batch - gone])
         if ids:
             gone += IssuedToken.objects.filter(pk__in=ids).delete()[0]
+    if gone < batch:
+        gone += prune_used_identities(now, batch - gone)
     return gone

@@ -26,6 +26,9 @@ class IssuedToken(models.Model):
     # What an anonymous visitor told about itself, shown to the agent it calls.
     display_name = models.CharField(max_length=100, blank=True)
     context = models.JSONField(default=dict, blank=True)
+    # What the site's backend signed about the visitor (sub, name, email, attributes),
+    # or None: kept apart from the page's unsigned context.
+    verified = models.JSONField(null=True, blank=True, default=None)
     issued = models.DateTimeField()
     expires = models.DateTimeField()
     consumed = models.DateTimeField(null=True, blank=True)
@@ -47,3 +50,23 @@ class IssuedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} token for {self.identity}"
+
+
+class UsedIdentity(models.Model):
+    """The ``jti`` of every identity token a login accepted, until the token expires: a
+    second login with it breaks the unique constraint, on any worker, at once."""
+
+    site = models.ForeignKey("directory.Site", on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=200)
+    expires = models.DateTimeField()
+    used = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "jti"], name="identity_jti_used_once")
+        ]
+        indexes = [models.Index(fields=["expires"])]
+        verbose_name_plural = _("used identities")
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.jti}"

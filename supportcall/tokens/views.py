@@ -26,6 +26,7 @@ from supportcall.http import (
 from supportcall.vocabulary import ErrorCode, Role
 
 from .ice import ice_config
+from .identity import verify_identity
 from .issuing import issue, new_anonymous_identity
 
 
@@ -43,7 +44,8 @@ def _login_response(token: str, identity: str, **extra: Any) -> JsonResponse:
 
 @from_pages
 def anonymous_login(request: HttpRequest) -> HttpResponse:
-    """Make an anonymous identity that may only call the site's queues and agents."""
+    """Make an anonymous identity that may only call the site's queues and agents; with an
+    ``identity`` token its site's backend signed, the visitor is verified too."""
     body = json_body(request)
     display_name = optional_str(body, "display_name", 100)
     context = context_field(body)
@@ -51,6 +53,7 @@ def anonymous_login(request: HttpRequest) -> HttpResponse:
     # Every address together: many addresses (a botnet, or one behind many proxies)
     # cannot mint visitors for one site faster than this.
     check_rate(request, f"site:{site.pk}", settings.SUPPORTCALL_SITE_LOGIN_RATE)
+    verified = verify_identity(site, body.get("identity"))
     targets = [q.address for q in site.queues.all()]
     identity = new_anonymous_identity()
     token, _ = issue(
@@ -61,8 +64,12 @@ def anonymous_login(request: HttpRequest) -> HttpResponse:
         origin=request.headers.get("Origin", ""),
         display_name=display_name,
         context=context,
+        verified=verified,
     )
-    return _login_response(token, identity, targets=targets)
+    extra: dict[str, Any] = {"targets": targets}
+    if verified is not None:
+        extra["verified"] = verified
+    return _login_response(token, identity, **extra)
 
 
 def _no_response(request: HttpRequest) -> HttpResponse:

@@ -64,6 +64,7 @@ async def test_call_incoming_tells_the_agent_who_calls_and_what_was_called(parti
             "display_name": "Ada",
             "anonymous": True,
             "context": {"order": "42"},
+            "verified": None,
         },
         "to": addr("support"),
         "media": "audio",

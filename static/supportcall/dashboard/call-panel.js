@@ -1,7 +1,7 @@
 // The call in progress: timer, the caller's video, indicators and the controls.
 
 import { HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
-import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { showResult } from "./toast.js";
 import { STATE_LABEL, callerName, explain, initials, say } from "./words.js";
@@ -137,7 +137,7 @@ export function renderPanel(entry) {
     ),
     h("div", { class: "controls", role: "group", "aria-label": gettext("Call controls") }, mute, hold, video, hangup),
     h("p", { class: "end-reason", role: "status", hidden: true }),
-    contextList(call.from?.context),
+    callerDetails(call.from),
   );
 }
 

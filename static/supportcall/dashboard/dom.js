@@ -49,6 +49,44 @@ export function contextList(context) {
   );
 }
 
+/**
+ * What is known of the caller: for a verified visitor, the fields its site's backend
+ * signed under a "Verified" badge, then, captioned as the page's, the unsigned context;
+ * for any other, the context alone.
+ */
+export function callerDetails(from) {
+  const context = contextList(from?.context);
+  const verified = from?.verified;
+  if (!verified) return context;
+  const rows = [
+    [gettext("Name"), verified.name],
+    [gettext("Email"), verified.email],
+    [gettext("Customer ID"), verified.sub],
+    ...Object.entries(verified.attributes || {}),
+  ].filter(([, value]) => value);
+  return h(
+    "div",
+    { class: "caller-details" },
+    h(
+      "section",
+      { class: "verified", "data-testid": "verified", "aria-label": gettext("Verified by the site") },
+      h(
+        "p",
+        { class: "verified-head" },
+        h("span", { class: "verified-badge", "data-testid": "verified-badge" }, gettext("Verified")),
+        h("span", { class: "muted" }, gettext("signed by the site, not by the page")),
+      ),
+      h(
+        "dl",
+        { class: "verified-fields" },
+        rows.map(([key, value]) => h("div", { class: "context-row" }, h("dt", {}, key), h("dd", {}, value))),
+      ),
+    ),
+    h("p", { class: "context-caption muted" }, gettext("Given by the page (not verified)")),
+    context,
+  );
+}
+
 /** The call's media, as a chip. */
 export function mediaChip(call, withIcon) {
   return h(

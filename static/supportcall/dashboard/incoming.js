@@ -3,7 +3,7 @@
 
 import { Media, Op } from "../phone.js";
 import { run } from "./call-panel.js";
-import { contextList, h, icon, mediaChip, queueChip } from "./dom.js";
+import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
 import { showResult } from "./toast.js";
@@ -115,7 +115,7 @@ function buildIncoming(desk, entry) {
         h("p", { class: "chips" }, mediaChip(call, true), queueChip(call)),
       ),
     ),
-    contextList(call.from?.context),
+    callerDetails(call.from),
     h(
       "div",
       { class: "actions" },

@@ -52,7 +52,19 @@ function recentRow(server) {
     h(
       "span",
       { class: "recent-main" },
-      h("span", { class: "recent-caller" }, callerName(row.caller)),
+      h(
+        "span",
+        { class: "recent-caller" },
+        callerName(row.caller),
+        // A verified caller: its site signed who it is (the name it signed, on hover).
+        row.verified
+          ? h(
+              "span",
+              { class: "verified-tag", "data-testid": "recent-verified", title: row.verified.name || row.verified.sub },
+              gettext("Verified"),
+            )
+          : null,
+      ),
       h(
         "span",
         { class: "recent-meta", title: row.to },

@@ -11,10 +11,36 @@ export class MediaFailure extends Error {}
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" };
 
-/** Log in anonymously for the widget's site. */
-export function login({ server, site, displayName, context }) {
-  if (!site) return Promise.reject(new Error(t("fail.noSite")));
-  return Phone.visitor(server, { site, displayName: displayName || undefined, context });
+/** The page could not give the widget an identity token; the message says so plainly. */
+export class IdentityFailure extends Error {}
+
+/**
+ * The identity token for this login, or "" for an anonymous visitor. Tokens are
+ * single-use, so each call asks again: the page's `identityProvider` (an async function
+ * set on the element), else data-identity-url (fetched with the page's cookies; its
+ * body is the token), else data-identity (good for one call: reload for the next).
+ */
+export async function identityToken(config, widget) {
+  try {
+    if (typeof widget?.identityProvider === "function") return String((await widget.identityProvider()) || "");
+    if (config.identityUrl) {
+      const response = await fetch(new URL(config.identityUrl, location.href).href, {
+        credentials: "include", cache: "no-store",
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return (await response.text()).trim();
+    }
+  } catch {
+    throw new IdentityFailure(t("fail.identityUnavailable"));
+  }
+  return config.identity || "";
+}
+
+/** Log in anonymously for the widget's site, verified when the page gives a token. */
+export async function login({ server, site, displayName, context, ...config }, widget) {
+  if (!site) throw new Error(t("fail.noSite"));
+  const identity = await identityToken(config, widget);
+  return Phone.visitor(server, { site, displayName: displayName || undefined, context, identity: identity || undefined });
 }
 
 /** The microphone, and the camera for a video call; a MediaFailure says what went wrong. */
@@ -50,8 +76,12 @@ export function target(queue, phone) {
 
 /** A failure to start a call, in plain words. `phone` is the Phone, if the login worked. */
 export async function explainFailure(error, phone) {
-  if (error instanceof MediaFailure || !error?.code) return error?.message || String(error);
+  if (error instanceof MediaFailure || error instanceof IdentityFailure || !error?.code) return error?.message || String(error);
   if (error.closeCode !== undefined) return explainClose(error);
+  if (error.field === "identity") {
+    // The site requires verified visitors and the page gave no token, or its token was refused.
+    return error.code === ErrorCode.FORBIDDEN ? t("fail.identityRequired") : t("fail.identityRefused");
+  }
   switch (error.code) {
     case ErrorCode.FORBIDDEN:
       // At login (or a WebSocket closed with 4403) this is the page's origin.

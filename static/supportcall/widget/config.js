@@ -30,6 +30,10 @@ export function readConfig(script) {
     media: MEDIA_CHOICES.includes(data.media) ? data.media : CHOOSE,
     displayName: (data.displayName || "").slice(0, 100),
     context,
+    // Verified visitors (README): a token the site's backend signed, or a URL of the
+    // site's that hands out a fresh one (fetched with the page's cookies) before each call.
+    identity: (data.identity || "").trim(),
+    identityUrl: (data.identityUrl || "").trim(),
     color: data.color || "",
   };
 }

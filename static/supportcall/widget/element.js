@@ -189,7 +189,7 @@ export class SupportcallWidget extends HTMLElement {
     let phone = null;
     let stream = null;
     try {
-      phone = await login(this.config);
+      phone = await login(this.config, this);
       if (attempt.cancelled) throw new Cancelled();
       this.phone = phone;
       // A dropped connection resumes on its own: say so, the call goes on meanwhile.
