@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
+    "supportcall.quality",
     "supportcall.callbacks",
     "supportcall.dashboard",
 ]
@@ -355,6 +356,19 @@ if SUPPORTCALL_SWEEP_INTERVAL < 0:
 SUPPORTCALL_RESUME_GRACE = _positive("SUPPORTCALL_RESUME_GRACE", env.float, 20.0)
 # How often clients send {"type": "ping"} (told in `hello`), in seconds.
 SUPPORTCALL_PING_INTERVAL = _positive("SUPPORTCALL_PING_INTERVAL", env.float, 25.0)
+# Call quality (supportcall/quality/, docs/metrics.md): clients report their media's
+# quality every SUPPORTCALL_QUALITY_INTERVAL seconds (told in hello); a party's reports
+# closer together than the minimum are refused rate_limited; a party keeps at most
+# SUPPORTCALL_QUALITY_SAMPLES of them per call (an hour at 5 s), the oldest going first.
+SUPPORTCALL_QUALITY_INTERVAL = _positive("SUPPORTCALL_QUALITY_INTERVAL", env.float, 5.0)
+SUPPORTCALL_QUALITY_MIN_INTERVAL = _positive("SUPPORTCALL_QUALITY_MIN_INTERVAL", env.float, 1.0)
+SUPPORTCALL_QUALITY_SAMPLES = _positive("SUPPORTCALL_QUALITY_SAMPLES", env.int, 720)
+# The warnings' thresholds (a widely used browser voice SDK's defaults): round trip in ms,
+# jitter in ms, packet loss in percent (over it in 3 of the last 5 reports), the MOS.
+SUPPORTCALL_QUALITY_RTT_MS = _positive("SUPPORTCALL_QUALITY_RTT_MS", env.float, 400.0)
+SUPPORTCALL_QUALITY_JITTER_MS = _positive("SUPPORTCALL_QUALITY_JITTER_MS", env.float, 30.0)
+SUPPORTCALL_QUALITY_LOSS_PCT = _positive("SUPPORTCALL_QUALITY_LOSS_PCT", env.float, 1.0)
+SUPPORTCALL_QUALITY_MOS = _positive("SUPPORTCALL_QUALITY_MOS", env.float, 3.5)
 # A connection silent for this long (no frame, no ping) is closed as dead, in seconds.
 SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 60.0)
 # Connections of a process whose sweeper has not refreshed them for this long

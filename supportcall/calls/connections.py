@@ -128,6 +128,7 @@ def authenticate(
         issue_resume(claims, channel),
         resume_grace=settings.SUPPORTCALL_RESUME_GRACE,
         ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
+        quality_interval=settings.SUPPORTCALL_QUALITY_INTERVAL,
         ice=ice_config(actor.identity),
         presence=operations.chosen_presence(actor) if actor.agent_id is not None else None,
     )

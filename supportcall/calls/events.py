@@ -108,3 +108,17 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
         "media": row.media,
         "sdp": row.offer_sdp,
     }
+
+
+def quality(call_id: uuid.UUID, side: str, sample: Any, level: str) -> Event:
+    """A party's quality as the server judged its latest report (``quality.models.Sample``):
+    ``local`` to the party that measured it, ``remote`` to the other."""
+    return {
+        "type": "call.quality",
+        "call_id": str(call_id),
+        "side": side,
+        "mos": sample.mos,
+        "level": level,
+        "warnings": list(sample.warnings),
+        "candidate_type": sample.candidate or None,
+    }

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 
 from supportcall import text
+from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
@@ -73,6 +74,7 @@ class RequestType:
 _CALL_ID = {"call_id": _Field(str, max_length=MAX_ID)}
 _SDP = {"sdp": _Field(str, max_length=settings.SUPPORTCALL_MAX_SDP, multiline=True)}
 _REOFFER = {**_CALL_ID, **_SDP}
+_NUMBER = _Field((int, float), required=False, nullable=True)
 
 REQUESTS: dict[str, RequestType] = {
     "call.create": RequestType(
@@ -101,6 +103,15 @@ REQUESTS: dict[str, RequestType] = {
     ),
     "presence.set": RequestType({"status": _Field(str)}, operations.set_presence),
     "queue.position": RequestType(_CALL_ID, operations.queue_position),
+    "call.quality": RequestType(
+        {
+            **_CALL_ID,
+            **{name: _NUMBER for name in reports.RANGES},
+            "codec": _Field(str, required=False, nullable=True),
+            "candidate_type": _Field(str, required=False, nullable=True),
+        },
+        reports.report,
+    ),
 }
 
 
@@ -214,7 +225,12 @@ def _check_candidate(candidate: dict[str, Any]) -> None:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names: dict[Any, str] = {str: "a string", bool: "true or false", dict: "an object"}
+    names: dict[Any, str] = {
+        str: "a string",
+        bool: "true or false",
+        dict: "an object",
+        (int, float): "a number",
+    }
     return names.get(kind, str(kind))
 
 
@@ -251,6 +267,7 @@ def hello(
     *,
     resume_grace: float,
     ping_interval: float,
+    quality_interval: float,
     ice: dict[str, Any],
     presence: str | None = None,
 ) -> Event:
@@ -266,6 +283,7 @@ def hello(
         "resume_token": resume_token,
         "resume_grace": resume_grace,
         "ping_interval": ping_interval,
+        "quality_interval": quality_interval,
         **ice,
     }
     if presence is not None:
