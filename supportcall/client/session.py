@@ -333,7 +333,9 @@ class Call(Emitter):
                 return await self.client.signaling.request(request)
             except SignalingClosed:
                 # Dropped with the request in flight: once resumed, the same client_id
-                # again (the server acks the message it took, if it took it).
+                # again (the server acks the message it took, if it took it). The reader
+                # may not have noticed the drop yet: let it run first.
+                await asyncio.sleep(0.1)
                 await self.client.wait_for(
                     lambda: self.client.connection_state is ConnectionState.CONNECTED,
                     what="the connection to come back",
