@@ -349,6 +349,7 @@ async def test_an_ended_call_takes_no_more_chat(call):
     visitor, alice, call_id = call
     await alice.ok("chat.send", call_id=call_id, text="bye")
     await visitor.ok("call.end", call_id=call_id)
+    await alice.until("call.state", call_id=call_id, state="ended")
     for who in (visitor, alice):
         reply = await who.fails("invalid_state", "chat.send", call_id=call_id, text="wait")
         assert "has ended" in reply["message"]
