@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.test_browser_to_browser import answered
+from tests.support.axe import assert_accessible
 from tests.support.browser import WAIT_MS, in_progress, tid
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,9 @@ async def test_widget_and_dashboard_chat_with_links_text_unread_counts_and_typin
         await expect(log_of.locator("img, b, i")).to_have_count(0)
     assert await agent.evaluate("window.injected") is None
     assert await visitor.evaluate("window.injected") is None
+    # Open, with a link and text in it, the chat has no serious accessibility violation.
+    await assert_accessible(visitor, "the widget's chat")
+    await assert_accessible(agent, "the dashboard's chat")
     # Both sides read one order, each naming who spoke.
     await expect(messages(panel).locator(".chat-who")).to_have_text(["You", "Caller"])
     await expect(messages(log).locator(".chat-who")).to_have_text(["Alice Agent", "You"])

@@ -150,8 +150,8 @@ export const STYLE = `
   .chat-message { display: grid; gap: 2px; max-width: 85%; padding: 6px 10px; border-radius: 12px;
                   background: var(--soft); overflow-wrap: anywhere; white-space: pre-wrap; }
   .chat-message[data-sender="caller"] { align-self: flex-end; background: color-mix(in srgb, var(--accent) 14%, var(--bg)); }
-  .chat-who { font-size: 11.5px; font-weight: 600; color: var(--muted); }
-  .chat-text a { color: var(--accent); }
+  .chat-who { font-size: 11.5px; font-weight: 650; }
+  .chat-text a { color: inherit; text-decoration: underline; }
   .chat-typing { color: var(--muted); font-size: 12.5px; font-style: italic; }
   .chat-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 6px 10px; font-size: 13px; }
   .chat-form { display: flex; gap: 8px; }
