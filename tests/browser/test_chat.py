@@ -78,8 +78,10 @@ async def test_widget_and_dashboard_chat_with_links_text_unread_counts_and_typin
     assert await agent.evaluate("window.injected") is None
     assert await visitor.evaluate("window.injected") is None
     # Open, with a link and text in it, the chat has no serious accessibility violation.
-    await assert_accessible(visitor, "the widget's chat")
-    await assert_accessible(agent, "the dashboard's chat")
+    for scheme in ("light", "dark"):
+        for page, name in ((visitor, "the widget's chat"), (agent, "the dashboard's chat")):
+            await page.emulate_media(color_scheme=scheme)
+            await assert_accessible(page, f"{name}, {scheme}")
     # Both sides read one order, each naming who spoke.
     await expect(messages(panel).locator(".chat-who")).to_have_text(["You", "Caller"])
     await expect(messages(log).locator(".chat-who")).to_have_text(["Alice Agent", "You"])

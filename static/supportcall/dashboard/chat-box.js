@@ -33,7 +33,7 @@ export function chatBox(entry) {
     "form",
     { class: "chat-form", "data-testid": "chat-form", novalidate: true },
     parts.input,
-    h("button", { type: "submit", class: "btn btn-primary", "data-testid": "chat-send" }, gettext("Send")),
+    h("button", { type: "submit", class: "btn", "data-testid": "chat-send" }, gettext("Send")),
   );
   parts.area.id = `chat-${entry.call.id}`;
   parts.toggle.setAttribute("aria-controls", parts.area.id);
