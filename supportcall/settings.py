@@ -475,6 +475,16 @@ SUPPORTCALL_EARLY_CANDIDATES = _positive("SUPPORTCALL_EARLY_CANDIDATES", env.int
 SUPPORTCALL_CONTEXT_FIELDS = _positive("SUPPORTCALL_CONTEXT_FIELDS", env.int, 20)
 SUPPORTCALL_CONTEXT_VALUE = _positive("SUPPORTCALL_CONTEXT_VALUE", env.int, 500)
 SUPPORTCALL_CALLBACK_NOTE = _positive("SUPPORTCALL_CALLBACK_NOTE", env.int, 1000)
+# Chat in a call: a message's length in characters; messages per call; messages one
+# party may send per SUPPORTCALL_CHAT_WINDOW seconds on one call; `chat.typing` frames
+# one connection may send per window; messages replayed to a party that resumes (the
+# newest ones). Over a limit: `too_large` or `rate_limited`, and the call goes on.
+SUPPORTCALL_CHAT_MAX_CHARS = _positive("SUPPORTCALL_CHAT_MAX_CHARS", env.int, 2000)
+SUPPORTCALL_CHAT_MESSAGES = _positive("SUPPORTCALL_CHAT_MESSAGES", env.int, 500)
+SUPPORTCALL_CHAT_RATE = _positive("SUPPORTCALL_CHAT_RATE", env.int, 5)
+SUPPORTCALL_CHAT_WINDOW = _positive("SUPPORTCALL_CHAT_WINDOW", env.float, 5.0)
+SUPPORTCALL_CHAT_TYPING_RATE = _positive("SUPPORTCALL_CHAT_TYPING_RATE", env.int, 10)
+SUPPORTCALL_CHAT_REPLAY = _positive("SUPPORTCALL_CHAT_REPLAY", env.int, 200)
 # Seconds an HTTP request's line and headers may take to arrive, from the connection
 # (or the previous request's end); a client still sending them then is cut off.
 SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from supportcall.calls.change import SYSTEM
 from supportcall.vocabulary import Reason
 
-from .models import Call, CallEvent, Connection, Leg
+from .models import Call, CallEvent, ChatMessage, Connection, Leg
 
 # How a call ended, as the caller saw it (the record keeps the caller's reason).
 CALL_ENDED = {
@@ -179,6 +179,26 @@ class LegInline(admin.TabularInline):
         return "—"
 
 
+class ChatInline(admin.TabularInline):
+    """The chat between the parties, in the order they saw it: history, so read-only.
+    The admin escapes the text: HTML a party typed shows as text."""
+
+    model = ChatMessage
+    extra = 0
+    can_delete = False
+    fields = ("seq", "sent", "sender", "display_name", "text")
+    readonly_fields = fields
+    ordering = ("seq",)
+    verbose_name = _("chat message")
+    verbose_name_plural = _("chat")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = [
@@ -194,7 +214,7 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ["phase", "media", "end_reason", "site", "queue"]
     search_fields = ["caller_identity", "caller_display_name", "target", "id"]
     date_hierarchy = "created"
-    inlines = [LegInline]
+    inlines = [LegInline, ChatInline]
     fieldsets = [
         (_("What happened"), {"fields": ["timeline"]}),
         (

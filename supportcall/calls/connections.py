@@ -32,7 +32,7 @@ from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, 
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
-from . import distribution, events, machine, operations, protocol
+from . import chat, distribution, events, machine, operations, protocol
 from .change import Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
@@ -376,7 +376,8 @@ def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
 
 
 def _replay(change: Change, party: Party) -> None:
-    """What a resumed party needs to carry on: the state, the other's media, a waiting re-offer."""
+    """What a resumed party needs to carry on: the state, the other's media, a waiting
+    re-offer, the chat."""
     row = change.row
     change.send(party, _resumed_state(row, party))
     if row.phase != Phase.ANSWERED:
@@ -395,6 +396,8 @@ def _replay(change: Change, party: Party) -> None:
     )
     if call.pending is not None and call.pending.by is party.other:
         change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
+    for message in chat.replay(row):
+        change.send(party, message)
 
 
 def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:

@@ -24,7 +24,7 @@ from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
-from . import operations
+from . import chat, operations
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
@@ -112,7 +112,18 @@ REQUESTS: dict[str, RequestType] = {
         },
         reports.report,
     ),
+    "chat.send": RequestType(
+        {
+            **_CALL_ID,
+            "text": _Field(str, max_length=settings.SUPPORTCALL_CHAT_MAX_CHARS, multiline=True),
+            "client_id": _Field(str, required=False, max_length=MAX_ID),
+        },
+        chat.send,
+    ),
+    "chat.typing": RequestType({**_CALL_ID, "typing": _Field(bool)}, chat.typing),
 }
+# Long for good reasons (an SDP, a pasted log): over the limit is `too_large`, not a bad frame.
+LONG_FIELDS = frozenset({"sdp", "text"})
 
 
 def handle(actor: Actor, request: Request) -> Outcome:
@@ -185,8 +196,8 @@ def _text(value: str, name: str, spec: _Field) -> str:
     try:
         return text.check(value, name, spec.max_length, multiline=spec.multiline)
     except text.TooLong as e:
-        # An SDP can be long for good reasons: saying so is more use than bad_request.
-        code = ErrorCode.TOO_LARGE if name == "sdp" else ErrorCode.BAD_REQUEST
+        # Saying so is more use than bad_request for text that can be long for good reasons.
+        code = ErrorCode.TOO_LARGE if name in LONG_FIELDS else ErrorCode.BAD_REQUEST
         raise CallError(code, str(e)) from None
     except text.BadText as e:
         raise CallError(ErrorCode.BAD_REQUEST, str(e)) from None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -42,6 +43,7 @@ from ..vocabulary import (
     Role,
     State,
 )
+from .chat import Chat, ChatMessage
 from .errors import (
     CallEnded,
     CallError,
@@ -135,8 +137,9 @@ class Call(Emitter):
     events for this call (the contract's objects, as sent) from then until
     the call ends: ``aiter(call)`` right after :meth:`Client.call` returns, before
     anything is awaited, sees every event from ``initiated`` on. Listeners:
-    ``"event"`` (each event, once applied) and ``"statechange"`` (no arguments,
-    after :attr:`state` changed).
+    ``"event"`` (each event, once applied), ``"statechange"`` (no arguments,
+    after :attr:`state` changed) and ``"chat"`` (each new :class:`ChatMessage`,
+    once: not again when a resume replays it). The chat is :attr:`chat`.
     """
 
     def __init__(
@@ -168,6 +171,8 @@ class Call(Emitter):
         self.remote_connection = Link.CONNECTED
         self.queue_position: int | None = None
         self.estimated_wait_s: float | None = None
+        self._chat = Chat()
+        self.remote_typing = False  # the other party's last chat.typing
         self._media = media_peer
         # None asks the task to stop: cancelling it could land inside aiortc.
         self._inbox: asyncio.Queue[Event | None] = asyncio.Queue()
@@ -299,6 +304,47 @@ class Call(Emitter):
             raise SupportCallError(f"call {self.call_id} has no media yet")
         return await wait_for_flow(
             self._media.inbound_bytes, kind, flowing=flowing, timeout=timeout, window=window
+        )
+
+    # -- chat ----------------------------------------------------------------------
+
+    @property
+    def chat(self) -> tuple[ChatMessage, ...]:
+        """The chat so far, both parties' messages in the server's order, each once."""
+        return self._chat.messages
+
+    async def send_chat(self, text: str, client_id: str | None = None) -> dict[str, Any]:
+        """Send a chat message; return the server's ack (``seq``, ``sent``).
+
+        The message comes back as a ``chat.message`` event (it is in :attr:`chat`
+        then). If the connection drops before the ack, it is sent again once
+        resumed, with the same ``client_id``: the server does not take it twice.
+        Raises :class:`CallError` with the server's code (``invalid_state``,
+        ``too_large``, ``rate_limited``, ...).
+        """
+        request = {
+            "type": "chat.send",
+            "call_id": self.call_id,
+            "text": text,
+            "client_id": client_id or uuid.uuid4().hex,
+        }
+        while True:
+            try:
+                return await self.client.signaling.request(request)
+            except SignalingClosed:
+                # Dropped with the request in flight: once resumed, the same client_id
+                # again (the server acks the message it took, if it took it). The reader
+                # may not have noticed the drop yet: let it run first.
+                await asyncio.sleep(0.1)
+                await self.client.wait_for(
+                    lambda: self.client.connection_state is ConnectionState.CONNECTED,
+                    what="the connection to come back",
+                )
+
+    async def set_typing(self, typing: bool) -> None:
+        """Tell the other party this one is typing (or stopped); nothing is kept."""
+        await self.client.signaling.request(
+            {"type": "chat.typing", "call_id": self.call_id, "typing": bool(typing)}
         )
 
     # -- operations ------------------------------------------------------------
@@ -474,6 +520,12 @@ class Call(Emitter):
         elif kind == "queue.position":
             self.queue_position = event.get("position")
             self.estimated_wait_s = event.get("estimated_wait_s")
+        elif kind == "chat.message":
+            message = self._chat.take(event)
+            if message is not None:
+                self._emit("chat", message)
+        elif kind == "chat.typing":
+            self.remote_typing = bool(event.get("typing"))
 
     async def _on_op_result(self, event: Event) -> None:
         result = _OpResult(
