@@ -55,6 +55,7 @@ from .errors import (
 from .events import Emitter, Notifier, Stream, Subscription
 from .options import ConnectionState, Options
 from .peer import MediaPeer, Reoffer, check_media
+from .quality import QualityMeter
 from .signaling import Signaling
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,9 @@ class Call(Emitter):
         self.estimated_wait_s: float | None = None
         self._chat = Chat()
         self.remote_typing = False  # the other party's last chat.typing
+        # The server's last call.quality of each side: "local" (this party's own
+        # reports) and "remote" (the other party's), each with mos, level, warnings.
+        self.quality: dict[str, Event] = {}
         self._media = media_peer
         # None asks the task to stop: cancelling it could land inside aiortc.
         self._inbox: asyncio.Queue[Event | None] = asyncio.Queue()
@@ -526,6 +530,8 @@ class Call(Emitter):
                 self._emit("chat", message)
         elif kind == "chat.typing":
             self.remote_typing = bool(event.get("typing"))
+        elif kind == "call.quality":
+            self.quality[str(event.get("side"))] = event
 
     async def _on_op_result(self, event: Event) -> None:
         result = _OpResult(
@@ -625,6 +631,7 @@ class Call(Emitter):
         try:
             await media.wait_connected(self.client.media_timeout)
             self._notifier.notify()  # candidate_pair is known now
+            self._spawn(self._report_quality(media))
         except MediaFailed as exc:
             if self.ended or self._media is not media:
                 return
@@ -634,6 +641,25 @@ class Call(Emitter):
             except (SupportCallError, TimeoutError) as failed:
                 # The other party's report may have ended the call first.
                 logger.info("call %s: media_failed not reported: %s", self.call_id, failed)
+
+    async def _report_quality(self, media: MediaPeer) -> None:
+        """``call.quality`` every ``quality_interval`` seconds while this call is answered
+        and its media is this one; a refused report is logged, and the call goes on."""
+        meter = QualityMeter()
+        while not self.ended and self._media is media:
+            await asyncio.sleep(self.client.quality_interval)
+            if self.ended or self._media is not media or self._state not in CONNECTED_STATES:
+                continue
+            pair = media.candidate_pair
+            fields = await meter.report(
+                media.pc, sum(media.inbound_bytes().values()), pair[0] if pair else None
+            )
+            try:
+                await self.client.signaling.request(
+                    {"type": "call.quality", "call_id": self.call_id, **fields}
+                )
+            except (SupportCallError, SignalingClosed, TimeoutError) as exc:
+                logger.info("call %s: quality report not taken: %s", self.call_id, exc)
 
     async def _drop_media(self, media: MediaPeer) -> None:
         await media.close()
@@ -742,6 +768,13 @@ class Client(Emitter):
         return str(
             self.hello.get("ice_transport_policy", self.login.get("ice_transport_policy", "all"))
         )
+
+    @property
+    def quality_interval(self) -> float:
+        """Seconds between two ``call.quality`` reports (the server's ``hello``)."""
+        if self.options.quality_interval is not None:
+            return self.options.quality_interval
+        return float(self.hello.get("quality_interval", 5.0))
 
     @property
     def media_timeout(self) -> float:
