@@ -63,9 +63,9 @@ def test_a_call_record_shows_its_timeline(admin_client):
     assert "No agent could take it" in page[page.index("How it ended") :]
 
 
-def an_answered_call(said: tuple[tuple[str, str], ...] = ()) -> Call:
+def an_answered_call(said: tuple[tuple[str, str], ...] = (), hang_up: bool = True) -> Call:
     """Alice (online) is rung, answers with audio, they chat (``said``: (who, text) each),
-    and the caller hangs up."""
+    and the caller hangs up (unless not ``hang_up``)."""
     alice = Agent.objects.get(user__username="alice")
     Connection.objects.create(
         channel_name="a1", role=Role.AGENT, identity=alice.address, agent=alice
@@ -82,7 +82,8 @@ def an_answered_call(said: tuple[tuple[str, str], ...] = ()) -> Call:
     )
     for who, text in said:
         chat.send(caller if who == "caller" else agent, call.pk, text=text)
-    operations.end(caller, call.pk)
+    if hang_up:
+        operations.end(caller, call.pk)
     call.refresh_from_db()
     return call
 

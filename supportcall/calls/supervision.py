@@ -13,6 +13,8 @@ from supportcall.http import HttpError
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
+from supportcall.quality import summary as quality
+
 from . import availability, charts, figures
 from .machine import Phase
 from .models import Call
@@ -48,8 +50,13 @@ def snapshot() -> dict:
             }
         )
     agents = []
-    for agent in availability.with_presence(Agent.objects.all()):
-        call = Call.objects.filter(agent=agent, phase=Phase.ANSWERED).first()
+    listed = list(availability.with_presence(Agent.objects.all()))
+    answered: dict[int | None, Call] = {}
+    for row in Call.objects.filter(phase=Phase.ANSWERED):  # each agent's first, as .first()
+        answered.setdefault(row.agent_id, row)
+    live = quality.latest([c.pk for c in answered.values()])
+    for agent in listed:
+        call = answered.get(agent.pk)
         agents.append(
             {
                 "address": agent.address,
@@ -60,6 +67,8 @@ def snapshot() -> dict:
                     "call_id": str(call.id),
                     "caller": call.caller_display_name or "Anonymous visitor",
                     "since_s": round((now - call.answered).total_seconds()) if call.answered else 0,
+                    # Each party's latest quality report (mos, warnings, candidate_type).
+                    "quality": live.get(str(call.id), {}),
                 }
                 if call
                 else None,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min, Q
+from django.db.models import Avg, Count, JSONField, Max, Min, OuterRef, Q, Subquery
+
+from supportcall.calls.models import Call
 
 from .models import Sample
 
@@ -22,9 +24,14 @@ MOS_LOW, MOS_HIGH = 1.0, 4.5
 def summarize(call_id: Any) -> dict[str, dict[str, Any]]:
     """Per party that reported: how many reports, the average and worst MOS, the average
     and worst loss and round trip, and whether the media went through the relay."""
+    return summaries([call_id]).get(str(call_id), {})
+
+
+def summaries(call_ids: list[Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``summarize`` of each of ``call_ids`` (by its id as text), in one query."""
     rows = (
-        Sample.objects.filter(call_id=call_id)
-        .values("party")
+        Sample.objects.filter(call_id__in=call_ids)
+        .values("call_id", "party")
         .annotate(
             reports=Count("pk"),
             mos_avg=Avg("mos"),
@@ -36,14 +43,39 @@ def summarize(call_id: Any) -> dict[str, dict[str, Any]]:
             relayed=Count("pk", filter=Q(candidate="relay")),
         )
     )
-    summary = {}
+    found: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
-        figures = {k: v for k, v in row.items() if k not in ("party", "relayed")}
-        summary[row["party"]] = {
+        figures = {k: v for k, v in row.items() if k not in ("call_id", "party", "relayed")}
+        found.setdefault(str(row["call_id"]), {})[row["party"]] = {
             **{k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()},
             "path": "relay" if row["relayed"] else "direct",
         }
-    return summary
+    return found
+
+
+def latest(call_ids: list[Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each call's latest report per party (``mos``, ``warnings``, ``candidate_type``): what
+    the supervisor's live view shows. One query, each party's newest through its index."""
+    columns: dict[str, Subquery] = {}
+    for party in PARTIES:
+        newest = Sample.objects.filter(call=OuterRef("pk"), party=party).order_by("-at")
+        columns[f"{party}_mos"] = Subquery(newest.values("mos")[:1])
+        columns[f"{party}_warnings"] = Subquery(
+            newest.values("warnings")[:1], output_field=JSONField()
+        )
+        columns[f"{party}_candidate"] = Subquery(newest.values("candidate")[:1])
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in Call.objects.filter(pk__in=call_ids).annotate(**columns).values("pk", *columns):
+        found[str(row["pk"])] = {
+            party: {
+                "mos": row[f"{party}_mos"],
+                "warnings": row[f"{party}_warnings"] or [],
+                "candidate_type": row[f"{party}_candidate"] or None,
+            }
+            for party in PARTIES
+            if row[f"{party}_mos"] is not None
+        }
+    return found
 
 
 def chart(call_id: Any) -> dict[str, Any] | None:

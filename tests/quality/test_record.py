@@ -9,6 +9,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
+from supportcall.calls.supervision import snapshot
+from supportcall.dashboard.history import recent_calls
+from supportcall.directory.models import Agent
 from supportcall.quality.models import Sample
 from supportcall.quality.summary import chart, summarize
 from tests.test_admin import an_answered_call
@@ -83,3 +86,25 @@ def test_the_admins_call_record_shows_the_quality_and_its_chart(client):
     assert "<td>4.25</td><td>4.10</td><td>1%</td><td>2%</td>" in page
     assert "through the relay" in page
     assert 'data-testid="quality-chart"' in page and "<polyline" in page
+
+
+def test_the_supervisor_sees_each_calls_latest_quality_live():
+    call = an_answered_call(hang_up=False)
+    alice = next(a for a in snapshot()["agents"] if a["address"].startswith("alice@"))
+    assert alice["call"]["quality"] == {}
+    reports(call, "caller", (0, 0, 40, 4.4, "host"), (5, 12, 60, 3.1, "host"))
+    reports(call, "agent", (1, 0, 40, 4.3, "relay"))
+    Sample.objects.filter(call=call, mos=3.1).update(warnings=["low_mos"])
+    alice = next(a for a in snapshot()["agents"] if a["address"].startswith("alice@"))
+    assert alice["call"]["quality"] == {
+        "caller": {"mos": 3.1, "warnings": ["low_mos"], "candidate_type": "host"},
+        "agent": {"mos": 4.3, "warnings": [], "candidate_type": "relay"},
+    }
+
+
+def test_the_agents_recent_calls_carry_each_calls_quality():
+    call = an_answered_call()
+    reports(call, "caller", (0, 0, 40, 4.4, "host"))
+    rows = recent_calls(Agent.objects.get(user__username="alice"))
+    assert [(r["id"], r["quality"]["caller"]["mos_avg"]) for r in rows] == [(str(call.pk), 4.4)]
+    assert set(rows[0]["quality"]) == {"caller"}
