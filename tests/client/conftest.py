@@ -24,6 +24,7 @@ def server(tmp_path_factory) -> Server:
     env = base_env(tmp, **CLIENT_TEST_ENV)
     prepare(env)
     server = Server(env, tmp).start()
+    server.env = env  # for django_shell: what the server's database holds
     yield server
     server.stop()
 
