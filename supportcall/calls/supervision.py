@@ -10,10 +10,9 @@ from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import Agent, Queue
 from supportcall.http import HttpError
+from supportcall.quality import summary as quality
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
-
-from supportcall.quality import summary as quality
 
 from . import availability, charts, figures
 from .machine import Phase

@@ -32,8 +32,8 @@ def lose_every(pc, nth: int) -> None:
         receiver = transceiver.receiver
         handle, seen = receiver._handle_rtp_packet, count(1)
 
-        async def lossy(packet, *args, _handle=handle, **kwargs):
-            if next(seen) % nth:
+        async def lossy(packet, *args, _handle=handle, _seen=seen, **kwargs):
+            if next(_seen) % nth:
                 await _handle(packet, *args, **kwargs)
 
         receiver._handle_rtp_packet = lossy
