@@ -118,6 +118,17 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
     at_alice = team.locator('[data-testid=team-agent][data-agent="alice@support.example.com"]')
     await expect(at_alice).to_have_attribute("data-presence", "busy", timeout=WAIT_MS)
     await expect(at_alice).to_contain_text("With Ada")
+    # The call's live quality: the caller's newest report (dated ahead, so that the Python
+    # visitor's own reports stay older) is poor and warns.
+    django_shell(
+        web.env,
+        "import datetime; from django.utils import timezone;"
+        "from supportcall.quality.models import Sample;"
+        f"Sample.objects.create(call_id='{ada.call_id}', party='caller', mos=3.1, loss_pct=12,"
+        " warnings=['low_mos'], at=timezone.now() + datetime.timedelta(hours=1))",
+    )
+    quality = at_alice.get_by_test_id("team-quality")
+    await expect(quality).to_contain_text("MOS: caller 3.1 ⚠", timeout=WAIT_MS)
     at_bob = team.locator('[data-testid=team-agent][data-agent="bob@support.example.com"]')
     await expect(at_bob).to_have_attribute("data-presence", "away")
     # Each agent's dot sits before its name, inside the team panel, in its presence's colour.
@@ -130,6 +141,9 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
         assert await dot.evaluate("(el) => getComputedStyle(el).backgroundColor") == colour
     await bea.end()
     await ada.end()
+    # Alice's recent calls give the call's quality over the call.
+    row = alice.locator(f'[data-testid=recent-call][data-call-id="{ada.call_id}"]')
+    await expect(row.get_by_test_id("recent-quality")).to_contain_text("MOS: caller", timeout=WAIT_MS)
     await bob.get_by_test_id("presence").select_option("available")
 
 

@@ -4,7 +4,9 @@
 import { State } from "../phone.js";
 import { h } from "./dom.js";
 import { config, getJSON } from "./page.js";
-import { MEDIA_LABEL, OUTCOME_LABEL, OUTCOME_TONE, callerName, clock, shortAddress, when } from "./words.js";
+import {
+  MEDIA_LABEL, OUTCOME_LABEL, OUTCOME_TONE, callerName, clock, qualityWords, shortAddress, when,
+} from "./words.js";
 
 const recentEl = document.querySelector("[data-testid=recent-calls]");
 // Several calls can end together: one request for all of them.
@@ -81,8 +83,18 @@ function recentRow(server) {
         h("span", { class: "recent-how" }, OUTCOME_LABEL[row.outcome] || row.outcome),
         finished ? h("span", { class: "recent-duration" }, ` · ${clock(row.duration_s)}`) : null,
       ),
+      recentQuality(row.quality),
     ),
   );
+}
+
+/** The call's quality over the call: each party's average MOS, the relay named. */
+function recentQuality(quality) {
+  const words = qualityWords(quality, (q) => q.mos_avg);
+  if (!words) return null;
+  const relayed = Object.values(quality).some((q) => q.path === "relay");
+  return h("span", { class: "recent-quality", "data-testid": "recent-quality" },
+    relayed ? `${words} · ${gettext("through the relay")}` : words);
 }
 
 export async function loadRecent() {

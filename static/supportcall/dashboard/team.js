@@ -4,7 +4,7 @@
 import { Presence, State } from "../phone.js";
 import { h } from "./dom.js";
 import { config, getJSON } from "./page.js";
-import { clock, say } from "./words.js";
+import { clock, qualityWords, say } from "./words.js";
 
 const TEAM_POLL_MS = 5000;
 // An agent's presence as the supervision API reports it (with the computed ones).
@@ -47,7 +47,14 @@ function teamAgent(agent) {
       agent.call
         ? `${say(gettext("With %(caller)s"), { caller: agent.call.caller })} · ${clock(agent.call.since_s)}`
         : PRESENCE_LABEL[agent.presence] || agent.presence),
+    agent.call ? liveQuality(agent.call.quality) : null,
   );
+}
+
+/** An answered call's latest quality: each party's MOS, marked where its reports warn. */
+function liveQuality(quality) {
+  const words = qualityWords(quality, (q) => q.mos);
+  return words ? h("span", { class: "recent-meta team-quality", "data-testid": "team-quality" }, words) : null;
 }
 
 async function loadTeam() {

@@ -165,3 +165,14 @@ export function when(iso) {
     ? time
     : `${date.toLocaleDateString(LOCALE, { month: "short", day: "numeric" })}, ${time}`;
 }
+
+/** A call's quality, for the team view and the recent calls: each party's MOS in words
+ *  ("caller 4.4, agent 3.1 ⚠"), the ⚠ where that party's reports warn; "" with none. */
+export function qualityWords(quality, mosOf) {
+  const parts = [];
+  for (const [party, label] of [["caller", gettext("caller")], ["agent", gettext("agent")]]) {
+    const q = quality?.[party];
+    if (q) parts.push(`${label} ${mosOf(q).toFixed(1)}${q.warnings?.length ? " ⚠" : ""}`);
+  }
+  return parts.length ? say(gettext("MOS: %(parts)s"), { parts: parts.join(", ") }) : "";
+}
