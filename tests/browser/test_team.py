@@ -143,7 +143,8 @@ async def test_staff_see_the_team_with_waiting_calls_and_who_is_on_a_call(
     await ada.end()
     # Alice's recent calls give the call's quality over the call.
     row = alice.locator(f'[data-testid=recent-call][data-call-id="{ada.call_id}"]')
-    await expect(row.get_by_test_id("recent-quality")).to_contain_text("MOS: caller", timeout=WAIT_MS)
+    summary = row.get_by_test_id("recent-quality")
+    await expect(summary).to_contain_text("MOS: caller", timeout=WAIT_MS)
     await bob.get_by_test_id("presence").select_option("available")
 
 
