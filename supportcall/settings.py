@@ -387,6 +387,17 @@ try:
     ]
 except ValueError as e:
     raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_TRUSTED_PROXIES: {e}") from e
+# Who may read /metrics (supportcall/metrics.py): addresses or networks, comma-separated
+# (default: this machine only), and, when set, a bearer token a scraper sends from anywhere.
+try:
+    SUPPORTCALL_METRICS_ALLOW = [
+        ipaddress.ip_network(net.strip(), strict=False)
+        for net in env.list("SUPPORTCALL_METRICS_ALLOW", default=["127.0.0.1/32", "::1/128"])
+        if net.strip()
+    ]
+except ValueError as e:
+    raise ImproperlyConfigured(f"Bad setting SUPPORTCALL_METRICS_ALLOW: {e}") from e
+SUPPORTCALL_METRICS_TOKEN = env.str("SUPPORTCALL_METRICS_TOKEN", default="")
 # The ICE servers handed to clients: a JSON list of RTCIceServer objects.
 # Default: none, so peers use host candidates only and nothing leaves the machine.
 try:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from supportcall import views
+from supportcall import metrics, views
 from supportcall.callbacks import views as callbacks
 from supportcall.calls import supervision
 from supportcall.calls import views as calls
@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/anonymous-login", tokens.anonymous_login, name="anonymous-login"),
     path("api/v1/agent-login", tokens.agent_login, name="agent-login"),
     path("api/v1/health", views.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/sites/<slug:key>/status", calls.site_status, name="site-status"),
     path("api/v1/callbacks", callbacks.leave_callback, name="callbacks"),
     path("api/v1/agent/callbacks", callbacks.inbox, name="callback-inbox"),

@@ -7,6 +7,7 @@ from typing import Any
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+from supportcall import metrics
 from supportcall.db import in_db
 
 from . import connections
@@ -37,6 +38,7 @@ async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
         try:
             await layer.send(item.to, message(item.event, kind=item.kind))
         except ChannelFull:
+            metrics.channel_send_failed()
             if item.to not in overflowed:
                 overflowed.append(item.to)
     if overflowed and resync:
