@@ -86,6 +86,9 @@ async def test_the_dark_colour_scheme_passes_axe_too(dashboards, visitors):
     call = await (await visitors()).call(media="video")
     await expect(incoming(page, call)).to_be_visible(timeout=WAIT_MS)
     await assert_accessible(page, "ringing, dark")
+    await incoming(page, call).get_by_test_id("accept-audio").click()
+    await expect(in_progress(page, call, "in_call")).to_be_visible(timeout=WAIT_MS)
+    await assert_accessible(page, "in call, dark")
     await call.end()
 
 
