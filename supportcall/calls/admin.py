@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from supportcall.calls.change import SYSTEM
 from supportcall.vocabulary import Reason
 
-from .models import Call, CallEvent, Connection, Leg
+from .models import Call, CallEvent, Connection, Disposition, Leg
 
 # How a call ended, as the caller saw it (the record keeps the caller's reason).
 CALL_ENDED = {
@@ -75,6 +75,8 @@ EVENT_WORDS = {
     "answer": _("answered the re-offer ({op})"),
     "ring_timeout": _("{agent} let it ring out ({rung_s} s)"),
     "agent_away": _("{agent} was set away: {why}"),
+    "wrap_up": _("{agent} began the after-call work"),
+    "wrap_up_end": _("{agent} ended the after-call work ({how})"),
     "connection_dropped": _("the connection dropped"),
     "connection_back": _("the connection came back"),
     "resumed": _("resumed the connection"),
@@ -206,6 +208,8 @@ class CallAdmin(admin.ModelAdmin):
                     ("media", "agent", "phase"),
                     ("created", "answered", "ended"),
                     ("how_it_ended", "ended_by", "duration"),
+                    ("disposition", "wrap_up_ended"),
+                    "notes",
                     "caller_context",
                     "caller_verified",
                 ]
@@ -287,3 +291,10 @@ class CallAdmin(admin.ModelAdmin):
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["identity", "role", "channel_name", "opened", "process", "grace_until"]
     list_filter = ["role"]
+
+
+@admin.register(Disposition)
+class DispositionAdmin(admin.ModelAdmin):
+    list_display = ["label", "queue", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active", "queue"]

@@ -15,7 +15,7 @@ from supportcall.vocabulary import ErrorCode
 
 from . import availability, charts, figures
 from .machine import Phase
-from .models import Call
+from .models import Call, WrapUp
 
 
 def snapshot() -> dict:
@@ -48,14 +48,34 @@ def snapshot() -> dict:
             }
         )
     agents = []
-    for agent in availability.with_presence(Agent.objects.all()):
+    agents_now = availability.with_presence(Agent.objects.select_related("away_reason"))
+    wraps = {w.agent_id: w for w in WrapUp.objects.all()}
+    for agent in agents_now:
         call = Call.objects.filter(agent=agent, phase=Phase.ANSWERED).first()
+        wrap = wraps.get(agent.pk)
         agents.append(
             {
                 "address": agent.address,
                 "name": agent.name,
                 "presence": availability.presence(agent),
                 "queues": [q.name for q in agent.queues.all()],
+                # Away: why (a label of the admin's list, or "" when not said) and since when.
+                "away": {
+                    "reason": agent.away_reason.label if agent.away_reason else "",
+                    "since": agent.away_since.isoformat() if agent.away_since else None,
+                    "since_s": round((now - agent.away_since).total_seconds())
+                    if agent.away_since
+                    else None,
+                }
+                if agent.presence == Agent.Presence.AWAY
+                else None,
+                "wrap_up": {
+                    "call_id": str(wrap.call_id),
+                    "until": wrap.until.isoformat() if wrap.until else None,
+                    "since_s": round((now - wrap.started).total_seconds()),
+                }
+                if wrap
+                else None,
                 "call": {
                     "call_id": str(call.id),
                     "caller": call.caller_display_name or "Anonymous visitor",

@@ -46,8 +46,21 @@ function teamAgent(agent) {
     h("span", { class: "recent-meta" },
       agent.call
         ? `${say(gettext("With %(caller)s"), { caller: agent.call.caller })} · ${clock(agent.call.since_s)}`
-        : PRESENCE_LABEL[agent.presence] || agent.presence),
+        : agentStatus(agent)),
   );
+}
+
+/** What an agent without a call is doing: away (why, for how long), wrapping up, or its presence. */
+function agentStatus(agent) {
+  if (agent.away) {
+    const since = agent.away.since_s === null ? "" : ` · ${clock(agent.away.since_s)}`;
+    const label = agent.away.reason
+      ? say(gettext("Away — %(reason)s"), { reason: gettext(agent.away.reason) })
+      : PRESENCE_LABEL[Presence.AWAY];
+    return label + since;
+  }
+  if (agent.wrap_up) return `${gettext("After-call work")} · ${clock(agent.wrap_up.since_s)}`;
+  return PRESENCE_LABEL[agent.presence] || agent.presence;
 }
 
 async function loadTeam() {
