@@ -78,9 +78,7 @@ def seconds_until(event) -> float:
 # --- wrap-up starts, and routing skips the agent ------------------------------
 
 
-async def test_an_agent_whose_call_ended_is_not_rung_until_its_wrap_up_runs_out(
-    parties, outcomes
-):
+async def test_an_agent_whose_call_ended_is_not_rung_until_its_wrap_up_runs_out(parties, outcomes):
     alice, first, wrap = await call_ends(parties)
     assert wrap == {
         "type": "agent.wrap_up",
@@ -116,7 +114,7 @@ async def test_an_agent_whose_call_ended_is_not_rung_until_its_wrap_up_runs_out(
 
 async def test_ready_ends_the_wrap_up_and_the_waiting_caller_rings_the_agent(parties, outcomes):
     alice, first, _ = await call_ends(parties)
-    visitor, second = await waiting_call(parties)
+    _visitor, second = await waiting_call(parties)
     ack = await alice.ok("wrapup.end")
     assert ack["call_id"] == first
     await alice.until("agent.wrap_up", call_id=first, active=False)
@@ -160,9 +158,7 @@ async def test_every_tab_of_the_agent_hears_its_wrap_up_start_and_end(parties, o
 # --- extending, and wrap-up until the agent is ready ----------------------------
 
 
-async def test_extend_adds_the_queues_wrap_up_time_once_and_a_second_is_refused(
-    parties, outcomes
-):
+async def test_extend_adds_the_queues_wrap_up_time_once_and_a_second_is_refused(parties, outcomes):
     alice, call_id, wrap = await call_ends(parties)
     ack = await alice.ok("wrapup.extend")
     extended = await alice.until("agent.wrap_up", call_id=call_id)
@@ -180,13 +176,13 @@ async def test_extend_adds_the_queues_wrap_up_time_once_and_a_second_is_refused(
 
 async def test_a_wrap_up_time_of_0_lasts_until_the_agent_is_ready(parties, outcomes):
     await sync(lambda: Queue.objects.filter(name="support").update(wrap_up_seconds=0))()
-    alice, call_id, wrap = await call_ends(parties)
+    alice, _call_id, wrap = await call_ends(parties)
     assert (wrap["until"], wrap["remaining_s"], wrap["can_extend"]) == (None, None, False)
     await sweep(in_seconds=3600)
     await alice.silent()
     reply = await alice.fails("invalid_state", "wrapup.extend")
     assert "until you are ready" in reply["message"]
-    visitor, second = await waiting_call(parties)
+    _visitor, second = await waiting_call(parties)
     await alice.ok("wrapup.end")
     await alice.until("call.incoming", call_id=second)
 
@@ -220,7 +216,7 @@ async def test_a_queue_without_wrap_up_a_direct_call_and_an_unanswered_call_give
 
 
 async def test_a_resumed_agent_hears_in_its_hello_that_it_is_in_wrap_up(parties, outcomes):
-    alice, call_id, wrap = await call_ends(parties)
+    alice, _call_id, wrap = await call_ends(parties)
     again = await resume(alice, origin=None)
     assert again.hello["wrap_up"] == {**wrap, "remaining_s": again.hello["wrap_up"]["remaining_s"]}
     assert again.hello["wrap_up"]["remaining_s"] in (9, 10)
