@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import Agent, Queue
@@ -62,6 +63,7 @@ def snapshot() -> dict:
                 # Away: why (a label of the admin's list, or "" when not said) and since when.
                 "away": {
                     "reason": agent.away_reason.label if agent.away_reason else "",
+                    "label": gettext(agent.away_reason.label) if agent.away_reason else "",
                     "since": agent.away_since.isoformat() if agent.away_since else None,
                     "since_s": round((now - agent.away_since).total_seconds())
                     if agent.away_since

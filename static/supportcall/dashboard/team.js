@@ -55,7 +55,7 @@ function agentStatus(agent) {
   if (agent.away) {
     const since = agent.away.since_s === null ? "" : ` · ${clock(agent.away.since_s)}`;
     const label = agent.away.reason
-      ? say(gettext("Away — %(reason)s"), { reason: gettext(agent.away.reason) })
+      ? say(gettext("Away — %(reason)s"), { reason: agent.away.label })
       : PRESENCE_LABEL[Presence.AWAY];
     return label + since;
   }
