@@ -8,12 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import AwayReason
-
 from supportcall.http import HttpError
 from supportcall.vocabulary import ErrorCode
 
