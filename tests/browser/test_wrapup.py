@@ -97,3 +97,17 @@ async def test_the_presence_select_offers_the_away_reasons_and_says_which_was_ch
     await expect(presence.locator("option:checked")).to_have_text("Away — Lunch")
     await presence.select_option("available")
     await result(page, True, "You are available")
+
+
+async def test_the_team_view_shows_why_an_agent_is_away_and_for_how_long(dashboards):
+    sam = await dashboards("sam")  # the demo's supervisor
+    alice = await dashboards("alice")
+    await alice.get_by_test_id("presence").select_option(label="Away — Lunch")
+    await result(alice, True, "You are away")
+    team = sam.get_by_test_id("supervisor")
+    at_alice = team.locator('[data-testid=team-agent][data-agent="alice@support.example.com"]')
+    await expect(at_alice).to_have_attribute("data-presence", "away", timeout=WAIT_MS)
+    await expect(at_alice).to_contain_text(re.compile(r"Away — Lunch · 0:\d\d"))
+    await alice.get_by_test_id("presence").select_option("available")
+    await expect(at_alice).to_have_attribute("data-presence", "available", timeout=WAIT_MS)
+    await expect(at_alice).not_to_contain_text("Lunch")

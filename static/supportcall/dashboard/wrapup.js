@@ -32,9 +32,10 @@ export function showWrapUp(desk) {
         new Option(gettext("No outcome"), ""),
         ...wrap.dispositions.map((d) => new Option(d.label, String(d.id))),
       );
-      // Focus goes to the outcome unless the agent is busy elsewhere (typing, another call).
+      // Focus goes to the outcome when it was nowhere or in the call that just ended (its
+      // controls are disabled), not when the agent is busy elsewhere (typing, another call).
       const focused = document.activeElement;
-      if (!focused || focused === document.body) outcomeEl.focus();
+      if (!focused || focused === document.body || focused.closest(".is-ended")) outcomeEl.focus();
     }
     extendEl.disabled = !wrap.can_extend;
     renderTime(desk);
