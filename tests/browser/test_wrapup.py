@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from tests.support.axe import assert_accessible
 from tests.support.browser import WAIT_MS, in_progress, incoming, result
 from tests.support.servers import django_shell
 
@@ -54,6 +55,7 @@ async def test_after_a_call_the_agent_picks_an_outcome_types_notes_and_saves_the
 
     outcome = panel.get_by_label("Outcome")
     await expect(outcome).to_be_focused()  # the keyboard starts in the panel
+    await assert_accessible(page, "wrap-up")
     assert await outcome.locator("option").all_inner_texts() == ["No outcome", "Solved", "Refund"]
     extend = panel.get_by_role("button", name="Extend")
     await extend.click()
