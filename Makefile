@@ -136,7 +136,8 @@ MESSAGES_ARGS = -l de -l fr -l es -l ar --no-location --ignore=.venv --ignore=st
 messages: setup
 	$(PY) manage.py makemessages -d django $(MESSAGES_ARGS)
 	$(PY) manage.py makemessages -d djangojs $(MESSAGES_ARGS) --ignore=static/supportcall/widget \
-		--ignore=static/supportcall/widget.js --ignore=static/supportcall/phone.js
+		--ignore=static/supportcall/widget.js --ignore=static/supportcall/phone.js \
+		--ignore=static/supportcall/chat.js
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # Fails when a model changed without its migration.

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "supportcall.directory",
     "supportcall.tokens",
     "supportcall.calls",
+    "supportcall.quality",
     "supportcall.callbacks",
     "supportcall.dashboard",
 ]
@@ -355,6 +356,19 @@ if SUPPORTCALL_SWEEP_INTERVAL < 0:
 SUPPORTCALL_RESUME_GRACE = _positive("SUPPORTCALL_RESUME_GRACE", env.float, 20.0)
 # How often clients send {"type": "ping"} (told in `hello`), in seconds.
 SUPPORTCALL_PING_INTERVAL = _positive("SUPPORTCALL_PING_INTERVAL", env.float, 25.0)
+# Call quality (supportcall/quality/, docs/metrics.md): clients report their media's
+# quality every SUPPORTCALL_QUALITY_INTERVAL seconds (told in hello); a party's reports
+# closer together than the minimum are refused rate_limited; a party keeps at most
+# SUPPORTCALL_QUALITY_SAMPLES of them per call (an hour at 5 s), the oldest going first.
+SUPPORTCALL_QUALITY_INTERVAL = _positive("SUPPORTCALL_QUALITY_INTERVAL", env.float, 5.0)
+SUPPORTCALL_QUALITY_MIN_INTERVAL = _positive("SUPPORTCALL_QUALITY_MIN_INTERVAL", env.float, 1.0)
+SUPPORTCALL_QUALITY_SAMPLES = _positive("SUPPORTCALL_QUALITY_SAMPLES", env.int, 720)
+# The warnings' thresholds (a widely used browser voice SDK's defaults): round trip in ms,
+# jitter in ms, packet loss in percent (over it in 3 of the last 5 reports), the MOS.
+SUPPORTCALL_QUALITY_RTT_MS = _positive("SUPPORTCALL_QUALITY_RTT_MS", env.float, 400.0)
+SUPPORTCALL_QUALITY_JITTER_MS = _positive("SUPPORTCALL_QUALITY_JITTER_MS", env.float, 30.0)
+SUPPORTCALL_QUALITY_LOSS_PCT = _positive("SUPPORTCALL_QUALITY_LOSS_PCT", env.float, 1.0)
+SUPPORTCALL_QUALITY_MOS = _positive("SUPPORTCALL_QUALITY_MOS", env.float, 3.5)
 # A connection silent for this long (no frame, no ping) is closed as dead, in seconds.
 SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 60.0)
 # Connections of a process whose sweeper has not refreshed them for this long
@@ -461,6 +475,16 @@ SUPPORTCALL_EARLY_CANDIDATES = _positive("SUPPORTCALL_EARLY_CANDIDATES", env.int
 SUPPORTCALL_CONTEXT_FIELDS = _positive("SUPPORTCALL_CONTEXT_FIELDS", env.int, 20)
 SUPPORTCALL_CONTEXT_VALUE = _positive("SUPPORTCALL_CONTEXT_VALUE", env.int, 500)
 SUPPORTCALL_CALLBACK_NOTE = _positive("SUPPORTCALL_CALLBACK_NOTE", env.int, 1000)
+# Chat in a call: a message's length in characters; messages per call; messages one
+# party may send per SUPPORTCALL_CHAT_WINDOW seconds on one call; `chat.typing` frames
+# one connection may send per window; messages replayed to a party that resumes (the
+# newest ones). Over a limit: `too_large` or `rate_limited`, and the call goes on.
+SUPPORTCALL_CHAT_MAX_CHARS = _positive("SUPPORTCALL_CHAT_MAX_CHARS", env.int, 2000)
+SUPPORTCALL_CHAT_MESSAGES = _positive("SUPPORTCALL_CHAT_MESSAGES", env.int, 500)
+SUPPORTCALL_CHAT_RATE = _positive("SUPPORTCALL_CHAT_RATE", env.int, 5)
+SUPPORTCALL_CHAT_WINDOW = _positive("SUPPORTCALL_CHAT_WINDOW", env.float, 5.0)
+SUPPORTCALL_CHAT_TYPING_RATE = _positive("SUPPORTCALL_CHAT_TYPING_RATE", env.int, 10)
+SUPPORTCALL_CHAT_REPLAY = _positive("SUPPORTCALL_CHAT_REPLAY", env.int, 200)
 # Seconds an HTTP request's line and headers may take to arrive, from the connection
 # (or the previous request's end); a client still sending them then is cut off.
 SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)

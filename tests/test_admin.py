@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from supportcall.calls import operations
+from supportcall.calls import chat, operations
 from supportcall.calls.change import Actor
 from supportcall.calls.models import Call, Connection
 from supportcall.directory.models import Agent, Site
@@ -65,8 +65,9 @@ def test_a_call_record_shows_its_timeline(admin_client):
     assert "No agent could take it" in page[page.index("How it ended") :]
 
 
-def an_answered_call() -> Call:
-    """Alice (online) is rung, answers with audio, and the caller hangs up."""
+def an_answered_call(said: tuple[tuple[str, str], ...] = (), hang_up: bool = True) -> Call:
+    """Alice (online) is rung, answers with audio, they chat (``said``: (who, text) each),
+    and the caller hangs up (unless not ``hang_up``)."""
     alice = Agent.objects.get(user__username="alice")
     Connection.objects.create(
         channel_name="a1", role=Role.AGENT, identity=alice.address, agent=alice
@@ -81,7 +82,10 @@ def an_answered_call() -> Call:
         site_id=call.site_id,
         targets=("support@support.example.com",),
     )
-    operations.end(caller, call.pk)
+    for who, text in said:
+        chat.send(caller if who == "caller" else agent, call.pk, text=text)
+    if hang_up:
+        operations.end(caller, call.pk)
     call.refresh_from_db()
     return call
 
@@ -195,6 +199,16 @@ def test_a_queue_is_set_up_with_strategy_hours_and_closed_days(admin_client):
         b"closed_days-TOTAL_FORMS",
     ):
         assert text in response.content
+
+
+def test_a_call_records_chat_is_shown_in_order_as_text_and_read_only(admin_client):
+    call = an_answered_call(said=(("caller", "<b>Order</b> 1042?"), ("agent", "Found it")))
+    page = admin_client.get(reverse("admin:calls_call_change", args=[call.pk])).content.decode()
+    chat_part = page[page.index('id="chat-group"') :]
+    assert "&lt;b&gt;Order&lt;/b&gt; 1042?" in chat_part
+    assert "<b>Order</b>" not in page
+    assert chat_part.index("&lt;b&gt;Order") < chat_part.index("Found it")
+    assert not re.findall(r'<(?:input|textarea)[^>]*name="chat-0-text"', page)
 
 
 def test_a_queues_wrap_up_time_is_bounded_by_the_settings_maximum(settings):

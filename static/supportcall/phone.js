@@ -510,6 +510,7 @@ export class Phone extends EventTarget {
  *   "track"   {track, streams} a remote track arrived
  *   "result"  {op, ok, code, message}
  *   "position" {position, agentsAvailable, estimatedWaitS}  while waiting in a queue
+ *   "chat.message", "chat.typing"  the frame, as sent (see chat.js)
  */
 export class Call extends EventTarget {
   constructor(phone, id, { direction, media, from, to, offer }) {
@@ -868,6 +869,11 @@ export class Call extends EventTarget {
           this.remoteConnection = frame.connection;
           this.dispatchEvent(new CustomEvent("connection", { detail: { connection: frame.connection } }));
         }
+        break;
+      case "chat.message":
+      case "chat.typing":
+        // Drawn by chat.js (detail: the frame); requests go through phone.request.
+        this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
         break;
       case "op.result": {
         const resolve = this.results.get(frame.op);

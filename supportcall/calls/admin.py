@@ -13,15 +13,19 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls.change import SYSTEM
+from supportcall.quality import summary as quality
 from supportcall.vocabulary import Reason
 
-from .models import Call, CallEvent, Connection, Disposition, Leg
+from .models import Call, CallEvent, ChatMessage, Connection, Disposition, Leg
+
+PARTY_NAMES = {"caller": _("the caller"), "agent": _("the agent")}
 
 # How a call ended, as the caller saw it (the record keeps the caller's reason).
 CALL_ENDED = {
@@ -181,6 +185,26 @@ class LegInline(admin.TabularInline):
         return "—"
 
 
+class ChatInline(admin.TabularInline):
+    """The chat between the parties, in the order they saw it: history, so read-only.
+    The admin escapes the text: HTML a party typed shows as text."""
+
+    model = ChatMessage
+    extra = 0
+    can_delete = False
+    fields = ("seq", "sent", "sender", "display_name", "text")
+    readonly_fields = fields
+    ordering = ("seq",)
+    verbose_name = _("chat message")
+    verbose_name_plural = _("chat")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = [
@@ -196,7 +220,7 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ["phase", "media", "end_reason", "site", "queue"]
     search_fields = ["caller_identity", "caller_display_name", "target", "id"]
     date_hierarchy = "created"
-    inlines = [LegInline]
+    inlines = [LegInline, ChatInline]
     fieldsets = [
         (_("What happened"), {"fields": ["timeline"]}),
         (
@@ -215,6 +239,7 @@ class CallAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Quality"), {"fields": ["quality_summary", "quality_chart"]}),
         (
             _("Media (SDP and ICE)"),
             {
@@ -245,7 +270,13 @@ class CallAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The record is the server's; editing it by hand would lie about what happened.
-        return [f.name for f in Call._meta.fields] + ["timeline", "how_it_ended", "duration"]
+        return [f.name for f in Call._meta.fields] + [
+            "timeline",
+            "how_it_ended",
+            "duration",
+            "quality_summary",
+            "quality_chart",
+        ]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -285,6 +316,63 @@ class CallAdmin(admin.ModelAdmin):
             rows,
         )
         return format_html('<ol class="sc-timeline" data-testid="timeline">{}</ol>', items)
+
+    @admin.display(description=_("quality"))
+    def quality_summary(self, call: Call) -> str:
+        summary = quality.summarize(call.pk)
+        if not summary:
+            return gettext("No quality reports")
+        rows = (
+            (
+                PARTY_NAMES[party],
+                f"{each['mos_avg']:.2f}",
+                f"{each['mos_min']:.2f}",
+                _number(each["loss_avg"], "%"),
+                _number(each["loss_max"], "%"),
+                _number(each["rtt_avg"], " ms"),
+                _number(each["rtt_max"], " ms"),
+                gettext("through the relay") if each["path"] == "relay" else gettext("direct"),
+                each["reports"],
+            )
+            for party, each in sorted(summary.items())
+        )
+        head = [
+            gettext("measured by"),
+            gettext("MOS, average"),
+            gettext("MOS, worst"),
+            gettext("loss, average"),
+            gettext("loss, worst"),
+            gettext("round trip, average"),
+            gettext("round trip, worst"),
+            gettext("media path"),
+            gettext("reports"),
+        ]
+        return format_html(
+            '<table class="sc-quality" data-testid="quality-summary"><thead><tr>{}</tr></thead>'
+            "<tbody>{}</tbody></table>",
+            format_html_join("", "<th>{}</th>", ((h,) for h in head)),
+            format_html_join("", "<tr>" + "<td>{}</td>" * len(head) + "</tr>", rows),
+        )
+
+    @admin.display(description=_("quality over the call"))
+    def quality_chart(self, call: Call) -> str:
+        geometry = quality.chart(call.pk)
+        if geometry is None:
+            return "—"
+        labels = {
+            "caller": gettext("The caller's reports"),
+            "agent": gettext("The agent's reports"),
+        }
+        for line in geometry["lines"]:
+            line["label"] = labels[line["party"]]
+        title = gettext("Each party's MOS over the call (%(minutes)s min), from 1 to 4.5")
+        return render_to_string(
+            "quality/chart.svg", {**geometry, "title": title % {"minutes": geometry["minutes"]}}
+        )
+
+
+def _number(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{value:g}{unit}"
 
 
 @admin.register(Connection)

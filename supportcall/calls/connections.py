@@ -32,7 +32,7 @@ from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, 
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
-from . import distribution, events, machine, protocol, wrapup
+from . import chat, distribution, events, machine, protocol, wrapup
 from .change import Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
@@ -128,6 +128,7 @@ def authenticate(
         issue_resume(claims, channel),
         resume_grace=settings.SUPPORTCALL_RESUME_GRACE,
         ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
+        quality_interval=settings.SUPPORTCALL_QUALITY_INTERVAL,
         ice=ice_config(actor.identity),
         **(_agent_hello(actor.agent) if actor.agent_id is not None else {}),
     )
@@ -385,7 +386,8 @@ def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
 
 
 def _replay(change: Change, party: Party) -> None:
-    """What a resumed party needs to carry on: the state, the other's media, a waiting re-offer."""
+    """What a resumed party needs to carry on: the state, the other's media, a waiting
+    re-offer, the chat."""
     row = change.row
     change.send(party, _resumed_state(row, party))
     if row.phase != Phase.ANSWERED:
@@ -404,6 +406,8 @@ def _replay(change: Change, party: Party) -> None:
     )
     if call.pending is not None and call.pending.by is party.other:
         change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
+    for message in chat.replay(row):
+        change.send(party, message)
 
 
 def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:

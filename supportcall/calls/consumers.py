@@ -49,6 +49,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     """
 
     actor: Actor | None = None
+    typing_since, typing_count = 0.0, 0  # chat.typing frames in the current window
     dropped = False
     closed = False  # the close has begun, on either side: nothing more is sent
 
@@ -260,18 +261,38 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await deliver(outbox)
 
     async def _relay(self, request_id: str | None, request: protocol.Request) -> bool:
-        """An answered call's candidate goes straight to the other party when its route is
-        known; False: the database's way (``operations.relay_candidate``) must say."""
-        if request.type != "ice.candidate":
+        """An answered call's candidate, or typing indicator, goes straight to the other
+        party when its route is known; False: the database's way
+        (``operations.relay_candidate``, ``chat.typing``) must say."""
+        if request.type == "chat.typing":
+            self._count_typing()
+            assert request.call_id is not None
+            event = events.chat_typing(request.call_id, request.fields["typing"])
+        elif request.type == "ice.candidate":
+            assert request.call_id is not None
+            event = events.candidate(request.call_id, request.fields["candidate"])
+        else:
             return False
-        assert request.call_id is not None
         peer = self.routes.peer(str(request.call_id))
         if not peer:
             return False
-        event = events.candidate(request.call_id, request.fields["candidate"])
         await self.send_json(protocol.ack(request_id, call_id=str(request.call_id)))
         await deliver([Delivery(peer, event)])
         return True
+
+    def _count_typing(self) -> None:
+        """SUPPORTCALL_CHAT_TYPING_RATE a window, per connection: typing is never stored, so
+        the connection counts it (as ``_admit`` counts frames)."""
+        now = asyncio.get_running_loop().time()
+        if now - self.typing_since >= settings.SUPPORTCALL_CHAT_WINDOW:
+            self.typing_since, self.typing_count = now, 0
+        self.typing_count += 1
+        if self.typing_count > settings.SUPPORTCALL_CHAT_TYPING_RATE:
+            window = settings.SUPPORTCALL_CHAT_WINDOW
+            raise CallError(
+                ErrorCode.RATE_LIMITED,
+                f"at most {settings.SUPPORTCALL_CHAT_TYPING_RATE} chat.typing every {window:g} s",
+            )
 
     def _own_routes(self, outbox: list[Delivery]) -> list[Delivery]:
         """Learn at once the routes for this connection (its next frame may need them); the

@@ -10,7 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Call
+    from .models import Call, ChatMessage
 
 # An event as it goes on the wire: {"type": "call.state", "call_id": ..., ...}.
 Event = dict[str, Any]
@@ -111,3 +111,37 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
         "media": row.media,
         "sdp": row.offer_sdp,
     }
+
+
+def quality(call_id: uuid.UUID, side: str, sample: Any, level: str) -> Event:
+    """A party's quality as the server judged its latest report (``quality.models.Sample``):
+    ``local`` to the party that measured it, ``remote`` to the other."""
+    return {
+        "type": "call.quality",
+        "call_id": str(call_id),
+        "side": side,
+        "mos": sample.mos,
+        "level": level,
+        "warnings": list(sample.warnings),
+        "candidate_type": sample.candidate or None,
+    }
+
+
+def chat_message(message: ChatMessage) -> dict[str, Any]:
+    """A chat message, to both parties (the sender's own connection too: one order for all)."""
+    event: dict[str, Any] = {
+        "type": "chat.message",
+        "call_id": str(message.call_id),
+        "seq": message.seq,
+        "sender": message.sender,
+        "display_name": message.display_name,
+        "text": message.text,
+        "sent": message.sent.isoformat(),
+    }
+    if message.client_id:
+        event["client_id"] = message.client_id
+    return event
+
+
+def chat_typing(call_id: uuid.UUID | str, typing: bool) -> dict[str, Any]:
+    return {"type": "chat.typing", "call_id": str(call_id), "typing": typing}

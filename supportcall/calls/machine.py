@@ -496,6 +496,21 @@ def relay(call: CallState, party: Party, *, agent: int | None = None) -> Relay:
     return Relay(call.ringing, keep=True)
 
 
+def chat(call: CallState, party: Party, *, agent: int | None = None) -> Party:
+    """Whether ``party`` (on the agent side: ``agent``) may chat now; the party it talks to.
+
+    Only the two parties of an answered call chat, held or not and under a re-offer
+    alike: an agent being rung has not answered yet, and an ended call is over.
+    """
+    if call.phase is Phase.ENDED:
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
+    if call.phase is not Phase.ANSWERED:
+        raise CallError(ErrorCode.INVALID_STATE, "chat opens once the call is answered")
+    if party is Party.AGENT and _agent_id(agent) != call.agent:
+        raise CallError(ErrorCode.INVALID_STATE, "another agent answered this call")
+    return party.other
+
+
 def reason_seen_by(party: Party, caller_reason: Reason) -> Reason:
     """How an answered call that ended ``caller_reason`` for the caller ended for ``party``."""
     if party is Party.CALLER:

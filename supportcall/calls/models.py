@@ -266,6 +266,36 @@ class CallEvent(models.Model):
         super().save(*args, **kwargs)
 
 
+class ChatMessage(models.Model):
+    """A text message between the parties of an answered call, kept on its record.
+
+    ``seq`` numbers a call's messages from 1 in the order the server took them
+    (under the call's row lock), so both parties and the admin read one order.
+    The text is stored as sent: HTML in it is text, which every client escapes.
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="chat")
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(
+        max_length=8, choices=[(p.value, p.value) for p in Party], help_text=_("caller or agent")
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    client_id = models.CharField(
+        max_length=64, blank=True, help_text=_("The sender's own id: a retry is not a new message.")
+    )
+    sent = models.DateTimeField()
+
+    class Meta:
+        ordering = ["call", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "seq"], name="calls_chat_call_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.sender}: {self.text[:40]}"
+
+
 class Connection(models.Model):
     """A WebSocket, live or dropped within its grace period.
 

@@ -20,10 +20,11 @@ from typing import Any
 from django.conf import settings
 
 from supportcall import text
+from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
-from . import operations, wrapup_requests
+from . import chat, operations, wrapup_requests
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
@@ -73,6 +74,7 @@ class RequestType:
 _CALL_ID = {"call_id": _Field(str, max_length=MAX_ID)}
 _SDP = {"sdp": _Field(str, max_length=settings.SUPPORTCALL_MAX_SDP, multiline=True)}
 _REOFFER = {**_CALL_ID, **_SDP}
+_NUMBER = _Field((int, float), required=False, nullable=True)
 
 REQUESTS: dict[str, RequestType] = {
     "call.create": RequestType(
@@ -116,7 +118,27 @@ REQUESTS: dict[str, RequestType] = {
     "wrapup.extend": RequestType({}, wrapup_requests.extend),
     "wrapup.end": RequestType({}, wrapup_requests.ready),
     "queue.position": RequestType(_CALL_ID, operations.queue_position),
+    "call.quality": RequestType(
+        {
+            **_CALL_ID,
+            **{name: _NUMBER for name in reports.RANGES},
+            "codec": _Field(str, required=False, nullable=True),
+            "candidate_type": _Field(str, required=False, nullable=True),
+        },
+        reports.report,
+    ),
+    "chat.send": RequestType(
+        {
+            **_CALL_ID,
+            "text": _Field(str, max_length=settings.SUPPORTCALL_CHAT_MAX_CHARS, multiline=True),
+            "client_id": _Field(str, required=False, max_length=MAX_ID),
+        },
+        chat.send,
+    ),
+    "chat.typing": RequestType({**_CALL_ID, "typing": _Field(bool)}, chat.typing),
 }
+# Long for good reasons (an SDP, a pasted log): over the limit is `too_large`, not a bad frame.
+LONG_FIELDS = frozenset({"sdp", "text"})
 
 
 def handle(actor: Actor, request: Request) -> Outcome:
@@ -189,8 +211,8 @@ def _text(value: str, name: str, spec: _Field) -> str:
     try:
         return text.check(value, name, spec.max_length, multiline=spec.multiline)
     except text.TooLong as e:
-        # An SDP can be long for good reasons: saying so is more use than bad_request.
-        code = ErrorCode.TOO_LARGE if name == "sdp" else ErrorCode.BAD_REQUEST
+        # Saying so is more use than bad_request for text that can be long for good reasons.
+        code = ErrorCode.TOO_LARGE if name in LONG_FIELDS else ErrorCode.BAD_REQUEST
         raise CallError(code, str(e)) from None
     except text.BadText as e:
         raise CallError(ErrorCode.BAD_REQUEST, str(e)) from None
@@ -234,6 +256,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
         bool: "true or false",
         dict: "an object",
         int: "a number",
+        (int, float): "a number",
         (str, int): "a string or a number",
     }
     return names.get(kind, str(kind))
@@ -272,6 +295,7 @@ def hello(
     *,
     resume_grace: float,
     ping_interval: float,
+    quality_interval: float,
     ice: dict[str, Any],
     presence: str | None = None,
     away_reason: str = "",
@@ -290,6 +314,7 @@ def hello(
         "resume_token": resume_token,
         "resume_grace": resume_grace,
         "ping_interval": ping_interval,
+        "quality_interval": quality_interval,
         **ice,
     }
     if presence is not None:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import Agent, Queue
 from supportcall.http import HttpError
+from supportcall.quality import summary as quality
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
 
@@ -49,10 +50,14 @@ def snapshot() -> dict:
             }
         )
     agents = []
-    agents_now = availability.with_presence(Agent.objects.select_related("away_reason"))
+    listed = list(availability.with_presence(Agent.objects.select_related("away_reason")))
+    answered: dict[int | None, Call] = {}
+    for row in Call.objects.filter(phase=Phase.ANSWERED):  # each agent's first, as .first()
+        answered.setdefault(row.agent_id, row)
+    live = quality.latest([c.pk for c in answered.values()])
     wraps = {w.agent_id: w for w in WrapUp.objects.all()}
-    for agent in agents_now:
-        call = Call.objects.filter(agent=agent, phase=Phase.ANSWERED).first()
+    for agent in listed:
+        call = answered.get(agent.pk)
         wrap = wraps.get(agent.pk)
         agents.append(
             {
@@ -82,6 +87,8 @@ def snapshot() -> dict:
                     "call_id": str(call.id),
                     "caller": call.caller_display_name or "Anonymous visitor",
                     "since_s": round((now - call.answered).total_seconds()) if call.answered else 0,
+                    # Each party's latest quality report (mos, warnings, candidate_type).
+                    "quality": live.get(str(call.id), {}),
                 }
                 if call
                 else None,

@@ -14,6 +14,7 @@ does::
 See ``docs/client.md``.
 """
 
+from .chat import ChatMessage
 from .errors import (
     CallEnded,
     CallError,
@@ -42,6 +43,7 @@ __all__ = [
     "Call",
     "CallEnded",
     "CallError",
+    "ChatMessage",
     "Client",
     "ConnectionState",
     "FrameCounter",

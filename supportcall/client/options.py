@@ -29,6 +29,9 @@ class Options:
     unless the server says ``relay``); ``"relay"`` uses relayed candidates only.
     ``tone_hz``: the test tone this party sends; ``None`` picks 440 Hz for a
     visitor and 660 Hz for an agent, so that each side's audio is told apart.
+    ``quality_interval``: seconds between two ``call.quality`` reports; ``None``
+    follows the server's ``hello`` (a probe may report more often, down to the
+    server's minimum interval).
     """
 
     server: str
@@ -39,6 +42,7 @@ class Options:
     op_timeout: float = DEFAULT_OP_TIMEOUT  # an operation's op.result
     resume: bool = True  # reconnect and resume after a dropped connection
     tone_hz: float | None = None
+    quality_interval: float | None = None
 
     @classmethod
     def of(cls, value: Options | str) -> Options:

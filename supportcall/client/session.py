@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -42,6 +43,7 @@ from ..vocabulary import (
     Role,
     State,
 )
+from .chat import Chat, ChatMessage
 from .errors import (
     CallEnded,
     CallError,
@@ -53,6 +55,7 @@ from .errors import (
 from .events import Emitter, Notifier, Stream, Subscription
 from .options import ConnectionState, Options
 from .peer import MediaPeer, Reoffer, check_media
+from .quality import QualityMeter
 from .signaling import Signaling
 
 logger = logging.getLogger(__name__)
@@ -135,8 +138,9 @@ class Call(Emitter):
     events for this call (the contract's objects, as sent) from then until
     the call ends: ``aiter(call)`` right after :meth:`Client.call` returns, before
     anything is awaited, sees every event from ``initiated`` on. Listeners:
-    ``"event"`` (each event, once applied) and ``"statechange"`` (no arguments,
-    after :attr:`state` changed).
+    ``"event"`` (each event, once applied), ``"statechange"`` (no arguments,
+    after :attr:`state` changed) and ``"chat"`` (each new :class:`ChatMessage`,
+    once: not again when a resume replays it). The chat is :attr:`chat`.
     """
 
     def __init__(
@@ -168,6 +172,11 @@ class Call(Emitter):
         self.remote_connection = Link.CONNECTED
         self.queue_position: int | None = None
         self.estimated_wait_s: float | None = None
+        self._chat = Chat()
+        self.remote_typing = False  # the other party's last chat.typing
+        # The server's last call.quality of each side: "local" (this party's own
+        # reports) and "remote" (the other party's), each with mos, level, warnings.
+        self.quality: dict[str, Event] = {}
         self._media = media_peer
         # None asks the task to stop: cancelling it could land inside aiortc.
         self._inbox: asyncio.Queue[Event | None] = asyncio.Queue()
@@ -299,6 +308,47 @@ class Call(Emitter):
             raise SupportCallError(f"call {self.call_id} has no media yet")
         return await wait_for_flow(
             self._media.inbound_bytes, kind, flowing=flowing, timeout=timeout, window=window
+        )
+
+    # -- chat ----------------------------------------------------------------------
+
+    @property
+    def chat(self) -> tuple[ChatMessage, ...]:
+        """The chat so far, both parties' messages in the server's order, each once."""
+        return self._chat.messages
+
+    async def send_chat(self, text: str, client_id: str | None = None) -> dict[str, Any]:
+        """Send a chat message; return the server's ack (``seq``, ``sent``).
+
+        The message comes back as a ``chat.message`` event (it is in :attr:`chat`
+        then). If the connection drops before the ack, it is sent again once
+        resumed, with the same ``client_id``: the server does not take it twice.
+        Raises :class:`CallError` with the server's code (``invalid_state``,
+        ``too_large``, ``rate_limited``, ...).
+        """
+        request = {
+            "type": "chat.send",
+            "call_id": self.call_id,
+            "text": text,
+            "client_id": client_id or uuid.uuid4().hex,
+        }
+        while True:
+            try:
+                return await self.client.signaling.request(request)
+            except SignalingClosed:
+                # Dropped with the request in flight: once resumed, the same client_id
+                # again (the server acks the message it took, if it took it). The reader
+                # may not have noticed the drop yet: let it run first.
+                await asyncio.sleep(0.1)
+                await self.client.wait_for(
+                    lambda: self.client.connection_state is ConnectionState.CONNECTED,
+                    what="the connection to come back",
+                )
+
+    async def set_typing(self, typing: bool) -> None:
+        """Tell the other party this one is typing (or stopped); nothing is kept."""
+        await self.client.signaling.request(
+            {"type": "chat.typing", "call_id": self.call_id, "typing": bool(typing)}
         )
 
     # -- operations ------------------------------------------------------------
@@ -474,6 +524,14 @@ class Call(Emitter):
         elif kind == "queue.position":
             self.queue_position = event.get("position")
             self.estimated_wait_s = event.get("estimated_wait_s")
+        elif kind == "chat.message":
+            message = self._chat.take(event)
+            if message is not None:
+                self._emit("chat", message)
+        elif kind == "chat.typing":
+            self.remote_typing = bool(event.get("typing"))
+        elif kind == "call.quality":
+            self.quality[str(event.get("side"))] = event
 
     async def _on_op_result(self, event: Event) -> None:
         result = _OpResult(
@@ -573,6 +631,7 @@ class Call(Emitter):
         try:
             await media.wait_connected(self.client.media_timeout)
             self._notifier.notify()  # candidate_pair is known now
+            self._spawn(self._report_quality(media))
         except MediaFailed as exc:
             if self.ended or self._media is not media:
                 return
@@ -582,6 +641,25 @@ class Call(Emitter):
             except (SupportCallError, TimeoutError) as failed:
                 # The other party's report may have ended the call first.
                 logger.info("call %s: media_failed not reported: %s", self.call_id, failed)
+
+    async def _report_quality(self, media: MediaPeer) -> None:
+        """``call.quality`` every ``quality_interval`` seconds while this call is answered
+        and its media is this one; a refused report is logged, and the call goes on."""
+        meter = QualityMeter()
+        while not self.ended and self._media is media:
+            await asyncio.sleep(self.client.quality_interval)
+            if self.ended or self._media is not media or self._state not in CONNECTED_STATES:
+                continue
+            pair = media.candidate_pair
+            fields = await meter.report(
+                media.pc, sum(media.inbound_bytes().values()), pair[0] if pair else None
+            )
+            try:
+                await self.client.signaling.request(
+                    {"type": "call.quality", "call_id": self.call_id, **fields}
+                )
+            except (SupportCallError, SignalingClosed, TimeoutError) as exc:
+                logger.info("call %s: quality report not taken: %s", self.call_id, exc)
 
     async def _drop_media(self, media: MediaPeer) -> None:
         await media.close()
@@ -690,6 +768,13 @@ class Client(Emitter):
         return str(
             self.hello.get("ice_transport_policy", self.login.get("ice_transport_policy", "all"))
         )
+
+    @property
+    def quality_interval(self) -> float:
+        """Seconds between two ``call.quality`` reports (the server's ``hello``)."""
+        if self.options.quality_interval is not None:
+            return self.options.quality_interval
+        return float(self.hello.get("quality_interval", 5.0))
 
     @property
     def media_timeout(self) -> float:

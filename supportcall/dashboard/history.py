@@ -13,6 +13,7 @@ from supportcall.calls.machine import LegStatus, Party, Phase
 from supportcall.calls.models import Call, Leg
 from supportcall.directory.hours import OpeningWords, describe_opening
 from supportcall.directory.models import Agent, Queue
+from supportcall.quality import summary as quality
 from supportcall.vocabulary import State
 
 RECENT_CALLS = 20
@@ -112,4 +113,8 @@ def recent_calls(agent: Agent, limit: int = RECENT_CALLS) -> list[dict[str, Any]
         }
         if len(rows) == limit:
             break
+    # Each party's quality over the call (average and worst MOS, the path), one query.
+    measured = quality.summaries(list(rows))
+    for call_id, row in rows.items():
+        row["quality"] = measured.get(call_id, {})
     return list(rows.values())

@@ -37,6 +37,7 @@ async def test_a_visitor_token_opens_a_visitor_session():
         "identity": login["identity"],
         "resume_grace": 20.0,
         "ping_interval": 25.0,
+        "quality_interval": 5.0,
         "ice_servers": [],
         "ice_transport_policy": "all",
         "media_timeout": 20.0,

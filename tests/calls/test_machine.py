@@ -580,6 +580,16 @@ def expected_relay(cfg: Config, party: str, agent: int | None) -> tuple[Any, ...
     return (tuple(ringing(cfg)), True)
 
 
+def expected_chat(cfg: Config, party: str, agent: int | None) -> str | Refused:
+    """Who a chat message or typing goes to: only the two parties of an answered call talk,
+    held or not and under a re-offer alike."""
+    if cfg.phase != "answered":
+        return Refused("invalid_state")
+    if party == AGENT and agent != answerer(cfg):
+        return Refused("invalid_state")
+    return OTHER[party]
+
+
 def subsets(items: Iterable[str]) -> list[frozenset[str]]:
     pool = tuple(items)
     return [
@@ -834,6 +844,21 @@ def test_every_candidate_goes_where_the_contract_says_on_every_reachable_call(ac
         try:
             relay = machine.relay(to_call(cfg), Party(party), agent=agent)
             got: Any = (tuple(t if isinstance(t, int) else str(t) for t in relay.to), relay.keep)
+        except CallError as error:
+            got = Refused(error.code)
+        if got != expected:
+            mismatches.append(f"{label(cfg)}: expected {expected}, got {got}")
+    assert not mismatches, report(mismatches, len(CONFIGS))
+
+
+@pytest.mark.parametrize("actor", ACTORS, ids=actor_id)
+def test_only_the_two_parties_of_an_answered_call_may_chat_on_every_reachable_call(actor):
+    party, agent = actor
+    mismatches = []
+    for cfg in CONFIGS:
+        expected = expected_chat(cfg, party, agent)
+        try:
+            got: Any = str(machine.chat(to_call(cfg), Party(party), agent=agent))
         except CallError as error:
             got = Refused(error.code)
         if got != expected:

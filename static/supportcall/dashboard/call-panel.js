@@ -1,6 +1,7 @@
 // The call in progress: timer, the caller's video, indicators and the controls.
 
 import { HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
+import { chatBox } from "./chat-box.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { showResult } from "./toast.js";
@@ -138,6 +139,7 @@ export function renderPanel(entry) {
     h("div", { class: "controls", role: "group", "aria-label": gettext("Call controls") }, mute, hold, video, hangup),
     h("p", { class: "end-reason", role: "status", hidden: true }),
     callerDetails(call.from),
+    chatBox(entry),
   );
 }
 

@@ -7,6 +7,7 @@
 // Its `call` (the current phone.js Call) and `phone` are public: a host page
 // (or a test) can read the call's state and media from them.
 
+import { Chat } from "../chat.js";
 import { Media, Reason, State } from "../phone.js";
 import { Callbacks } from "./callback.js";
 import { Cancelled, explainFailure, getMedia, login, target } from "./calling.js";
@@ -16,6 +17,7 @@ import { fetchLine, lineBlocked } from "./line.js";
 import { render, renderTimer } from "./render.js";
 import { Phase, UNDER_WAY } from "./states.js";
 import { elements, template } from "./template.js";
+import { explain, t } from "./words.js";
 
 export const TAG = "supportcall-widget";
 const LINE_REFRESH_MS = 30000;
@@ -47,6 +49,8 @@ export class SupportcallWidget extends HTMLElement {
     this.line = null;
     this.lineAsked = false;
     this.callbacks = new Callbacks(this);
+    /** The current call's chat (chat.js), from its answer until the widget starts over. */
+    this.chat = null;
 
     const root = this.attachShadow({ mode: "open" });
     root.innerHTML = template();
@@ -90,6 +94,19 @@ export class SupportcallWidget extends HTMLElement {
 
   render() {
     render(this);
+    if (this.chat) this.chat.seen();
+    else this.el.chat.toggle.hidden = this.el.chat.area.hidden = true;
+  }
+
+  /** Chat with the agent on `call`; null: no chat (a new call, or idle again). */
+  startChat(call) {
+    this.chat?.detach();
+    this.chat = call && new Chat(call, this.el.chat, {
+      you: t("chat.you"),
+      other: t("chat.agent"),
+      unread: (count) => t("chat.unread", { count }),
+      failed: (error) => t("chat.failed", { why: explain(error.code) || error.message }),
+    }, { mine: "caller", visible: () => this.isOpen });
   }
 
   /** Ask the server whether calls are possible now, before anyone logs in. */
@@ -148,6 +165,7 @@ export class SupportcallWidget extends HTMLElement {
     this.state = Phase.IDLE;
     this.reason = null;
     this.errorText = "";
+    this.startChat(null);
     this.render();
   }
 
@@ -180,6 +198,7 @@ export class SupportcallWidget extends HTMLElement {
     this.answeredAt = null;
     this.localVideoTrack = null;
     this.call = null;
+    this.startChat(null);
     this.reconnecting = false;
     this.state = Phase.CONNECTING;
     this.isOpen = true;
@@ -221,6 +240,7 @@ export class SupportcallWidget extends HTMLElement {
   attach(call, stream) {
     this.call = call;
     this.stream = stream;
+    this.startChat(call);
     const current = (handler) => (event) => {
       if (call === this.call) handler(event);
     };

@@ -136,6 +136,29 @@ export const STYLE = `
   .form-actions { display: flex; gap: 8px; }
   .form-actions .choice { flex: 1; }
   .done { margin-top: 12px; padding: 10px 12px; border-radius: 10px; background: var(--soft); }
+  .chat { display: grid; gap: 10px; }
+  .chat-toggle { display: flex; align-items: center; justify-content: center; gap: 8px; min-height: 40px;
+                 border: 1px solid var(--line); border-radius: 12px; background: var(--bg); font-weight: 600; }
+  .chat-toggle[aria-expanded="true"] { background: var(--soft); }
+  .chat-badge { min-width: 20px; height: 20px; padding: 0 6px; border-radius: 10px; background: var(--danger);
+                color: #fff; font-size: 12px; line-height: 20px; }
+  .chat-area { display: grid; gap: 8px; }
+  .chat-log { display: flex; flex-direction: column; gap: 6px; max-height: 180px; overflow-y: auto;
+              padding: 8px; border: 1px solid var(--line); border-radius: 10px; }
+  .chat-log:empty { display: none; }
+  .chat-log:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); }
+  .chat-message { display: grid; gap: 2px; max-width: 85%; padding: 6px 10px; border-radius: 12px;
+                  background: var(--soft); overflow-wrap: anywhere; white-space: pre-wrap; }
+  .chat-message[data-sender="caller"] { align-self: flex-end; background: color-mix(in srgb, var(--accent) 14%, var(--bg)); }
+  .chat-who { font-size: 11.5px; font-weight: 650; }
+  .chat-text a { color: inherit; text-decoration: underline; }
+  .chat-typing { color: var(--muted); font-size: 12.5px; font-style: italic; }
+  .chat-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 6px 10px; font-size: 13px; }
+  .chat-form { display: flex; gap: 8px; }
+  .chat-input { flex: 1; min-width: 0; font: inherit; color: var(--fg); background: var(--bg);
+                border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; }
+  .chat-input:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 1px; }
+  .chat-send { min-height: 40px; }
   @media (max-width: 480px) {
     .root { inset-inline: 12px; bottom: 12px; align-items: flex-end; }
     .panel { width: 100%; max-height: calc(100vh - 88px); }

@@ -71,6 +71,20 @@ export function template() {
           <button class="ctl danger" type="button" data-testid="hangup" aria-label="${w("control.hangUpName")}">
             <span class="disc">${ICON.hangup}</span><span class="lbl">${w("control.hangUp")}</span></button>
         </div>
+        <div class="chat">
+          <button class="chat-toggle" type="button" data-testid="chat-toggle" aria-expanded="false" aria-controls="chat-area" hidden>
+            <span>${w("chat.toggle")}</span><span class="chat-badge" data-testid="chat-unread" hidden></span></button>
+          <div class="chat-area" id="chat-area" data-testid="chat" hidden>
+            <div class="chat-log" data-testid="chat-log" role="log" aria-label="${w("chat.log")}" tabindex="0"></div>
+            <p class="chat-typing" data-testid="chat-typing" aria-live="polite" hidden>${w("chat.typing")}</p>
+            <p class="chat-error" data-testid="chat-error" role="alert" hidden></p>
+            <form class="chat-form" data-testid="chat-form" novalidate>
+              <input class="chat-input" data-testid="chat-input" maxlength="2000" autocomplete="off"
+                     aria-label="${w("chat.input")}" placeholder="${w("chat.placeholder")}">
+              <button class="choice primary chat-send" type="submit" data-testid="chat-send">${w("chat.send")}</button>
+            </form>
+          </div>
+        </div>
       </div>
     </section>
     <button class="launcher" type="button" part="launcher" data-testid="call-button"
@@ -97,5 +111,9 @@ export function elements(root) {
     position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
     callbackError: tid("callback-error"), callbackDone: tid("callback-done"),
     callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
+    chat: {
+      toggle: tid("chat-toggle"), badge: tid("chat-unread"), area: tid("chat"), log: tid("chat-log"),
+      form: tid("chat-form"), input: tid("chat-input"), typing: tid("chat-typing"), error: tid("chat-error"),
+    },
   };
 }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("calls", "0009_call_caller_verified"),
+        ("calls", "0010_chat"),
         ("directory", "0008_seed_away_reasons"),
     ]
 

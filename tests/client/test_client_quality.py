@@ -1,0 +1,52 @@
+"""The Python client reports its call's quality from aiortc's statistics (issue 12)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from supportcall.client import Options
+from supportcall.client.quality import QualityMeter
+from supportcall.vocabulary import State
+
+
+async def test_both_parties_report_and_hear_each_others_quality(clients, server):
+    often = Options(server.url, quality_interval=1.0)
+    agent = await clients.agent(options=often)
+    visitor = await clients.visitor(options=often)
+    call = await visitor.call()
+    incoming = await agent.next_incoming(timeout=5)
+    await incoming.accept()
+    await call.wait_for_state(State.IN_CALL, timeout=5)
+    await call.wait_for_media("audio", timeout=10)
+
+    for party in (call, incoming):
+        await party.wait_for(lambda p=party: set(p.quality) == {"local", "remote"}, 10, "quality")
+        for side in ("local", "remote"):
+            event = party.quality[side]
+            assert (event["type"], event["call_id"], event["level"]) == (
+                "call.quality",
+                call.call_id,
+                "good",
+            ), event
+            assert event["mos"] > 4.0 and event["warnings"] == []
+            assert event["candidate_type"] == "host"
+
+
+async def test_a_report_measures_the_audio_received_since_the_last(clients, server):
+    agent = await clients.agent()
+    visitor = await clients.visitor()
+    call = await visitor.call()
+    incoming = await agent.next_incoming(timeout=5)
+    await incoming.accept()
+    await call.wait_for_media("audio", timeout=10)
+    meter = QualityMeter()
+    media = call.media_peer
+    assert media is not None
+    first = await meter.report(media.pc, sum(media.inbound_bytes().values()), "host")
+    assert first["codec"] == "opus" and first["candidate_type"] == "host"
+    assert "loss_pct" not in first  # nothing to compare with yet
+    await asyncio.sleep(1.0)  # a second of audio, as between two reports
+    second = await meter.report(media.pc, sum(media.inbound_bytes().values()), "host")
+    assert 0 <= second["loss_pct"] <= 1  # loopback loses nothing to speak of
+    assert 5 < second["bitrate_in_kbps"] < 200 and 5 < second["bitrate_out_kbps"] < 200
+    assert 0 <= second.get("jitter_ms", 0) < 30
