@@ -39,6 +39,9 @@ PRODUCT_ENV = {
     # The idle scenario logs 5,000 visitors in before any connects (bench/scenarios.py).
     "SUPPORTCALL_TOKEN_TTL": "900",
     "SUPPORTCALL_DOMAIN": DOMAIN,
+    # The bench's agents answer the next call at once: after-call work would measure
+    # the agents' pauses, not the server.
+    "SUPPORTCALL_WRAP_UP_DEFAULT": "off",
     "LOG_LEVEL": "WARNING",
 }
 

@@ -504,6 +504,23 @@ SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", e
 SUPPORTCALL_VISITOR_CALLS = _positive("SUPPORTCALL_VISITOR_CALLS", env.int, 1)
 SUPPORTCALL_SITE_CALLS = _positive("SUPPORTCALL_SITE_CALLS", env.int, 200)
 SUPPORTCALL_QUEUE_WAITING = _positive("SUPPORTCALL_QUEUE_WAITING", env.int, 50)
+# After-call work (docs/protocol.md, "Wrap-up"): the wrap-up time a new queue gets, in
+# seconds (0: until the agent says it is ready; "off": none, the agent is free at once);
+# the longest wrap-up time a queue may have; the characters of an agent's call notes.
+SUPPORTCALL_WRAP_UP_MAX = _positive("SUPPORTCALL_WRAP_UP_MAX", env.int, 600)
+_wrap_up_default = env.str("SUPPORTCALL_WRAP_UP_DEFAULT", default="10").strip().lower()
+SUPPORTCALL_WRAP_UP_DEFAULT: int | None = None
+if _wrap_up_default != "off":
+    try:
+        SUPPORTCALL_WRAP_UP_DEFAULT = int(_wrap_up_default)
+    except ValueError:
+        SUPPORTCALL_WRAP_UP_DEFAULT = -1
+    if not 0 <= SUPPORTCALL_WRAP_UP_DEFAULT <= SUPPORTCALL_WRAP_UP_MAX:
+        raise ImproperlyConfigured(
+            "Bad setting SUPPORTCALL_WRAP_UP_DEFAULT: seconds from 0 to SUPPORTCALL_WRAP_UP_MAX, "
+            "or off"
+        )
+SUPPORTCALL_WRAP_UP_NOTES = _positive("SUPPORTCALL_WRAP_UP_NOTES", env.int, 2000)
 # Anonymous logins per site per minute, from every address together.
 SUPPORTCALL_SITE_LOGIN_RATE = _positive("SUPPORTCALL_SITE_LOGIN_RATE", env.int, 600)
 # Verified visitors (docs/security.md, "Verified visitors"): seconds a site's previous

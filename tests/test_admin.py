@@ -43,6 +43,8 @@ def a_call() -> Call:
         "directory/agent",
         "calls/call",
         "calls/connection",
+        "calls/disposition",
+        "directory/awayreason",
         "tokens/issuedtoken",
         "callbacks/callbackrequest",
     ],
@@ -191,6 +193,7 @@ def test_a_queue_is_set_up_with_strategy_hours_and_closed_days(admin_client):
         b"ring_timeout",
         b"max_wait",
         b"wait_when_empty",
+        b"wrap_up_seconds",
         b"timezone",
         b"hours-TOTAL_FORMS",
         b"closed_days-TOTAL_FORMS",
@@ -206,3 +209,45 @@ def test_a_call_records_chat_is_shown_in_order_as_text_and_read_only(admin_clien
     assert "<b>Order</b>" not in page
     assert chat_part.index("&lt;b&gt;Order") < chat_part.index("Found it")
     assert not re.findall(r'<(?:input|textarea)[^>]*name="chat-0-text"', page)
+
+
+def test_a_queues_wrap_up_time_is_bounded_by_the_settings_maximum(settings):
+    from django.core.exceptions import ValidationError
+
+    from supportcall.directory.models import Queue
+
+    settings.SUPPORTCALL_WRAP_UP_MAX = 600
+    queue = Queue.objects.get(name="support")
+    for fine in (None, 0, 600):
+        queue.wrap_up_seconds = fine
+        queue.full_clean()
+    queue.wrap_up_seconds = 601
+    with pytest.raises(ValidationError, match="At most 600 seconds"):
+        queue.full_clean()
+
+
+def test_a_new_queue_gets_the_settings_default_wrap_up(settings):
+    from supportcall.directory.models import Queue
+
+    settings.SUPPORTCALL_WRAP_UP_DEFAULT = 10
+    assert Queue.objects.create(name="new").wrap_up_seconds == 10
+    settings.SUPPORTCALL_WRAP_UP_DEFAULT = None  # "off"
+    assert Queue.objects.create(name="newer").wrap_up_seconds is None
+
+
+def test_dispositions_and_away_reasons_are_managed_in_the_admin(admin_client):
+    from supportcall.calls.models import Disposition
+    from supportcall.directory.models import AwayReason, Queue
+
+    queue = Queue.objects.get(name="support")
+    response = admin_client.post(
+        reverse("admin:calls_disposition_add"),
+        {"label": "Refund", "queue": queue.pk, "active": "on", "order": 2},
+    )
+    assert response.status_code == 302
+    assert Disposition.objects.get(label="Refund").queue == queue
+    response = admin_client.post(
+        reverse("admin:directory_awayreason_add"), {"label": "Errand", "order": 9}
+    )
+    assert response.status_code == 302
+    assert not AwayReason.objects.get(label="Errand").active  # unticked: not offered

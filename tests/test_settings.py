@@ -53,6 +53,11 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_WS_UNSENT", "lots"),
         ("SUPPORTCALL_IDENTITY_LEEWAY", "3600"),
         ("SUPPORTCALL_IDENTITY_MAX_LIFETIME", "0"),
+        ("SUPPORTCALL_WRAP_UP_DEFAULT", "soon"),
+        ("SUPPORTCALL_WRAP_UP_DEFAULT", "-1"),
+        ("SUPPORTCALL_WRAP_UP_DEFAULT", "601"),  # over SUPPORTCALL_WRAP_UP_MAX
+        ("SUPPORTCALL_WRAP_UP_MAX", "0"),
+        ("SUPPORTCALL_WRAP_UP_NOTES", "0"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

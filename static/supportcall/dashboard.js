@@ -7,6 +7,7 @@
 //   calls.js       the calls column: ringing cards (incoming.js), call panels (call-panel.js)
 //   ringing.js     the ringtone (ringer.js), the flashing title, notifications
 //   queues.js      callers waiting in the agent's queues, and its closed queues
+//   wrapup.js      after-call work: the time left, the outcome and notes, Save, Ready
 //   recent.js      the agent's recent calls
 //   keys.js        keyboard shortcuts
 //   inbox.js       missed calls: callback requests
@@ -27,11 +28,13 @@ import { loadRecent, onQueueHours, refreshRecent } from "./dashboard/recent.js";
 import { ring } from "./dashboard/ringing.js";
 import { showFigures } from "./dashboard/figures.js";
 import { showTeam } from "./dashboard/team.js";
+import { showWrapUp } from "./dashboard/wrapup.js";
 
 const desk = new Desk();
 showConnection(desk);
 showCalls(desk, { onAnsweredOrEnded: refreshRecent });
 showQueues(desk);
+showWrapUp(desk);
 listenForShortcuts(desk);
 onQueueHours((queues, requestedAt) => setQueueHours(desk, queues, requestedAt));
 const ringer = ring(desk);

@@ -253,7 +253,7 @@ export function mLines(sdp) {
 
 /**
  * One WebSocket session: auth, requests answered by ack/error, events to calls.
- * Events: "hello", "incoming" (a new Call), "presence", "closed".
+ * Events: "hello", "incoming" (a new Call), "presence", "wrap-up" (agent.wrap_up), "closed".
  */
 export class Phone extends EventTarget {
   constructor(server, login, { origin } = {}) {
@@ -441,6 +441,11 @@ export class Phone extends EventTarget {
       this.dispatchEvent(new CustomEvent("presence", { detail: frame }));
       return;
     }
+    if (frame.type === "agent.wrap_up") {
+      // To agents: after-call work began, was extended or ended (detail: the frame).
+      this.dispatchEvent(new CustomEvent("wrap-up", { detail: frame }));
+      return;
+    }
     if (frame.type === "queue.waiting") {
       // To agents: callers waiting in one of their queues (detail: the frame).
       this.dispatchEvent(new CustomEvent("queue-waiting", { detail: frame }));
@@ -465,9 +470,24 @@ export class Phone extends EventTarget {
     if (call) call.receive(frame);
   }
 
-  /** presence.set: Presence.AVAILABLE or Presence.AWAY. */
-  setPresence(status) {
-    return this.request("presence.set", { status });
+  /** presence.set: Presence.AVAILABLE or Presence.AWAY (with an away reason's id or label). */
+  setPresence(status, reason = null) {
+    return this.request("presence.set", reason === null ? { status } : { status, reason });
+  }
+
+  /** wrapup.save: the call's outcome (a disposition's id, or null) and notes; ends the wrap-up. */
+  saveWrapUp(callId, { disposition = null, notes = "" } = {}) {
+    return this.request("wrapup.save", { call_id: callId, disposition, notes });
+  }
+
+  /** wrapup.extend: once, the queue's wrap-up time again. */
+  extendWrapUp() {
+    return this.request("wrapup.extend");
+  }
+
+  /** wrapup.end: ready for the next call. */
+  endWrapUp() {
+    return this.request("wrapup.end");
   }
 
   /**

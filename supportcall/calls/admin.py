@@ -23,7 +23,7 @@ from supportcall.calls.change import SYSTEM
 from supportcall.quality import summary as quality
 from supportcall.vocabulary import Reason
 
-from .models import Call, CallEvent, ChatMessage, Connection, Leg
+from .models import Call, CallEvent, ChatMessage, Connection, Disposition, Leg
 
 PARTY_NAMES = {"caller": _("the caller"), "agent": _("the agent")}
 
@@ -79,6 +79,8 @@ EVENT_WORDS = {
     "answer": _("answered the re-offer ({op})"),
     "ring_timeout": _("{agent} let it ring out ({rung_s} s)"),
     "agent_away": _("{agent} was set away: {why}"),
+    "wrap_up": _("{agent} began the after-call work"),
+    "wrap_up_end": _("{agent} ended the after-call work ({how})"),
     "connection_dropped": _("the connection dropped"),
     "connection_back": _("the connection came back"),
     "resumed": _("resumed the connection"),
@@ -230,6 +232,8 @@ class CallAdmin(admin.ModelAdmin):
                     ("media", "agent", "phase"),
                     ("created", "answered", "ended"),
                     ("how_it_ended", "ended_by", "duration"),
+                    ("disposition", "wrap_up_ended"),
+                    "notes",
                     "caller_context",
                     "caller_verified",
                 ]
@@ -375,3 +379,10 @@ def _number(value: float | None, unit: str) -> str:
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["identity", "role", "channel_name", "opened", "process", "grace_until"]
     list_filter = ["role"]
+
+
+@admin.register(Disposition)
+class DispositionAdmin(admin.ModelAdmin):
+    list_display = ["label", "queue", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active", "queue"]

@@ -3,7 +3,8 @@
 Presence is computed from the database, never guessed: an agent is
 ``offline`` without a connection, ``away`` if it chose so, ``busy`` on as
 many calls as it may take, and ``available`` otherwise. A *free* agent is an
-available one who is not already being rung for another call. An agent who
+available one who is not already being rung for another call, nor in after-call
+work (wrap-up, see ``wrapup``). An agent who
 *could answer* a call is one who will take it now or once free: online,
 available by choice (busy on other calls or ringing for another is fine), and
 not among those who declined it.
@@ -22,7 +23,7 @@ from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Presence
 
 from .machine import DECLINING, CallError, LegStatus, Phase
-from .models import Call, Connection, Leg
+from .models import Call, Connection, Leg, WrapUp
 
 MIN_TYPICAL_WAIT_S = 30.0
 
@@ -70,7 +71,7 @@ def resolve_for(to: str, targets: tuple[str, ...]) -> tuple[Queue | None, Agent 
 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
     """Annotate what presence is computed from: connections, calls in progress, ringing
-    (for another call than ``call``)."""
+    (for another call than ``call``), wrap-up."""
     legs = Leg.objects.filter(agent=OuterRef("pk"), status=LegStatus.RINGING)
     if call is not None:
         legs = legs.exclude(call=call)
@@ -78,6 +79,7 @@ def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet
         online=Exists(Connection.objects.filter(agent=OuterRef("pk"))),
         active=Count("calls", filter=Q(calls__phase=Phase.ANSWERED), distinct=True),
         ringing=Exists(legs),
+        wrapping=Exists(WrapUp.objects.filter(agent=OuterRef("pk"))),
     ).select_related("user")
 
 
@@ -98,7 +100,7 @@ def free(
     """Agents who can be rung now, the longest idle first (ringing for ``call`` itself is fine)."""
     return list(
         with_presence(agents.filter(presence=Presence.AVAILABLE).exclude(pk__in=exclude), call)
-        .filter(online=True, ringing=False, active__lt=F("max_calls"))
+        .filter(online=True, ringing=False, wrapping=False, active__lt=F("max_calls"))
         .order_by("idle_since", "pk")
     )
 
@@ -116,6 +118,8 @@ def skipped(agents: QuerySet[Agent], rung: list[Agent], exclude: set[int]) -> di
             reasons[agent.user.username] = presence(agent)
         elif agent.ringing:  # type: ignore[attr-defined]
             reasons[agent.user.username] = "ringing for another call"
+        elif agent.wrapping:  # type: ignore[attr-defined]
+            reasons[agent.user.username] = "in wrap-up"
         else:
             reasons[agent.user.username] = "not chosen by the strategy"
     return reasons

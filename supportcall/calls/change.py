@@ -24,7 +24,7 @@ from django.utils import timezone
 from supportcall.directory.models import Agent
 from supportcall.vocabulary import ErrorCode, Role
 
-from . import events, machine
+from . import events, machine, wrapup
 from .machine import CallError, LegStatus, Party, Phase
 from .models import Call, CallEvent, Leg
 
@@ -196,6 +196,25 @@ class Change:
                 self.touch(before.agent)
         self.save()
         self.log(name, before.phase, **detail)
+        if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED and before.agent:
+            self._wrap_up(before.agent)
+
+    def _wrap_up(self, agent_id: int) -> None:
+        """The agent of the answered call that just ended begins its after-call work."""
+        wrap = wrapup.start(self.row, agent_id, self.now)
+        if wrap is not None:
+            self.send_agent(agent_id, wrapup.event(wrap, self.now))
+            CallEvent.objects.create(
+                call=self.row,
+                actor=SYSTEM,
+                name="wrap_up",
+                phase_before=Phase.ENDED,
+                phase_after=Phase.ENDED,
+                detail={
+                    "agent": self.agent(agent_id).address,
+                    "until": wrap.until.isoformat() if wrap.until else None,
+                },
+            )
 
     def carry_out(self, step: machine.Step) -> None:
         """Do what a step's effects say: legs and events (the call itself is ``apply``'s)."""

@@ -32,7 +32,7 @@ from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, 
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
-from . import chat, distribution, events, machine, operations, protocol
+from . import chat, distribution, events, machine, protocol, wrapup
 from .change import Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
@@ -130,9 +130,19 @@ def authenticate(
         ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
         quality_interval=settings.SUPPORTCALL_QUALITY_INTERVAL,
         ice=ice_config(actor.identity),
-        presence=operations.chosen_presence(actor) if actor.agent_id is not None else None,
+        **(_agent_hello(actor.agent) if actor.agent_id is not None else {}),
     )
     return Session(actor, hello, outcome)
+
+
+def _agent_hello(agent_id: int) -> dict[str, Any]:
+    """What an agent's hello says of it: its chosen presence, why away, its wrap-up."""
+    presence, reason = Agent.objects.values_list("presence", "away_reason__label").get(pk=agent_id)
+    return {
+        "presence": presence,
+        "away_reason": reason or "",
+        "wrap_up": wrapup.current(agent_id, timezone.now()),
+    }
 
 
 def _check_party(claims: Claims, origin: str | None, host: str | None) -> int | None:

@@ -185,7 +185,9 @@ def ring_out(change: Change, leg: Leg) -> None:
     agent.refresh_from_db(fields=["missed_in_row", "presence"])
     limit = settings.SUPPORTCALL_MISSED_CALLS_AWAY
     if agent.missed_in_row >= limit and agent.presence == Presence.AVAILABLE:
-        Agent.objects.filter(pk=agent.pk).update(presence=Presence.AWAY, missed_in_row=0)
+        Agent.objects.filter(pk=agent.pk).update(
+            presence=Presence.AWAY, missed_in_row=0, away_reason=None, away_since=change.now
+        )
         message = f"You missed {limit} calls in a row, so you were set away."
         change.send_agent(agent.pk, events.presence(Presence.AWAY, message))
         change.log("agent_away", agent=agent.address, why=message)

@@ -84,11 +84,14 @@ def queue_waiting(queue: str, waiting: int, longest_wait_s: int) -> dict[str, An
     }
 
 
-def presence(status: str, reason: str = "") -> dict[str, Any]:
-    """An agent's chosen presence, to all its tabs; ``reason`` when the server changed it."""
+def presence(status: str, reason: str = "", away_reason: str = "") -> dict[str, Any]:
+    """An agent's chosen presence, to all its tabs; ``reason`` when the server changed it;
+    ``away_reason``: the label of the away reason the agent chose."""
     event: dict[str, Any] = {"type": "presence", "status": status}
     if reason:
         event["reason"] = reason
+    if away_reason:
+        event["away_reason"] = away_reason
     return event
 
 

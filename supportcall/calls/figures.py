@@ -32,6 +32,15 @@ class CallTimes:
     ended: datetime | None = None
     ended_by: str = ""
     end_reason: str = ""
+    wrap_up_ended: datetime | None = None  # the agent's after-call work for it ended then
+
+    @property
+    def handled_until(self) -> datetime | None:
+        """The end of the agent's work on the call: its after-call work's end, or the
+        call's own end when it had none (or it is still going)."""
+        if self.ended is None:
+            return None
+        return max(self.ended, self.wrap_up_ended) if self.wrap_up_ended else self.ended
 
     @property
     def abandoned(self) -> bool:
@@ -55,7 +64,8 @@ class Figures:
     short_abandoned: int = 0
     unanswered: int = 0  # ended by the line (no agents, the maximum wait), not by the caller
     waited: float = 0.0  # seconds, summed over the answered calls
-    handled: float = 0.0  # seconds of talk and hold, summed over the answered calls that ended
+    # Seconds of talk, hold and after-call work, summed over the answered calls that ended.
+    handled: float = 0.0
     ended_answered: int = 0
 
     @property
@@ -102,9 +112,9 @@ def tally(calls: Iterable[CallTimes], service_level_s: int, short_abandon_s: int
             assert wait is not None
             waited += wait.total_seconds()
             in_time += wait <= within
-            if call.ended is not None:
+            if (until := call.handled_until) is not None:
                 ended_answered += 1
-                handled += (call.ended - call.answered).total_seconds()
+                handled += (until - call.answered).total_seconds()
         elif call.abandoned:
             abandoned += 1
             assert wait is not None
@@ -133,7 +143,9 @@ def today(queue: Queue, now: datetime | None = None) -> dict[str, Any]:
     rows = Call.objects.filter(queue=queue, created__gte=midnight, created__lte=now)
     calls = [
         CallTimes(*values)
-        for values in rows.values_list("created", "answered", "ended", "ended_by", "end_reason")
+        for values in rows.values_list(
+            "created", "answered", "ended", "ended_by", "end_reason", "wrap_up_ended"
+        )
     ]
     settings = (queue.service_level_seconds, queue.short_abandon_seconds)
     hours: list[list[CallTimes]] = [[] for _ in range(local.hour + 1)]

@@ -20,6 +20,28 @@ from . import machine
 from .machine import LegStatus, Party, Phase
 
 
+class Disposition(models.Model):
+    """An outcome an agent picks for a call during wrap-up: one queue's, or shared by all."""
+
+    queue = models.ForeignKey(
+        "directory.Queue",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="dispositions",
+        help_text=_("Empty: offered for every queue's calls (and direct calls)."),
+    )
+    label = models.CharField(max_length=100)
+    active = models.BooleanField(default=True, help_text=_("Offered to agents."))
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "label"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.queue.name})" if self.queue else self.label
+
+
 class Call(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="calls")
@@ -96,6 +118,12 @@ class Call(models.Model):
     ended = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, help_text=_("As the caller saw it."))
     ended_by = models.CharField(max_length=8, blank=True, help_text=_("caller, agent or system"))
+    # After-call work: what the agent recorded, and when its wrap-up ended.
+    disposition = models.ForeignKey(
+        Disposition, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    notes = models.TextField(blank=True, help_text=_("SUPPORTCALL_WRAP_UP_NOTES characters."))
+    wrap_up_ended = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -194,6 +222,25 @@ class Leg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} {self.status} {self.reason}".strip()
+
+
+class WrapUp(models.Model):
+    """An agent in after-call work: not rung until ``until`` (None: until it says it is
+    ready), when the sweeper ends it. One row per agent; no row, no wrap-up."""
+
+    agent = models.OneToOneField(
+        "directory.Agent", on_delete=models.CASCADE, related_name="wrap_up"
+    )
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="wrap_ups")
+    started = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+    extended = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["until"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent} after {self.call_id}"
 
 
 class CallEvent(models.Model):

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from supportcall.directory.models import Agent
+from supportcall.directory.models import Agent, AwayReason
 from supportcall.text import excerpt
 from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Reason, Role
 
@@ -284,27 +284,47 @@ def relay_candidate(actor: Actor, call_id: uuid.UUID, *, candidate: dict | None)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
-def set_presence(actor: Actor, *, status: str) -> Outcome:
-    """The agent's choice; coming back makes it idle from now and may serve waiting calls."""
+def set_presence(actor: Actor, *, status: str, reason: str | int | None = None) -> Outcome:
+    """The agent's choice; coming back makes it idle from now and may serve waiting calls.
+    Away may say why: one of the admin's away reasons, by id or label."""
     if actor.role != Role.AGENT:
         raise CallError(ErrorCode.FORBIDDEN, "only agents have a presence")
     if status not in set(Presence):
         raise CallError(ErrorCode.BAD_REQUEST, "'status' must be 'available' or 'away'")
     agents = Agent.objects.filter(pk=actor.agent)
+    now = timezone.now()
+    why = None
     if status == Agent.Presence.AVAILABLE:
+        if reason is not None:
+            raise CallError(ErrorCode.BAD_REQUEST, "only away takes a 'reason'")
         agents.exclude(presence=status).update(
-            presence=status, idle_since=timezone.now(), missed_in_row=0
+            presence=status, idle_since=now, missed_in_row=0, away_reason=None, away_since=None
         )
     else:
-        agents.update(presence=status)
-    outbox = [Delivery(party_group(actor.identity), events.presence(status), group=True)]
+        why = None if reason is None else away_reason(reason)
+        agents.update(presence=status, away_reason=why, away_since=now)
+    event = events.presence(status, away_reason=why.label if why else "")
+    outbox = [Delivery(party_group(actor.identity), event, group=True)]
     distribution.settle(distribution.queues_of(actor.agent), outbox)
-    return Outcome({"status": status}, outbox)
+    return Outcome({"status": status, **({"reason": why.label} if why else {})}, outbox)
 
 
-def chosen_presence(actor: Actor) -> str:
-    """What the agent chose (available or away); offline and busy are computed."""
-    return Agent.objects.values_list("presence", flat=True).get(pk=actor.agent)
+def away_reason(value: str | int) -> AwayReason:
+    """An active away reason named by its id or its label; ``bad_request`` for any other."""
+    reasons = AwayReason.objects.filter(active=True)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)  # not "¹": isdigit() alone takes any script's digits
+    if isinstance(value, int):
+        # A row's id is a 64-bit integer: a larger number names none (and must not overflow).
+        found = reasons.filter(pk=value).first() if 0 < value < 2**63 else None
+    else:
+        found = reasons.filter(label__iexact=value).first()
+    if found is None:
+        labels = ", ".join(reasons.values_list("label", flat=True))
+        raise CallError(
+            ErrorCode.BAD_REQUEST, f"{excerpt(str(value))} is not an away reason (use: {labels})"
+        )
+    return found
 
 
 def queue_position(actor: Actor, call_id: uuid.UUID) -> Outcome:

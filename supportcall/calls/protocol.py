@@ -24,7 +24,7 @@ from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
-from . import chat, operations
+from . import chat, operations, wrapup_requests
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
@@ -101,7 +101,22 @@ REQUESTS: dict[str, RequestType] = {
     "ice.candidate": RequestType(
         {**_CALL_ID, "candidate": _Field(dict, nullable=True)}, operations.relay_candidate
     ),
-    "presence.set": RequestType({"status": _Field(str)}, operations.set_presence),
+    "presence.set": RequestType(
+        {"status": _Field(str), "reason": _Field((str, int), required=False, max_length=64)},
+        operations.set_presence,
+    ),
+    "wrapup.save": RequestType(
+        {
+            **_CALL_ID,
+            "disposition": _Field(int, required=False, nullable=True),
+            "notes": _Field(
+                str, required=False, max_length=settings.SUPPORTCALL_WRAP_UP_NOTES, multiline=True
+            ),
+        },
+        wrapup_requests.save,
+    ),
+    "wrapup.extend": RequestType({}, wrapup_requests.extend),
+    "wrapup.end": RequestType({}, wrapup_requests.ready),
     "queue.position": RequestType(_CALL_ID, operations.queue_position),
     "call.quality": RequestType(
         {
@@ -240,7 +255,9 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
         str: "a string",
         bool: "true or false",
         dict: "an object",
+        int: "a number",
         (int, float): "a number",
+        (str, int): "a string or a number",
     }
     return names.get(kind, str(kind))
 
@@ -281,8 +298,11 @@ def hello(
     quality_interval: float,
     ice: dict[str, Any],
     presence: str | None = None,
+    away_reason: str = "",
+    wrap_up: Event | None = None,
 ) -> Event:
-    """The answer to a good ``auth``; an agent's carries the presence it chose.
+    """The answer to a good ``auth``; an agent's carries the presence it chose (and why
+    away), and its wrap-up going on (an ``agent.wrap_up`` event) if it is in one.
 
     ``ice`` (``tokens.ice.ice_config``): the ICE servers with a fresh TURN credential,
     so a resumed connection, and with it a long call, never holds an expired one."""
@@ -299,4 +319,8 @@ def hello(
     }
     if presence is not None:
         event["presence"] = presence
+    if away_reason:
+        event["away_reason"] = away_reason
+    if wrap_up is not None:
+        event["wrap_up"] = wrap_up
     return event

@@ -80,7 +80,7 @@ def check_candidate(line: str) -> None:
         raise CallError(ErrorCode.BAD_REQUEST, "'candidate.candidate' must start with 'candidate:'")
     # candidate:foundation component transport priority address port typ type ...
     parts = line.split(":", 1)[1].split()
-    if len(parts) < 8 or parts[6] != "typ" or not parts[5].isdigit():
+    if len(parts) < 8 or parts[6] != "typ" or not (parts[5].isascii() and parts[5].isdigit()):
         raise CallError(
             ErrorCode.BAD_REQUEST,
             "'candidate.candidate' must read 'candidate:foundation component transport "

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from supportcall.directory.models import Agent, Queue
@@ -16,7 +17,7 @@ from supportcall.vocabulary import ErrorCode
 
 from . import availability, charts, figures
 from .machine import Phase
-from .models import Call
+from .models import Call, WrapUp
 
 
 def snapshot() -> dict:
@@ -49,19 +50,39 @@ def snapshot() -> dict:
             }
         )
     agents = []
-    listed = list(availability.with_presence(Agent.objects.all()))
+    listed = list(availability.with_presence(Agent.objects.select_related("away_reason")))
     answered: dict[int | None, Call] = {}
     for row in Call.objects.filter(phase=Phase.ANSWERED):  # each agent's first, as .first()
         answered.setdefault(row.agent_id, row)
     live = quality.latest([c.pk for c in answered.values()])
+    wraps = {w.agent_id: w for w in WrapUp.objects.all()}
     for agent in listed:
         call = answered.get(agent.pk)
+        wrap = wraps.get(agent.pk)
         agents.append(
             {
                 "address": agent.address,
                 "name": agent.name,
                 "presence": availability.presence(agent),
                 "queues": [q.name for q in agent.queues.all()],
+                # Away: why (a label of the admin's list, or "" when not said) and since when.
+                "away": {
+                    "reason": agent.away_reason.label if agent.away_reason else "",
+                    "label": gettext(agent.away_reason.label) if agent.away_reason else "",
+                    "since": agent.away_since.isoformat() if agent.away_since else None,
+                    "since_s": round((now - agent.away_since).total_seconds())
+                    if agent.away_since
+                    else None,
+                }
+                if agent.presence == Agent.Presence.AWAY
+                else None,
+                "wrap_up": {
+                    "call_id": str(wrap.call_id),
+                    "until": wrap.until.isoformat() if wrap.until else None,
+                    "since_s": round((now - wrap.started).total_seconds()),
+                }
+                if wrap
+                else None,
                 "call": {
                     "call_id": str(call.id),
                     "caller": call.caller_display_name or "Anonymous visitor",

@@ -14,23 +14,26 @@ from datetime import datetime
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from supportcall.db import in_db
+from supportcall.directory.models import Agent
 from supportcall.tokens import issuing
 from supportcall.vocabulary import Close, ErrorCode, Reason
 
-from . import connections, distribution, events, liveness, machine
-from .change import SYSTEM, Change, Delivery, Outcome, each_locked
+from . import connections, distribution, events, liveness, machine, wrapup
+from .change import SYSTEM, Change, Delivery, Outcome, each_locked, party_group
 from .delivery import deliver
 from .machine import LegStatus, Phase
-from .models import Call, Connection
+from .models import Call, Connection, WrapUp
 
 log = logging.getLogger(__name__)
 
 
 def sweep(now: datetime | None = None) -> Outcome:
-    """Act on every passed deadline: unanswered re-offers fail, rings move on, waits run out.
+    """Act on every passed deadline: unanswered re-offers fail, rings move on, waits run out,
+    wrap-ups end.
 
     Safe to run in every process at once: each call is re-checked under its lock.
     """
@@ -74,8 +77,27 @@ def sweep(now: datetime | None = None) -> Outcome:
         change = Change(row, SYSTEM, outbox)
         distribution.give_up(change, Reason.NO_ANSWER, why="the queue's maximum wait ran out")
         queues |= change.queues
+    # After-call work whose time ran out: the agent may be rung again.
+    queues |= _end_wrap_ups(now, outbox)
     distribution.settle(queues, outbox)
     return Outcome({}, outbox)
+
+
+def _end_wrap_ups(now: datetime, outbox: list[Delivery]) -> set[int]:
+    """End each wrap-up past its deadline (re-checked under its row lock); the queues of
+    its agent are worth a new look."""
+    queues: set[int] = set()
+    for wrap_id in WrapUp.objects.filter(until__lt=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            wrap = WrapUp.objects.select_for_update().filter(pk=wrap_id, until__lt=now).first()
+            if wrap is None:  # ended meanwhile (saved, ready) or extended
+                continue
+            agent = wrap.agent_id
+            event = wrapup.finish(wrap, SYSTEM, "time ran out", now)
+            address = Agent.objects.select_related("user").get(pk=agent).address
+            outbox.append(Delivery(party_group(address), event, group=True))
+        queues |= distribution.queues_of(agent)
+    return queues
 
 
 # Pruning old rows is housekeeping, not a deadline: once a minute is plenty.

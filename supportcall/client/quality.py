@@ -43,7 +43,7 @@ class QualityMeter:
         self, pc: RTCPeerConnection, bytes_in: int, candidate_type: str | None
     ) -> dict[str, Any]:
         """The fields of a ``call.quality`` request (those measured), from ``pc``'s
-        statistics and ``bytes_in`` (the RTP payload bytes received so far)."""
+        statistics and ``bytes_in`` (the audio's RTP payload bytes received so far)."""
         stats = await pc.getStats()
         received = lost = bytes_out = 0
         jitter: float | None = None
@@ -56,7 +56,7 @@ class QualityMeter:
                 jitter = item.jitter * 1000 / AUDIO_CLOCK_HZ
             elif kind == "remote-inbound-rtp" and audio and item.roundTripTime is not None:
                 rtt = item.roundTripTime * 1000
-            elif kind == "outbound-rtp":
+            elif kind == "outbound-rtp" and audio:  # the audio's, as the bitrate received
                 bytes_out += item.bytesSent
         now = _Counters(time.monotonic(), received, lost, bytes_in, bytes_out)
         fields: dict[str, Any] = {}

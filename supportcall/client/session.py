@@ -652,7 +652,7 @@ class Call(Emitter):
                 continue
             pair = media.candidate_pair
             fields = await meter.report(
-                media.pc, sum(media.inbound_bytes().values()), pair[0] if pair else None
+                media.pc, media.inbound_bytes().get("audio", 0), pair[0] if pair else None
             )
             try:
                 await self.client.signaling.request(

@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from supportcall.directory.models import AwayReason
 from supportcall.http import HttpError
 from supportcall.vocabulary import ErrorCode
 
@@ -36,7 +38,22 @@ def home(request: HttpRequest) -> HttpResponse:
         "supervisorUrl": reverse("supervisor") if request.user.is_staff else None,
         "figuresUrl": reverse("team-figures") if request.user.is_staff else None,
     }
-    return render(request, "agent/dashboard.html", {"agent": agent, "config": config})
+    # The away reasons of the admin's list, each in the agent's language when it is one we
+    # translate (the four a new installation has).
+    away_reasons = [
+        {"id": r.pk, "label": r.label, "name": gettext(r.label)}
+        for r in AwayReason.objects.filter(active=True)
+    ]
+    return render(
+        request,
+        "agent/dashboard.html",
+        {
+            "agent": agent,
+            "config": config,
+            "away_reasons": away_reasons,
+            "notes_max": settings.SUPPORTCALL_WRAP_UP_NOTES,
+        },
+    )
 
 
 @never_cache

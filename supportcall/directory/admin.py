@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls import availability
 
-from .models import Agent, ClosedDay, OpeningHours, Queue, Site
+from .models import Agent, AwayReason, ClosedDay, OpeningHours, Queue, Site
 
 
 class OriginsField(forms.Field):
@@ -119,6 +119,7 @@ class QueueAdmin(admin.ModelAdmin):
         "strategy",
         "ring_timeout",
         "max_wait",
+        "wrap_up_seconds",
         "timezone",
         "open_now",
     ]
@@ -128,6 +129,13 @@ class QueueAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "display_name"]}),
         (_("Routing"), {"fields": ["strategy", "ring_timeout", "max_wait", "wait_when_empty"]}),
+        (
+            _("After-call work"),
+            {
+                "fields": ["wrap_up_seconds"],
+                "description": _("The outcomes agents pick are the dispositions (Calls)."),
+            },
+        ),
         (
             _("Figures"),
             {
@@ -155,7 +163,7 @@ class AgentAdmin(admin.ModelAdmin):
     list_filter = ["presence", "queues"]
     search_fields = ["user__username", "display_name"]
     filter_horizontal = ["queues"]
-    readonly_fields = ["idle_since", "missed_in_row"]
+    readonly_fields = ["idle_since", "missed_in_row", "away_reason", "away_since"]
 
     def get_queryset(self, request):
         return availability.with_presence(super().get_queryset(request))
@@ -167,3 +175,10 @@ class AgentAdmin(admin.ModelAdmin):
     @admin.display(description=_("queues"))
     def queue_names(self, agent: Agent) -> str:
         return ", ".join(q.name for q in agent.queues.all())
+
+
+@admin.register(AwayReason)
+class AwayReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active"]

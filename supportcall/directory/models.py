@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from supportcall import vocabulary
@@ -63,6 +63,19 @@ def valid_timezone(value: str) -> None:
         )
 
 
+def default_wrap_up() -> int | None:
+    """A new queue's wrap-up time: SUPPORTCALL_WRAP_UP_DEFAULT (None: no wrap-up)."""
+    return settings.SUPPORTCALL_WRAP_UP_DEFAULT
+
+
+def valid_wrap_up(value: int | None) -> None:
+    if value is not None and value > settings.SUPPORTCALL_WRAP_UP_MAX:
+        raise ValidationError(
+            gettext("At most %(max)d seconds (SUPPORTCALL_WRAP_UP_MAX).")
+            % {"max": settings.SUPPORTCALL_WRAP_UP_MAX}
+        )
+
+
 class Queue(models.Model):
     """A line visitors can call: how it rings its agents, how long callers wait, when it is open."""
 
@@ -98,6 +111,16 @@ class Queue(models.Model):
         default=5,
         help_text=_(
             "Callers who hang up sooner are short abandons, left out of the service level."
+        ),
+    )
+    wrap_up_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=default_wrap_up,
+        validators=[valid_wrap_up],
+        help_text=_(
+            "After-call work: seconds an agent is not rung after a call of this queue ends "
+            "(0: until the agent is ready; empty: no wrap-up)."
         ),
     )
     created = models.DateTimeField(auto_now_add=True)
@@ -284,6 +307,31 @@ class Site(models.Model):
             return False
 
 
+# The away reasons a new installation starts with (a data migration adds them; the
+# dashboard shows their translation).
+AWAY_REASONS = [
+    gettext_noop("Break"),
+    gettext_noop("Lunch"),
+    gettext_noop("Training"),
+    gettext_noop("Meeting"),
+]
+
+
+class AwayReason(models.Model):
+    """Why an agent is away (Break, Lunch...), chosen with the presence and shown to
+    supervisors."""
+
+    label = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(default=True, help_text=_("Offered to agents."))
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Agent(models.Model):
     """A registered support agent: a Django user who answers calls."""
 
@@ -307,6 +355,10 @@ class Agent(models.Model):
     missed_in_row = models.PositiveSmallIntegerField(
         default=0, help_text=_("Calls let ring out in a row; too many set the agent away.")
     )
+    away_reason = models.ForeignKey(
+        AwayReason, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents"
+    )
+    away_since = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -55,6 +55,12 @@ def test_each_figure_counts_what_its_definition_says():
     }
 
 
+def test_the_average_handle_time_counts_after_call_work_once_it_ended():
+    talked = CallTimes(at(0), at(10), at(70), "caller", wrap_up_ended=at(85))  # 60 s + 15 s
+    wrapping = CallTimes(at(0), at(10), at(40), "caller")  # no wrap-up, or still going: 30 s
+    assert tally([talked, wrapping], 20, 5).as_json()["average_handle_time_s"] == (75 + 30) / 2
+
+
 def test_figures_of_nothing_are_zero_and_the_averages_empty():
     assert tally([], 20, 5).as_json() == {
         "offered": 0,
@@ -102,7 +108,13 @@ def test_today_is_the_queues_day_in_its_time_zone_by_hour():
     _call(queue, early, answered=early + timedelta(seconds=5), ended=early + timedelta(minutes=3))
     # Two at 10:xx: one answered late, one abandoned short.
     ten = datetime(2026, 12, 2, 10, 5, tzinfo=paris)
-    _call(queue, ten, answered=ten + timedelta(seconds=40), ended=ten + timedelta(seconds=100))
+    _call(  # and wrapped up 10 s after its end
+        queue,
+        ten,
+        answered=ten + timedelta(seconds=40),
+        ended=ten + timedelta(seconds=100),
+        wrap_up_ended=ten + timedelta(seconds=110),
+    )
     _call(queue, ten, ended=ten + timedelta(seconds=2), ended_by="caller")
     # Another queue's call does not count.
     _call(Queue.objects.get(name="billing"), ten, ended=ten, ended_by="caller")
@@ -124,7 +136,7 @@ def test_today_is_the_queues_day_in_its_time_zone_by_hour():
     )
     assert day["service_level"] == 0.5  # 1 in 20 s of 3 offered less 1 short abandon
     assert day["average_speed_of_answer_s"] == 22.5
-    assert day["average_handle_time_s"] == (175 + 60) / 2
+    assert day["average_handle_time_s"] == (175 + 70) / 2
     assert (day["callbacks_requested"], day["callbacks_completed"]) == (1, 1)
     assert [h["hour"] for h in day["by_hour"]] == list(range(12))  # up to 11:xx, now
     assert [h["offered"] for h in day["by_hour"]] == [1] + [0] * 9 + [2, 0]

@@ -35,7 +35,7 @@ export function showCalls(desk, { onAnsweredOrEnded }) {
     call.addEventListener("track", () => attachRemote(entry));
     announce(say(gettext("Incoming %(media)s from %(name)s"), { media: MEDIA_LABEL[call.media] || gettext("call"), name: callerName(call.from) }));
   });
-  for (const name of ["change", "connection", "presence"]) {
+  for (const name of ["change", "connection", "presence", "wrap-up"]) {
     desk.addEventListener(name, () => renderIdle(desk));
   }
   renderIdle(desk);
@@ -88,7 +88,8 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
 }
 
 function renderIdle(desk) {
-  document.getElementById("idle").hidden = desk.calls.size > 0;
+  // In after-call work, its panel says why nothing rings (dashboard/wrapup.js).
+  document.getElementById("idle").hidden = desk.calls.size > 0 || desk.wrapUp !== null;
   const status = desk.connection.status;
   const [title, text] =
     status === Connection.CONNECTING

@@ -14,23 +14,33 @@ const presenceEl = document.querySelector("[data-testid=presence]");
 export function showConnection(desk) {
   desk.addEventListener("connection", () => renderConnection(desk));
   desk.addEventListener("presence", () => {
-    presenceEl.value = desk.presence;
+    presenceEl.value = presenceValue(desk);
     document.body.dataset.presence = desk.presence;
     // The server set it (after missed calls): say why, until dismissed.
     if (desk.presenceReason) showResult(false, desk.presenceReason);
   });
   presenceEl.addEventListener("change", async () => {
-    const wanted = presenceEl.value;
+    // "away:<id>": away for one of the admin's reasons.
+    const [wanted, reason] = presenceEl.value.split(":");
     try {
-      await desk.changePresence(wanted);
+      await desk.changePresence(wanted, reason ? Number(reason) : null);
       const away = wanted === Presence.AWAY;
       showResult(true, away ? gettext("You are away: calls will not ring here.") : gettext("You are available for calls."));
     } catch (error) {
-      presenceEl.value = desk.presence;
+      presenceEl.value = presenceValue(desk);
       showResult(false, say(gettext("Could not change your status: %(why)s"), { why: explain(error.code, error.message) }));
     }
   });
   renderConnection(desk);
+}
+
+/** The option of the presence select for the desk's presence (and away reason). */
+function presenceValue(desk) {
+  if (desk.presence === Presence.AWAY && desk.awayReason) {
+    const option = [...presenceEl.options].find((o) => o.dataset.reason === desk.awayReason);
+    if (option) return option.value;
+  }
+  return desk.presence;
 }
 
 function renderConnection(desk) {

@@ -7,6 +7,8 @@
 //   "presence"    the agent's presence changed (desk.presence; desk.presenceReason when the
 //                 server changed it, as after missed calls)
 //   "waiting"     callers wait in one of the agent's queues (desk.waiting)
+//   "wrap-up"     after-call work began, changed or ended (desk.wrapUp: the agent.wrap_up
+//                 frame, or null; desk.wrapUpAt: Date.now() when it came)
 //   "call"        a call rings here: {entry (now in desk.calls), replaced (its old entry, if
 //                 the same call rang here before, as after a forward back to a queue)}
 //   "change"      a call's entry changed, or one left desk.calls
@@ -35,6 +37,9 @@ export class Desk extends EventTarget {
     this.phone = null;
     this.presence = Presence.AVAILABLE;
     this.presenceReason = "";
+    this.awayReason = ""; // the label of the away reason chosen, if any
+    this.wrapUp = null;
+    this.wrapUpAt = 0;
     /** queue address -> {waiting, longestWaitS, at (Date.now() when told)} */
     this.waiting = new Map();
     /** {status, retryIn (disconnected), error (signed out)} */
@@ -53,10 +58,17 @@ export class Desk extends EventTarget {
     this.dispatchEvent(new CustomEvent("connection", { detail: this.connection }));
   }
 
-  setPresence(status, reason = "") {
+  setPresence(status, reason = "", awayReason = "") {
     this.presence = status;
     this.presenceReason = reason;
+    this.awayReason = awayReason;
     this.dispatchEvent(new CustomEvent("presence", { detail: status }));
+  }
+
+  setWrapUp(frame) {
+    this.wrapUp = frame && frame.active ? frame : null;
+    this.wrapUpAt = Date.now();
+    this.dispatchEvent(new CustomEvent("wrap-up", { detail: this.wrapUp }));
   }
 
   /** Log in with the page's session and connect; on failure, try again later. */
@@ -78,7 +90,9 @@ export class Desk extends EventTarget {
     this.reconnectAttempt = 0;
     document.dispatchEvent(new CustomEvent("supportcall:phone", { detail: phone }));
     phone.addEventListener("incoming", (e) => this.addCall(e.detail));
-    phone.addEventListener("presence", (e) => this.setPresence(e.detail.status, e.detail.reason));
+    phone.addEventListener("presence", (e) =>
+      this.setPresence(e.detail.status, e.detail.reason, e.detail.away_reason));
+    phone.addEventListener("wrap-up", (e) => this.setWrapUp(e.detail));
     phone.addEventListener("queue-waiting", (e) => this.setWaiting(e.detail));
     phone.addEventListener("closed", () => {
       if (this.phone !== phone) return;
@@ -92,9 +106,12 @@ export class Desk extends EventTarget {
       if (this.phone === phone) this.setConnection(Connection.RECONNECTING);
     });
     phone.addEventListener("reconnected", () => {
-      if (this.phone === phone) this.setConnection(Connection.CONNECTED);
+      if (this.phone !== phone) return;
+      this.setWrapUp(phone.hello.wrap_up || null); // it may have ended meanwhile
+      this.setConnection(Connection.CONNECTED);
     });
-    this.setPresence(phone.hello.presence || Presence.AVAILABLE);
+    this.setPresence(phone.hello.presence || Presence.AVAILABLE, "", phone.hello.away_reason || "");
+    this.setWrapUp(phone.hello.wrap_up || null);
     this.setConnection(Connection.CONNECTED);
   }
 
@@ -106,9 +123,9 @@ export class Desk extends EventTarget {
   }
 
   /** Ask the server for a new presence; rejects with a PhoneError if it says no. */
-  async changePresence(status) {
-    await this.phone.setPresence(status);
-    this.setPresence(status);
+  async changePresence(status, reason = null) {
+    const ack = await this.phone.setPresence(status, reason);
+    this.setPresence(status, "", ack.reason || "");
   }
 
   setWaiting({ queue, waiting, longest_wait_s: longestWaitS }) {

@@ -46,7 +46,7 @@ function teamAgent(agent) {
     h("span", { class: "recent-meta" },
       agent.call
         ? `${say(gettext("With %(caller)s"), { caller: agent.call.caller })} · ${clock(agent.call.since_s)}`
-        : PRESENCE_LABEL[agent.presence] || agent.presence),
+        : agentStatus(agent)),
     agent.call ? liveQuality(agent.call.quality) : null,
   );
 }
@@ -55,6 +55,19 @@ function teamAgent(agent) {
 function liveQuality(quality) {
   const words = qualityWords(quality, (q) => q.mos);
   return words ? h("span", { class: "recent-meta team-quality", "data-testid": "team-quality" }, words) : null;
+}
+
+/** What an agent without a call is doing: away (why, for how long), wrapping up, or its presence. */
+function agentStatus(agent) {
+  if (agent.away) {
+    const since = agent.away.since_s === null ? "" : ` · ${clock(agent.away.since_s)}`;
+    const label = agent.away.reason
+      ? say(gettext("Away — %(reason)s"), { reason: agent.away.label })
+      : PRESENCE_LABEL[Presence.AWAY];
+    return label + since;
+  }
+  if (agent.wrap_up) return `${gettext("After-call work")} · ${clock(agent.wrap_up.since_s)}`;
+  return PRESENCE_LABEL[agent.presence] || agent.presence;
 }
 
 async function loadTeam() {
