@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.async_api import expect
 
+from tests.support.axe import assert_accessible
 from tests.support.browser import (
     CALL,
     WAIT_MS,
@@ -121,6 +122,8 @@ async def test_both_sides_report_see_good_quality_and_are_told_whose_connection_
         "The caller's connection is losing audio", timeout=WAIT_MS
     )
     await expect(agent_bars).to_have_attribute("aria-label", "Call quality: poor")
+    await assert_accessible(visitor, "the widget telling its connection loses audio")
+    await assert_accessible(agent, "the dashboard telling the caller's connection loses audio")
     await expect(panel.get_by_test_id("quality-local")).to_have_count(0)
     assert "low_mos" in await visitor.evaluate(f"{CALL}.quality.local.warnings")
     assert await agent.evaluate(f"{agent_call(call)}.quality.remote.level") == "poor"
