@@ -56,7 +56,7 @@ export function readStats(stats) {
   let transport = null;
   stats.forEach((s) => {
     if (s.type === "inbound-rtp" && s.kind === "audio") found.inbound = s;
-    else if (s.type === "outbound-rtp") found.outboundBytes += s.bytesSent || 0;
+    else if (s.type === "outbound-rtp" && s.kind === "audio") found.outboundBytes += s.bytesSent || 0;
     else if (s.type === "remote-inbound-rtp" && s.kind === "audio" && s.roundTripTime !== undefined) {
       found.remoteRtt = s.roundTripTime;
     } else if (s.type === "transport" && s.selectedCandidatePairId) transport = s;

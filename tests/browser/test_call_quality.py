@@ -178,6 +178,7 @@ STATS = """async () => {
     stat("in", { type: "inbound-rtp", kind: "audio", timestamp: at, packetsLost: lost,
                  packetsReceived: received, bytesReceived: bytesIn, jitter: 0.0031, codecId: "c" }),
     stat("out", { type: "outbound-rtp", kind: "audio", bytesSent: bytesOut }),
+    stat("vout", { type: "outbound-rtp", kind: "video", bytesSent: 10 * bytesOut }),
     stat("c", { type: "codec", mimeType: "audio/opus" }),
     stat("rr", { type: "remote-inbound-rtp", kind: "audio", roundTripTime: 0.048 }),
     stat("t", { type: "transport", selectedCandidatePairId: "p" }),
@@ -213,7 +214,8 @@ async def test_a_report_is_what_get_stats_measured_in_the_contracts_units_and_ra
         "codec": "opus",
         "candidate_type": "relay",
     }
-    # Then over the interval: 2 lost of 100 expected, 20,000 bytes in 5 s each way.
+    # Then over the interval: 2 lost of 100 expected, 20,000 bytes of audio in 5 s each
+    # way (the video sent is not counted).
     assert got["second"] == {
         **got["first"],
         "loss_pct": 2,
