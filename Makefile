@@ -137,7 +137,7 @@ messages: setup
 	$(PY) manage.py makemessages -d django $(MESSAGES_ARGS)
 	$(PY) manage.py makemessages -d djangojs $(MESSAGES_ARGS) --ignore=static/supportcall/widget \
 		--ignore=static/supportcall/widget.js --ignore=static/supportcall/phone.js \
-		--ignore=static/supportcall/chat.js
+		--ignore=static/supportcall/chat.js --ignore=static/supportcall/quality.js
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # Fails when a model changed without its migration.

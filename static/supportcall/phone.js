@@ -34,6 +34,8 @@
 // answer, is ended with call.end reason "media_failed": a network between the
 // parties (or the TURN relay) blocks it, and both parties are told so.
 
+import { QualitySampler } from "./quality.js";
+
 // --- the words of the contract (docs/protocol.md) ------------------------------
 // Defined once for the browser: the widget and the dashboard import these, and
 // supportcall/vocabulary.py is the Python copy, value for value (a browser test
@@ -511,6 +513,8 @@ export class Phone extends EventTarget {
  *   "result"  {op, ok, code, message}
  *   "position" {position, agentsAvailable, estimatedWaitS}  while waiting in a queue
  *   "chat.message", "chat.typing"  the frame, as sent (see chat.js)
+ *   "quality" {side, mos, level, warnings, candidate_type}  a call.quality event (quality.js);
+ *             call.quality.local / .remote keep the last of each side
  */
 export class Call extends EventTarget {
   constructor(phone, id, { direction, media, from, to, offer }) {
@@ -534,6 +538,9 @@ export class Call extends EventTarget {
     this.results = new Map(); // op -> {resolve, reject}
     this.pendingReoffer = null;
     this.remoteStream = new MediaStream();
+    // While answered, reports of this side's media every hello.quality_interval (quality.js).
+    this.quality = { local: null, remote: null };
+    this.sampler = new QualitySampler(this);
     // Events are handled one at a time: SDP steps must not interleave.
     this.queue = Promise.resolve();
   }
@@ -875,6 +882,9 @@ export class Call extends EventTarget {
         // Drawn by chat.js (detail: the frame); requests go through phone.request.
         this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
         break;
+      case "call.quality":
+        this.sampler.received(frame);
+        break;
       case "op.result": {
         const resolve = this.results.get(frame.op);
         this.results.delete(frame.op);
@@ -937,9 +947,13 @@ export class Call extends EventTarget {
   setState(state, previous, reason) {
     this.state = state;
     this.states.push(state);
-    if (CONNECTED_STATES.includes(state)) this.watchMedia();
+    if (CONNECTED_STATES.includes(state)) {
+      this.watchMedia();
+      this.sampler.start();
+    }
     if (state === State.ENDED) {
       this.reason = reason;
+      this.sampler.stop();
       clearTimeout(this.mediaTimer);
       this.pc?.close();
       this.localStream?.getTracks().forEach((t) => t.stop());

@@ -1,6 +1,7 @@
 // The call in progress: timer, the caller's video, indicators and the controls.
 
-import { HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
+import { CONNECTED_STATES, HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
+import { callLevel, trouble } from "../quality.js";
 import { chatBox } from "./chat-box.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
@@ -117,6 +118,7 @@ export function renderPanel(entry) {
         h("h3", { "data-testid": "caller" }, name),
         h("p", { class: "chips" }, mediaChip(call, false), queueChip(call)),
       ),
+      h("span", { class: "quality", "data-testid": "quality", role: "img", hidden: true }, h("i"), h("i"), h("i")),
       h(
         "span",
         { class: "timer", "data-testid": "timer", role: "timer", "aria-label": gettext("Call duration") },
@@ -157,6 +159,39 @@ function indicator(testid, iconName, text, tone) {
   return h("span", attrs, icon(iconName), text);
 }
 
+const QUALITY_LABEL = {
+  good: () => gettext("Call quality: good"),
+  fair: () => gettext("Call quality: fair"),
+  poor: () => gettext("Call quality: poor"),
+};
+
+/** The bars: the worse side's level (call.quality events), while answered. */
+function showQuality(bars, call) {
+  const level = CONNECTED_STATES.includes(call.state) ? callLevel(call.quality) : null;
+  bars.hidden = !level;
+  if (!level) return;
+  bars.dataset.level = level;
+  bars.setAttribute("aria-label", QUALITY_LABEL[level]());
+}
+
+/** Whose network is at fault, in words: this agent's (local) or the caller's (remote). */
+function qualityIndicators(call) {
+  if (!CONNECTED_STATES.includes(call.state)) return [];
+  const words = {
+    local: { losing: gettext("Your connection is losing audio"), slow: gettext("Your connection is slow") },
+    remote: {
+      losing: gettext("The caller's connection is losing audio"),
+      slow: gettext("The caller's connection is slow"),
+    },
+  };
+  const shown = [];
+  for (const side of ["local", "remote"]) {
+    const kind = trouble(call.quality?.[side]);
+    if (kind) shown.push(indicator(`quality-${side}`, "volume-x", words[side][kind], "muted"));
+  }
+  return shown;
+}
+
 export function updatePanel(entry) {
   const { call, panel } = entry;
   if (!panel) return;
@@ -192,7 +227,9 @@ export function updatePanel(entry) {
       indicator("caller-reconnecting", "link", gettext("Caller's connection dropped: reconnecting…"), "muted"),
     );
   }
+  indicators.push(...qualityIndicators(call));
   panel.querySelector(".indicators").replaceChildren(...indicators);
+  showQuality(panel.querySelector("[data-testid=quality]"), call);
 
   // While held nothing flows: show the caller's picture, not a frozen frame.
   const remoteVideo = Boolean(call.remoteMedia?.video) && !held && !callerHolds && !ended;

@@ -31,6 +31,7 @@ export function showCalls(desk, { onAnsweredOrEnded }) {
     });
     call.addEventListener("media", () => updatePanel(entry));
     call.addEventListener("connection", () => updatePanel(entry));
+    call.addEventListener("quality", () => updatePanel(entry));
     call.addEventListener("result", (event) => showOpResult(event.detail));
     call.addEventListener("track", () => attachRemote(entry));
     announce(say(gettext("Incoming %(media)s from %(name)s"), { media: MEDIA_LABEL[call.media] || gettext("call"), name: callerName(call.from) }));

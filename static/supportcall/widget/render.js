@@ -7,6 +7,7 @@ import { CONNECTED_STATES, HOLDING_STATES, Link, Media, Reason, State } from "..
 import { ICON } from "./icons.js";
 import { launcherWords, lineBlocked, lineWords } from "./line.js";
 import { CALLING, Phase, UNDER_WAY } from "./states.js";
+import { callLevel, Level, trouble } from "../quality.js";
 
 const HOLD_STATES = [State.ON_HOLD, State.REMOTELY_HELD, State.ON_DOUBLE_HOLD];
 import { ADVICE, clock, escapeHTML, explain, statusWords, t, waitWords } from "./words.js";
@@ -20,7 +21,27 @@ export function render(widget) {
   widget.callbacks.render();
   renderStage(widget);
   renderControls(widget);
+  renderQuality(widget);
   renderTimer(widget);
+}
+
+/** The call's quality (bars), and in plain words when a connection is the trouble. */
+export function renderQuality(widget) {
+  const { el, state, call } = widget;
+  const answered = CONNECTED_STATES.includes(state);
+  const level = answered ? callLevel(call?.quality) : null;
+  el.quality.hidden = !level;
+  if (level) {
+    el.quality.dataset.level = level;
+    el.quality.setAttribute("aria-label", t(`quality.${level}`));
+  }
+  let note = "";
+  const own = answered ? trouble(call?.quality?.local) : null;
+  const theirs = answered ? call?.quality?.remote : null;
+  if (own) note = t(own === "losing" ? "quality.localLosing" : "quality.localSlow");
+  else if (theirs && (theirs.level === Level.POOR || trouble(theirs))) note = t("quality.remoteWeak");
+  el.qualityNote.hidden = !note;
+  if (el.qualityNote.textContent !== note) el.qualityNote.textContent = note;
 }
 
 /** The call's duration, and the launcher that shows it too (every half second in a call). */

@@ -93,7 +93,14 @@ export const STYLE = `
   .status { font-weight: 600; font-size: 15px; }
   .status:focus { outline: none; }
   .status[data-state="ended"], .status[data-state="error"] { color: var(--muted); }
-  .timer { font-variant-numeric: tabular-nums; color: var(--muted); font-weight: 500; }
+  .timer { font-variant-numeric: tabular-nums; color: var(--muted); font-weight: 500; margin-inline-start: auto; }
+  .quality { display: inline-flex; align-items: flex-end; gap: 2px; height: 14px; align-self: center; }
+  .quality i { width: 4px; border-radius: 1px; background: var(--line); }
+  .quality i:nth-child(1) { height: 5px; } .quality i:nth-child(2) { height: 9px; } .quality i:nth-child(3) { height: 14px; }
+  .quality[data-level="good"] i { background: #16a34a; }
+  .quality[data-level="fair"] i:nth-child(-n+2) { background: #ca8a04; }
+  .quality[data-level="poor"] i:nth-child(1) { background: var(--danger); }
+  .quality-note { margin: 4px 0 0; color: var(--muted); font-size: 13px; }
   .error { display: flex; gap: 10px; align-items: flex-start; padding: 10px 12px; border-radius: 10px;
            background: var(--warn-bg); color: var(--warn-fg); font-size: 13.5px; }
   .error svg { width: 18px; height: 18px; margin-top: 1px; }

@@ -37,7 +37,9 @@ export function template() {
         <div class="line">
           <p class="status" data-testid="status" data-state="idle" role="status" aria-live="polite" tabindex="-1"></p>
           <span class="timer" data-testid="timer" role="timer" aria-label="${w("timer.label")}" hidden>${clock(0)}</span>
+          <span class="quality" data-testid="quality" role="img" hidden><i></i><i></i><i></i></span>
         </div>
+        <p class="quality-note" data-testid="quality-note" aria-live="polite" hidden></p>
         <p class="position" data-testid="queue-position" hidden></p>
         <p class="error" data-testid="error" role="alert" hidden>${ICON.alert}<span class="error-text"></span></p>
         <button class="choice offer" type="button" data-testid="callback-offer" hidden>
@@ -108,7 +110,7 @@ export function elements(root) {
     hangup: tid("hangup"), remoteVideo: tid("remote-video"), localVideo: tid("local-video"),
     remoteMuted: tid("remote-muted"), remoteVideoOff: tid("remote-video-off"),
     reconnecting: tid("reconnecting"), remoteReconnecting: tid("remote-reconnecting"),
-    position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
+    quality: tid("quality"), qualityNote: tid("quality-note"), position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
     callbackError: tid("callback-error"), callbackDone: tid("callback-done"),
     callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
     chat: {
