@@ -9,7 +9,7 @@ import pytest
 
 from supportcall.client import Agent, Options, Visitor
 from supportcall.client.peer import MediaPeer
-from supportcall.vocabulary import Presence
+from supportcall.vocabulary import Presence, State
 from tests.support.recorder import Recorder, record
 from tests.support.servers import DEMO_PASSWORD, Server, base_env, prepare
 
@@ -59,6 +59,18 @@ class Clients:
         # Presence is kept by the server: an earlier test may have left this agent away.
         await agent.set_presence(Presence.AVAILABLE)
         return agent
+
+    async def answered_call(self, options: Options | None = None) -> tuple:
+        """Alice answers a visitor's audio call: (the visitor's call, the agent's), both
+        in the call."""
+        agent = await self.agent(options=options)
+        visitor = await self.visitor(options=options)
+        call = await visitor.call(media="audio")
+        incoming = await agent.next_incoming(timeout=5)
+        await incoming.accept()
+        await call.wait_for_state(State.IN_CALL, timeout=5)
+        await incoming.wait_for_state(State.IN_CALL, timeout=5)
+        return call, incoming
 
     async def close(self) -> None:
         for client in reversed(self.opened):

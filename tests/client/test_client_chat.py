@@ -10,23 +10,12 @@ from supportcall.client import CallError, ChatMessage, ConnectionState
 from supportcall.vocabulary import ErrorCode, State
 
 
-async def answered_call(clients):
-    agent = await clients.agent()
-    visitor = await clients.visitor()
-    call = await visitor.call(media="audio")
-    incoming = await agent.next_incoming(timeout=5)
-    await incoming.accept()
-    await call.wait_for_state(State.IN_CALL, timeout=5)
-    await incoming.wait_for_state(State.IN_CALL, timeout=5)
-    return call, incoming
-
-
 def texts(call) -> list[tuple[int, str, str]]:
     return [(m.seq, m.sender, m.text) for m in call.chat]
 
 
 async def test_chat_goes_both_ways_in_one_order_and_is_told_to_listeners(clients):
-    call, incoming = await answered_call(clients)
+    call, incoming = await clients.answered_call()
     heard: list[ChatMessage] = []
     incoming.on("chat", heard.append)
 
@@ -48,7 +37,7 @@ async def test_chat_goes_both_ways_in_one_order_and_is_told_to_listeners(clients
 
 
 async def test_typing_is_seen_by_the_other_party(clients):
-    call, incoming = await answered_call(clients)
+    call, incoming = await clients.answered_call()
     await call.set_typing(True)
     await incoming.wait_for(lambda: incoming.remote_typing)
     await call.set_typing(False)
@@ -57,7 +46,7 @@ async def test_typing_is_seen_by_the_other_party(clients):
 
 
 async def test_the_chat_carries_on_across_a_resume_in_order_and_once_each(clients):
-    call, incoming = await answered_call(clients)
+    call, incoming = await clients.answered_call()
     visitor = call.client
     heard: list[int] = []
     call.on("chat", lambda message: heard.append(message.seq))
@@ -90,7 +79,7 @@ async def test_the_chat_carries_on_across_a_resume_in_order_and_once_each(client
 
 
 async def test_a_refused_message_raises_the_servers_code_and_the_call_goes_on(clients):
-    call, _incoming = await answered_call(clients)
+    call, _incoming = await clients.answered_call()
     with pytest.raises(CallError) as refused:
         await call.send_chat("   ")
     assert refused.value.code == ErrorCode.BAD_REQUEST

@@ -6,17 +6,10 @@ import asyncio
 
 from supportcall.client import Options
 from supportcall.client.quality import QualityMeter
-from supportcall.vocabulary import State
 
 
 async def test_both_parties_report_and_hear_each_others_quality(clients, server):
-    often = Options(server.url, quality_interval=1.0)
-    agent = await clients.agent(options=often)
-    visitor = await clients.visitor(options=often)
-    call = await visitor.call()
-    incoming = await agent.next_incoming(timeout=5)
-    await incoming.accept()
-    await call.wait_for_state(State.IN_CALL, timeout=5)
+    call, incoming = await clients.answered_call(Options(server.url, quality_interval=1.0))
     await call.wait_for_media("audio", timeout=10)
 
     for party in (call, incoming):
@@ -33,11 +26,7 @@ async def test_both_parties_report_and_hear_each_others_quality(clients, server)
 
 
 async def test_a_report_measures_the_audio_received_since_the_last(clients, server):
-    agent = await clients.agent()
-    visitor = await clients.visitor()
-    call = await visitor.call()
-    incoming = await agent.next_incoming(timeout=5)
-    await incoming.accept()
+    call, _ = await clients.answered_call()
     await call.wait_for_media("audio", timeout=10)
     meter = QualityMeter()
     media = call.media_peer

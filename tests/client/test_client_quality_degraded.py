@@ -13,7 +13,6 @@ import json
 from itertools import count
 
 from supportcall.client import Options
-from supportcall.vocabulary import State
 from tests.support.servers import django_shell
 
 SAMPLES = """
@@ -44,13 +43,7 @@ def warned(party, side: str, warning: str) -> bool:
 
 
 async def test_a_lossy_path_lowers_the_mos_and_warns_the_party_receiving_it(clients, server):
-    often = Options(server.url, quality_interval=1.0)
-    agent = await clients.agent(options=often)
-    visitor = await clients.visitor(options=often)
-    call = await visitor.call()
-    incoming = await agent.next_incoming(timeout=5)
-    await incoming.accept()
-    await call.wait_for_state(State.IN_CALL, timeout=5)
+    call, incoming = await clients.answered_call(Options(server.url, quality_interval=1.0))
     await call.wait_for_media("audio", timeout=10)
     await incoming.wait_for(lambda: incoming.quality.get("local"), 10, "a first report")
     assert incoming.quality["local"]["level"] == "good"
