@@ -22,6 +22,7 @@ ends; an ended call leaves ``client.calls`` once nothing waits on it any more.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import OrderedDict, deque
@@ -646,8 +647,12 @@ class Call(Emitter):
         """``call.quality`` every ``quality_interval`` seconds while this call is answered
         and its media is this one; a refused report is logged, and the call goes on."""
         meter = QualityMeter()
-        while not self.ended and self._media is media:
-            await asyncio.sleep(self.client.quality_interval)
+        gone = lambda: self.ended or self._media is not media  # noqa: E731
+        while not gone():
+            # Woken by the call's end at once: a sleeping reporter must not keep an ended
+            # call (and its media) alive for another interval.
+            with contextlib.suppress(TimeoutError):
+                await self._notifier.wait_for(gone, self.client.quality_interval, "the end")
             if self.ended or self._media is not media or self._state not in CONNECTED_STATES:
                 continue
             pair = media.candidate_pair

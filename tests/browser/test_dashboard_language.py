@@ -34,7 +34,15 @@ async def test_the_dashboard_in_german_shows_german_words_through_a_whole_call(
     await expect(page.get_by_role("heading", name="Anrufe", exact=True)).to_be_visible()
     await expect(page.get_by_role("heading", name="Letzte Anrufe")).to_be_visible()
     await expect(page.get_by_test_id("presence").locator("option")).to_have_text(
-        ["Verfügbar", "Abwesend"]
+        [
+            "Verfügbar",
+            "Abwesend",
+            # The away reasons a new installation has (the admin's list), in German too.
+            "Abwesend — Pause",
+            "Abwesend — Mittagspause",
+            "Abwesend — Schulung",
+            "Abwesend — Besprechung",
+        ]
     )
     # ...and from the dashboard's scripts.
     await expect(page.get_by_test_id("connection")).to_have_text("Verbunden")
