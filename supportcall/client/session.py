@@ -22,9 +22,9 @@ ends; an ended call leaves ``client.calls`` once nothing waits on it any more.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -632,7 +632,8 @@ class Call(Emitter):
         try:
             await media.wait_connected(self.client.media_timeout)
             self._notifier.notify()  # candidate_pair is known now
-            self._spawn(self._report_quality(media))
+            # call.quality every quality_interval while answered (holding the call weakly).
+            self._spawn(_report_quality(weakref.ref(self), weakref.ref(media), QualityMeter()))
         except MediaFailed as exc:
             if self.ended or self._media is not media:
                 return
@@ -643,38 +644,16 @@ class Call(Emitter):
                 # The other party's report may have ended the call first.
                 logger.info("call %s: media_failed not reported: %s", self.call_id, failed)
 
-    async def _report_quality(self, media: MediaPeer) -> None:
-        """``call.quality`` every ``quality_interval`` seconds while this call is answered
-        and its media is this one; a refused report is logged, and the call goes on."""
-        meter = QualityMeter()
-        gone = lambda: self.ended or self._media is not media  # noqa: E731
-        while not gone():
-            # Woken by the call's end at once: a sleeping reporter must not keep an ended
-            # call (and its media) alive for another interval.
-            with contextlib.suppress(TimeoutError):
-                await self._notifier.wait_for(gone, self.client.quality_interval, "the end")
-            if self.ended or self._media is not media or self._state not in CONNECTED_STATES:
-                continue
-            pair = media.candidate_pair
-            fields = await meter.report(
-                media.pc, media.inbound_bytes().get("audio", 0), pair[0] if pair else None
-            )
-            try:
-                await self.client.signaling.request(
-                    {"type": "call.quality", "call_id": self.call_id, **fields}
-                )
-            except (SupportCallError, SignalingClosed, TimeoutError) as exc:
-                logger.info("call %s: quality report not taken: %s", self.call_id, exc)
-
     async def _drop_media(self, media: MediaPeer) -> None:
         await media.close()
         if self._media is media and not self.ended:
             self._media = None
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def _shutdown(self) -> None:
         self._inbox.put_nowait(None)
@@ -690,6 +669,36 @@ class Call(Emitter):
                     future.set_exception(CallEnded(self.end_reason or "closed"))
         if self._media is not None:
             await self._media.close()
+
+
+async def _report_quality(
+    call_ref: weakref.ref[Call], media_ref: weakref.ref[MediaPeer], meter: QualityMeter
+) -> None:
+    """The reporter of one call's media. Between two reports it holds the call and the media
+    only weakly: a sleeping reporter must not keep an ended call, and its media, alive."""
+    while True:
+        call, media = call_ref(), media_ref()
+        if call is None or media is None or call.ended or call._media is not media:
+            return
+        interval = call.client.quality_interval
+        del call, media
+        await asyncio.sleep(interval)
+        call, media = call_ref(), media_ref()
+        if call is None or media is None or call.ended or call._media is not media:
+            return
+        if call.state not in CONNECTED_STATES:
+            continue
+        pair = media.candidate_pair
+        fields = await meter.report(
+            media.pc, media.inbound_bytes().get("audio", 0), pair[0] if pair else None
+        )
+        try:
+            await call.client.signaling.request(
+                {"type": "call.quality", "call_id": call.call_id, **fields}
+            )
+        except (SupportCallError, SignalingClosed, TimeoutError) as exc:
+            logger.info("call %s: quality report not taken: %s", call.call_id, exc)
+        del call, media
 
 
 def parse_candidate(candidate: Mapping[str, Any] | None) -> Any:
@@ -900,10 +909,11 @@ class Client(Emitter):
             "the connection to close",
         )
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def close(self, hangup: bool = True) -> None:
         """Close every call and the connection. With ``hangup`` active calls
