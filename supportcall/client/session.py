@@ -676,29 +676,36 @@ async def _report_quality(
 ) -> None:
     """The reporter of one call's media. Between two reports it holds the call and the media
     only weakly: a sleeping reporter must not keep an ended call, and its media, alive."""
-    while True:
+
+    def reporting() -> tuple[Call, MediaPeer] | None:
+        """The call and its media, while the call goes on with this media."""
         call, media = call_ref(), media_ref()
         if call is None or media is None or call.ended or call._media is not media:
-            return
-        interval = call.client.quality_interval
-        del call, media
+            return None
+        return call, media
+
+    while (found := reporting()) is not None:
+        interval = found[0].client.quality_interval
+        del found
         await asyncio.sleep(interval)
-        call, media = call_ref(), media_ref()
-        if call is None or media is None or call.ended or call._media is not media:
+        if (found := reporting()) is None:
             return
-        if call.state not in CONNECTED_STATES:
-            continue
-        pair = media.candidate_pair
-        fields = await meter.report(
-            media.pc, media.inbound_bytes().get("audio", 0), pair[0] if pair else None
+        if found[0].state in CONNECTED_STATES:
+            await _report_once(*found, meter)
+        del found  # nothing strong held across the next sleep
+
+
+async def _report_once(call: Call, media: MediaPeer, meter: QualityMeter) -> None:
+    pair = media.candidate_pair
+    fields = await meter.report(
+        media.pc, media.inbound_bytes().get("audio", 0), pair[0] if pair else None
+    )
+    try:
+        await call.client.signaling.request(
+            {"type": "call.quality", "call_id": call.call_id, **fields}
         )
-        try:
-            await call.client.signaling.request(
-                {"type": "call.quality", "call_id": call.call_id, **fields}
-            )
-        except (SupportCallError, SignalingClosed, TimeoutError) as exc:
-            logger.info("call %s: quality report not taken: %s", call.call_id, exc)
-        del call, media
+    except (SupportCallError, SignalingClosed, TimeoutError) as exc:
+        logger.info("call %s: quality report not taken: %s", call.call_id, exc)
 
 
 def parse_candidate(candidate: Mapping[str, Any] | None) -> Any:
