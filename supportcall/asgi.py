@@ -24,6 +24,7 @@ from supportcall.page_requests import PageRequests  # noqa: E402
 from supportcall.request_deadline import install as bound_request_heads  # noqa: E402
 from supportcall.routing import websocket_urlpatterns  # noqa: E402
 from supportcall.vocabulary import Close  # noqa: E402
+from supportcall.webhooks import worker as webhook_worker  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,15 @@ CLOSE_FLUSH = 1.0
 
 
 class Lifecycle:
-    """Starts this process's sweeper on the first request, inside the server's event loop,
-    and makes SIGTERM graceful: WebSockets are closed with 4012 (restart) first, so that their
-    clients resume on another process, and no call ends because of a deploy."""
+    """Starts this process's sweeper and webhook worker on the first request, inside the
+    server's event loop, and makes SIGTERM graceful: WebSockets are closed with 4012
+    (restart) first, so that their clients resume on another process, and no call ends
+    because of a deploy."""
 
     def __init__(self, app):
         self.app = app
         self.task: asyncio.Task | None = None
+        self.webhooks: asyncio.Task | None = None
         self.stopping = False
         self.handler_installed = False
         self.registered = False
@@ -58,6 +61,9 @@ class Lifecycle:
         if interval > 0 and (self.task is None or self.task.done()):
             self.task = asyncio.create_task(sweeper.run(interval))
             self._install_sigterm()
+        posting = settings.SUPPORTCALL_WEBHOOK_INTERVAL
+        if posting > 0 and (self.webhooks is None or self.webhooks.done()):
+            self.webhooks = asyncio.create_task(webhook_worker.run(posting))
         if self.stopping and scope["type"] == "websocket":
             # Accept first: a close before the accept refuses the handshake (HTTP 403),
             # which tells the client nothing; 4012 tells it to resume elsewhere.

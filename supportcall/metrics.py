@@ -34,6 +34,7 @@ from supportcall.directory.models import Queue
 from supportcall.http import HttpError, client_address
 from supportcall.page_requests import page_endpoint
 from supportcall.vocabulary import ErrorCode
+from supportcall.webhooks.models import Delivery
 
 # Seconds: from a few to the five minutes a queue's maximum wait defaults to.
 ANSWER_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
@@ -128,6 +129,40 @@ class CallFigures(Collector):
         for process, seen in ServerProcess.objects.values_list("id", "last_seen"):
             lag.add_metric([process], max((now - seen).total_seconds(), 0.0))
         yield lag
+        yield from _webhooks(now)
+
+
+def _webhooks(now) -> Iterator:
+    """The webhook outbox: what is still to be delivered (and how old the oldest is), and
+    what failed for good (re-sendable in the admin)."""
+    by_status = dict(
+        (key, n)
+        for key, n in Delivery.objects.exclude(status=Delivery.Status.DELIVERED)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    backlog = GaugeMetricFamily(
+        "supportcall_webhook_backlog", "Webhook deliveries not delivered yet (pending)"
+    )
+    backlog.add_metric([], by_status.get(Delivery.Status.PENDING, 0))
+    yield backlog
+    failed = GaugeMetricFamily(
+        "supportcall_webhook_failed", "Webhook deliveries that failed after their last try"
+    )
+    failed.add_metric([], by_status.get(Delivery.Status.FAILED, 0))
+    yield failed
+    oldest = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .order_by("id")
+        .values_list("event__created", flat=True)
+        .first()
+    )
+    age = GaugeMetricFamily(
+        "supportcall_webhook_oldest_pending_seconds",
+        "Age of the oldest webhook event not delivered yet (0: none)",
+    )
+    age.add_metric([], max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
+    yield age
 
 
 def _queues(now) -> Iterator:

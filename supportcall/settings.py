@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "supportcall.calls",
     "supportcall.quality",
     "supportcall.callbacks",
+    "supportcall.webhooks",
     "supportcall.dashboard",
 ]
 
@@ -486,6 +487,23 @@ SUPPORTCALL_EARLY_CANDIDATES = _positive("SUPPORTCALL_EARLY_CANDIDATES", env.int
 SUPPORTCALL_CONTEXT_FIELDS = _positive("SUPPORTCALL_CONTEXT_FIELDS", env.int, 20)
 SUPPORTCALL_CONTEXT_VALUE = _positive("SUPPORTCALL_CONTEXT_VALUE", env.int, 500)
 SUPPORTCALL_CALLBACK_NOTE = _positive("SUPPORTCALL_CALLBACK_NOTE", env.int, 1000)
+# Webhooks (supportcall/webhooks/, docs/webhooks.md). How often each process's worker
+# looks for due deliveries, in seconds; 0 turns it off in this process.
+SUPPORTCALL_WEBHOOK_INTERVAL = _setting("SUPPORTCALL_WEBHOOK_INTERVAL", env.float, 1.0)
+if SUPPORTCALL_WEBHOOK_INTERVAL < 0:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_WEBHOOK_INTERVAL: must be 0 or more")
+# How long one post may take before it counts as failed, in seconds.
+SUPPORTCALL_WEBHOOK_TIMEOUT = _positive("SUPPORTCALL_WEBHOOK_TIMEOUT", env.float, 10.0)
+# The first retry's delay, in seconds; each next one doubles, up to the maximum (both
+# jittered down by up to half).
+SUPPORTCALL_WEBHOOK_RETRY = _positive("SUPPORTCALL_WEBHOOK_RETRY", env.float, 10.0)
+SUPPORTCALL_WEBHOOK_RETRY_MAX = _positive("SUPPORTCALL_WEBHOOK_RETRY_MAX", env.float, 3600.0)
+# A delivery is "failed" (kept, re-sendable in the admin) after this long since its first
+# try, in seconds (about a day, as is usual), or after this many tries.
+SUPPORTCALL_WEBHOOK_MAX_AGE = _positive("SUPPORTCALL_WEBHOOK_MAX_AGE", env.float, 86_400.0)
+SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS = _positive("SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS", env.int, 50)
+# Deliveries one process posts at once (each in a thread of its own while it waits).
+SUPPORTCALL_WEBHOOK_BATCH = _positive("SUPPORTCALL_WEBHOOK_BATCH", env.int, 20)
 # Chat in a call: a message's length in characters; messages per call; messages one
 # party may send per SUPPORTCALL_CHAT_WINDOW seconds on one call; `chat.typing` frames
 # one connection may send per window; messages replayed to a party that resumes (the

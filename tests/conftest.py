@@ -14,6 +14,7 @@ from tests.support.ws import DOMAIN, PASSWORD, SHOP, Socket, connect, login_agen
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.SUPPORTCALL_SWEEP_INTERVAL = 0  # tests call the sweeper themselves
+    settings.SUPPORTCALL_WEBHOOK_INTERVAL = 0  # and the webhook worker (tests/webhooks)
     settings.SUPPORTCALL_DOMAIN = DOMAIN
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -17,6 +17,9 @@ from supportcall.directory.models import Agent, Site, split_address
 from supportcall.http import HttpError, context_field, optional_str
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode
+from supportcall.webhooks import models as webhooks
+from supportcall.webhooks.payloads import callback as callback_payload
+from supportcall.webhooks.record import record
 
 from .models import CallbackRequest
 
@@ -61,16 +64,19 @@ def leave(site: Site, body: dict[str, Any]) -> CallbackRequest:
         except ValueError:
             raise HttpError(ErrorCode.BAD_REQUEST, "'call_id' is not a call id") from None
     context = context_field(body)
-    return CallbackRequest.objects.create(
-        site=site,
-        queue=queue,
-        call=call,
-        name=name,
-        phone=phone,
-        email=email,
-        note=note,
-        context=context,
-    )
+    with transaction.atomic():
+        request = CallbackRequest.objects.create(
+            site=site,
+            queue=queue,
+            call=call,
+            name=name,
+            phone=phone,
+            email=email,
+            note=note,
+            context=context,
+        )
+        _tell(request, webhooks.CALLBACK_REQUESTED)
+    return request
 
 
 # The inbox is polled by every dashboard: a page of it, not all of it.
@@ -113,6 +119,7 @@ def claim(agent: Agent, request_id: int) -> CallbackRequest:
         timezone.now(),
     )
     request.save()
+    _tell(request, webhooks.CALLBACK_CLAIMED)
     return request
 
 
@@ -125,7 +132,13 @@ def finish(agent: Agent, request_id: int) -> CallbackRequest:
     if request.claimed_by is None:
         request.claimed_by, request.claimed = agent, request.done
     request.save()
+    _tell(request, webhooks.CALLBACK_DONE)
     return request
+
+
+def _tell(request: CallbackRequest, event_type: str) -> None:
+    """The request's webhook event, in the transaction that changed it."""
+    record(request.site_id, event_type, lambda: callback_payload(request), call_id=request.call_id)
 
 
 def _mine_to_see(agent: Agent, request_id: int) -> CallbackRequest:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from supportcall.directory.models import Agent
 from supportcall.vocabulary import ErrorCode, Role
+from supportcall.webhooks import calls as webhooks
 
 from . import events, machine, wrapup
 from .machine import CallError, LegStatus, Party, Phase
@@ -196,6 +197,7 @@ class Change:
                 self.touch(before.agent)
         self.save()
         self.log(name, before.phase, **detail)
+        webhooks.changed(row, before.phase, name, self.now)  # in this transaction: the outbox
         if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED and before.agent:
             self._wrap_up(before.agent)
 
