@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 LEASE_MARGIN = 5.0
 
 
+def lease_seconds() -> float:
+    timeout = settings.SUPPORTCALL_WEBHOOK_TIMEOUT
+    return timeout + min(timeout, LEASE_MARGIN)
+
+
 @dataclass(frozen=True)
 class Attempt:
     delivery: int
@@ -68,7 +73,7 @@ def due(now: datetime):
 def claim(limit: int, now: datetime | None = None) -> list[int]:
     """Lease up to ``limit`` due deliveries for this worker; their ids, oldest first."""
     now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.SUPPORTCALL_WEBHOOK_TIMEOUT + LEASE_MARGIN)
+    lease = now + timedelta(seconds=lease_seconds())
     with transaction.atomic():
         rows = due(now)
         if connection.features.has_select_for_update_skip_locked:
@@ -196,16 +201,20 @@ async def run(interval: float) -> None:
     """Claim due deliveries every ``interval`` seconds, at most SUPPORTCALL_WEBHOOK_BATCH
     in flight; each is posted without waiting for the others."""
     inflight: set[asyncio.Task] = set()
-    while True:
-        try:
-            room = settings.SUPPORTCALL_WEBHOOK_BATCH - len(inflight)
-            for delivery_id in await in_db(claim)(room) if room > 0 else []:
-                task = asyncio.create_task(_deliver(delivery_id))
-                inflight.add(task)
-                task.add_done_callback(_done(inflight))
-        except Exception:  # a database hiccup must not stop the worker for good
-            log.exception("webhook claim failed; trying again in %.1f s", interval)
-        await asyncio.sleep(interval)
+    try:
+        while True:
+            try:
+                room = settings.SUPPORTCALL_WEBHOOK_BATCH - len(inflight)
+                for delivery_id in await in_db(claim)(room) if room > 0 else []:
+                    task = asyncio.create_task(_deliver(delivery_id))
+                    inflight.add(task)
+                    task.add_done_callback(_done(inflight))
+            except Exception:  # a database hiccup must not stop the worker for good
+                log.exception("webhook claim failed; trying again in %.1f s", interval)
+            await asyncio.sleep(interval)
+    finally:  # stopped: what is in flight is sent again once its lease runs out
+        for task in inflight:
+            task.cancel()
 
 
 def _done(inflight: set[asyncio.Task]):
