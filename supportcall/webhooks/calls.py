@@ -24,12 +24,12 @@ def changed(row: Call, before: Phase, name: str, now: datetime) -> None:
     found: list[tuple[str, Any]] = []
     if name == "create":
         found.append((m.CALL_CREATED, lambda: {"call": payloads.call(row)}))
+    if name == TRANSFER:
+        found.append((m.CALL_TRANSFERRED, lambda: {"call": payloads.call(row)}))
     if after is Phase.RINGING and before is not Phase.RINGING:
         found.append((m.CALL_RINGING, lambda: payloads.ringing(row)))
     if after is Phase.ANSWERED and before is not Phase.ANSWERED:
         found.append((m.CALL_ANSWERED, lambda: {"call": payloads.call(row)}))
-    if name == TRANSFER:
-        found.append((m.CALL_TRANSFERRED, lambda: {"call": payloads.call(row)}))
     if after is Phase.ENDED and before is not Phase.ENDED:
         found.append((m.CALL_ENDED, lambda: payloads.ended(row)))
         if row.answered is None:
