@@ -504,6 +504,9 @@ SUPPORTCALL_WEBHOOK_MAX_AGE = _positive("SUPPORTCALL_WEBHOOK_MAX_AGE", env.float
 SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS = _positive("SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS", env.int, 50)
 # Deliveries one process posts at once (each in a thread of its own while it waits).
 SUPPORTCALL_WEBHOOK_BATCH = _positive("SUPPORTCALL_WEBHOOK_BATCH", env.int, 20)
+# Seconds an event delivered to all its endpoints is kept (the admin shows it) before
+# the worker deletes it; failed ones stay until they are delivered or deleted by hand.
+SUPPORTCALL_WEBHOOK_RETENTION = _positive("SUPPORTCALL_WEBHOOK_RETENTION", env.float, 604_800.0)
 # Chat in a call: a message's length in characters; messages per call; messages one
 # party may send per SUPPORTCALL_CHAT_WINDOW seconds on one call; `chat.typing` frames
 # one connection may send per window; messages replayed to a party that resumes (the

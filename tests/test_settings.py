@@ -58,6 +58,11 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_WRAP_UP_DEFAULT", "601"),  # over SUPPORTCALL_WRAP_UP_MAX
         ("SUPPORTCALL_WRAP_UP_MAX", "0"),
         ("SUPPORTCALL_WRAP_UP_NOTES", "0"),
+        ("SUPPORTCALL_WEBHOOK_INTERVAL", "-1"),
+        ("SUPPORTCALL_WEBHOOK_TIMEOUT", "0"),
+        ("SUPPORTCALL_WEBHOOK_RETRY", "soon"),
+        ("SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS", "0"),
+        ("SUPPORTCALL_WEBHOOK_BATCH", "-3"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

@@ -30,7 +30,7 @@ from supportcall.db import in_db
 from supportcall.text import excerpt
 
 from . import signing
-from .models import Delivery
+from .models import Delivery, Event
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,22 @@ def deliver(delivery_id: int) -> None:
         settle(delivery_id, post(attempt))
 
 
+def prune(now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete up to ``batch`` events past SUPPORTCALL_WEBHOOK_RETENTION that every endpoint
+    took (with their deliveries); how many went."""
+    now = now or timezone.now()
+    before = now - timedelta(seconds=settings.SUPPORTCALL_WEBHOOK_RETENTION)
+    unsent = Delivery.objects.filter(event=OuterRef("pk")).exclude(status=Delivery.Status.DELIVERED)
+    old = Event.objects.filter(created__lt=before).exclude(Exists(unsent))
+    ids = list(old.values_list("pk", flat=True)[:batch])
+    Event.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+# Pruning is housekeeping: once a minute is plenty.
+PRUNE_INTERVAL = 60.0
+
+
 @cache
 def _posting() -> ThreadPoolExecutor:
     """The threads posts wait in: as many as deliveries may be in flight."""
@@ -201,9 +217,14 @@ async def run(interval: float) -> None:
     """Claim due deliveries every ``interval`` seconds, at most SUPPORTCALL_WEBHOOK_BATCH
     in flight; each is posted without waiting for the others."""
     inflight: set[asyncio.Task] = set()
+    loop = asyncio.get_running_loop()
+    pruned_at = loop.time()
     try:
         while True:
             try:
+                if loop.time() - pruned_at >= PRUNE_INTERVAL:
+                    pruned_at = loop.time()
+                    await in_db(prune)()
                 room = settings.SUPPORTCALL_WEBHOOK_BATCH - len(inflight)
                 for delivery_id in await in_db(claim)(room) if room > 0 else []:
                     task = asyncio.create_task(_deliver(delivery_id))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from supportcall.callbacks import services
 from supportcall.directory.models import Agent, Site
@@ -204,3 +206,20 @@ def test_an_endpoint_gets_only_the_events_it_asked_for(directory):
         assert Event.objects.count() == 0
     finally:
         picky.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_every_endpoint_took_are_pruned_after_their_retention_failed_ones_kept(
+    receiver, settings
+):
+    site = Site.objects.get(key="shop")
+    taken = services.leave(site, {"name": "Ann", "phone": "+1 555 0100"})
+    services.leave(site, {"name": "Bea", "phone": "+1 555 0101"})
+    first, second = Delivery.objects.order_by("id")
+    worker.deliver(first.id)
+    Delivery.objects.filter(pk=second.pk).update(status=Delivery.Status.FAILED)
+    later = timezone.now() + timedelta(seconds=settings.SUPPORTCALL_WEBHOOK_RETENTION + 1)
+    assert worker.prune(timezone.now()) == 0  # not old enough yet
+    assert worker.prune(later) == 1
+    assert list(Delivery.objects.values_list("status", flat=True)) == ["failed"]
+    assert receiver.delivered() == [("callback.requested", str(taken.pk))]
