@@ -17,6 +17,11 @@ class EndpointAdmin(admin.ModelAdmin):
     list_filter = ["site", "active"]
     actions = ["make_secret"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"  # a URL typed without one: https, not http
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("secret"), boolean=True)
     def has_secret(self, endpoint: Endpoint) -> bool:
         return bool(endpoint.secret)
