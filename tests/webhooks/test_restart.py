@@ -1,5 +1,6 @@
 """A real daphne killed mid-delivery loses nothing: after a restart, every event arrives
-(at least once, de-duplicated by its id), in order per call. On SQLite and PostgreSQL."""
+(at least once, de-duplicated by its id), in order per call. On SQLite and PostgreSQL;
+and two processes on PostgreSQL share one outbox without posting an event twice."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ QUICK = {
     "SUPPORTCALL_WEBHOOK_RETRY": "0.05",
     "SUPPORTCALL_WEBHOOK_RETRY_MAX": "0.2",
 }
-# Two calls' events, recorded in one transaction as Change.apply would.
+# Calls' events, recorded in one transaction as Change.apply would.
 RECORD = """
 import json, uuid
 from django.db import transaction
@@ -35,7 +36,7 @@ from supportcall.webhooks.models import Endpoint
 from supportcall.webhooks.record import record
 site = Site.objects.get(key="demo")
 Endpoint.objects.create(site=site, url={url!r}, secret={secret!r})
-calls = [uuid.uuid4(), uuid.uuid4()]
+calls = [uuid.uuid4() for _ in range({calls})]
 with transaction.atomic():
     for name in ["call.created", "call.ringing", "call.answered", "call.ended"]:
         for call in calls:
@@ -79,7 +80,7 @@ def test_a_server_killed_mid_delivery_loses_nothing_after_its_restart(env, tmp_p
     receiver.secret = SECRET
     receiver.gate.clear()  # the first posts hang until the server is dead
     prepare(env)
-    printed = django_shell(env, RECORD.format(url=receiver.url, secret=SECRET))
+    printed = django_shell(env, RECORD.format(url=receiver.url, secret=SECRET, calls=2))
     first, second = json.loads(printed.strip().splitlines()[-1])
     server = Server(env, tmp_path).start()
     try:
@@ -101,3 +102,31 @@ def test_a_server_killed_mid_delivery_loses_nothing_after_its_restart(env, tmp_p
     finally:
         server.stop()
         receiver.stop()
+
+
+def test_two_servers_on_postgresql_post_each_event_once_in_order_per_call(tmp_path):
+    database = postgres_database()
+    # A lease long enough that no post outlives it on a busy machine: none is sent again.
+    env = base_env(
+        tmp_path, DATABASE_URL=database, **{**QUICK, "SUPPORTCALL_WEBHOOK_TIMEOUT": "10"}
+    )
+    receiver = Receiver().start()
+    receiver.secret = SECRET
+    receiver.gate.clear()  # both servers' workers are up before anything is posted
+    servers: list[Server] = []
+    try:
+        prepare(env)
+        printed = django_shell(env, RECORD.format(url=receiver.url, secret=SECRET, calls=20))
+        calls = json.loads(printed.strip().splitlines()[-1])
+        servers = [Server(env, tmp_path).start(), Server(env, tmp_path).start()]
+        receiver.gate.set()
+        receiver.wait(lambda r: len(r.ids()) >= 80, timeout=30)
+        expected = ["call.created", "call.ringing", "call.answered", "call.ended"]
+        assert first_arrivals(receiver) == {call: expected for call in calls}
+        assert len(receiver.ids()) == len(set(receiver.ids())) == 80  # none twice
+        assert all(post.signed for post in receiver.posts)
+    finally:
+        for server in servers:
+            server.stop()
+        receiver.stop()
+        drop_postgres_database(database)
