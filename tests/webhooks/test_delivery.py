@@ -12,7 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportcall.callbacks import services
+from supportcall.calls.machine import Phase
+from supportcall.calls.models import Call
 from supportcall.directory.models import Agent, Site
+from supportcall.webhooks import calls as webhook_calls
 from supportcall.webhooks import worker
 from supportcall.webhooks.models import Delivery, Event
 from tests.support.calls import answer, ring
@@ -223,3 +226,18 @@ def test_events_every_endpoint_took_are_pruned_after_their_retention_failed_ones
     assert worker.prune(later) == 1
     assert list(Delivery.objects.values_list("status", flat=True)) == ["failed"]
     assert receiver.delivered() == [("callback.requested", str(taken.pk))]
+
+
+async def test_a_transfer_is_call_transferred_then_ringing_again(parties, receiver):
+    """The transfer operation is being built elsewhere: its log name drives the hook."""
+    call_id = await answered_call(parties)
+
+    def transfer() -> list[str]:
+        with transaction.atomic():
+            row = Call.objects.get(pk=call_id)
+            row.phase = Phase.RINGING  # what the transfer's step makes of an answered call
+            Event.objects.all().delete()
+            webhook_calls.changed(row, Phase.ANSWERED, webhook_calls.TRANSFER, timezone.now())
+            return list(Delivery.objects.order_by("id").values_list("event__type", flat=True))
+
+    assert await sync(transfer)() == ["call.transferred", "call.ringing"]
