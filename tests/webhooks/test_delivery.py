@@ -4,10 +4,12 @@ whatever the receiver does meanwhile (down, failing, slow), and only once commit
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -241,3 +243,12 @@ async def test_a_transfer_is_call_transferred_then_ringing_again(parties, receiv
             return list(Delivery.objects.order_by("id").values_list("event__type", flat=True))
 
     assert await sync(transfer)() == ["call.transferred", "call.ringing"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_posts_what_is_due_when_the_servers_do_not(receiver):
+    request = services.leave(Site.objects.get(key="shop"), {"name": "Ann", "email": "a@b.test"})
+    out = io.StringIO()
+    call_command("deliver_webhooks", "--once", stdout=out)
+    assert out.getvalue() == "webhooks: 1 posts, 0 old events deleted\n"
+    assert receiver.delivered() == [("callback.requested", str(request.pk))]
