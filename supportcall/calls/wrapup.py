@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Q
 
 from supportcall.directory.models import Agent
+from supportcall.webhooks import calls as webhooks
 
 from .events import Event
 from .models import Call, CallEvent, Disposition, WrapUp
@@ -97,4 +98,5 @@ def finish(wrap: WrapUp, by: str, how: str, now: datetime) -> Event:
         phase_after="ended",
         detail={"agent": agent.address, "how": how},
     )
+    webhooks.wrapped_up(wrap.call_id, agent.address, how, now)  # the outbox, in this transaction
     return ended(wrap.call_id)

@@ -1,5 +1,6 @@
 """Which call changes are webhook events: one hook, called by ``Change.apply`` in its
-transaction, after the row is saved and the change logged."""
+transaction, after the row is saved and the change logged; and the end of the agent's
+after-call work (``wrapup.finish``), when the record has its outcome and notes."""
 
 from __future__ import annotations
 
@@ -36,3 +37,16 @@ def changed(row: Call, before: Phase, name: str, now: datetime) -> None:
             found.append((m.CALL_MISSED, lambda: payloads.ended(row)))
     for event_type, data in found:
         record(row.site_id, event_type, data, call_id=row.id, now=now)
+
+
+def wrapped_up(call_id: Any, agent: str, how: str, now: datetime) -> None:
+    """The agent's after-call work on the call ended (``how``: saved, ready, time ran out):
+    the call's summary with the outcome and notes it saved."""
+    row = Call.objects.select_related("site", "queue", "agent__user", "disposition").get(pk=call_id)
+    record(
+        row.site_id,
+        m.CALL_WRAPPED_UP,
+        lambda: {**payloads.ended(row), "wrap_up": {"agent": agent, "how": how}},
+        call_id=row.id,
+        now=now,
+    )

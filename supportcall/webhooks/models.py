@@ -23,6 +23,7 @@ CALL_ANSWERED = "call.answered"
 CALL_TRANSFERRED = "call.transferred"
 CALL_ENDED = "call.ended"
 CALL_MISSED = "call.missed"
+CALL_WRAPPED_UP = "call.wrapped_up"
 CALLBACK_REQUESTED = "callback.requested"
 CALLBACK_CLAIMED = "callback.claimed"
 CALLBACK_DONE = "callback.done"
@@ -33,6 +34,7 @@ EVENT_TYPES = (
     CALL_TRANSFERRED,
     CALL_ENDED,
     CALL_MISSED,
+    CALL_WRAPPED_UP,
     CALLBACK_REQUESTED,
     CALLBACK_CLAIMED,
     CALLBACK_DONE,

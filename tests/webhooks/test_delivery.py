@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from supportcall.callbacks import services
 from supportcall.calls.machine import Phase
-from supportcall.calls.models import Call
-from supportcall.directory.models import Agent, Site
+from supportcall.calls.models import Call, Disposition
+from supportcall.directory.models import Agent, Queue, Site
 from supportcall.webhooks import calls as webhook_calls
 from supportcall.webhooks import worker
 from supportcall.webhooks.models import Delivery, Event
@@ -252,3 +252,22 @@ def test_the_command_posts_what_is_due_when_the_servers_do_not(receiver):
     call_command("deliver_webhooks", "--once", stdout=out)
     assert out.getvalue() == "webhooks: 1 posts, 0 old events deleted\n"
     assert receiver.delivered() == [("callback.requested", str(request.pk))]
+
+
+async def test_the_end_of_wrap_up_is_call_wrapped_up_with_the_outcome_and_notes(
+    parties, receiver, posting
+):
+    def wraps_up() -> int:
+        Queue.objects.filter(name="support").update(wrap_up_seconds=10)
+        return Disposition.objects.create(label="Solved").pk
+
+    solved = await sync(wraps_up)()
+    alice = await parties("alice")
+    call_id = await answered_call(parties, alice)
+    await alice.until("agent.wrap_up", call_id=call_id, active=True)
+    await alice.ok("wrapup.save", call_id=call_id, disposition=solved, notes="Reset the router")
+    await receiver.until(lambda r: len(r.delivered()) == 5)
+    assert per_call(receiver.delivered()) == {call_id: [*ANSWERED_CALL, "call.wrapped_up"]}
+    wrapped = receiver.posts[-1].event["data"]
+    assert (wrapped["disposition"], wrapped["notes"]) == ("Solved", "Reset the router")
+    assert wrapped["wrap_up"] == {"agent": wrapped["call"]["agent"]["address"], "how": "saved"}
