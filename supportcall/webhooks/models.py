@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,15 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        if not isinstance(self.events, list) or any(e not in EVENT_TYPES for e in self.events):
+            raise ValidationError(
+                {
+                    "events": _("A list of event types, among: %(types)s.")
+                    % {"types": ", ".join(EVENT_TYPES)}
+                }
+            )
 
     def wants(self, event_type: str) -> bool:
         return self.active and bool(self.secret) and (not self.events or event_type in self.events)

@@ -90,3 +90,20 @@ def test_metrics_count_the_backlog_and_the_failed_deliveries(client, endpoint):
     assert figures["supportcall_webhook_backlog"] == 1
     assert figures["supportcall_webhook_failed"] == 1
     assert figures["supportcall_webhook_oldest_pending_seconds"] >= 0
+
+
+def test_an_endpoint_with_an_unknown_event_type_is_refused_naming_the_known_ones(
+    admin_client,
+):
+    response = admin_client.post(
+        reverse("admin:webhooks_endpoint_add"),
+        {
+            "site": Site.objects.get(key="shop").pk,
+            "url": "https://crm.example.com/hook",
+            "events": '["call.ended", "call.exploded"]',
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "A list of event types, among: call.created," in response.content.decode()
+    assert not Endpoint.objects.exists()
