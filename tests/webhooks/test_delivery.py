@@ -139,8 +139,10 @@ async def test_a_slow_receiver_does_not_hold_up_another_endpoints_events(
     await sync(endpoint_for)(slow)
     try:
         call_id = await answered_call(parties)
+        await slow.until(lambda r: r.started == 1)  # its first event, held there
         await receiver.until(lambda r: len(r.delivered()) == 4)
-        assert slow.started == 1  # its first event is still on its way: nothing after it
+        # Still held: nothing of it answered, and none of the call's later events sent.
+        assert (slow.started, slow.posts) == (1, [])
         slow.gate.set()
         await slow.until(lambda r: len(r.delivered()) == 4)
         assert per_call(slow.delivered()) == {call_id: ANSWERED_CALL}
