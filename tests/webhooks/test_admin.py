@@ -38,7 +38,9 @@ def act(admin_client, model: str, action: str, pk: int) -> str:
 
 def failed(endpoint: Endpoint) -> Delivery:
     now = timezone.now()
-    event = Event.objects.create(site=endpoint.site, type="call.created", body="{}", created=now)
+    event = Event.objects.create(
+        site=endpoint.site, type="call.created", body='{"probe": 1}', created=now
+    )
     return Delivery.objects.create(
         event=event,
         endpoint=endpoint,
@@ -73,6 +75,9 @@ def test_a_failed_delivery_shows_its_last_error_and_is_sent_again_by_the_action(
     delivery = failed(endpoint)
     listing = admin_client.get(reverse("admin:webhooks_delivery_changelist")).content.decode()
     assert "down for maintenance" in listing
+    change = admin_client.get(reverse("admin:webhooks_delivery_change", args=[delivery.pk]))
+    assert "down for maintenance" in change.content.decode()
+    assert '{"probe": 1}' in change.content.decode().replace("&quot;", '"')  # the body sent
     page = act(admin_client, "delivery", "resend", delivery.pk)
     assert "Deliveries due again: 1." in page
     delivery.refresh_from_db()
