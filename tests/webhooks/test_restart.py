@@ -20,6 +20,8 @@ from tests.support.servers import (
     prepare,
 )
 
+pytestmark = pytest.mark.e2e
+
 SECRET = "whsec_test-restart"
 QUICK = {
     "SUPPORTCALL_WEBHOOK_INTERVAL": "0.05",
