@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "supportcall.quality",
     "supportcall.callbacks",
     "supportcall.webhooks",
+    "supportcall.privacy",
     "supportcall.dashboard",
 ]
 
@@ -339,6 +340,11 @@ SUPPORTCALL_TOKEN_TTL = _positive("SUPPORTCALL_TOKEN_TTL", env.int, 60)
 # Seconds an expired token's row is kept (for the admin, and an audit) before the
 # sweeper deletes it: every hello issues one, so they must not pile up for good.
 SUPPORTCALL_TOKEN_RETENTION = _positive("SUPPORTCALL_TOKEN_RETENTION", env.int, 86_400)
+# Retention (docs/privacy.md): rows one batch of the sweeper deletes or scrubs, each batch a
+# short statement of its own, and the most batches of each kind one sweep runs (the rest
+# waits for the next minute: a backlog never holds the sweeper up for long).
+SUPPORTCALL_RETENTION_BATCH = _positive("SUPPORTCALL_RETENTION_BATCH", env.int, 500)
+SUPPORTCALL_RETENTION_BATCHES = _positive("SUPPORTCALL_RETENTION_BATCHES", env.int, 20)
 # How long the other party has to answer a re-offer (hold, video...), in seconds.
 SUPPORTCALL_OP_TIMEOUT = _positive("SUPPORTCALL_OP_TIMEOUT", env.float, 10.0)
 # How long a call may ring before it ends with `no_answer`, in seconds.

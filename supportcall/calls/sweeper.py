@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from supportcall.db import in_db
 from supportcall.directory.models import Agent
+from supportcall.privacy import retention
 from supportcall.tokens import issuing
 from supportcall.vocabulary import Close, ErrorCode, Reason
 
@@ -160,6 +161,8 @@ async def run(interval: float, serving: bool = True) -> None:
             if loop.time() - pruned_at >= PRUNE_INTERVAL:
                 pruned_at = loop.time()
                 await in_db(prune)()
+                # Each site's retention periods (docs/privacy.md), a few batches a minute.
+                await in_db(retention.apply)()
                 # A process that died before it ever vouched leaves rows no sweep finds.
                 orphans = await in_db(liveness.drop_orphans)()
                 await deliver(orphans.outbox)

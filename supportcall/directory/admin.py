@@ -2,11 +2,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import path
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls import availability
+from supportcall.privacy import admin as privacy_admin
+from supportcall.privacy import retention
 
 from .models import Agent, AwayReason, ClosedDay, OpeningHours, Queue, Site
 
@@ -44,6 +47,7 @@ class SiteForm(forms.ModelForm):
             "default_language",
             "enabled",
             "require_verified_identity",
+            *(f"keep_{kind}_days" for kind in retention.KINDS),
         ]
 
 
@@ -54,8 +58,32 @@ class SiteAdmin(admin.ModelAdmin):
     list_filter = ["enabled", "require_verified_identity"]
     search_fields = ["key", "name"]
     filter_horizontal = ["queues"]
-    readonly_fields = ["identity_secret_status"]
+    readonly_fields = ["identity_secret_status", "retention_preview"]
+    fieldsets = [
+        (None, {"fields": [f for f in SiteForm.Meta.fields if not f.startswith("keep_")]}),
+        (None, {"fields": ["identity_secret_status"]}),
+        (
+            _("Retention"),
+            {
+                "fields": [*(f"keep_{kind}_days" for kind in retention.KINDS), "retention_preview"],
+                "description": _(
+                    "Days an ended call's data is kept, per kind; empty keeps it for good. "
+                    "Calls in progress are never touched."
+                ),
+            },
+        ),
+    ]
     actions = ["make_identity_secret"]
+
+    def get_urls(self):
+        erase = self.admin_site.admin_view(
+            lambda request, pk: privacy_admin.erase_view(self, request, pk)
+        )
+        return [path("<int:pk>/erase/", erase, name="directory_site_erase"), *super().get_urls()]
+
+    @admin.display(description=_("retention removes now"))
+    def retention_preview(self, site: Site) -> str:
+        return privacy_admin.retention_preview(site) if site.pk else ""
 
     @admin.display(description=_("allowed origins"))
     def origins(self, site: Site) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -23,6 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from supportcall import vocabulary
 
 from .hours import Schedule, Span
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 slug_name = RegexValidator(
     r"^[a-z0-9][a-z0-9_.-]{0,63}$",
@@ -188,6 +192,11 @@ class ClosedDay(models.Model):
         return f"{self.date} {self.reason}".strip()
 
 
+def retention_days(name: StrOrPromise, help_text: StrOrPromise) -> models.PositiveIntegerField:
+    """A retention period of a site: days after a call's end; empty keeps it for good."""
+    return models.PositiveIntegerField(name, null=True, blank=True, help_text=help_text)
+
+
 # The languages the widget speaks: one catalogue each in static/supportcall/widget/lang/
 # (tests/test_catalogues.py checks this list and those files agree).
 WIDGET_LANGUAGES = [
@@ -242,6 +251,22 @@ class Site(models.Model):
             "site's identity secret may call."
         ),
     )
+
+    # Retention (docs/privacy.md): days an ended call's data is kept, per kind; empty keeps
+    # it for good. The sweeper (supportcall/privacy/retention.py) removes what is older.
+    keep_calls_days = retention_days(
+        _("keep call records (days)"), _("The whole row: its days leave the figures.")
+    )
+    keep_sdp_days = retention_days(
+        _("keep SDP (days)"), _("The calls' SDP and ICE candidates: they hold IP addresses.")
+    )
+    keep_context_days = retention_days(
+        _("keep visitor context (days)"),
+        _("What the page told, what the site signed, the name the visitor gave."),
+    )
+    keep_chat_days = retention_days(_("keep chat (days)"), _("Chat messages."))
+    keep_files_days = retention_days(_("keep files (days)"), _("Files sent in chat."))
+    keep_quality_days = retention_days(_("keep quality series (days)"), _("Call quality samples."))
 
     class Meta:
         ordering = ["key"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from supportcall.calls import sweeper
+from supportcall.privacy import retention
 
 
 class Command(BaseCommand):
@@ -19,7 +20,11 @@ class Command(BaseCommand):
         if once:
             sent = asyncio.run(sweeper.sweep_once())
             pruned = sweeper.prune()
-            self.stdout.write(f"swept: {sent} events sent, {pruned} old tokens deleted")
+            removed = sum(retention.apply().values())
+            self.stdout.write(
+                f"swept: {sent} events sent, {pruned} old tokens deleted, "
+                f"{removed} rows past their sites' retention removed"
+            )
             return
         # It holds no WebSockets: the servers' own loops vouch for theirs.
         asyncio.run(sweeper.run(interval, serving=False))
