@@ -3,6 +3,8 @@
 ::
 
     python -m supportcall.client call --server http://127.0.0.1:8000 --site demo --duration 20
+    python -m supportcall.client call --server http://127.0.0.1:8000 --site shop \\
+        --identity-command "python sign_visitor.py customer-42"
     python -m supportcall.client answer --server http://127.0.0.1:8000 --username alice
 
 Both print every state change and, every few seconds, the media received.
@@ -18,10 +20,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import shlex
 import signal
+import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..vocabulary import CONNECTED_STATES, Media, Presence, Reason
@@ -89,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="context shown to the agent (repeatable)",
+    )
+    call.add_argument(
+        "--identity-command",
+        metavar="COMMAND",
+        help="call as a verified visitor: run COMMAND before each login; it prints an "
+        "identity token the site's backend signed (see the README's Verified visitors)",
     )
     call.add_argument(
         "--duration",
@@ -213,8 +223,27 @@ def options(args: argparse.Namespace) -> Options:
     return Options(args.server, timeout=args.timeout, tone_hz=args.tone)
 
 
+def identity_token_maker(command: str) -> Callable[[], str]:
+    """What ``--identity-command`` runs before each login: its output, stripped, is the token."""
+
+    def make() -> str:
+        try:
+            done = subprocess.run(
+                shlex.split(command), capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SupportCallError(f"the identity command could not run: {exc}") from exc
+        if done.returncode != 0 or not done.stdout.strip():
+            why = done.stderr.strip() or f"exit status {done.returncode}, no token printed"
+            raise SupportCallError(f"the identity command failed: {why}")
+        return done.stdout.strip()
+
+    return make
+
+
 async def run_call(args: argparse.Namespace, stop: asyncio.Event) -> int:
-    visitor = Visitor(options(args), args.site, args.name, dict(args.context) or None)
+    identity = identity_token_maker(args.identity_command) if args.identity_command else None
+    visitor = Visitor(options(args), args.site, args.name, dict(args.context) or None, identity)
     visitor.on("event", _print_event)
     try:
         await visitor.connect()

@@ -204,3 +204,66 @@ def test_a_call_ended_media_failed_is_explained_in_plain_words():
     assert line is not None
     assert line.startswith("call CCCCCCCC ended (was in_call): media_failed (")
     assert "network blocks the call" in line
+
+
+SIGNER = """
+import sys, time, uuid
+import jwt
+
+now = int(time.time())
+claims = {"aud": "demo", "sub": sys.argv[2], "iat": now, "exp": now + 300,
+          "jti": uuid.uuid4().hex, "name": "Grace Hopper"}
+print(jwt.encode(claims, sys.argv[1], algorithm="HS256"))
+"""
+
+
+async def test_call_with_an_identity_command_is_verified_by_what_it_prints(server, tmp_path):
+    from tests.client.test_client_identity import ROTATE
+    from tests.support.servers import django_shell
+
+    secret = (await asyncio.to_thread(django_shell, server.env, ROTATE)).split()[-1]
+    (tmp_path / "sign_visitor.py").write_text(SIGNER)
+    signer = f"{sys.executable} {tmp_path / 'sign_visitor.py'} {secret} customer-7"
+    agent = Agent(server.url, "alice", DEMO_PASSWORD)
+    await agent.connect()
+    await agent.set_presence(Presence.AVAILABLE)
+    try:
+
+        async def answer() -> dict:
+            incoming = await agent.next_incoming(timeout=20)
+            await incoming.accept()
+            return incoming.caller or {}
+
+        answering = asyncio.ensure_future(answer())
+        code, out, err = await run_cli(
+            "call", "--server", server.url, "--site", "demo", "--identity-command", signer,
+            "--duration", "0.5",
+        )  # fmt: skip
+        assert code == 0, out + err
+        caller = await answering
+    finally:
+        await agent.close()
+
+    assert code == 0, err
+    assert caller["verified"]["name"] == "Grace Hopper"
+    assert caller["verified"]["sub"] == "customer-7"
+
+
+async def test_a_failing_identity_command_exits_1_with_what_it_said(server):
+    failing = f"{sys.executable} -c \"import sys; sys.exit('no signing key here')\""
+    code, _, err = await run_cli(
+        "call", "--server", server.url, "--site", "demo", "--identity-command", failing
+    )
+
+    assert code == 1
+    assert "the identity command failed: no signing key here" in err
+
+
+async def test_an_identity_command_that_cannot_run_exits_1(server):
+    code, _, err = await run_cli(
+        "call", "--server", server.url, "--site", "demo",
+        "--identity-command", "/nonexistent/signer",
+    )  # fmt: skip
+
+    assert code == 1
+    assert "the identity command could not run" in err
