@@ -17,9 +17,12 @@ allowed peer), ``--no-cli`` and its log on stdout.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import json
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -27,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from supportcall import coturn
 from tests.support.servers import ROOT, need, terminate
@@ -222,3 +226,72 @@ def _free_tcp_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+# The relay tests' coturn secret, and how long a party waits for media and for each step.
+SECRET = secrets.token_hex(32)
+MEDIA_TIMEOUT = 8.0
+WAIT = 40.0  # any one step of a party, generously: two slow cores
+
+
+class Party:
+    """``tests/support/netns_party.py`` running in one namespace."""
+
+    def __init__(self, island: Island, side: Side, role: str, *args: str) -> None:
+        self.command = island.command(
+            side, sys.executable, "-m", "tests.support.netns_party", role, *args
+        )
+        self.role = role
+        self.process: asyncio.subprocess.Process | None = None
+        self.lines: list[str] = []
+
+    async def start(self) -> Party:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        return self
+
+    async def event(self, timeout: float = WAIT) -> dict[str, Any]:
+        """The next JSON line the party prints (its log lines are kept for failures)."""
+        assert self.process and self.process.stdout
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = await asyncio.wait_for(self.process.stdout.readline(), max(remaining, 0))
+            except TimeoutError:
+                silent = f"{self.role} said nothing for {timeout}s"
+                raise AssertionError(f"{silent}:\n{self.log}") from None
+            if not line:
+                raise AssertionError(f"{self.role} exited:\n{self.log}")
+            text = line.decode(errors="replace").rstrip()
+            self.lines.append(text)
+            if text.startswith("{"):
+                return json.loads(text)
+
+    def tell(self, line: str) -> None:
+        assert self.process and self.process.stdin
+        self.process.stdin.write(line.encode() + b"\n")
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.lines[-40:])
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 15)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def place_call(parties, island: Island, *args: str) -> tuple[Party, Party]:
+    agent = await parties(island.agent, "agent", *args)
+    visitor = await parties(island.visitor, "visitor", *args)
+    visitor.tell("call")
+    return visitor, agent

@@ -11,7 +11,10 @@ It prints one JSON object a line, for the test to read:
                                                         the candidate types it offered
     {"event": "ended", "reason": "media_failed", "error": "MediaFailed", "message": "..."}
 
-and, once its audio flows, waits for a line on stdin: "end" makes it hang up.
+and, once its audio flows, reads lines on stdin: "end" makes it hang up, "quality" prints
+what the server last said of the call's quality, per side (``call.quality`` events):
+
+    {"event": "quality", "local": {"level": "poor", "mos": 2.9, ...}, "remote": {...}}
 It uses only the Python client (no Django), like any bot would.
 """
 
@@ -48,13 +51,19 @@ async def follow(call: Call, timeout: float) -> None:
         offered = {line.split()[7] for line in call.pc.localDescription.sdp.splitlines()
                    if line.startswith("a=candidate:")}  # fmt: skip
         say(event="media", pair=list(pair), audio_bytes=received, offered=sorted(offered))
-        command = asyncio.ensure_future(read_line())
         ended = asyncio.ensure_future(call.wait_for_state(State.ENDED, timeout=None))
-        done, _ = await asyncio.wait({command, ended}, return_when=asyncio.FIRST_COMPLETED)
-        if command in done and command.result() == "end":
-            await call.end()
-        for task in (command, ended):
-            task.cancel()
+        while not ended.done():
+            command = asyncio.ensure_future(read_line())
+            await asyncio.wait({command, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if not command.done():
+                command.cancel()
+            elif command.result() == "quality":
+                say(event="quality", **call.quality)
+                continue
+            elif command.result() == "end":
+                await call.end()
+            break
+        ended.cancel()
         await call.wait_for_state(State.ENDED, timeout=timeout)
     except CallEnded as exc:
         say(event="ended", reason=exc.reason, error=type(exc).__name__, message=str(exc))
@@ -65,8 +74,9 @@ async def follow(call: Call, timeout: float) -> None:
 async def run(args: argparse.Namespace) -> None:
     ice_servers = json.loads(args.ice_servers) if args.ice_servers else None
     options = Options(
-        args.server, ice_servers=ice_servers, ice_transport_policy=args.policy, timeout=15
-    )
+        args.server, ice_servers=ice_servers, ice_transport_policy=args.policy, timeout=15,
+        quality_interval=args.quality_interval,
+    )  # fmt: skip
     if args.role == "visitor":
         async with Visitor(options, site="demo", display_name="Ada") as visitor:
             say(event="ready")
@@ -88,6 +98,7 @@ def main() -> None:
     parser.add_argument("--ice-servers", help="JSON iceServers instead of the server's")
     parser.add_argument("--policy", choices=["all", "relay"], help="instead of the server's")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--quality-interval", type=float, help="instead of the server's")
     asyncio.run(run(parser.parse_args()))
 
 
