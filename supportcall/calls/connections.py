@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportcall.directory.models import Agent, Site
+from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.tokens.ice import ice_config
 from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, verify
@@ -387,7 +388,7 @@ def _resumed_state(row: Call, party: Party) -> dict[str, Any]:
 
 def _replay(change: Change, party: Party) -> None:
     """What a resumed party needs to carry on: the state, the other's media, a waiting
-    re-offer, the chat."""
+    re-offer, the call's quality as last judged, the chat."""
     row = change.row
     change.send(party, _resumed_state(row, party))
     if row.phase != Phase.ANSWERED:
@@ -406,6 +407,8 @@ def _replay(change: Change, party: Party) -> None:
     )
     if call.pending is not None and call.pending.by is party.other:
         change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
+    for told in reports.replay(row, party):
+        change.send(party, told)
     for message in chat.replay(row):
         change.send(party, message)
 

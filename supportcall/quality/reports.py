@@ -105,6 +105,18 @@ def report(
     )
 
 
+def replay(row: Any, party: Party) -> list[events.Event]:
+    """A resumed party's indicators as they were: each side's latest judgement (its own
+    as ``local``, the other's as ``remote``), since events come only when one changes."""
+    limits = thresholds()
+    told = []
+    for side, whose in (("local", party), ("remote", party.other)):
+        sample = Sample.objects.filter(call=row, party=whose).order_by("-at").first()
+        if sample is not None:
+            told.append(events.quality(row.id, side, sample, _shown(sample, limits)[0]))
+    return told
+
+
 def _shown(sample: Sample, limits: emodel.Thresholds) -> tuple[str, list[str]]:
     """What the parties' indicators show of a sample: they hear only when it changes."""
     return emodel.level(sample.mos, limits), list(sample.warnings)

@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 
 from supportcall.quality.models import Sample
 from tests.support.calls import in_call, ring
+from tests.support.ws import resume
 
 CLEAN = {"rtt_ms": 20, "jitter_ms": 2, "loss_pct": 0, "codec": "opus", "candidate_type": "host"}
 LOSSY = {**CLEAN, "loss_pct": 12}
@@ -168,3 +169,34 @@ async def test_an_ended_call_takes_no_report(parties):
     visitor, alice, call_id = await in_call(parties)
     await visitor.ok("call.end", call_id=call_id)
     await alice.fails("invalid_state", "call.quality", call_id=call_id, **CLEAN)
+
+
+async def test_a_resumed_party_sees_each_sides_quality_as_last_judged(parties, fast_reports):
+    visitor, alice, call_id = await in_call(parties)
+    for _ in range(3):
+        await visitor.ok("call.quality", call_id=call_id, **LOSSY)
+    await alice.ok("call.quality", call_id=call_id, **{**CLEAN, "candidate_type": "relay"})
+    await visitor.close()
+    await alice.until("call.media", connection="reconnecting")
+
+    back = await resume(visitor)
+    frames = await back.events(4)
+    assert [f["type"] for f in frames] == [
+        "call.state",
+        "call.media",
+        "call.quality",
+        "call.quality",
+    ]
+    matches(frames[2], quality(call_id, "local", "poor", ["packet_loss", "low_mos"]))
+    matches(frames[3], quality(call_id, "remote", "good", [], "relay"))
+    await back.silent()
+    await back.close()
+
+
+async def test_a_resume_before_any_report_replays_no_quality(parties):
+    visitor, _, _ = await in_call(parties)
+    await visitor.close()
+    back = await resume(visitor)
+    assert [f["type"] for f in await back.events(2)] == ["call.state", "call.media"]
+    await back.silent()
+    await back.close()
