@@ -188,6 +188,7 @@ class Call(Emitter):
         self._candidates: list[dict[str, Any] | None] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._watching_media = False
+        self._reporter: asyncio.Task[None] | None = None  # the quality reports (_report_quality)
         self._task = asyncio.create_task(self._run(), name=f"supportcall-call-{call_id}")
 
     def __repr__(self) -> str:
@@ -492,6 +493,8 @@ class Call(Emitter):
         finally:
             self._stream.close()
             self._notifier.notify()
+            if self._reporter is not None:  # gone now, not at the end of its next sleep
+                self._reporter.cancel()
             self.client._retire(self)
 
     async def _apply(self, event: Event) -> None:
@@ -633,7 +636,9 @@ class Call(Emitter):
             await media.wait_connected(self.client.media_timeout)
             self._notifier.notify()  # candidate_pair is known now
             # call.quality every quality_interval while answered (holding the call weakly).
-            self._spawn(_report_quality(weakref.ref(self), weakref.ref(media), QualityMeter()))
+            self._reporter = self._spawn(
+                _report_quality(weakref.ref(self), weakref.ref(media), QualityMeter())
+            )
         except MediaFailed as exc:
             if self.ended or self._media is not media:
                 return

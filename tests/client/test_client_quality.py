@@ -39,3 +39,23 @@ async def test_a_report_measures_the_audio_received_since_the_last(clients, serv
     assert 0 <= second["loss_pct"] <= 1  # loopback loses nothing to speak of
     assert 5 < second["bitrate_in_kbps"] < 200 and 5 < second["bitrate_out_kbps"] < 200
     assert 0 <= second.get("jitter_ms", 0) < 30
+
+
+def reporters() -> list[asyncio.Task]:
+    return [t for t in asyncio.all_tasks() if "_report_quality" in repr(t.get_coro())]
+
+
+async def test_a_calls_reporter_goes_when_the_call_ends_not_after_its_next_sleep(clients, server):
+    # A bot ends calls back to back: reporters sleeping out a long interval after their
+    # call ended would pile up (and hold memory) with the rate of calls.
+    call, incoming = await clients.answered_call(Options(server.url, quality_interval=60.0))
+    await call.wait_for_media("audio", timeout=10)
+    await call.wait_for(lambda: len(reporters()) == 2, 10, "both parties' reporters")
+
+    await call.end()
+    await incoming.wait_for_state("ended", timeout=10)
+    for _ in range(50):  # well under the interval
+        if not reporters():
+            break
+        await asyncio.sleep(0.1)
+    assert reporters() == []
