@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from supportcall.client import Agent, Visitor
+from supportcall.client import Agent, Call, Visitor
 from supportcall.client.cli import PASSWORD_ENV, build_parser, describe
 from supportcall.vocabulary import Presence, Reason, State
 from tests.support.recorder import Recorder
@@ -136,25 +136,28 @@ async def test_an_unanswered_call_exits_1_with_the_reason(server):
     assert "not answered: no_agents" in out
 
 
-async def test_call_command_talks_hangs_up_after_the_duration_and_exits_0(server):
-    agent = Agent(server.url, "alice", DEMO_PASSWORD)
-    await agent.connect()
-    await agent.set_presence(Presence.AVAILABLE)
-    try:
+async def cli_call_answered(server, *args: str) -> tuple[int, str, str, Call]:
+    """``call`` with ``args``, answered by alice (who waits for its audio): the exit
+    status, what it printed, and the call as alice saw it."""
+    async with Agent(server.url, "alice", DEMO_PASSWORD) as agent:
+        await agent.set_presence(Presence.AVAILABLE)
 
-        async def answer() -> None:
+        async def answer() -> Call:
             incoming = await agent.next_incoming(timeout=20)
             await incoming.accept()
             await incoming.wait_for_media("audio", timeout=10)
+            return incoming
 
         answering = asyncio.ensure_future(answer())
-        code, out, err = await run_cli(
-            "call", "--server", server.url, "--site", "demo", "--name", "Ada",
-            "--duration", "1.5", "--stats-interval", "0.5",
-        )  # fmt: skip
-        await answering
-    finally:
-        await agent.close()
+        code, out, err = await run_cli("call", "--server", server.url, "--site", "demo", *args)
+        assert code == 0, out + err
+        return code, out, err, await answering
+
+
+async def test_call_command_talks_hangs_up_after_the_duration_and_exits_0(server):
+    code, out, err, _ = await cli_call_answered(
+        server, "--name", "Ada", "--duration", "1.5", "--stats-interval", "0.5"
+    )
 
     assert code == 0, err
     assert "ringing" in out and "in_call" in out and "ended" in out
@@ -224,27 +227,11 @@ async def test_call_with_an_identity_command_is_verified_by_what_it_prints(serve
     secret = (await asyncio.to_thread(django_shell, server.env, ROTATE)).split()[-1]
     (tmp_path / "sign_visitor.py").write_text(SIGNER)
     signer = f"{sys.executable} {tmp_path / 'sign_visitor.py'} {secret} customer-7"
-    agent = Agent(server.url, "alice", DEMO_PASSWORD)
-    await agent.connect()
-    await agent.set_presence(Presence.AVAILABLE)
-    try:
+    _, _, _, answered = await cli_call_answered(
+        server, "--identity-command", signer, "--duration", "1"
+    )
 
-        async def answer() -> dict:
-            incoming = await agent.next_incoming(timeout=20)
-            await incoming.accept()
-            return incoming.caller or {}
-
-        answering = asyncio.ensure_future(answer())
-        code, out, err = await run_cli(
-            "call", "--server", server.url, "--site", "demo", "--identity-command", signer,
-            "--duration", "0.5",
-        )  # fmt: skip
-        assert code == 0, out + err
-        caller = await answering
-    finally:
-        await agent.close()
-
-    assert code == 0, err
+    caller = answered.caller or {}
     assert caller["verified"]["name"] == "Grace Hopper"
     assert caller["verified"]["sub"] == "customer-7"
 
