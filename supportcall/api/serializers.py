@@ -17,7 +17,6 @@ from supportcall.calls.models import Call, CallEvent, ChatMessage, Leg
 from supportcall.quality.models import Sample
 from supportcall.quality.summary import summarize
 
-
 SECONDS = serializers.FloatField(allow_null=True)
 
 

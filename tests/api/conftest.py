@@ -26,7 +26,7 @@ class Api:
     def __init__(self, client: Client, secret: str):
         self.client, self.secret = client, secret
 
-    def get(self, path: str, status: int = 200, **params: Any) -> Any:
+    def get(self, path: str, status: int = 200, /, **params: Any) -> Any:
         response = self.client.get(
             f"/api/v1/{path}", params, headers={"authorization": f"Bearer {self.secret}"}
         )
