@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('callbacks', '0001_initial'),
-        ('calls', '0012_api_list_indexes'),
-        ('directory', '0009_site_retention'),
+        ("callbacks", "0001_initial"),
+        ("calls", "0012_api_list_indexes"),
+        ("directory", "0009_site_retention"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='callbackrequest',
-            index=models.Index(fields=['site', 'created'], name='callbacks_c_site_id_206559_idx'),
+            model_name="callbackrequest",
+            index=models.Index(fields=["site", "created"], name="callbacks_c_site_id_206559_idx"),
         ),
         migrations.AddIndex(
-            model_name='callbackrequest',
-            index=models.Index(fields=['claimed_by', 'created'], name='callbacks_c_claimed_bc12ed_idx'),
+            model_name="callbackrequest",
+            index=models.Index(
+                fields=["claimed_by", "created"], name="callbacks_c_claimed_bc12ed_idx"
+            ),
         ),
     ]

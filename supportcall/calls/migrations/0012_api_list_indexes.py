@@ -4,23 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0011_wrap_up'),
-        ('directory', '0009_site_retention'),
+        ("calls", "0011_wrap_up"),
+        ("directory", "0009_site_retention"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['site', 'created'], name='calls_call_site_id_39452b_idx'),
+            model_name="call",
+            index=models.Index(fields=["site", "created"], name="calls_call_site_id_39452b_idx"),
         ),
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['agent', 'created'], name='calls_call_agent_i_ede611_idx'),
+            model_name="call",
+            index=models.Index(fields=["agent", "created"], name="calls_call_agent_i_ede611_idx"),
         ),
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['end_reason', 'created'], name='calls_call_end_rea_3d3fd7_idx'),
+            model_name="call",
+            index=models.Index(
+                fields=["end_reason", "created"], name="calls_call_end_rea_3d3fd7_idx"
+            ),
         ),
     ]
