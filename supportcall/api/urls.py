@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from . import views
@@ -9,4 +9,6 @@ urlpatterns = [
     path("callback-requests", views.Callbacks.as_view(), name="api-callbacks"),
     path("callback-requests/<int:pk>", views.Callback.as_view(), name="api-callback"),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    # An id that is not one (calls/not-a-uuid): the API's JSON 404, not Django's page.
+    re_path(r"^(calls|callback-requests)/", views.nowhere),
 ]

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, pagination, serializers
+from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 
 from supportcall.callbacks.models import CallbackRequest
@@ -118,3 +119,9 @@ class Callback(generics.RetrieveAPIView):
     @extend_schema(responses={200: CallbackOut, 404: Error, **REFUSALS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+def nowhere(request, *args, **kwargs):
+    raise NotFound(_("No such record."))
