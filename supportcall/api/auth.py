@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from .models import ApiKey
@@ -45,3 +46,13 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
         if not isinstance(request.auth, ApiKey):
             return None  # refused anyway, or the public schema
         return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI description names the key: HTTP bearer."""
+
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An API key, sc_…"}
