@@ -36,7 +36,7 @@ def handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if response is None:
         return None  # a real fault: Django's 500, logged
     body: dict[str, Any] = {"error": CODES.get(response.status_code, ErrorCode.BAD_REQUEST)}
-    if isinstance(exc, BadFilters):
+    if isinstance(exc, BadFilters) and isinstance(exc.detail, dict):
         body["message"] = _("Bad filters: %(names)s.") % {"names": ", ".join(exc.detail)}
         body["filters"] = exc.detail
     elif isinstance(exc, exceptions.NotAuthenticated):
