@@ -521,6 +521,8 @@ SUPPORTCALL_WEBHOOK_RETENTION = _positive("SUPPORTCALL_WEBHOOK_RETENTION", env.f
 # (over it: 429 rate_limited); seconds between two writes of a key's last_used_at.
 SUPPORTCALL_API_PAGE_SIZE = _positive("SUPPORTCALL_API_PAGE_SIZE", env.int, 50)
 SUPPORTCALL_API_PAGE_SIZE_MAX = _positive("SUPPORTCALL_API_PAGE_SIZE_MAX", env.int, 200)
+if SUPPORTCALL_API_PAGE_SIZE_MAX > 1000:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_API_PAGE_SIZE_MAX: at most 1000")
 if SUPPORTCALL_API_PAGE_SIZE > SUPPORTCALL_API_PAGE_SIZE_MAX:
     raise ImproperlyConfigured(
         "Bad setting SUPPORTCALL_API_PAGE_SIZE: must not exceed SUPPORTCALL_API_PAGE_SIZE_MAX "
