@@ -537,6 +537,7 @@ REST_FRAMEWORK = {
     # JSON only: never the browsable HTML pages, never a form parser.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "supportcall.api.auth.JsonWhateverAccepted",
     "EXCEPTION_HANDLER": "supportcall.api.errors.handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework import authentication, exceptions, negotiation, permissions, throttling
 
 from .models import ApiKey
 
@@ -56,3 +56,14 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "An API key, sc_…"}
+
+
+class JsonWhateverAccepted(negotiation.BaseContentNegotiation):
+    """The API answers JSON, whatever the Accept header: a browser asking for HTML gets
+    the JSON too, not a 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -123,3 +123,10 @@ def test_only_get_is_served_and_other_methods_answer_405_in_json(client, api):
 def test_an_unknown_record_id_is_a_json_404(api):
     assert api.get("calls/00000000-0000-0000-0000-000000000000", 404)["error"] == "not_found"
     assert api.get("callback-requests/999999", 404)["error"] == "not_found"
+
+
+def test_a_browser_asking_for_html_gets_json_too(client, api):
+    for headers in ({}, {"authorization": f"Bearer {api.secret}"}):
+        response = client.get("/api/v1/calls", headers={"accept": "text/html", **headers})
+        assert response["Content-Type"] == "application/json"
+        assert response.status_code == (200 if headers else 401)

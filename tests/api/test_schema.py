@@ -92,7 +92,11 @@ def test_the_schema_is_openapi_3_and_describes_every_operation(client):
         "cursor", "page_size",
     }  # fmt: skip
     assert set(calls["responses"]) == {"200", "400", "401", "429"}
-    assert described["components"]["securitySchemes"]
+    assert described["components"]["securitySchemes"] == {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key, sc_…"}
+    }
+    yaml = client.get("/api/v1/schema")
+    assert yaml["Content-Type"].startswith("application/vnd.oai.openapi")
 
 
 def test_real_records_answer_as_described_too(bearer):
