@@ -78,6 +78,7 @@ def action(serializer_class: type[serializers.Serializer], name: str):
     @admin.action(description=_("Export as CSV (the API's fields)"))
     def export_csv(modeladmin, request, queryset: QuerySet) -> StreamingHttpResponse:
         records = modeladmin.get_queryset(request).filter(pk__in=queryset.values("pk"))
+        records = records.select_related(*getattr(serializer_class, "related", ()))
         return response(serializer_class, records.order_by("-created", "-pk"), name)
 
     return export_csv

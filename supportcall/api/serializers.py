@@ -45,6 +45,8 @@ class CallerDetail(Caller):
 
 
 class CallSummary(serializers.ModelSerializer):
+    related = ("site", "queue", "agent__user", "disposition")  # what it reads, in one query
+
     site = serializers.CharField(source="site.key")
     to = serializers.CharField(source="target")
     queue = serializers.CharField(source="queue.address", allow_null=True, default=None)
@@ -180,6 +182,8 @@ class CallDetail(CallSummary):
 
 
 class CallbackOut(serializers.ModelSerializer):
+    related = ("site", "queue", "claimed_by__user")
+
     site = serializers.CharField(source="site.key")
     queue = serializers.CharField(source="queue.address", allow_null=True, default=None)
     missed_call = serializers.UUIDField(source="call_id", allow_null=True)

@@ -72,7 +72,7 @@ class Calls(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         given = filters.checked(filters.CallFilters, self.request.query_params)
-        calls = Call.objects.select_related("site", "queue", "agent__user", "disposition")
+        calls = Call.objects.select_related(*CallSummary.related)
         return given.apply(scoped(calls, self.request))
 
     @extend_schema(parameters=[filters.CallFilters], responses={200: CallSummary, **REFUSALS})
@@ -84,7 +84,7 @@ class CallRecord(generics.RetrieveAPIView):
     serializer_class = CallDetail
 
     def get_queryset(self) -> QuerySet:
-        calls = Call.objects.select_related("site", "queue", "agent__user", "disposition")
+        calls = Call.objects.select_related(*CallSummary.related)
         legs = Prefetch("legs", Leg.objects.select_related("agent__user").order_by("started", "pk"))
         events = Prefetch("events", CallEvent.objects.order_by("at", "pk"))
         chat = Prefetch("chat", ChatMessage.objects.order_by("seq"))
@@ -101,7 +101,7 @@ class Callbacks(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         given = filters.checked(filters.CallbackFilters, self.request.query_params)
-        requests = CallbackRequest.objects.select_related("site", "queue", "claimed_by__user")
+        requests = CallbackRequest.objects.select_related(*CallbackOut.related)
         return given.apply(scoped(requests, self.request))
 
     @extend_schema(parameters=[filters.CallbackFilters], responses={200: CallbackOut, **REFUSALS})
@@ -113,7 +113,7 @@ class Callback(generics.RetrieveAPIView):
     serializer_class = CallbackOut
 
     def get_queryset(self) -> QuerySet:
-        requests = CallbackRequest.objects.select_related("site", "queue", "claimed_by__user")
+        requests = CallbackRequest.objects.select_related(*CallbackOut.related)
         return scoped(requests, self.request)
 
     @extend_schema(responses={200: CallbackOut, 404: Error, **REFUSALS})

@@ -17,6 +17,7 @@ from supportcall.calls.models import Call
 from supportcall.directory.models import Site
 from tests.api.conftest import Api
 from tests.privacy.records import a_call
+from tests.support.queries import queries
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -128,3 +129,13 @@ def test_the_callback_export_defuses_a_visitors_formula(admin_client):
         "open",
     )
     assert row["context"] == '{"page": "=x"}' and row["claimed_by"] == ""
+
+
+def test_the_export_costs_the_same_queries_whatever_its_length(admin_client, monkeypatch):
+    few = [a_call(1).pk]
+    with queries(monkeypatch) as one:
+        export(admin_client, "calls_call", few)
+    many = few + [a_call(days).pk for days in range(2, 12)]
+    with queries(monkeypatch) as eleven:
+        assert len(export(admin_client, "calls_call", many)) == 11
+    assert len(eleven) == len(one)

@@ -12,6 +12,7 @@ from supportcall.callbacks.models import CallbackRequest
 from supportcall.calls.models import Call, Disposition
 from supportcall.directory.models import Agent, Queue, Site
 from tests.privacy.records import a_call
+from tests.support.queries import queries
 
 pytestmark = pytest.mark.usefixtures("directory")
 
@@ -226,3 +227,15 @@ def test_callback_requests_list_with_every_filter(api, callbacks):
     }
     other = CallbackRequest.objects.get(name="Dee")
     assert api.get(f"callback-requests/{other.pk}", 404)["error"] == "not_found"
+
+
+def test_a_page_costs_the_same_queries_whatever_its_length(api, monkeypatch):
+    a_call(1)
+    api.get("calls")  # the key's first use also notes it (last_used_at)
+    with queries(monkeypatch) as one:
+        api.get("calls")
+    for days in range(2, 12):
+        a_call(days)
+    with queries(monkeypatch) as eleven:
+        assert len(api.get("calls")["results"]) == 11
+    assert len(eleven) == len(one)

@@ -68,6 +68,7 @@ def bearer(records) -> dict[str, str]:
 @settings(
     max_examples=EXAMPLES,
     derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
