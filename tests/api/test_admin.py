@@ -139,3 +139,27 @@ def test_the_export_costs_the_same_queries_whatever_its_length(admin_client, mon
     with queries(monkeypatch) as eleven:
         assert len(export(admin_client, "calls_call", many)) == 11
     assert len(eleven) == len(one)
+
+
+def test_a_key_needs_a_name_and_at_least_one_site(admin_client):
+    page = admin_client.post(reverse("admin:api_apikey_add"), {"name": "", "sites": []})
+    assert page.status_code == 200  # the form again, with its errors
+    assert page.content.decode().count("This field is required.") == 2
+    assert not ApiKey.objects.exists()
+
+
+def test_a_keys_page_edits_its_name_and_sites_but_never_shows_or_changes_its_secret(
+    admin_client, client, shop_key
+):
+    key, secret = shop_key
+    both = Site.objects.filter(key__in=["shop", "other"])
+    page = admin_client.post(
+        reverse("admin:api_apikey_change", args=[key.pk]),
+        {"name": "Reports", "sites": [s.pk for s in both]},
+        follow=True,
+    ).content.decode()
+    assert secret not in page and "Copy it now" not in page
+    key.refresh_from_db()
+    assert key.name == "Reports" and key.hash == digest(secret)
+    assert set(key.sites.values_list("key", flat=True)) == {"shop", "other"}
+    assert Api(client, secret).get("calls")["results"] == []
