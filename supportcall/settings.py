@@ -112,6 +112,9 @@ INSTALLED_APPS = [
     "supportcall.callbacks",
     "supportcall.webhooks",
     "supportcall.privacy",
+    "rest_framework",
+    "drf_spectacular",
+    "supportcall.api",
     "supportcall.dashboard",
 ]
 
@@ -513,6 +516,41 @@ SUPPORTCALL_WEBHOOK_BATCH = _positive("SUPPORTCALL_WEBHOOK_BATCH", env.int, 20)
 # Seconds an event delivered to all its endpoints is kept (the admin shows it) before
 # the worker deletes it; failed ones stay until they are delivered or deleted by hand.
 SUPPORTCALL_WEBHOOK_RETENTION = _positive("SUPPORTCALL_WEBHOOK_RETENTION", env.float, 604_800.0)
+# The read API (supportcall/api/, docs/api.md): records per page unless a request asks
+# for another `page_size`, at most the maximum; requests one key may make per minute
+# (over it: 429 rate_limited); seconds between two writes of a key's last_used_at.
+SUPPORTCALL_API_PAGE_SIZE = _positive("SUPPORTCALL_API_PAGE_SIZE", env.int, 50)
+SUPPORTCALL_API_PAGE_SIZE_MAX = _positive("SUPPORTCALL_API_PAGE_SIZE_MAX", env.int, 200)
+if SUPPORTCALL_API_PAGE_SIZE_MAX > 1000:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_API_PAGE_SIZE_MAX: at most 1000")
+if SUPPORTCALL_API_PAGE_SIZE > SUPPORTCALL_API_PAGE_SIZE_MAX:
+    raise ImproperlyConfigured(
+        "Bad setting SUPPORTCALL_API_PAGE_SIZE: must not exceed SUPPORTCALL_API_PAGE_SIZE_MAX "
+        f"({SUPPORTCALL_API_PAGE_SIZE} > {SUPPORTCALL_API_PAGE_SIZE_MAX})"
+    )
+SUPPORTCALL_API_RATE = _positive("SUPPORTCALL_API_RATE", env.int, 600)
+SUPPORTCALL_API_KEY_USE_INTERVAL = _positive("SUPPORTCALL_API_KEY_USE_INTERVAL", env.float, 60.0)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["supportcall.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["supportcall.api.auth.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["supportcall.api.auth.PerKeyThrottle"],
+    # JSON only: never the browsable HTML pages, never a form parser.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "supportcall.api.auth.JsonWhateverAccepted",
+    "EXCEPTION_HANDLER": "supportcall.api.errors.handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "supportcall API",
+    "DESCRIPTION": "Read call records and callback requests (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 # Chat in a call: a message's length in characters; messages per call; messages one
 # party may send per SUPPORTCALL_CHAT_WINDOW seconds on one call; `chat.typing` frames
 # one connection may send per window; messages replayed to a party that resumes (the

@@ -21,6 +21,8 @@ urlpatterns = [
         callbacks.act,
         name="callback-act",
     ),
+    # The read API for call records (supportcall/api/, docs/api.md).
+    path("api/v1/", include("supportcall.api.urls")),
     path("api/v1/supervisor", supervision.supervisor, name="supervisor"),
     path("api/v1/supervisor/figures", supervision.team_figures, name="team-figures"),
     path(

@@ -63,6 +63,11 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_WEBHOOK_RETRY", "soon"),
         ("SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS", "0"),
         ("SUPPORTCALL_WEBHOOK_BATCH", "-3"),
+        ("SUPPORTCALL_API_PAGE_SIZE", "0"),
+        ("SUPPORTCALL_API_PAGE_SIZE", "201"),  # over SUPPORTCALL_API_PAGE_SIZE_MAX
+        ("SUPPORTCALL_API_PAGE_SIZE_MAX", "1001"),
+        ("SUPPORTCALL_API_RATE", "fast"),
+        ("SUPPORTCALL_API_KEY_USE_INTERVAL", "0"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

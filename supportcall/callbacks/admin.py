@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from supportcall.api import export
+from supportcall.api.serializers import CallbackOut
+
 from .models import CallbackRequest
 
 
@@ -10,3 +13,4 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     search_fields = ["name", "phone", "email", "note"]
     readonly_fields = ["site", "call", "context", "created", "claimed", "done"]
     date_hierarchy = "created"
+    actions = [export.action(CallbackOut, "callback-requests")]

@@ -47,7 +47,12 @@ class CallbackRequest(models.Model):
 
     class Meta:
         ordering = ["created"]
-        indexes = [models.Index(fields=["status", "created"])]
+        indexes = [
+            models.Index(fields=["status", "created"]),
+            # The read API's lists (supportcall/api/), newest first.
+            models.Index(fields=["site", "created"]),
+            models.Index(fields=["claimed_by", "created"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone or self.email}) {self.status}"

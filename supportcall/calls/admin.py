@@ -19,6 +19,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from supportcall.api import export
+from supportcall.api.serializers import CallSummary
 from supportcall.calls.change import SYSTEM
 from supportcall.quality import summary as quality
 from supportcall.vocabulary import Reason
@@ -221,6 +223,7 @@ class CallAdmin(admin.ModelAdmin):
     search_fields = ["caller_identity", "caller_display_name", "target", "id"]
     date_hierarchy = "created"
     inlines = [LegInline, ChatInline]
+    actions = [export.action(CallSummary, "calls")]
     fieldsets = [
         (_("What happened"), {"fields": ["timeline"]}),
         (

@@ -138,6 +138,11 @@ class Call(models.Model):
             models.Index(fields=["caller_identity", "phase"]),
             models.Index(fields=["site", "phase"]),
             models.Index(fields=["agent_channel"]),
+            # The read API's lists (supportcall/api/): a site's, an agent's, an outcome's
+            # calls, newest first.
+            models.Index(fields=["site", "created"]),
+            models.Index(fields=["agent", "created"]),
+            models.Index(fields=["end_reason", "created"]),
             # Callers who left a queue and whose agents were not told yet (distribution.
             # positions clears them at once): a small index, whatever the calls of the day.
             models.Index(
