@@ -216,8 +216,9 @@ class CallAdmin(admin.ModelAdmin):
         "phase",
         "how_it_ended",
         "duration",
+        "rating",
     ]
-    list_filter = ["phase", "media", "end_reason", "site", "queue"]
+    list_filter = ["phase", "media", "end_reason", "site", "queue", "rating"]
     search_fields = ["caller_identity", "caller_display_name", "target", "id"]
     date_hierarchy = "created"
     inlines = [LegInline, ChatInline]
@@ -234,6 +235,8 @@ class CallAdmin(admin.ModelAdmin):
                     ("how_it_ended", "ended_by", "duration"),
                     ("disposition", "wrap_up_ended"),
                     "notes",
+                    ("rating", "rated_at"),
+                    "rating_comment",
                     "caller_context",
                     "caller_verified",
                 ]
