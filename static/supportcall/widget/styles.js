@@ -142,6 +142,21 @@ export const STYLE = `
   .form-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 8px 10px; }
   .form-actions { display: flex; gap: 8px; }
   .form-actions .choice { flex: 1; }
+  .rating { display: grid; gap: 10px; margin-top: 12px; }
+  .rating label { display: grid; gap: 4px; font-size: 13px; font-weight: 600; }
+  .rating .hint { font-weight: 400; color: var(--muted); }
+  .rating textarea {
+    font: inherit; font-weight: 400; color: var(--fg); background: var(--bg);
+    border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; width: 100%; resize: vertical;
+  }
+  .stars { display: flex; gap: 4px; border: 0; margin: 0; padding: 0; }
+  .stars legend { padding: 0; margin-bottom: 6px; }
+  .stars input { position: absolute; opacity: 0; width: 1px; height: 1px; }
+  .stars label { display: block; font-size: 28px; line-height: 1; color: var(--muted); cursor: pointer; padding: 2px; border-radius: 8px; }
+  .stars label:has(~ input:checked), .stars input:checked + label { color: #b45309; }
+  .stars input:focus-visible + label { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); }
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  .rating textarea:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 1px; }
   .done { margin-top: 12px; padding: 10px 12px; border-radius: 10px; background: var(--soft); }
   .chat { display: grid; gap: 10px; }
   .chat-toggle { display: flex; align-items: center; justify-content: center; gap: 8px; min-height: 40px;

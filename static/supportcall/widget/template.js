@@ -58,6 +58,29 @@ export function template() {
           </div>
         </form>
         <p class="done" data-testid="callback-done" role="status" hidden></p>
+        <form class="rating" data-testid="rating-form" hidden novalidate>
+          <fieldset class="stars">
+            <legend class="form-title">${w("rating.title")}</legend>
+            <input type="radio" name="stars" value="1" id="rating-1" data-testid="rating-star-1">
+            <label for="rating-1" title="${w("rating.star1")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star1")}</span></label>
+            <input type="radio" name="stars" value="2" id="rating-2" data-testid="rating-star-2">
+            <label for="rating-2" title="${w("rating.star2")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star2")}</span></label>
+            <input type="radio" name="stars" value="3" id="rating-3" data-testid="rating-star-3">
+            <label for="rating-3" title="${w("rating.star3")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star3")}</span></label>
+            <input type="radio" name="stars" value="4" id="rating-4" data-testid="rating-star-4">
+            <label for="rating-4" title="${w("rating.star4")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star4")}</span></label>
+            <input type="radio" name="stars" value="5" id="rating-5" data-testid="rating-star-5">
+            <label for="rating-5" title="${w("rating.star5")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star5")}</span></label>
+          </fieldset>
+          <label>${w("rating.comment")} <span class="hint">${w("callback.optional")}</span>
+            <textarea name="comment" data-testid="rating-comment" maxlength="1000" rows="2"></textarea></label>
+          <p class="form-error" data-testid="rating-error" role="alert" hidden></p>
+          <div class="form-actions">
+            <button class="choice primary" type="submit" data-testid="rating-send">${w("rating.send")}</button>
+            <button class="choice" type="button" data-testid="rating-skip">${w("rating.skip")}</button>
+          </div>
+        </form>
+        <p class="done" data-testid="rating-done" role="status" tabindex="-1" hidden>${w("rating.thanks")}</p>
         <div class="choices" hidden>
           <button class="choice primary" type="button" data-testid="choose-audio">${ICON.phone}<span>${w("choice.audio")}</span></button>
           <button class="choice" type="button" data-testid="choose-video">${ICON.video}<span>${w("choice.video")}</span></button>
@@ -113,6 +136,8 @@ export function elements(root) {
     quality: tid("quality"), qualityNote: tid("quality-note"), position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
     callbackError: tid("callback-error"), callbackDone: tid("callback-done"),
     callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
+    ratingForm: tid("rating-form"), ratingError: tid("rating-error"), ratingDone: tid("rating-done"),
+    ratingSend: tid("rating-send"), ratingSkip: tid("rating-skip"),
     chat: {
       toggle: tid("chat-toggle"), badge: tid("chat-unread"), area: tid("chat"), log: tid("chat-log"),
       form: tid("chat-form"), input: tid("chat-input"), typing: tid("chat-typing"), error: tid("chat-error"),
