@@ -352,6 +352,18 @@ class Call(Emitter):
             {"type": "chat.typing", "call_id": self.call_id, "typing": bool(typing)}
         )
 
+    # -- rating --------------------------------------------------------------------
+
+    async def rate(self, stars: int, comment: str | None = None) -> dict[str, Any]:
+        """The caller rates its answered call once it ended: 1 to 5 ``stars`` and an
+        optional ``comment`` (``call.rate``); return the server's ack (``stars``, ``rated``).
+        Raises :class:`CallError`: ``forbidden`` (an agent), ``invalid_state`` (not ended,
+        never answered, rated already, too late), ``bad_request``, ``too_large``."""
+        request: dict[str, Any] = {"type": "call.rate", "call_id": self.call_id, "stars": stars}
+        if comment is not None:
+            request["comment"] = comment
+        return await self.client.signaling.request(request)
+
     # -- operations ------------------------------------------------------------
     # Each returns once the server's op.result says it succeeded; otherwise it
     # raises OperationFailed (the server's code), CallEnded or TimeoutError.

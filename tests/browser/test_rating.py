@@ -68,7 +68,7 @@ async def test_after_the_call_the_widget_asks_for_stars_from_the_keyboard_and_th
 
 
 async def test_skipping_the_rating_sends_nothing(web, chromium, dashboards):
-    agent, visitor, call = await answered(web, chromium, dashboards, "rating-skip.html")
+    _, visitor, call = await answered(web, chromium, dashboards, "rating-skip.html")
     await click_when_ready(visitor, "hangup")
     await expect(tid(visitor, "rating-form")).to_be_visible(timeout=WAIT_MS)
     await tid(visitor, "rating-skip").click()
