@@ -406,7 +406,7 @@ def _replay(change: Change, party: Party) -> None:
     )
     if call.pending is not None and call.pending.by is party.other:
         change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
-    for message in chat.replay(row):
+    for message in chat.replay(row, party):
         change.send(party, message)
 
 

@@ -295,6 +295,8 @@ class ChatMessage(models.Model):
         max_length=64, blank=True, help_text=_("The sender's own id: a retry is not a new message.")
     )
     sent = models.DateTimeField()
+    # A file sent in the chat (its ChatFile, until retention deletes it); ``text`` is its name.
+    is_file = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["call", "seq"]
