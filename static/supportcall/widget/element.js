@@ -119,6 +119,10 @@ export class SupportcallWidget extends HTMLElement {
       other: t("chat.agent"),
       unread: (count) => t("chat.unread", { count }),
       failed: (error) => t("chat.failed", { why: explain(error.code) || error.message }),
+      uploading: (name, percent) => t("chat.uploading", { name, percent }),
+      tooLarge: () => t("chat.tooLarge"),
+      badType: () => t("chat.badType"),
+      fileGone: (name) => t("chat.fileGone", { name }),
     }, { mine: "caller", visible: () => this.isOpen });
   }
 

@@ -177,6 +177,13 @@ export const STYLE = `
   .chat-typing { color: var(--muted); font-size: 12.5px; font-style: italic; }
   .chat-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 6px 10px; font-size: 13px; }
   .chat-form { display: flex; gap: 8px; }
+  .chat-attach { flex: none; align-self: center; color: var(--fg); background: var(--soft); }
+  .chat-attach:hover { background: var(--line); }
+  .chat-attach:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); }
+  .chat-attach:disabled { opacity: .5; }
+  .chat-progress { margin: 0; font-size: 13px; color: var(--muted); }
+  .chat-thumb { display: block; max-width: 100%; max-height: 160px; border-radius: 8px; margin-top: 4px; }
+  .chat-file { color: inherit; text-decoration: underline; word-break: break-all; }
   .chat-input { flex: 1; min-width: 0; font: inherit; color: var(--fg); background: var(--bg);
                 border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; }
   .chat-input:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 1px; }

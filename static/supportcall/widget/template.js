@@ -103,7 +103,10 @@ export function template() {
             <div class="chat-log" data-testid="chat-log" role="log" aria-label="${w("chat.log")}" tabindex="0"></div>
             <p class="chat-typing" data-testid="chat-typing" aria-live="polite" hidden>${w("chat.typing")}</p>
             <p class="chat-error" data-testid="chat-error" role="alert" hidden></p>
+            <p class="chat-progress" data-testid="chat-progress" role="status" hidden></p>
             <form class="chat-form" data-testid="chat-form" novalidate>
+              <button class="icon-btn chat-attach" type="button" data-testid="chat-attach" aria-label="${w("chat.attach")}" title="${w("chat.attach")}">${ICON.attach}</button>
+              <input class="chat-picker" type="file" data-testid="chat-file-input" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt" tabindex="-1" aria-hidden="true" hidden>
               <input class="chat-input" data-testid="chat-input" maxlength="2000" autocomplete="off"
                      aria-label="${w("chat.input")}" placeholder="${w("chat.placeholder")}">
               <button class="choice primary chat-send" type="submit" data-testid="chat-send">${w("chat.send")}</button>
@@ -141,6 +144,7 @@ export function elements(root) {
     chat: {
       toggle: tid("chat-toggle"), badge: tid("chat-unread"), area: tid("chat"), log: tid("chat-log"),
       form: tid("chat-form"), input: tid("chat-input"), typing: tid("chat-typing"), error: tid("chat-error"),
+      attach: tid("chat-attach"), picker: tid("chat-file-input"), progress: tid("chat-progress"),
     },
   };
 }
