@@ -91,6 +91,6 @@ export class Rating {
     el.ratingDone.hidden = this.view !== "done";
     el.ratingError.hidden = !(form && this.text);
     el.ratingError.textContent = this.text;
-    if (form) el.choices.hidden = true;
+    // The choices to call again stay below it (and keep the focus, as after any end).
   }
 }
