@@ -54,6 +54,10 @@ async def test_after_the_call_the_widget_asks_for_stars_from_the_keyboard_and_th
         "Thanks for your rating.", timeout=WAIT_MS
     )
     await expect(form).to_be_hidden()
+    # Sent: the WebSocket kept for it closes.
+    await visitor.wait_for_function(
+        "() => document.querySelector('supportcall-widget').rating.phone === null", timeout=WAIT_MS
+    )
 
     assert rating_of(web, call) == (4, "Quick <b>help</b>, thanks", True)
 
@@ -71,7 +75,14 @@ async def test_skipping_the_rating_sends_nothing(web, chromium, dashboards):
     _, visitor, call = await answered(web, chromium, dashboards, "rating-skip.html")
     await click_when_ready(visitor, "hangup")
     await expect(tid(visitor, "rating-form")).to_be_visible(timeout=WAIT_MS)
+    # The call's WebSocket is kept open for the rating only: Skip closes it.
+    kept = await visitor.evaluate(
+        "() => { window.kept = document.querySelector('supportcall-widget').rating.phone;"
+        " return window.kept && window.kept.ws.readyState; }"
+    )
+    assert kept == 1  # OPEN
     await tid(visitor, "rating-skip").click()
     await expect(tid(visitor, "rating-form")).to_be_hidden()
     await expect(tid(visitor, "rating-done")).to_be_hidden()
+    await visitor.wait_for_function("() => window.kept.ws.readyState === 3", timeout=WAIT_MS)
     assert rating_of(web, call) == (None, "", False)
