@@ -35,7 +35,9 @@ async def test_after_the_call_the_widget_asks_for_stars_from_the_keyboard_and_th
     await expect(tid(visitor, "status")).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
     await expect(form).to_be_visible()
     await expect(form.locator("legend")).to_have_text("How was your call?")
-    await assert_accessible(visitor, "the widget's rating")
+    for scheme in ("light", "dark"):
+        await visitor.emulate_media(color_scheme=scheme)
+        await assert_accessible(visitor, f"the widget's rating, {scheme}")
 
     # Send without stars: said in plain words, nothing sent.
     await tid(visitor, "rating-send").click()
