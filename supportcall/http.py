@@ -28,6 +28,9 @@ STATUS: dict[str, int] = {
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.INVALID_STATE: 409,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.NOT_SUPPORTED: 415,
     ErrorCode.RATE_LIMITED: 429,
 }
 

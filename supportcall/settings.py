@@ -561,6 +561,23 @@ SUPPORTCALL_CHAT_RATE = _positive("SUPPORTCALL_CHAT_RATE", env.int, 5)
 SUPPORTCALL_CHAT_WINDOW = _positive("SUPPORTCALL_CHAT_WINDOW", env.float, 5.0)
 SUPPORTCALL_CHAT_TYPING_RATE = _positive("SUPPORTCALL_CHAT_TYPING_RATE", env.int, 10)
 SUPPORTCALL_CHAT_REPLAY = _positive("SUPPORTCALL_CHAT_REPLAY", env.int, 200)
+# The visitor's rating of an answered call (`call.rate`): seconds after the end it may
+# still be sent (at most an hour), and the characters of its optional comment.
+SUPPORTCALL_RATING_WINDOW = _positive("SUPPORTCALL_RATING_WINDOW", env.float, 900.0)
+if SUPPORTCALL_RATING_WINDOW > 3600:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_RATING_WINDOW: at most 3600 seconds")
+SUPPORTCALL_RATING_COMMENT = _positive("SUPPORTCALL_RATING_COMMENT", env.int, 1000)
+# Files in the chat (`chat.upload`, then POST /api/v1/calls/<id>/files): seconds an upload
+# token lasts (single use); a file's largest size in bytes, counted while it is read;
+# seconds a download link lasts. Stored through Django's storage API under MEDIA_ROOT.
+SUPPORTCALL_UPLOAD_TOKEN_TTL = _positive("SUPPORTCALL_UPLOAD_TOKEN_TTL", env.float, 60.0)
+SUPPORTCALL_UPLOAD_MAX_BYTES = _positive("SUPPORTCALL_UPLOAD_MAX_BYTES", env.int, 10 * 1024 * 1024)
+if SUPPORTCALL_UPLOAD_MAX_BYTES > 100 * 1024 * 1024:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_UPLOAD_MAX_BYTES: at most 100 MiB")
+SUPPORTCALL_FILE_LINK_TTL = _positive("SUPPORTCALL_FILE_LINK_TTL", env.float, 86_400.0)
+SUPPORTCALL_CHAT_FILES = _positive("SUPPORTCALL_CHAT_FILES", env.int, 20)
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 # Seconds an HTTP request's line and headers may take to arrive, from the connection
 # (or the previous request's end); a client still sending them then is cut off.
 SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from supportcall import metrics, views
 from supportcall.callbacks import views as callbacks
-from supportcall.calls import supervision
+from supportcall.calls import file_views, supervision
 from supportcall.calls import views as calls
 from supportcall.tokens import views as tokens
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/sites/<slug:key>/status", calls.site_status, name="site-status"),
     path("api/v1/callbacks", callbacks.leave_callback, name="callbacks"),
+    path("api/v1/calls/<uuid:call_id>/files", file_views.upload, name="chat-files"),
+    path("api/v1/files/<str:token>", file_views.download, name="chat-file"),
     path("api/v1/agent/callbacks", callbacks.inbox, name="callback-inbox"),
     path(
         "api/v1/agent/callbacks/<int:pk>/<str:action>",

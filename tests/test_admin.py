@@ -251,3 +251,30 @@ def test_dispositions_and_away_reasons_are_managed_in_the_admin(admin_client):
     )
     assert response.status_code == 302
     assert not AwayReason.objects.get(label="Errand").active  # unticked: not offered
+
+
+def test_a_calls_rating_and_files_are_on_its_record_and_the_list_filters_by_rating(admin_client):
+    from django.utils import timezone
+
+    from supportcall.calls.models import ChatFile
+
+    rated = an_answered_call()
+    Call.objects.filter(pk=rated.pk).update(
+        rating=2, rating_comment="<i>echo</i> on the line", rated_at=timezone.now()
+    )
+    ChatFile.objects.create(
+        call=rated,
+        sender="caller",
+        name="<b>part</b>.png",
+        size=70,
+        content_type="image/png",
+        storage_name="chat/x/y",
+        created=timezone.now(),
+    )
+    changelist = reverse("admin:calls_call_changelist")
+    assert str(rated.pk) in admin_client.get(changelist, {"rating": "2"}).content.decode()
+    assert str(rated.pk) not in admin_client.get(changelist, {"rating": "3"}).content.decode()
+    page = admin_client.get(reverse("admin:calls_call_change", args=[rated.pk])).content.decode()
+    assert "&lt;i&gt;echo&lt;/i&gt; on the line" in page and "<i>echo</i>" not in page
+    files = page[page.index('id="files-group"') :]
+    assert "&lt;b&gt;part&lt;/b&gt;.png" in files and "/api/v1/files/" in files

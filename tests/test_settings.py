@@ -57,6 +57,12 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_WRAP_UP_DEFAULT", "-1"),
         ("SUPPORTCALL_WRAP_UP_DEFAULT", "601"),  # over SUPPORTCALL_WRAP_UP_MAX
         ("SUPPORTCALL_WRAP_UP_MAX", "0"),
+        ("SUPPORTCALL_RATING_WINDOW", "3601"),  # over an hour
+        ("SUPPORTCALL_RATING_COMMENT", "0"),
+        ("SUPPORTCALL_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024 + 1)),  # over 100 MiB
+        ("SUPPORTCALL_UPLOAD_TOKEN_TTL", "0"),
+        ("SUPPORTCALL_FILE_LINK_TTL", "-1"),
+        ("SUPPORTCALL_CHAT_FILES", "none"),
         ("SUPPORTCALL_WRAP_UP_NOTES", "0"),
         ("SUPPORTCALL_WEBHOOK_INTERVAL", "-1"),
         ("SUPPORTCALL_WEBHOOK_TIMEOUT", "0"),

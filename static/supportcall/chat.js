@@ -7,6 +7,11 @@
 //
 // Text is never HTML: every message is text nodes, and http(s) URLs in it are
 // links (a new tab, rel="noopener noreferrer"); any other scheme stays text.
+//
+// Files (docs/protocol.md, "Files in the chat"): the attach button picks one, a
+// chat.upload token lets it be POSTed (with its progress shown), and it comes back
+// as a chat.message with a `file`: an image is shown as a thumbnail (the browser
+// scales the download), anything else is a link to download it.
 
 import { CONNECTED_STATES, State } from "./phone.js";
 
@@ -77,6 +82,14 @@ export class Chat {
     parts.toggle.addEventListener("click", () => this.setOpen(!this.open), { signal });
     parts.form.addEventListener("submit", (e) => { e.preventDefault(); this.send(); }, { signal });
     parts.input.addEventListener("input", () => this.onInput(), { signal });
+    if (parts.attach) {
+      parts.attach.addEventListener("click", () => parts.picker.click(), { signal });
+      parts.picker.addEventListener("change", () => {
+        const [file] = parts.picker.files;
+        parts.picker.value = "";
+        if (file) this.sendFile(file);
+      }, { signal });
+    }
     this.render();
   }
 
@@ -120,7 +133,8 @@ export class Chat {
     who.textContent = message.sender === this.mine ? this.words.you : message.display_name || this.words.other;
     const text = document.createElement("span");
     text.className = "chat-text";
-    text.append(linkify(String(message.text)));
+    if (message.file === undefined) text.append(linkify(String(message.text)));
+    else text.append(this.fileItem(message));
     row.append(who, text);
     const later = [...this.parts.log.children].find((el) => Number(el.dataset.seq) > message.seq);
     this.parts.log.insertBefore(row, later || null);
@@ -130,6 +144,61 @@ export class Chat {
       if (!(this.open && this.visible())) this.unread += 1;
     }
     this.render();
+  }
+
+  /** A file's chat item: its thumbnail (an image) or a link to download it. */
+  fileItem(message) {
+    const file = message.file;
+    if (!file) {
+      const gone = document.createElement("span");
+      gone.className = "chat-file-gone";
+      gone.textContent = this.words.fileGone(String(message.text));
+      return gone;
+    }
+    const link = document.createElement("a");
+    link.href = new URL(file.url, this.call.phone.server + "/").href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.className = "chat-file";
+    link.dataset.testid = "chat-file";
+    if (file.image) {
+      const image = document.createElement("img");
+      image.src = link.href;
+      image.alt = file.name;
+      image.className = "chat-thumb";
+      image.dataset.testid = "chat-thumb";
+      link.append(image);
+    } else {
+      link.download = file.name;
+      link.textContent = `${file.name} (${sizeWords(file.size)})`;
+    }
+    return link;
+  }
+
+  /** Send a file: a chat.upload token, then its POST (progress shown), then its chat item. */
+  async sendFile(file) {
+    if (!this.answered || this.uploading) return;
+    this.showError("");
+    this.uploading = true;
+    this.showProgress(this.words.uploading(file.name, 0));
+    try {
+      const ack = await this.request("chat.upload", { name: file.name, size: file.size });
+      await upload(new URL(ack.url, this.call.phone.server + "/").href, ack.token, file, (part) =>
+        this.showProgress(this.words.uploading(file.name, Math.round(part * 100))));
+    } catch (error) {
+      this.showError(error.code === "too_large" ? this.words.tooLarge()
+        : error.code === "not_supported" ? this.words.badType()
+          : this.words.failed(error));
+    } finally {
+      this.uploading = false;
+      this.showProgress("");
+    }
+  }
+
+  showProgress(text) {
+    if (!this.parts.progress) return;
+    this.parts.progress.textContent = text;
+    this.parts.progress.hidden = !text;
   }
 
   onTyping(typing) {
@@ -197,6 +266,34 @@ export class Chat {
     else badge.removeAttribute("aria-label");
     input.disabled = !this.answered;
     for (const button of form.querySelectorAll("button")) button.disabled = !this.answered;
+    if (this.parts.attach) this.parts.attach.disabled = !this.answered || Boolean(this.uploading);
     typing.hidden = !(this.remoteTyping && this.answered);
   }
+}
+
+/** A file's size in plain units (the server's limit is SUPPORTCALL_UPLOAD_MAX_BYTES). */
+export function sizeWords(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** POST `file` as the raw body with its token; `progress(0..1)`; rejects {code, message}. */
+function upload(url, token, file, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Supportcall-Upload-Token", token);
+    xhr.setRequestHeader("Supportcall-File-Name", encodeURIComponent(file.name));
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) progress(e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status === 201) resolve(body);
+      else reject(body?.error || { code: "internal_error", message: `HTTP ${xhr.status}` });
+    });
+    xhr.addEventListener("error", () => reject({ code: "network_error", message: "network error" }));
+    xhr.send(file);
+  });
 }

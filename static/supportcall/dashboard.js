@@ -42,6 +42,7 @@ offerPermissions(ringer);
 desk.addEventListener("connection", () => {
   if (desk.connection.status === Connection.CONNECTED) refreshRecent();
 });
+desk.addEventListener("rated", refreshRecent); // a caller rated a call: its stars show
 loadRecent();
 showInbox();
 showTeam();

@@ -448,6 +448,11 @@ export class Phone extends EventTarget {
       this.dispatchEvent(new CustomEvent("wrap-up", { detail: frame }));
       return;
     }
+    if (frame.type === "call.rated") {
+      // To agents: a caller rated a call of theirs (detail: the frame).
+      this.dispatchEvent(new CustomEvent("rated", { detail: frame }));
+      return;
+    }
     if (frame.type === "queue.waiting") {
       // To agents: callers waiting in one of their queues (detail: the frame).
       this.dispatchEvent(new CustomEvent("queue-waiting", { detail: frame }));

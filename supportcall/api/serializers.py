@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from supportcall.callbacks.models import CallbackRequest
-from supportcall.calls.models import Call, CallEvent, ChatMessage, Leg
+from supportcall.calls.models import Call, CallEvent, ChatFile, ChatMessage, Leg
 from supportcall.quality.models import Sample
 from supportcall.quality.summary import summarize
 
@@ -154,6 +154,22 @@ class Quality(serializers.Serializer):
     samples = SampleOut(many=True)
 
 
+class FileOut(serializers.ModelSerializer):
+    seq = serializers.IntegerField(
+        source="message.seq", allow_null=True, default=None, help_text="Its place in the chat."
+    )
+
+    class Meta:
+        model = ChatFile
+        fields = ["seq", "sender", "name", "size", "content_type", "created"]
+
+
+class Rating(serializers.Serializer):
+    stars = serializers.IntegerField(source="rating", min_value=1, max_value=5)
+    comment = serializers.CharField(source="rating_comment")
+    rated = serializers.DateTimeField(source="rated_at")
+
+
 class CallDetail(CallSummary):
     caller = CallerDetail(source="*")
     notes = serializers.CharField()
@@ -162,6 +178,8 @@ class CallDetail(CallSummary):
     timeline = EventOut(many=True, source="events", help_text="Everything that happened.")
     chat = ChatOut(many=True)
     quality = serializers.SerializerMethodField()
+    files = FileOut(many=True, help_text="The files sent in the chat (not their bytes).")
+    rating = serializers.SerializerMethodField()
 
     class Meta(CallSummary.Meta):
         fields = [
@@ -171,8 +189,15 @@ class CallDetail(CallSummary):
             "legs",
             "timeline",
             "chat",
+            "files",
             "quality",
+            "rating",
         ]
+
+    @extend_schema_field(Rating(allow_null=True))
+    def get_rating(self, call: Call) -> dict[str, Any] | None:
+        """The visitor's rating after the call, or null (not rated, or not yet)."""
+        return Rating(call).data if call.rating is not None else None
 
     @extend_schema_field(Quality)
     def get_quality(self, call: Call) -> dict[str, Any]:

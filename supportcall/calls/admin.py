@@ -25,7 +25,9 @@ from supportcall.calls.change import SYSTEM
 from supportcall.quality import summary as quality
 from supportcall.vocabulary import Reason
 
-from .models import Call, CallEvent, ChatMessage, Connection, Disposition, Leg
+from . import files
+from .machine import Party
+from .models import Call, CallEvent, ChatFile, ChatMessage, Connection, Disposition, Leg
 
 PARTY_NAMES = {"caller": _("the caller"), "agent": _("the agent")}
 
@@ -207,6 +209,28 @@ class ChatInline(admin.TabularInline):
         return False
 
 
+class FileInline(admin.TabularInline):
+    """The files sent in the chat: history, read-only; each opens for staff."""
+
+    model = ChatFile
+    extra = 0
+    can_delete = False
+    fields = ("created", "sender", "download", "content_type", "size")
+    readonly_fields = fields
+    verbose_name = _("file")
+    verbose_name_plural = _("files")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("name"))
+    def download(self, shared: ChatFile) -> str:
+        return format_html('<a href="{}">{}</a>', files.link(shared, Party.AGENT), shared.name)
+
+
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = [
@@ -218,11 +242,12 @@ class CallAdmin(admin.ModelAdmin):
         "phase",
         "how_it_ended",
         "duration",
+        "rating",
     ]
-    list_filter = ["phase", "media", "end_reason", "site", "queue"]
+    list_filter = ["phase", "media", "end_reason", "site", "queue", "rating"]
     search_fields = ["caller_identity", "caller_display_name", "target", "id"]
     date_hierarchy = "created"
-    inlines = [LegInline, ChatInline]
+    inlines = [LegInline, ChatInline, FileInline]
     actions = [export.action(CallSummary, "calls")]
     fieldsets = [
         (_("What happened"), {"fields": ["timeline"]}),
@@ -237,6 +262,8 @@ class CallAdmin(admin.ModelAdmin):
                     ("how_it_ended", "ended_by", "duration"),
                     ("disposition", "wrap_up_ended"),
                     "notes",
+                    ("rating", "rated_at"),
+                    "rating_comment",
                     "caller_context",
                     "caller_verified",
                 ]

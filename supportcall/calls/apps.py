@@ -7,3 +7,6 @@ class CallsConfig(AppConfig):
 
     name = "supportcall.calls"
     verbose_name = _("Calls")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 (connects the receivers)

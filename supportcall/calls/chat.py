@@ -11,6 +11,7 @@ resumed party gets again. Who may chat is the machine's rule (``machine.chat``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,24 +41,42 @@ def send(actor: Actor, call_id: uuid.UUID, *, text: str, client_id: str | None =
             earlier = said.filter(sender=actor.party, client_id=client_id).first()
             if earlier is not None:
                 return Outcome(_ack(earlier))
-        _check_room(said, actor.party, change)
-        last = said.order_by("-seq").values_list("seq", flat=True).first() or 0
-        message = ChatMessage.objects.create(
-            call=change.row,
-            seq=last + 1,
-            sender=actor.party,
-            display_name=_name(change, actor.party),
-            text=text,
-            client_id=client_id or "",
-            sent=change.now,
-        )
-        event = events.chat_message(message)
-        for party in Party:
-            change.send(party, event)
-        if actor.channel not in (change.row.caller_channel, change.row.agent_channel):
-            # An agent's other tab: it sees what it sent as the call's connection does.
-            outbox.append(Delivery(actor.channel, event))
+        message = post(change, actor.party, text, client_id or "", channel=actor.channel)
     return Outcome(_ack(message), outbox)
+
+
+def post(
+    change: Change,
+    sender: Party,
+    text: str,
+    client_id: str = "",
+    *,
+    channel: str = "",
+    attach: Callable[[ChatMessage], object] | None = None,
+) -> ChatMessage:
+    """Put the next message of the locked call in its chat (``attach`` adds what it
+    carries, a file), and send it to both parties (and to ``channel``, the sender's
+    connection, if it is not the call's: an agent's other tab)."""
+    said = ChatMessage.objects.filter(call=change.row)
+    _check_room(said, sender, change)
+    last = said.order_by("-seq").values_list("seq", flat=True).first() or 0
+    message = ChatMessage.objects.create(
+        call=change.row,
+        seq=last + 1,
+        sender=sender,
+        display_name=_name(change, sender),
+        text=text,
+        client_id=client_id,
+        sent=change.now,
+    )
+    if attach is not None:
+        attach(message)
+    for party in Party:
+        change.send(party, events.chat_message(message, party))
+    if channel and channel not in (change.row.caller_channel, change.row.agent_channel):
+        # An agent's other tab: it sees what it sent as the call's connection does.
+        change.outbox.append(Delivery(channel, events.chat_message(message, Party.AGENT)))
+    return message
 
 
 def _check_room(said, party: Party, change: Change) -> None:
@@ -94,8 +113,9 @@ def typing(actor: Actor, call_id: uuid.UUID, *, typing: bool) -> Outcome:
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
-def replay(row: Call) -> list[dict]:
+def replay(row: Call, party: Party) -> list[dict]:
     """The chat so far for a party that resumed, oldest first: the newest
-    SUPPORTCALL_CHAT_REPLAY messages (its client drops the ones it has by ``seq``)."""
-    newest = row.chat.order_by("-seq")[: settings.SUPPORTCALL_CHAT_REPLAY]
-    return [events.chat_message(m) for m in reversed(list(newest))]
+    SUPPORTCALL_CHAT_REPLAY messages (its client drops the ones it has by ``seq``),
+    files with a link for ``party``."""
+    newest = row.chat.select_related("file").order_by("-seq")[: settings.SUPPORTCALL_CHAT_REPLAY]
+    return [events.chat_message(m, party) for m in reversed(list(newest))]

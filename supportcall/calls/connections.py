@@ -409,7 +409,7 @@ def _replay(change: Change, party: Party) -> None:
         change.send(party, events.offer(row.id, call.pending.op, row.op_sdp))
     for told in reports.replay(row, party):
         change.send(party, told)
-    for message in chat.replay(row):
+    for message in chat.replay(row, party):
         change.send(party, message)
 
 

@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .machine import Party
     from .models import Call, ChatMessage
 
 # An event as it goes on the wire: {"type": "call.state", "call_id": ..., ...}.
@@ -127,8 +128,9 @@ def quality(call_id: uuid.UUID, side: str, sample: Any, level: str) -> Event:
     }
 
 
-def chat_message(message: ChatMessage) -> dict[str, Any]:
-    """A chat message, to both parties (the sender's own connection too: one order for all)."""
+def chat_message(message: ChatMessage, party: Party | None = None) -> dict[str, Any]:
+    """A chat message, to both parties (the sender's own connection too: one order for all).
+    A file's message carries ``file``, its link for ``party`` (each party gets its own)."""
     event: dict[str, Any] = {
         "type": "chat.message",
         "call_id": str(message.call_id),
@@ -140,6 +142,12 @@ def chat_message(message: ChatMessage) -> dict[str, Any]:
     }
     if message.client_id:
         event["client_id"] = message.client_id
+    if party is not None:
+        from . import files  # files builds on chat, which builds on events
+
+        if message.is_file:  # None once retention deleted the file
+            shared = files.of_message(message)
+            event["file"] = files.described(shared, party) if shared else None
     return event
 
 

@@ -33,6 +33,7 @@ class CallTimes:
     ended_by: str = ""
     end_reason: str = ""
     wrap_up_ended: datetime | None = None  # the agent's after-call work for it ended then
+    rating: int | None = None  # the visitor's stars, if it rated the call
 
     @property
     def handled_until(self) -> datetime | None:
@@ -67,6 +68,8 @@ class Figures:
     # Seconds of talk, hold and after-call work, summed over the answered calls that ended.
     handled: float = 0.0
     ended_answered: int = 0
+    rated: int = 0
+    stars: int = 0  # summed over the rated calls
 
     @property
     def service_level(self) -> float | None:
@@ -82,6 +85,10 @@ class Figures:
     def average_handle_time(self) -> float | None:
         return self.handled / self.ended_answered if self.ended_answered else None
 
+    @property
+    def average_rating(self) -> float | None:
+        return self.stars / self.rated if self.rated else None
+
     def as_json(self) -> dict[str, Any]:
         def rounded(value: float | None, digits: int = 1) -> float | None:
             return None if value is None else round(value, digits)
@@ -95,6 +102,8 @@ class Figures:
             "service_level": rounded(self.service_level, 3),
             "average_speed_of_answer_s": rounded(self.average_speed_of_answer),
             "average_handle_time_s": rounded(self.average_handle_time),
+            "rated": self.rated,
+            "average_rating": rounded(self.average_rating, 2),
         }
 
 
@@ -102,10 +111,14 @@ def tally(calls: Iterable[CallTimes], service_level_s: int, short_abandon_s: int
     """The figures of these calls (all offered to one queue); calls still going count as
     offered, and as answered once answered."""
     offered = answered = in_time = abandoned = short = unanswered = ended_answered = 0
+    rated = stars = 0
     waited = handled = 0.0
     within, brief = timedelta(seconds=service_level_s), timedelta(seconds=short_abandon_s)
     for call in calls:
         offered += 1
+        if call.rating is not None:
+            rated += 1
+            stars += call.rating
         wait = call.wait
         if call.answered is not None:
             answered += 1
@@ -131,6 +144,8 @@ def tally(calls: Iterable[CallTimes], service_level_s: int, short_abandon_s: int
         waited=waited,
         handled=handled,
         ended_answered=ended_answered,
+        rated=rated,
+        stars=stars,
     )
 
 
@@ -144,7 +159,7 @@ def today(queue: Queue, now: datetime | None = None) -> dict[str, Any]:
     calls = [
         CallTimes(*values)
         for values in rows.values_list(
-            "created", "answered", "ended", "ended_by", "end_reason", "wrap_up_ended"
+            "created", "answered", "ended", "ended_by", "end_reason", "wrap_up_ended", "rating"
         )
     ]
     settings = (queue.service_level_seconds, queue.short_abandon_seconds)
@@ -163,8 +178,6 @@ def today(queue: Queue, now: datetime | None = None) -> dict[str, Any]:
         "callbacks_completed": callbacks.filter(
             status=CallbackRequest.Status.DONE, done__gte=midnight
         ).count(),
-        # Visitors' ratings do not exist yet (issue 14): the figure is there, empty.
-        "average_rating": None,
         "by_hour": [
             {"hour": hour, **tally(bucket, *settings).as_json()}
             for hour, bucket in enumerate(hours)

@@ -511,6 +511,17 @@ def chat(call: CallState, party: Party, *, agent: int | None = None) -> Party:
     return party.other
 
 
+def rate(call: CallState, party: Party) -> None:
+    """Whether ``party`` may rate the call now: only its caller, once an answered call ended
+    (the time allowed and the once-only rule are the record's: ``rating.rate``)."""
+    if party is not Party.CALLER:
+        raise CallError(ErrorCode.FORBIDDEN, "only the caller rates a call")
+    if call.phase is not Phase.ENDED:
+        raise CallError(ErrorCode.INVALID_STATE, "a call is rated once it has ended")
+    if call.agent is None:
+        raise CallError(ErrorCode.INVALID_STATE, "only an answered call is rated")
+
+
 def reason_seen_by(party: Party, caller_reason: Reason) -> Reason:
     """How an answered call that ended ``caller_reason`` for the caller ended for ``party``."""
     if party is Party.CALLER:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +125,15 @@ class Call(models.Model):
     )
     notes = models.TextField(blank=True, help_text=_("SUPPORTCALL_WRAP_UP_NOTES characters."))
     wrap_up_ended = models.DateTimeField(null=True, blank=True)
+    # The visitor's rating (call.rate): 1 to 5 stars, an optional comment, when it came.
+    rating = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("The visitor's stars, 1 to 5."),
+    )
+    rating_comment = models.TextField(blank=True, help_text=_("The visitor's words, as sent."))
+    rated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -290,6 +300,8 @@ class ChatMessage(models.Model):
         max_length=64, blank=True, help_text=_("The sender's own id: a retry is not a new message.")
     )
     sent = models.DateTimeField()
+    # A file sent in the chat (its ChatFile, until retention deletes it); ``text`` is its name.
+    is_file = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["call", "seq"]
@@ -299,6 +311,44 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.sender}: {self.text[:40]}"
+
+
+class ChatFile(models.Model):
+    """A file a party sent in the call's chat (chat.upload, then the upload's POST).
+
+    Its bytes are in Django's storage (``storage_name``); its ``message`` puts it in
+    the chat's order. Deleting the row deletes the stored bytes (signals.py).
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="files")
+    message = models.OneToOneField(
+        ChatMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="file"
+    )
+    sender = models.CharField(
+        max_length=8, choices=[(p.value, p.value) for p in Party], help_text=_("caller or agent")
+    )
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=300)
+    created = models.DateTimeField()
+
+    class Meta:
+        ordering = ["call", "created"]
+        indexes = [models.Index(fields=["created"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_type}, {self.size} bytes)"
+
+
+class UsedUploadToken(models.Model):
+    """An upload token already spent: a token is good for one file (kept until it expires)."""
+
+    nonce = models.CharField(max_length=64, primary_key=True)
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.nonce
 
 
 class Connection(models.Model):

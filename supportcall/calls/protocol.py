@@ -24,7 +24,7 @@ from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
-from . import chat, operations, wrapup_requests
+from . import chat, files, operations, rating, wrapup_requests
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
@@ -136,9 +136,23 @@ REQUESTS: dict[str, RequestType] = {
         chat.send,
     ),
     "chat.typing": RequestType({**_CALL_ID, "typing": _Field(bool)}, chat.typing),
+    "chat.upload": RequestType(
+        {**_CALL_ID, "name": _Field(str, max_length=1000), "size": _Field(int)},
+        files.upload_token,
+    ),
+    "call.rate": RequestType(
+        {
+            **_CALL_ID,
+            "stars": _Field(int),
+            "comment": _Field(
+                str, required=False, max_length=settings.SUPPORTCALL_RATING_COMMENT, multiline=True
+            ),
+        },
+        rating.rate,
+    ),
 }
 # Long for good reasons (an SDP, a pasted log): over the limit is `too_large`, not a bad frame.
-LONG_FIELDS = frozenset({"sdp", "text"})
+LONG_FIELDS = frozenset({"sdp", "text", "comment"})
 
 
 def handle(actor: Actor, request: Request) -> Outcome:

@@ -23,7 +23,7 @@ from supportcall.privacy import retention
 from supportcall.tokens import issuing
 from supportcall.vocabulary import Close, ErrorCode, Reason
 
-from . import connections, distribution, events, liveness, machine, wrapup
+from . import connections, distribution, events, files, liveness, machine, wrapup
 from .change import SYSTEM, Change, Delivery, Outcome, each_locked, party_group
 from .delivery import deliver
 from .machine import LegStatus, Phase
@@ -119,7 +119,7 @@ def prune(now: datetime | None = None, batch: int = 1000) -> int:
         gone += deleted
         if deleted < batch:
             break
-    return gone
+    return gone + files.prune_tokens(now, batch)
 
 
 async def sweep_once() -> int:

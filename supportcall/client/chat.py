@@ -27,6 +27,9 @@ class ChatMessage:
     text: str
     sent: str  # ISO 8601, the server's time
     client_id: str | None = None
+    # A file sent in the chat: name, size, content_type, image, url (this party's
+    # download link); None for a text message, or a file no longer kept.
+    file: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, event: dict[str, Any]) -> ChatMessage:
@@ -37,6 +40,7 @@ class ChatMessage:
             text=str(event.get("text", "")),
             sent=str(event.get("sent", "")),
             client_id=event.get("client_id"),
+            file=event.get("file"),
         )
 
 

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, Self, TypeVar
+from urllib.parse import quote
 
+import requests
 from aiortc import RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
@@ -352,6 +356,57 @@ class Call(Emitter):
         await self.client.signaling.request(
             {"type": "chat.typing", "call_id": self.call_id, "typing": bool(typing)}
         )
+
+    async def send_file(
+        self, source: str | os.PathLike[str] | bytes, name: str | None = None
+    ) -> dict[str, Any]:
+        """Send a file in the chat (a path, or bytes with a ``name``): a ``chat.upload``
+        token, then the upload's POST. Return the server's answer (``seq``, ``file``);
+        the file comes back as a ``chat.message`` with its ``file`` (in :attr:`chat`).
+        Raises :class:`CallError`: ``too_large``, ``not_supported`` (a type the chat does
+        not take, or one the name disguises), ``invalid_state``, ``unauthorized`` ..."""
+        if isinstance(source, bytes):
+            if not name:
+                raise ValueError("bytes need a name")
+            data = source
+        else:
+            data = await asyncio.to_thread(Path(source).read_bytes)
+            name = name or Path(source).name
+        signaling = self.client.signaling
+        ack = await signaling.request(
+            {"type": "chat.upload", "call_id": self.call_id, "name": name, "size": len(data)}
+        )
+        url = signaling.server_now.rstrip("/") + ack["url"]
+        headers = {
+            "Supportcall-Upload-Token": ack["token"],
+            "Supportcall-File-Name": quote(name, safe=""),
+            "Content-Type": "application/octet-stream",
+        }
+        response = await asyncio.to_thread(
+            requests.post, url, data=data, headers=headers, timeout=signaling.timeout
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 201:
+            error = body.get("error") if isinstance(body, dict) else None
+            if isinstance(error, dict):
+                raise CallError(str(error.get("code", "error")), str(error.get("message", "")))
+            raise CallError("http_error", f"HTTP {response.status_code}")
+        return body
+
+    # -- rating --------------------------------------------------------------------
+
+    async def rate(self, stars: int, comment: str | None = None) -> dict[str, Any]:
+        """The caller rates its answered call once it ended: 1 to 5 ``stars`` and an
+        optional ``comment`` (``call.rate``); return the server's ack (``stars``, ``rated``).
+        Raises :class:`CallError`: ``forbidden`` (an agent), ``invalid_state`` (not ended,
+        never answered, rated already, too late), ``bad_request``, ``too_large``."""
+        request: dict[str, Any] = {"type": "call.rate", "call_id": self.call_id, "stars": stars}
+        if comment is not None:
+            request["comment"] = comment
+        return await self.client.signaling.request(request)
 
     # -- operations ------------------------------------------------------------
     # Each returns once the server's op.result says it succeeded; otherwise it

@@ -110,6 +110,10 @@ def recent_calls(agent: Agent, limit: int = RECENT_CALLS) -> list[dict[str, Any]
             if answered and call.answered
             else None,
             "outcome": _outcome(leg),
+            # The visitor's stars and words, on the calls this agent answered.
+            "rating": {"stars": call.rating, "comment": call.rating_comment}
+            if answered and call.rating is not None
+            else None,
         }
         if len(rows) == limit:
             break

@@ -6,13 +6,9 @@ a set of calls still hold its kind (``pending``) and how to remove one batch of 
 period a site sets on that site's calls ended longer ago; erasure (``erasure.py``) runs
 the scrubbing steps on one visitor's calls.
 
-A new kind of data is one more entry. The files of chat (a model whose row's delete
-removes its stored file) are::
-
-    Step("files", _("files"), lambda calls: ChatFile.objects.filter(call__in=calls), delete)
-
-(its stored file must go on ``post_delete``: a call's delete cascades without calling each
-row's ``delete()``).
+A new kind of data is one more entry. The files of chat are one: a ChatFile's stored
+bytes go on its ``post_delete`` (calls/signals.py), which a queryset's delete and a
+call's cascade send for each row.
 Only ended calls are ever touched, so a call in progress keeps everything. Each batch is
 a transaction of its own that locks the rows it picks, skipping those another process
 holds, and re-checks them as it removes them: any number of processes may run it at once
@@ -33,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from supportcall.calls.machine import Phase
-from supportcall.calls.models import Call, ChatMessage
+from supportcall.calls.models import Call, ChatFile, ChatMessage
 from supportcall.directory.models import Site
 from supportcall.quality.models import Sample
 
@@ -86,17 +82,18 @@ STEPS: list[Step] = [
         ),
         blank(caller_context={}, caller_verified=None, caller_display_name=""),
     ),
+    # Before the chat: a file's message goes with the chat's period, its bytes with this one
+    # (each ChatFile's post_delete removes its stored file once the batch commits).
+    Step("files", _("files"), lambda calls: ChatFile.objects.filter(call__in=calls), delete),
     Step(
         "chat", _("chat messages"), lambda calls: ChatMessage.objects.filter(call__in=calls), delete
     ),
     Step(
         "quality", _("quality samples"), lambda calls: Sample.objects.filter(call__in=calls), delete
     ),
-    # Step("files", _("files"), lambda calls: ChatFile.objects.filter(call__in=calls), delete),
 ]
 
-# The kinds a site has a period for (Site.keep_<kind>_days); files get their step with
-# their model.
+# The kinds a site has a period for (Site.keep_<kind>_days).
 KINDS = ["calls", "sdp", "context", "chat", "files", "quality"]
 assert {step.kind for step in STEPS} <= set(KINDS)
 

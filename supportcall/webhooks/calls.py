@@ -50,3 +50,8 @@ def wrapped_up(call_id: Any, agent: str, how: str, now: datetime) -> None:
         call_id=row.id,
         now=now,
     )
+
+
+def rated(row: Call, now: datetime) -> None:
+    """The caller rated the call: its summary with the rating (in the rating's transaction)."""
+    record(row.site_id, m.CALL_RATED, lambda: payloads.ended(row), call_id=row.id, now=now)

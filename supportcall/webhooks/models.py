@@ -25,6 +25,7 @@ CALL_TRANSFERRED = "call.transferred"
 CALL_ENDED = "call.ended"
 CALL_MISSED = "call.missed"
 CALL_WRAPPED_UP = "call.wrapped_up"
+CALL_RATED = "call.rated"
 CALLBACK_REQUESTED = "callback.requested"
 CALLBACK_CLAIMED = "callback.claimed"
 CALLBACK_DONE = "callback.done"
@@ -36,6 +37,7 @@ EVENT_TYPES = (
     CALL_ENDED,
     CALL_MISSED,
     CALL_WRAPPED_UP,
+    CALL_RATED,
     CALLBACK_REQUESTED,
     CALLBACK_CLAIMED,
     CALLBACK_DONE,

@@ -58,9 +58,16 @@ def ended(row: Call) -> dict[str, Any]:
         else None,
         "disposition": row.disposition.label if row.disposition else None,
         "notes": row.notes,
-        "rating": None,  # calls are not rated yet
+        "rating": rating(row),
         "quality": summarize(row.id),
     }
+
+
+def rating(row: Call) -> dict[str, Any] | None:
+    """The visitor's rating of the call, if it rated it."""
+    if row.rating is None:
+        return None
+    return {"stars": row.rating, "comment": row.rating_comment, "rated": _when(row.rated_at)}
 
 
 def callback(request: CallbackRequest) -> dict[str, Any]:

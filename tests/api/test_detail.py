@@ -8,6 +8,7 @@ import pytest
 from supportcall.calls.models import Call, CallEvent, Disposition
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import ErrorCode
+from tests.calls.test_chat_files import PNG, send
 from tests.support.calls import answer, ring
 from tests.support.ws import sync
 
@@ -25,19 +26,25 @@ def wrap_up(directory):
     return Disposition.objects.create(label="Refund", queue=support).pk
 
 
-async def test_the_detail_holds_the_whole_call_as_it_happened(parties, api, wrap_up, settings):
+async def test_the_detail_holds_the_whole_call_as_it_happened(
+    parties, api, wrap_up, settings, tmp_path
+):
     settings.SUPPORTCALL_QUALITY_MIN_INTERVAL = 0.001
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     visitor = await parties("visitor", display_name="Ada", context={"page": "/cart"})
     alice = await parties("alice")
     call_id = await ring(visitor, alice)
     await answer(visitor, alice, call_id)
     await visitor.ok("chat.send", call_id=call_id, text="<b>My order</b> is 1042")
     await alice.ok("chat.send", call_id=call_id, text="Looking at it")
+    sent = await send(visitor, call_id, "broken.png", PNG)
+    assert sent.status_code == 201, sent.content
     await visitor.ok("call.quality", call_id=call_id, **CLEAN)
     await alice.ok("call.quality", call_id=call_id, **{**CLEAN, "candidate_type": "relay"})
     await visitor.ok("call.end", call_id=call_id)
     await alice.until("agent.wrap_up", call_id=call_id)
     await alice.ok("wrapup.save", call_id=call_id, disposition=wrap_up, notes="Refund sent")
+    await visitor.ok("call.rate", call_id=call_id, stars=4, comment="Quick, thanks")
 
     record = await sync(api.get)(f"calls/{call_id}")
     row = await sync(lambda: Call.objects.select_related("agent__user").get(pk=call_id))()
@@ -74,10 +81,19 @@ async def test_the_detail_holds_the_whole_call_as_it_happened(parties, api, wrap
     assert [(e["actor"], e["phase_before"], e["phase_after"]) for e in record["timeline"]] == [
         (e.actor, e.phase_before, e.phase_after) for e in events
     ]
-    assert [(m["seq"], m["sender"], m["display_name"], m["text"]) for m in record["chat"]] == [
+    assert [(m["seq"], m["sender"], m["display_name"], m["text"]) for m in record["chat"]][:2] == [
         (1, "caller", "Ada", "<b>My order</b> is 1042"),
         (2, "agent", alice_row.name, "Looking at it"),
     ]
+    files = [
+        (f["seq"], f["sender"], f["name"], f["size"], f["content_type"]) for f in record["files"]
+    ]
+    assert files == [(3, "caller", "broken.png", len(PNG), "image/png")]
+    assert record["rating"] == {
+        "stars": 4,
+        "comment": "Quick, thanks",
+        "rated": iso(await sync(lambda: Call.objects.get(pk=call_id).rated_at)()),
+    }
     quality = record["quality"]
     assert set(quality["summary"]) == {"caller", "agent"}
     assert quality["summary"]["caller"]["reports"] == 1
@@ -99,6 +115,7 @@ async def test_a_call_without_answer_has_no_agent_times_or_quality(parties, api)
     assert (record["agent"], record["answered"], record["talk_seconds"]) == (None, None, None)
     assert record["outcome"] == "ended_by_local"
     assert record["chat"] == [] and record["quality"] == {"summary": {}, "samples": []}
+    assert (record["files"], record["rating"]) == ([], None)
     assert [(leg["status"], leg["reason"]) for leg in record["legs"]] == [("ended", "cancelled")]
 
 

@@ -43,16 +43,6 @@ async def record(call_id: str) -> list[tuple[int, str, str]]:
     return await sync(lambda: list(rows.values_list("seq", "sender", "text")))()
 
 
-@pytest.fixture
-async def call(parties):
-    """Ada (a visitor) and alice in an answered call."""
-    visitor = await parties("visitor", display_name="Ada")
-    alice = await parties("alice")
-    call_id = await ring(visitor, alice)
-    await answer(visitor, alice, call_id)
-    return visitor, alice, call_id
-
-
 async def test_messages_go_both_ways_in_one_order_each_acknowledged_with_its_seq(call):
     visitor, alice, call_id = call
     first = await visitor.ok("chat.send", call_id=call_id, text="My order is 1042")

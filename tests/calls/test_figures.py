@@ -52,7 +52,16 @@ def test_each_figure_counts_what_its_definition_says():
         "service_level": round(3 / 9, 3),
         "average_speed_of_answer_s": round((4 + 20 + 35 + 8) / 4, 1),
         "average_handle_time_s": round((60 + 120 + 30) / 3, 1),
+        "rated": 0,
+        "average_rating": None,
     }
+
+
+def test_the_average_rating_is_the_stars_of_the_rated_calls_over_those_calls():
+    rated = [CallTimes(at(0), at(5), at(60), "caller", rating=stars) for stars in (5, 4, 2)]
+    unrated = CallTimes(at(0), at(5), at(60), "caller")
+    figures = tally([*rated, unrated], 20, 5).as_json()
+    assert (figures["rated"], figures["average_rating"]) == (3, round(11 / 3, 2))
 
 
 def test_the_average_handle_time_counts_after_call_work_once_it_ended():
@@ -71,6 +80,8 @@ def test_figures_of_nothing_are_zero_and_the_averages_empty():
         "service_level": None,
         "average_speed_of_answer_s": None,
         "average_handle_time_s": None,
+        "rated": 0,
+        "average_rating": None,
     }
 
 

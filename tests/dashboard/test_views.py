@@ -257,3 +257,17 @@ def test_calls_json_gives_the_agents_queues_open_or_closed_and_who_waits():
     german = logged_in("alice").get("/agent/calls.json", HTTP_ACCEPT_LANGUAGE="de")
     assert german.json()["queues"][0]["opens"] == "morgen 0:00"
     assert queue["opens_at"].endswith("+01:00") or queue["opens_at"].endswith("+02:00")
+
+
+def test_a_rated_call_carries_the_visitors_stars_and_words_and_others_none():
+    now = timezone.now()
+    ended = {"answered": now, "ended": now, "ended_by": "caller", "phase": "ended"}
+    rated = a_call(
+        "alice", LegStatus.ANSWERED, rating=5, rating_comment="<b>great</b>", rated_at=now, **ended
+    )
+    unrated = a_call("alice", LegStatus.ANSWERED, **ended)
+    declined = a_call("alice", LegStatus.ENDED, "rejected")
+    rows = {r["id"]: r for r in logged_in("alice").get("/agent/calls.json").json()["calls"]}
+    assert rows[str(rated.id)]["rating"] == {"stars": 5, "comment": "<b>great</b>"}
+    assert rows[str(unrated.id)]["rating"] is None
+    assert rows[str(declined.id)]["rating"] is None

@@ -62,6 +62,7 @@ def test_erasing_by_address_scrubs_the_visitor_and_keeps_what_the_figures_count(
     expected = {
         "sdp": 2,
         "context": 2,
+        "files": 0,  # tests/calls/test_chat_files.py erases a visitor's files
         "chat": 2,
         "quality": 2,
         "identity": 2,
@@ -155,7 +156,7 @@ def test_the_command_shows_without_yes_erases_with_it_and_refuses_bad_input():
     call = a_call(ended_days_ago=1)
     out = StringIO()
     call_command("erase_visitor", "--identity", VISITOR, stdout=out)
-    assert out.getvalue().startswith("would erase sdp 1, context 1, chat 1, quality 1")
+    assert out.getvalue().startswith("would erase sdp 1, context 1, files 0, chat 1, quality 1")
     assert personal(call)["chat"] == 1
     out = StringIO()
     call_command("erase_visitor", "--identity", VISITOR, "--site", "shop", "--yes", stdout=out)

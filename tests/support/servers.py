@@ -140,6 +140,7 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     # Its own static files: whitenoise indexes them at start, and other test runs
     # collecting into a shared folder meanwhile could stall its downloads.
     env["STATIC_ROOT"] = str(tmp / "static")
+    env["MEDIA_ROOT"] = str(tmp / "media")  # the files sent in chats
     env.update(extra)
     return env
 

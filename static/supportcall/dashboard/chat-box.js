@@ -29,15 +29,32 @@ export function chatBox(entry) {
     }),
   };
   parts.toggle.append(parts.badge);
+  parts.progress = h("p", { class: "chat-progress", "data-testid": "chat-progress", role: "status", hidden: true });
+  parts.attach = h(
+    "button",
+    { type: "button", class: "btn chat-attach", "data-testid": "chat-attach", title: gettext("Send a file") },
+    gettext("Attach"),
+  );
+  parts.picker = h("input", {
+    type: "file",
+    class: "chat-picker",
+    "data-testid": "chat-file-input",
+    accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt",
+    tabindex: "-1",
+    "aria-hidden": "true",
+    hidden: true,
+  });
   parts.form = h(
     "form",
     { class: "chat-form", "data-testid": "chat-form", novalidate: true },
+    parts.attach,
+    parts.picker,
     parts.input,
     h("button", { type: "submit", class: "btn", "data-testid": "chat-send" }, gettext("Send")),
   );
   parts.area.id = `chat-${entry.call.id}`;
   parts.toggle.setAttribute("aria-controls", parts.area.id);
-  parts.area.append(parts.log, parts.typing, parts.error, parts.form);
+  parts.area.append(parts.log, parts.typing, parts.error, parts.progress, parts.form);
   entry.chat = new Chat(
     entry.call,
     parts,
@@ -46,6 +63,10 @@ export function chatBox(entry) {
       other: gettext("Caller"),
       unread: (n) => say(ngettext("%(n)s unread message", "%(n)s unread messages", n), { n }),
       failed: (error) => say(gettext("Not sent: %(why)s"), { why: explain(error.code, error.message) }),
+      uploading: (name, percent) => say(gettext("Sending %(name)s… %(percent)s"), { name, percent: `${percent}%` }),
+      tooLarge: () => gettext("That file is too large (max 10 MB)."),
+      badType: () => gettext("This type of file can't be sent: photos (PNG, JPEG, GIF, WebP), PDF and text files can."),
+      fileGone: (name) => say(gettext("%(name)s (no longer kept)"), { name }),
     },
     { mine: "agent" },
   );

@@ -94,6 +94,7 @@ export class Desk extends EventTarget {
       this.setPresence(e.detail.status, e.detail.reason, e.detail.away_reason));
     phone.addEventListener("wrap-up", (e) => this.setWrapUp(e.detail));
     phone.addEventListener("queue-waiting", (e) => this.setWaiting(e.detail));
+    phone.addEventListener("rated", (e) => this.dispatchEvent(new CustomEvent("rated", { detail: e.detail })));
     phone.addEventListener("closed", () => {
       if (this.phone !== phone) return;
       // What this connection was told may be stale by the time another one comes.

@@ -5,7 +5,7 @@ import { State } from "../phone.js";
 import { h } from "./dom.js";
 import { config, getJSON } from "./page.js";
 import {
-  MEDIA_LABEL, OUTCOME_LABEL, OUTCOME_TONE, callerName, clock, qualityWords, shortAddress, when,
+  MEDIA_LABEL, OUTCOME_LABEL, OUTCOME_TONE, callerName, clock, qualityWords, say, shortAddress, when,
 } from "./words.js";
 
 const recentEl = document.querySelector("[data-testid=recent-calls]");
@@ -84,7 +84,21 @@ function recentRow(server) {
         finished ? h("span", { class: "recent-duration" }, ` · ${clock(row.duration_s)}`) : null,
       ),
       recentQuality(row.quality),
+      recentRating(row.rating),
     ),
+  );
+}
+
+/** The visitor's rating of the call: its stars, and its words on hover. */
+function recentRating(rating) {
+  if (!rating) return null;
+  const words = say(gettext("Rated %(stars)s of 5"), { stars: rating.stars });
+  return h(
+    "span",
+    { class: "recent-rating", "data-testid": "recent-rating", "data-stars": String(rating.stars), title: rating.comment || words },
+    h("span", { "aria-hidden": "true" }, "★".repeat(rating.stars) + "☆".repeat(5 - rating.stars)),
+    h("span", { class: "sr-only" }, words),
+    rating.comment ? h("span", { class: "recent-rating-comment" }, ` “${rating.comment}”`) : null,
   );
 }
 

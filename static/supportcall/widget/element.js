@@ -10,6 +10,7 @@
 import { Chat } from "../chat.js";
 import { Media, Reason, State } from "../phone.js";
 import { Callbacks } from "./callback.js";
+import { Rating } from "./rating.js";
 import { Cancelled, explainFailure, getMedia, login, target } from "./calling.js";
 import { CHOOSE } from "./config.js";
 import { toggleHold, toggleMute, toggleVideo } from "./controls.js";
@@ -49,6 +50,7 @@ export class SupportcallWidget extends HTMLElement {
     this.line = null;
     this.lineAsked = false;
     this.callbacks = new Callbacks(this);
+    this.rating = new Rating(this);
     /** The current call's chat (chat.js), from its answer until the widget starts over. */
     this.chat = null;
 
@@ -80,6 +82,17 @@ export class SupportcallWidget extends HTMLElement {
     on(el.video, () => toggleVideo(this));
     on(el.callbackOffer, () => this.callbacks.open());
     on(el.callbackCancel, () => this.callbacks.close());
+    on(el.ratingSkip, () => this.rating.skip());
+    // Enter on a star sends, as in the comment's form (arrows choose: a radio group).
+    el.ratingForm.querySelector(".stars").addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      this.rating.send();
+    });
+    el.ratingForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.rating.send();
+    });
     el.callbackForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.callbacks.send();
@@ -106,6 +119,10 @@ export class SupportcallWidget extends HTMLElement {
       other: t("chat.agent"),
       unread: (count) => t("chat.unread", { count }),
       failed: (error) => t("chat.failed", { why: explain(error.code) || error.message }),
+      uploading: (name, percent) => t("chat.uploading", { name, percent }),
+      tooLarge: () => t("chat.tooLarge"),
+      badType: () => t("chat.badType"),
+      fileGone: (name) => t("chat.fileGone", { name }),
     }, { mine: "caller", visible: () => this.isOpen });
   }
 
@@ -166,6 +183,8 @@ export class SupportcallWidget extends HTMLElement {
     this.reason = null;
     this.errorText = "";
     this.startChat(null);
+    this.rating.view = null;
+    this.rating.finish();
     this.render();
   }
 
@@ -191,6 +210,8 @@ export class SupportcallWidget extends HTMLElement {
   async start(media) {
     if (!media || UNDER_WAY.includes(this.state) || lineBlocked(this.line)) return;
     this.callbacks.view = null;
+    this.rating.view = null;
+    this.rating.finish();
     const attempt = (this.attempt = { cancelled: false });
     this.media = media;
     this.reason = null;
@@ -265,7 +286,10 @@ export class SupportcallWidget extends HTMLElement {
       this.state = state;
       if (state === State.ENDED) {
         this.reason = reason;
-        this.cleanUp();
+        // An answered call: its WebSocket stays open a while, for the visitor's rating.
+        const rate = this.answeredAt && this.call?.id && this.phone;
+        if (rate) this.rating.offer(this.phone, this.call.id);
+        this.cleanUp({ keepPhone: Boolean(rate) });
         this.refreshLine();
       }
       this.render();
@@ -309,8 +333,9 @@ export class SupportcallWidget extends HTMLElement {
     }, { always: true });
   }
 
-  /** Leave nothing behind: no timer, no microphone, no camera, no WebSocket. */
-  cleanUp() {
+  /** Leave nothing behind: no timer, no microphone, no camera, no WebSocket (but the one
+   * `keepPhone` leaves to the rating, which closes it). */
+  cleanUp({ keepPhone = false } = {}) {
     clearInterval(this.timer);
     this.timer = null;
     this.busy = null;
@@ -319,7 +344,7 @@ export class SupportcallWidget extends HTMLElement {
     this.stream = null;
     if (this.call && !this.call.ended) this.call.end().catch(() => {});
     if (this.call?.pc && this.call.pc.signalingState !== "closed") this.call.pc.close();
-    this.phone?.close();
+    if (!keepPhone) this.phone?.close();
     this.phone = null;
     for (const el of [this.el.remoteVideo, this.el.localVideo, this.el.audio]) el.srcObject = null;
   }

@@ -19,6 +19,7 @@ export function render(widget) {
   renderStatus(widget);
   renderChoices(widget);
   widget.callbacks.render();
+  widget.rating.render();
   renderStage(widget);
   renderControls(widget);
   renderQuality(widget);

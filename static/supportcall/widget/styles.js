@@ -17,6 +17,8 @@ export const STYLE = `
   @media (prefers-color-scheme: dark) {
     .root { --bg: #0f172a; --fg: #e2e8f0; --muted: #94a3b8; --line: #1e293b; --soft: #1e293b;
             --warn-bg: #3b0d0d; --warn-fg: #fecaca; }
+    /* The accent as text on the dark background is too faint (3.4:1): the border says it. */
+    .choice:not(.primary):hover { color: var(--fg); }
   }
   *, *::before, *::after { box-sizing: border-box; }
   p { margin: 0; }
@@ -142,6 +144,21 @@ export const STYLE = `
   .form-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 8px 10px; }
   .form-actions { display: flex; gap: 8px; }
   .form-actions .choice { flex: 1; }
+  .rating { display: grid; gap: 10px; margin-top: 12px; }
+  .rating label { display: grid; gap: 4px; font-size: 13px; font-weight: 600; }
+  .rating .hint { font-weight: 400; color: var(--muted); }
+  .rating textarea {
+    font: inherit; font-weight: 400; color: var(--fg); background: var(--bg);
+    border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; width: 100%; resize: vertical;
+  }
+  .stars { display: flex; gap: 4px; border: 0; margin: 0; padding: 0; }
+  .stars legend { padding: 0; margin-bottom: 6px; }
+  .stars input { position: absolute; opacity: 0; width: 1px; height: 1px; }
+  .stars label { display: block; font-size: 28px; line-height: 1; color: var(--muted); cursor: pointer; padding: 2px; border-radius: 8px; }
+  .stars label:has(~ input:checked), .stars input:checked + label { color: #b45309; }
+  .stars input:focus-visible + label { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); }
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  .rating textarea:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 1px; }
   .done { margin-top: 12px; padding: 10px 12px; border-radius: 10px; background: var(--soft); }
   .chat { display: grid; gap: 10px; }
   .chat-toggle { display: flex; align-items: center; justify-content: center; gap: 8px; min-height: 40px;
@@ -162,6 +179,13 @@ export const STYLE = `
   .chat-typing { color: var(--muted); font-size: 12.5px; font-style: italic; }
   .chat-error { color: var(--warn-fg); background: var(--warn-bg); border-radius: 10px; padding: 6px 10px; font-size: 13px; }
   .chat-form { display: flex; gap: 8px; }
+  .chat-attach { flex: none; align-self: center; color: var(--fg); background: var(--soft); }
+  .chat-attach:hover { background: var(--line); }
+  .chat-attach:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); }
+  .chat-attach:disabled { opacity: .5; }
+  .chat-progress { margin: 0; font-size: 13px; color: var(--muted); }
+  .chat-thumb { display: block; max-width: 100%; max-height: 160px; border-radius: 8px; margin-top: 4px; }
+  .chat-file { color: inherit; text-decoration: underline; word-break: break-all; }
   .chat-input { flex: 1; min-width: 0; font: inherit; color: var(--fg); background: var(--bg);
                 border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; }
   .chat-input:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 1px; }

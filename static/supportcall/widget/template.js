@@ -58,6 +58,29 @@ export function template() {
           </div>
         </form>
         <p class="done" data-testid="callback-done" role="status" hidden></p>
+        <form class="rating" data-testid="rating-form" hidden novalidate>
+          <fieldset class="stars">
+            <legend class="form-title">${w("rating.title")}</legend>
+            <input type="radio" name="stars" value="1" id="rating-1" data-testid="rating-star-1">
+            <label for="rating-1" title="${w("rating.star1")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star1")}</span></label>
+            <input type="radio" name="stars" value="2" id="rating-2" data-testid="rating-star-2">
+            <label for="rating-2" title="${w("rating.star2")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star2")}</span></label>
+            <input type="radio" name="stars" value="3" id="rating-3" data-testid="rating-star-3">
+            <label for="rating-3" title="${w("rating.star3")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star3")}</span></label>
+            <input type="radio" name="stars" value="4" id="rating-4" data-testid="rating-star-4">
+            <label for="rating-4" title="${w("rating.star4")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star4")}</span></label>
+            <input type="radio" name="stars" value="5" id="rating-5" data-testid="rating-star-5">
+            <label for="rating-5" title="${w("rating.star5")}"><span aria-hidden="true">★</span><span class="sr">${w("rating.star5")}</span></label>
+          </fieldset>
+          <label>${w("rating.comment")} <span class="hint">${w("callback.optional")}</span>
+            <textarea name="comment" data-testid="rating-comment" maxlength="1000" rows="2"></textarea></label>
+          <p class="form-error" data-testid="rating-error" role="alert" hidden></p>
+          <div class="form-actions">
+            <button class="choice primary" type="submit" data-testid="rating-send">${w("rating.send")}</button>
+            <button class="choice" type="button" data-testid="rating-skip">${w("rating.skip")}</button>
+          </div>
+        </form>
+        <p class="done" data-testid="rating-done" role="status" tabindex="-1" hidden>${w("rating.thanks")}</p>
         <div class="choices" hidden>
           <button class="choice primary" type="button" data-testid="choose-audio">${ICON.phone}<span>${w("choice.audio")}</span></button>
           <button class="choice" type="button" data-testid="choose-video">${ICON.video}<span>${w("choice.video")}</span></button>
@@ -80,7 +103,10 @@ export function template() {
             <div class="chat-log" data-testid="chat-log" role="log" aria-label="${w("chat.log")}" tabindex="0"></div>
             <p class="chat-typing" data-testid="chat-typing" aria-live="polite" hidden>${w("chat.typing")}</p>
             <p class="chat-error" data-testid="chat-error" role="alert" hidden></p>
+            <p class="chat-progress" data-testid="chat-progress" role="status" hidden></p>
             <form class="chat-form" data-testid="chat-form" novalidate>
+              <button class="icon-btn chat-attach" type="button" data-testid="chat-attach" aria-label="${w("chat.attach")}" title="${w("chat.attach")}">${ICON.attach}</button>
+              <input class="chat-picker" type="file" data-testid="chat-file-input" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt" tabindex="-1" aria-hidden="true" hidden>
               <input class="chat-input" data-testid="chat-input" maxlength="2000" autocomplete="off"
                      aria-label="${w("chat.input")}" placeholder="${w("chat.placeholder")}">
               <button class="choice primary chat-send" type="submit" data-testid="chat-send">${w("chat.send")}</button>
@@ -113,9 +139,12 @@ export function elements(root) {
     quality: tid("quality"), qualityNote: tid("quality-note"), position: tid("queue-position"), callbackOffer: tid("callback-offer"), callbackForm: tid("callback-form"),
     callbackError: tid("callback-error"), callbackDone: tid("callback-done"),
     callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
+    ratingForm: tid("rating-form"), ratingError: tid("rating-error"), ratingDone: tid("rating-done"),
+    ratingSend: tid("rating-send"), ratingSkip: tid("rating-skip"),
     chat: {
       toggle: tid("chat-toggle"), badge: tid("chat-unread"), area: tid("chat"), log: tid("chat-log"),
       form: tid("chat-form"), input: tid("chat-input"), typing: tid("chat-typing"), error: tid("chat-error"),
+      attach: tid("chat-attach"), picker: tid("chat-file-input"), progress: tid("chat-progress"),
     },
   };
 }
