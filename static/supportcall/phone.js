@@ -86,11 +86,12 @@ export const Op = Object.freeze({
   MUTE: "mute",
   UNMUTE: "unmute",
   RESTART_MEDIA: "restart_media", // an ICE-restart re-offer after a network change
+  TRANSFER: "transfer", // blind transfer of an answered call (the agent side's)
 });
 
 // Operations after which the call (or this agent's part of it) is over for the sender:
 // their op.result follows call.state "ended".
-export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD]);
+export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER]);
 
 /** Why a call ended, for one party (call.state "ended"'s reason). */
 export const Reason = Object.freeze({
@@ -103,6 +104,8 @@ export const Reason = Object.freeze({
   ANSWERED_ELSEWHERE: "answered_elsewhere",
   CANCELLED: "cancelled",
   FORWARDED: "forwarded",
+  TRANSFERRED: "transferred",
+  CALLBACK_REQUESTED: "callback_requested",
   CONNECTION_LOST: "connection_lost",
   MEDIA_FAILED: "media_failed",
   ERROR: "error",
