@@ -468,6 +468,8 @@ export class Phone extends EventTarget {
         from: frame.from,
         to: frame.to,
         offer: frame.sdp,
+        transferredBy: frame.transferred_by || null,
+        notes: frame.notes || "",
       });
       this.calls.set(call.id, call);
       this.dispatchEvent(new CustomEvent("incoming", { detail: call }));
@@ -522,7 +524,7 @@ export class Phone extends EventTarget {
  *             call.quality.local / .remote keep the last of each side
  */
 export class Call extends EventTarget {
-  constructor(phone, id, { direction, media, from, to, offer }) {
+  constructor(phone, id, { direction, media, from, to, offer, transferredBy = null, notes = "" }) {
     super();
     this.phone = phone;
     this.id = id;
@@ -531,6 +533,9 @@ export class Call extends EventTarget {
     this.from = from;
     this.to = to;
     this.offer = offer;
+    // A transferred call: who handed it on ({address, display_name}) and the notes so far.
+    this.transferredBy = transferredBy;
+    this.notes = notes;
     this.state = direction === "incoming" ? State.RINGING : null;
     this.states = this.state ? [this.state] : [];
     this.reason = null;

@@ -3,6 +3,7 @@
 import { CONNECTED_STATES, HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
 import { callLevel, trouble } from "../quality.js";
 import { chatBox } from "./chat-box.js";
+import { forwardOptions } from "./incoming.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { showResult } from "./toast.js";
@@ -88,6 +89,38 @@ export function renderPanel(entry) {
     h("span", { class: "control-label" }, gettext("Hang up")),
   );
   for (const [button, testid] of [[mute, "mute"], [hold, "hold"], [hangup, "hangup"]]) markShortcut(button, testid);
+  // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
+  const transferId = `transfer-${call.id}`;
+  const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
+  const transfer = h(
+    "div",
+    { class: "forward transfer" },
+    h("label", { for: transferId }, gettext("Transfer to")),
+    h(
+      "div",
+      { class: "forward-row" },
+      transferTo,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn",
+          "data-testid": "transfer",
+          onclick: (e) => run(entry, e.currentTarget, () => call.transfer(transferTo.value)),
+        },
+        icon("forward"),
+        h("span", {}, gettext("Transfer")),
+      ),
+    ),
+  );
+  const handedOn = call.transferredBy
+    ? h(
+        "p",
+        { class: "transferred-by", "data-testid": "transferred-by" },
+        say(gettext("Transferred by %(name)s"), { name: call.transferredBy.display_name || call.transferredBy.address }),
+        call.notes ? h("span", { class: "transfer-notes" }, `: ${call.notes}`) : null,
+      )
+    : null;
   const playsinline = { autoplay: true, playsinline: true };
   const remote = h("video", {
     class: "remote-video",
@@ -139,6 +172,8 @@ export function renderPanel(entry) {
       h("div", { class: "indicators", "aria-live": "polite" }),
     ),
     h("div", { class: "controls", role: "group", "aria-label": gettext("Call controls") }, mute, hold, video, hangup),
+    transfer,
+    handedOn,
     h("p", { class: "end-reason", role: "status", hidden: true }),
     callerDetails(call.from),
     chatBox(entry),
@@ -198,6 +233,8 @@ export function updatePanel(entry) {
   const state = call.state;
   const held = HOLDING_STATES.includes(state);
   const callerHolds = HELD_STATES.includes(state);
+  const transfer = panel.querySelector(".transfer");
+  if (transfer) transfer.hidden = !CONNECTED_STATES.includes(state);
   const ended = state === State.ENDED;
   panel.dataset.state = state;
   const badge = panel.querySelector(".state-badge");

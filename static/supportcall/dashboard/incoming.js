@@ -9,7 +9,8 @@ import { config } from "./page.js";
 import { showResult } from "./toast.js";
 import { callerName, initials, say } from "./words.js";
 
-function forwardOptions() {
+/** The agents and queues a call may be forwarded or transferred to, grouped. */
+export function forwardOptions() {
   const groups = {
     agent: h("optgroup", { label: gettext("Agents") }),
     queue: h("optgroup", { label: gettext("Queues") }),
