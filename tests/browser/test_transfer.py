@@ -33,6 +33,10 @@ async def test_a_connected_call_transferred_to_a_second_dashboard_carries_audio_
     await expect(first).to_be_visible(timeout=WAIT_MS)
     await page_media(alice, call)
 
+    # The list says who is free now (targets.json): Bob is.
+    bob_option = first.get_by_test_id("transfer-to").locator(f'option[value="{BOB}"]')
+    await expect(bob_option).to_have_attribute("data-free", "true", timeout=WAIT_MS)
+    await expect(bob_option).to_contain_text("(free)")
     # By keyboard: choose Bob in the call panel's list, then press Transfer.
     await first.get_by_test_id("transfer-to").select_option(BOB)
     await first.get_by_test_id("transfer").focus()

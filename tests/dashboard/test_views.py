@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from supportcall.calls.machine import LegStatus
-from supportcall.calls.models import Call, Leg
+from supportcall.calls.models import Call, Connection, Leg
 from supportcall.directory.models import Agent, Site
 from tests.support.ws import PASSWORD, addr
 
@@ -257,3 +257,31 @@ def test_calls_json_gives_the_agents_queues_open_or_closed_and_who_waits():
     german = logged_in("alice").get("/agent/calls.json", HTTP_ACCEPT_LANGUAGE="de")
     assert german.json()["queues"][0]["opens"] == "morgen 0:00"
     assert queue["opens_at"].endswith("+01:00") or queue["opens_at"].endswith("+02:00")
+
+
+def test_the_transfer_list_says_who_is_free_now():
+    bob = Agent.objects.get(user__username="bob")
+    Connection.objects.create(
+        channel_name="bobs-tab", role="agent", identity=bob.address, agent=bob
+    )
+    response = logged_in("alice").get("/agent/targets.json")
+    assert response.status_code == 200
+    shown = {t["address"]: (t["free"], t.get("presence")) for t in response.json()["targets"]}
+    assert shown == {
+        addr("bob"): (True, "available"),
+        addr("carol"): (False, "offline"),  # not connected
+        addr("support"): (1, None),  # bob, not alice herself
+        addr("billing"): (0, None),
+    }
+
+    Agent.objects.filter(pk=bob.pk).update(presence="away")
+    again = logged_in("alice").get("/agent/targets.json").json()["targets"]
+    assert [(t["free"], t.get("presence")) for t in again if t["address"] == addr("bob")] == [
+        (False, "away")
+    ]
+
+
+def test_the_transfer_list_needs_an_agents_login():
+    assert Client().get("/agent/targets.json").status_code == 401
+    User.objects.create_user("dave", password=PASSWORD)
+    assert logged_in("dave").get("/agent/targets.json").status_code == 403

@@ -6,6 +6,7 @@ import { chatBox } from "./chat-box.js";
 import { forwardOptions } from "./incoming.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
+import { config, getJSON } from "./page.js";
 import { showResult } from "./toast.js";
 import { STATE_LABEL, callerName, explain, initials, say } from "./words.js";
 
@@ -61,6 +62,31 @@ function toggle(testid, iconOn, iconOff, label, onclick) {
   );
 }
 
+// While a call is connected its transfer list says who is free, reloaded this often (and
+// whenever the list gets the focus).
+const TARGETS_POLL_MS = 5000;
+
+/** Reload a forward or transfer list with who is free now (targets.json). */
+export async function refreshTargets(select) {
+  try {
+    const { targets } = await getJSON(config.targetsUrl);
+    const chosen = select.value;
+    select.replaceChildren(...forwardOptions(targets));
+    if (chosen) select.value = chosen;
+  } catch {
+    // Keep the list as it was: the next reload may work.
+  }
+}
+
+function watchTargets(entry, select) {
+  refreshTargets(select);
+  select.addEventListener("focus", () => refreshTargets(select));
+  const timer = setInterval(() => {
+    if (entry.call.ended) clearInterval(timer);
+    else if (CONNECTED_STATES.includes(entry.call.state)) refreshTargets(select);
+  }, TARGETS_POLL_MS);
+}
+
 export function renderPanel(entry) {
   const { call } = entry;
   const name = callerName(call.from);
@@ -92,6 +118,7 @@ export function renderPanel(entry) {
   // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
   const transferId = `transfer-${call.id}`;
   const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
+  if (config.targetsUrl) watchTargets(entry, transferTo);
   const transfer = h(
     "div",
     { class: "forward transfer" },
