@@ -220,8 +220,7 @@ def transfer(actor: Actor, call_id: uuid.UUID, *, to: str, notes: str | None = N
         target = queue or agent
         assert target is not None
         name = queue.display_name or queue.name if queue is not None else agent.name  # type: ignore[union-attr]
-        change.wrap_up(actor.agent)  # as after an end: by the queue the agent answered for
-        row.queue, row.transfer_to, row.wait_deadline = queue, target.address, None
+        row.transfer_to, row.wait_deadline = target.address, None
         row.caller_candidates = []  # the fresh offer's come after it
         # The fresh offer must come soon; the target then rings SUPPORTCALL_TRANSFER_TIMEOUT.
         row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
@@ -229,6 +228,8 @@ def transfer(actor: Actor, call_id: uuid.UUID, *, to: str, notes: str | None = N
             row.notes = notes
         change.send(Party.CALLER, events.transferring(row.id, target.address, name))
         change.apply(step, Op.TRANSFER, to=target.address)
+        change.wrap_up(actor.agent)  # as after an end: by the queue the agent answered for
+        row.queue = queue  # the target's from now on (saved with the operation)
 
     return _operate(actor, call_id, Op.TRANSFER, act)
 

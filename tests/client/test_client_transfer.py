@@ -77,7 +77,7 @@ def wrap_up_until_ready(server):
 
 
 async def test_blind_transfer_to_an_agent_moves_the_audio_to_the_new_agent(
-    clients, wrap_up_until_ready
+    clients, wrap_up_until_ready, server
 ):
     call, first, bob = await answered_by_alice(clients)
     await first.wait_for_media("audio", timeout=15)
@@ -102,6 +102,24 @@ async def test_blind_transfer_to_an_agent_moves_the_audio_to_the_new_agent(
     # The agent who transferred it does its after-call work.
     wrap = await clients.record(first.client).event("agent.wrap_up", active=True)
     assert wrap["call_id"] == call.call_id
+    # The call's record: the legs as they ended, the log of the steps, who transferred it.
+    record = (
+        django_shell(
+            server.env,
+            "from supportcall.calls.models import Call; "
+            f"c = Call.objects.get(pk='{call.call_id}'); "
+            "print([(l.agent.user.username, l.status, l.reason) for l in c.legs.all()]); "
+            "print([e.name for e in c.events.all()]); "
+            "print(c.transferred_by.user.username, c.transfer_to, c.agent.user.username, c.notes)",
+        )
+        .strip()
+        .splitlines()[-3:]
+    )
+    assert record == [
+        "[('alice', 'ended', 'transferred'), ('bob', 'answered', '')]",
+        "['create', 'ring', 'accept', 'transfer', 'wrap_up', 'fresh_offer', 'ring', 'accept']",
+        f"alice {BOB} bob Wants a refund <b>now</b>",
+    ]
 
 
 async def test_blind_transfer_to_a_queue_rings_its_free_agents_and_audio_follows(clients):
