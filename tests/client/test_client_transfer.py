@@ -140,6 +140,28 @@ async def test_blind_transfer_to_a_queue_rings_its_free_agents_and_audio_follows
     assert first.end_reason == Reason.TRANSFERRED
 
 
+async def test_a_held_call_is_transferred_with_its_hold_cleared_and_audio_flowing(clients):
+    call, first, bob = await answered_by_alice(clients)
+    await first.hold()
+    await call.wait_for_state(State.REMOTELY_HELD, timeout=10)
+
+    await first.transfer(BOB)
+    incoming = await bob.next_incoming(timeout=10)
+    await incoming.accept()
+
+    await call.wait_for_state(State.IN_CALL, timeout=10)
+    await audio_flows_both_ways(call, incoming)
+    assert clients.record(call.client).states(call) == [
+        "initiated",
+        "ringing",
+        "in_call",
+        "remotely_held",
+        "ringing",
+        "in_call",
+    ]
+    assert clients.record(first.client).states(first) == ["ringing", "in_call", "on_hold", "ended"]
+
+
 async def test_a_transfer_nobody_takes_comes_back_to_the_first_agent_with_audio(clients):
     call, first, bob = await answered_by_alice(clients)
     alice = first.client
