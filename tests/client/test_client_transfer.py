@@ -301,6 +301,34 @@ async def test_transfers_to_oneself_nobody_or_a_busy_agent_are_refused(clients):
     assert clients.record(call.client).states(call) == ["initiated", "ringing", "in_call"]
 
 
+@pytest.fixture
+def closed_queue(server):
+    """Queue 'closed-today', closed for the day (its date in UTC, the queue's time zone)."""
+    django_shell(
+        server.env,
+        "from django.utils import timezone; "
+        "from supportcall.directory.models import ClosedDay, Queue; "
+        "q = Queue.objects.create(name='closed-today'); "
+        "ClosedDay.objects.create(queue=q, date=timezone.now().date())",
+    )
+    yield f"closed-today@{DOMAIN}"
+    django_shell(
+        server.env,
+        "from supportcall.directory.models import Queue; "
+        "Queue.objects.filter(name='closed-today').delete()",
+    )
+
+
+async def test_a_transfer_to_a_closed_queue_is_refused(clients, closed_queue):
+    call, first, _bob = await answered_by_alice(clients)
+
+    refused = await failed(first.transfer(closed_queue))
+
+    assert refused.code == ErrorCode.INVALID_STATE and "closed" in refused.message
+    assert clients.record(first.client).states(first) == AGENT_ANSWERED
+    assert clients.record(call.client).states(call) == ["initiated", "ringing", "in_call"]
+
+
 async def test_a_transfer_while_a_re_offer_is_pending_gets_operation_in_progress(clients):
     call, first, _bob = await answered_by_alice(clients)
     offered = asyncio.Event()
