@@ -352,6 +352,11 @@ SUPPORTCALL_RETENTION_BATCHES = _positive("SUPPORTCALL_RETENTION_BATCHES", env.i
 SUPPORTCALL_OP_TIMEOUT = _positive("SUPPORTCALL_OP_TIMEOUT", env.float, 10.0)
 # How long a call may ring before it ends with `no_answer`, in seconds.
 SUPPORTCALL_RING_TIMEOUT = _positive("SUPPORTCALL_RING_TIMEOUT", env.float, 30.0)
+# How long a blind transfer (call.transfer) may ring its target, from the transfer, before
+# it falls back (to the agent who transferred it, or a callback request), in seconds.
+SUPPORTCALL_TRANSFER_TIMEOUT = _positive("SUPPORTCALL_TRANSFER_TIMEOUT", env.float, 30.0)
+if SUPPORTCALL_TRANSFER_TIMEOUT > 600:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_TRANSFER_TIMEOUT: at most 600 seconds")
 # An agent who lets this many calls in a row ring out is set away.
 SUPPORTCALL_MISSED_CALLS_AWAY = _positive("SUPPORTCALL_MISSED_CALLS_AWAY", env.int, 3)
 # A WebSocket that has not sent `auth` by then is closed with 4401, in seconds.

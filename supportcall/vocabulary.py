@@ -57,15 +57,17 @@ class Op(StrEnum):
     MUTE = "mute"
     UNMUTE = "unmute"
     RESTART_MEDIA = "restart_media"  # an ICE-restart re-offer after a network change
+    # Blind transfer of an answered call to an agent or a queue (the agent side's).
+    TRANSFER = "transfer"
 
 
 # Operations finished by the other party's `call.answer` to a re-offer.
 REOFFER_OPS = frozenset({Op.HOLD, Op.UNHOLD, Op.VIDEO_START, Op.VIDEO_STOP, Op.RESTART_MEDIA})
 # Operations on an incoming call: only the agent side has one.
-AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD})
+AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER})
 VIDEO_OPS = frozenset({Op.VIDEO_START, Op.VIDEO_STOP})
 # Operations after which the call (or this agent's part of it) is over for the sender.
-ENDING_OPS = frozenset({Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD})
+ENDING_OPS = frozenset({Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER})
 
 
 class Reason(StrEnum):
@@ -80,6 +82,11 @@ class Reason(StrEnum):
     ANSWERED_ELSEWHERE = "answered_elsewhere"
     CANCELLED = "cancelled"
     FORWARDED = "forwarded"
+    # The agent's part of an answered call it handed on (call.transfer).
+    TRANSFERRED = "transferred"
+    # A transfer nobody took, in a queue whose fallback is a callback: the caller's call
+    # ends and a callback request is left in the queue for it.
+    CALLBACK_REQUESTED = "callback_requested"
     CONNECTION_LOST = "connection_lost"
     # An answered call whose media never connected (ICE failed, or timed out): a
     # network between the parties blocks it, or the TURN relay refused them.

@@ -38,6 +38,8 @@ def no_key_file(tmp_path):
     [
         ("SUPPORTCALL_OP_TIMEOUT", "soon"),
         ("SUPPORTCALL_RING_TIMEOUT", "-5"),
+        ("SUPPORTCALL_TRANSFER_TIMEOUT", "0"),
+        ("SUPPORTCALL_TRANSFER_TIMEOUT", "601"),
         ("SUPPORTCALL_TOKEN_TTL", "0"),
         ("SUPPORTCALL_SWEEP_INTERVAL", "-1"),
         ("SUPPORTCALL_ICE_SERVERS", '{"urls": "stun:x"}'),

@@ -86,11 +86,12 @@ export const Op = Object.freeze({
   MUTE: "mute",
   UNMUTE: "unmute",
   RESTART_MEDIA: "restart_media", // an ICE-restart re-offer after a network change
+  TRANSFER: "transfer", // blind transfer of an answered call (the agent side's)
 });
 
 // Operations after which the call (or this agent's part of it) is over for the sender:
 // their op.result follows call.state "ended".
-export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD]);
+export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER]);
 
 /** Why a call ended, for one party (call.state "ended"'s reason). */
 export const Reason = Object.freeze({
@@ -103,6 +104,8 @@ export const Reason = Object.freeze({
   ANSWERED_ELSEWHERE: "answered_elsewhere",
   CANCELLED: "cancelled",
   FORWARDED: "forwarded",
+  TRANSFERRED: "transferred",
+  CALLBACK_REQUESTED: "callback_requested",
   CONNECTION_LOST: "connection_lost",
   MEDIA_FAILED: "media_failed",
   ERROR: "error",
@@ -181,6 +184,8 @@ export const EXPLAIN = Object.freeze({
   [Reason.ANSWERED_ELSEWHERE]: "The call was answered elsewhere.",
   [Reason.CANCELLED]: "The caller hung up.",
   [Reason.FORWARDED]: "You forwarded the call.",
+  [Reason.TRANSFERRED]: "The call was transferred.",
+  [Reason.CALLBACK_REQUESTED]: "Nobody could take the call just now: we will call you back.",
   [Reason.CONNECTION_LOST]: "The connection was lost.",
   [Reason.MEDIA_FAILED]: "Your network blocks the call.",
   [Reason.ERROR]: "The call failed because of a server error.",
@@ -468,6 +473,8 @@ export class Phone extends EventTarget {
         from: frame.from,
         to: frame.to,
         offer: frame.sdp,
+        transferredBy: frame.transferred_by || null,
+        notes: frame.notes || "",
       });
       this.calls.set(call.id, call);
       this.dispatchEvent(new CustomEvent("incoming", { detail: call }));
@@ -522,7 +529,7 @@ export class Phone extends EventTarget {
  *             call.quality.local / .remote keep the last of each side
  */
 export class Call extends EventTarget {
-  constructor(phone, id, { direction, media, from, to, offer }) {
+  constructor(phone, id, { direction, media, from, to, offer, transferredBy = null, notes = "" }) {
     super();
     this.phone = phone;
     this.id = id;
@@ -531,6 +538,9 @@ export class Call extends EventTarget {
     this.from = from;
     this.to = to;
     this.offer = offer;
+    // A transferred call: who handed it on ({address, display_name}) and the notes so far.
+    this.transferredBy = transferredBy;
+    this.notes = notes;
     this.state = direction === "incoming" ? State.RINGING : null;
     this.states = this.state ? [this.state] : [];
     this.reason = null;
@@ -565,7 +575,7 @@ export class Call extends EventTarget {
     this.localStream = stream;
     pc.onicecandidate = (event) => {
       const candidate = event.candidate ? event.candidate.toJSON() : null;
-      if (!this.id) this.earlyCandidates.push(candidate);
+      if (!this.id || this.reoffering) this.earlyCandidates.push(candidate);
       else this.sendCandidate(candidate);
     };
     pc.oniceconnectionstatechange = () => this.watchIce();
@@ -721,6 +731,12 @@ export class Call extends EventTarget {
     return this.operation(Op.END);
   }
 
+  /** Blind transfer of the answered call to an agent or a queue (agents); `notes` go to
+   * the new agent. This side's part then ends `transferred`. */
+  transfer(to, notes) {
+    return this.operation(Op.TRANSFER, { to, ...(notes ? { notes } : {}) });
+  }
+
   /** Stop sending audio: the microphone track leaves the sender, so no RTP is sent. */
   async mute() {
     const result = await this.operation(Op.MUTE);
@@ -859,6 +875,14 @@ export class Call extends EventTarget {
       case "call.offer":
         await this.answerReoffer(frame);
         break;
+      case "call.transferring":
+        // The agent handed the call on: the caller waits for the next one (state ringing).
+        this.transferring = { to: frame.to, displayName: frame.display_name };
+        this.dispatchEvent(new CustomEvent("transferring", { detail: this.transferring }));
+        break;
+      case "call.reoffer":
+        await this.freshOffer();
+        break;
       case "ice.candidate":
         if (this.pc?.remoteDescription) {
           await this.pc.addIceCandidate(frame.candidate || undefined).catch(() => {});
@@ -898,6 +922,37 @@ export class Call extends EventTarget {
         resolve?.(result);
         break;
       }
+    }
+  }
+
+  /**
+   * The server asks for a fresh offer (a transfer: the first offer is stale once
+   * answered). A fresh peer connection makes it, as the Python client does (aiortc cannot
+   * restart ICE); the old one, to the agent who handed the call on, is closed. Its
+   * candidates wait until the server took the offer, then go to the agents it rings.
+   */
+  async freshOffer() {
+    if (this.ended || !this.pc) return;
+    const old = this.pc;
+    old.onicecandidate = old.oniceconnectionstatechange = old.ontrack = null;
+    old.close();
+    for (const track of this.remoteStream.getTracks()) this.remoteStream.removeTrack(track);
+    clearTimeout(this.mediaTimer);
+    clearTimeout(this.iceTimer);
+    this.mediaTimer = null;
+    this.mediaConnected = false;
+    this.pendingCandidates = [];
+    this.muted = false; // the fresh connection sends the microphone, as the server knows
+    this.reoffering = true;
+    const pc = this.createPeer(this.localStream);
+    this.addTransceivers(this.localStream);
+    await pc.setLocalDescription(await pc.createOffer());
+    try {
+      await this.phone.request("call.fresh_offer", { call_id: this.id, sdp: pc.localDescription.sdp });
+    } finally {
+      this.reoffering = false;
+      for (const candidate of this.earlyCandidates) this.sendCandidate(candidate);
+      this.earlyCandidates = [];
     }
   }
 

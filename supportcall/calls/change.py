@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from supportcall.directory.models import Agent
-from supportcall.vocabulary import ErrorCode, Role
+from supportcall.vocabulary import ErrorCode, Reason, Role
 from supportcall.webhooks import calls as webhooks
 
 from . import events, machine, wrapup
@@ -199,10 +199,11 @@ class Change:
         self.log(name, before.phase, **detail)
         webhooks.changed(row, before.phase, name, self.now)  # in this transaction: the outbox
         if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED and before.agent:
-            self._wrap_up(before.agent)
+            self.wrap_up(before.agent)
 
-    def _wrap_up(self, agent_id: int) -> None:
-        """The agent of the answered call that just ended begins its after-call work."""
+    def wrap_up(self, agent_id: int) -> None:
+        """The agent of the answered call that just ended (or that it transferred) begins
+        its after-call work."""
         wrap = wrapup.start(self.row, agent_id, self.now)
         if wrap is not None:
             self.send_agent(agent_id, wrapup.event(wrap, self.now))
@@ -234,6 +235,15 @@ class Change:
                     status=LegStatus.ENDED, reason=effect.reason, ended=self.now
                 )
                 self.touch(effect.agent)
+            elif isinstance(effect, machine.HandedOn):
+                row.legs.filter(agent_id=effect.agent, status=LegStatus.ANSWERED).update(
+                    status=LegStatus.ENDED, reason=Reason.TRANSFERRED, ended=self.now
+                )
+                row.agent_channel = ""  # nothing more for the agent who handed it on
+                Agent.objects.filter(pk=effect.agent).update(idle_since=self.now)
+                self.touch(effect.agent)
+            elif isinstance(effect, machine.AskOffer):
+                self.send(Party.CALLER, events.reoffer(row.id, effect.kind))
             elif isinstance(effect, machine.Answered):
                 row.legs.filter(agent_id=effect.agent, status=LegStatus.RINGING).update(
                     status=LegStatus.ANSWERED

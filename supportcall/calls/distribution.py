@@ -31,14 +31,18 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from supportcall.callbacks.models import CallbackRequest
 from supportcall.directory.hours import describe_opening
 from supportcall.directory.models import Agent, Queue
 from supportcall.vocabulary import ErrorCode, Presence, Reason
+from supportcall.webhooks import models as webhooks
+from supportcall.webhooks.payloads import callback as callback_payload
+from supportcall.webhooks.record import record
 
-from . import availability, events, machine
+from . import availability, events, machine, wrapup
 from .change import SYSTEM, Change, Delivery, each_locked, party_group
 from .machine import CallError, LegStatus, Phase
-from .models import Call, Connection, Leg
+from .models import Call, Connection, Leg, WrapUp
 
 _NOT_QUEUED = [p for p in Phase if p is not Phase.QUEUED]
 # How far back a caller who left the queue is looked for (see _stopped_waiting_since).
@@ -167,8 +171,73 @@ def after_leg_ended(change: Change) -> None:
     nobody rings any more); if so it goes to the next agent or waits.
     """
     row = change.row
-    if change.call.needs_agents and row.queue is not None:
+    if change.call.transfer_unanswered:
+        transfer_unanswered(change, "nobody took the transfer")
+    elif change.call.needs_agents and row.queue is not None:
         offer(change, row.queue)
+
+
+def route_transfer(change: Change) -> None:
+    """The caller's fresh offer came for a transfer: ring its target (an agent, or a queue's
+    free agents by its strategy), or fall back at once if nobody there is free."""
+    row, call = change.row, change.call
+    assert call.transfer is not None
+    queue, agent = availability.resolve(row.transfer_to)
+    if agent is not None:
+        free = _claim(availability.free(Agent.objects.filter(pk=agent.pk), call=row))
+    else:
+        assert queue is not None
+        others = {call.transfer.by} | call.declined
+        free = _claim(availability.pick(queue, availability.free(queue.agents.all(), others)))
+    if not free:
+        transfer_unanswered(change, f"nobody at {row.transfer_to} is free")
+        return
+    row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_TRANSFER_TIMEOUT)
+    change.ring(free, row.transfer_to, deadline=None, transfer=True)
+
+
+def transfer_unanswered(change: Change, why: str) -> None:
+    """Nobody took a transfer: the caller is never dropped. The target queue's
+    ``transfer_fallback`` says how: ``return`` (and any transfer to an agent) rings the
+    agent who transferred it again; ``callback`` leaves a callback request for the queue."""
+    row, call = change.row, change.call
+    assert call.transfer is not None
+    queue = row.queue
+    if queue is not None and queue.transfer_fallback == queue.TransferFallback.CALLBACK:
+        verified = row.caller_verified or {}
+        request = CallbackRequest.objects.create(
+            site_id=row.site_id,
+            queue=queue,
+            call=row,
+            name=(row.caller_display_name or row.caller_identity)[:100],
+            email=str(verified.get("email") or "")[:254],
+            note=f"Transferred to {queue.address}; {why}.",
+            context=row.caller_context,
+        )
+        record(
+            row.site_id,
+            webhooks.CALLBACK_REQUESTED,
+            lambda: callback_payload(request),
+            call_id=row.id,
+        )
+        change.apply(
+            machine.give_up(call, Reason.CALLBACK_REQUESTED),
+            Reason.CALLBACK_REQUESTED,
+            why=why,
+            callback=request.pk,
+        )
+        change.touch()
+        return
+    first = change.agent(call.transfer.by)
+    change.apply(machine.transfer_back(call), "transfer_back", agent=first.address, why=why)
+    row.queue = None  # the machine's call is a direct one now
+    # Its wrap-up of the call is over: the call is its own again.
+    wrap = WrapUp.objects.select_for_update().filter(agent=first, call=row).first()
+    if wrap is not None:
+        ended = wrapup.finish(wrap, SYSTEM, "the transfer came back", change.now)
+        change.send_agent(first.pk, ended)
+    row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_TRANSFER_TIMEOUT)
+    change.ring([first], first.address, deadline=None, why=why)
 
 
 def ring_out(change: Change, leg: Leg) -> None:

@@ -111,7 +111,36 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
         "to": to or row.target,
         "media": row.media,
         "sdp": row.offer_sdp,
+        **_transfer(row),
     }
+
+
+def _transfer(row: Call) -> dict[str, Any]:
+    """A transferred call's alert says who handed it on and the notes so far."""
+    if not row.transfer_stage or row.transferred_by is None:
+        return {}
+    by = row.transferred_by
+    return {
+        "transferred_by": {"address": by.address, "display_name": by.name},
+        "notes": row.notes,
+        "returned": row.transfer_stage == "back",
+    }
+
+
+def transferring(call_id: uuid.UUID, to: str, display_name: str) -> dict[str, Any]:
+    """To the caller of a call being transferred: to whom (it waits meanwhile)."""
+    return {
+        "type": "call.transferring",
+        "call_id": str(call_id),
+        "to": to,
+        "display_name": display_name,
+    }
+
+
+def reoffer(call_id: uuid.UUID, kind: str) -> dict[str, Any]:
+    """The server asks the caller for a fresh offer (``call.fresh_offer``), from a fresh
+    peer connection: its first offer is stale once answered (``kind``: why, ``transfer``)."""
+    return {"type": "call.reoffer", "call_id": str(call_id), "kind": kind}
 
 
 def quality(call_id: uuid.UUID, side: str, sample: Any, level: str) -> Event:

@@ -55,6 +55,14 @@ class Phase(StrEnum):
     ENDED = "ended"
 
 
+class TransferStage(StrEnum):
+    """Where a blind transfer stands (``call.transfer``)."""
+
+    OFFER = "offer"  # waiting for the caller's fresh offer (``call.fresh_offer``)
+    RINGING = "ringing"  # the target is being rung with it
+    BACK = "back"  # nobody took it: ringing the agent who transferred it again
+
+
 class LegStatus(StrEnum):
     RINGING = "ringing"
     ANSWERED = "answered"
@@ -92,6 +100,14 @@ class Leg:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """A blind transfer going on: who handed the call on, and how far it got."""
+
+    by: int
+    stage: TransferStage = TransferStage.OFFER
+
+
+@dataclass(frozen=True)
 class CallState:
     """One call, as the machine sees it."""
 
@@ -105,6 +121,7 @@ class CallState:
     # rings its ring deadline out).
     via_queue: bool = False
     legs: tuple[Leg, ...] = ()  # in the order they were rung
+    transfer: Transfer | None = None
 
     def state_for(self, party: Party) -> State:
         if self.phase is not Phase.ANSWERED:
@@ -137,7 +154,22 @@ class CallState:
     @property
     def needs_agents(self) -> bool:
         """A queue call that nobody rings any more: routing must offer it on or let it wait."""
-        return self.phase is Phase.RINGING and self.via_queue and not self.ringing
+        return (
+            self.phase is Phase.RINGING
+            and self.via_queue
+            and not self.ringing
+            and self.transfer is None
+        )
+
+    @property
+    def transfer_unanswered(self) -> bool:
+        """A transfer whose target rings no more and nobody took it: it falls back."""
+        return (
+            self.phase is Phase.RINGING
+            and self.transfer is not None
+            and self.transfer.stage is TransferStage.RINGING
+            and not self.ringing
+        )
 
     @property
     def declined(self) -> frozenset[int]:
@@ -196,7 +228,21 @@ class TellMedia:
     link: Link | None = None
 
 
-Effect = Tell | Ring | StopLeg | Answered | TellMedia
+@dataclass(frozen=True)
+class HandedOn:
+    """``agent``'s answered leg ends ``transferred``: the agent side is nobody's for now."""
+
+    agent: int
+
+
+@dataclass(frozen=True)
+class AskOffer:
+    """Ask the caller for a fresh offer (``call.reoffer``): its first one is stale."""
+
+    kind: Op
+
+
+Effect = Tell | Ring | StopLeg | Answered | TellMedia | HandedOn | AskOffer
 
 
 @dataclass(frozen=True)
@@ -264,6 +310,7 @@ def check(
         Op.REJECT: state is State.RINGING,
         Op.IGNORE: state is State.RINGING,
         Op.FORWARD: state is State.RINGING,
+        Op.TRANSFER: state in CONNECTED_STATES,
         Op.END: party is Party.CALLER or state is State.RINGING or state in CONNECTED_STATES,
         Op.HOLD: state in (State.IN_CALL, State.REMOTELY_HELD),
         Op.UNHOLD: state in (State.ON_HOLD, State.ON_DOUBLE_HOLD),
@@ -323,6 +370,8 @@ def request(
         # Whoever else was being rung: the call is in other hands now.
         others, more = _stop(mine, mine.ringing, Reason.ANSWERED_ELSEWHERE)
         return _step(call, replace(others, via_queue=to_queue), effects + more, finished=op)
+    if op is Op.TRANSFER:
+        return _transfer(call, _agent_id(agent), to_queue)
     if op is Op.END:
         if call.phase is Phase.ANSWERED:
             reasons = {party: Reason.ENDED_BY_LOCAL, party.other: Reason.ENDED_BY_REMOTE}
@@ -333,6 +382,58 @@ def request(
     muted = call.muted | {party} if op is Op.MUTE else call.muted - {party}
     after = replace(call, muted=muted)
     return Step(after, (_media_of(after, party),), finished=op)
+
+
+def _transfer(call: CallState, agent: int, to_queue: bool) -> Step:
+    """The answered agent hands the call on: its leg ends ``transferred``, the caller waits
+    (``ringing``) and is asked for a fresh offer; the target is rung once it comes."""
+    legs = tuple(
+        Leg(leg.agent, LegStatus.ENDED, Reason.TRANSFERRED)
+        if leg.status is LegStatus.ANSWERED
+        else leg
+        for leg in call.legs
+    )
+    after = replace(
+        call,
+        phase=Phase.RINGING,
+        held=frozenset(),
+        muted=frozenset(),
+        video=frozenset({Party.CALLER}) if call.media is Media.VIDEO else frozenset(),
+        via_queue=to_queue,
+        legs=legs,
+        transfer=Transfer(agent),
+    )
+    was = call.state_for(Party.AGENT)
+    effects: tuple[Effect, ...] = (
+        HandedOn(agent),
+        Tell(agent, State.ENDED, was, Reason.TRANSFERRED),
+    )
+    return _step(call, after, effects, (AskOffer(Op.TRANSFER),), finished=Op.TRANSFER)
+
+
+def fresh_offer(call: CallState, party: Party) -> Step:
+    """The caller sent the fresh offer a transfer asked for: the target can be rung."""
+    if party is not Party.CALLER:
+        raise CallError(ErrorCode.FORBIDDEN, "only the caller sends a fresh offer")
+    if call.phase is Phase.ENDED:
+        raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
+    if call.transfer is None or call.transfer.stage is not TransferStage.OFFER:
+        raise CallError(ErrorCode.INVALID_STATE, "no fresh offer was asked for on this call")
+    return Step(replace(call, transfer=replace(call.transfer, stage=TransferStage.RINGING)))
+
+
+def transfer_back(call: CallState) -> Step:
+    """Nobody took the transfer: whoever still rings stops, and the call goes back to the
+    agent who transferred it (routing rings it: ``ring``)."""
+    if call.phase is not Phase.RINGING or call.transfer is None:
+        raise CallError(ErrorCode.INVALID_STATE, "no transfer is going on")
+    if call.transfer.stage is TransferStage.BACK:
+        raise CallError(ErrorCode.INVALID_STATE, "the transfer is back already")
+    stopped, effects = _stop(call, call.ringing, Reason.NO_ANSWER)
+    after = replace(
+        stopped, via_queue=False, transfer=replace(call.transfer, stage=TransferStage.BACK)
+    )
+    return _step(call, after, effects)
 
 
 def _accept(call: CallState, agent: int, video: bool) -> Step:
@@ -347,7 +448,7 @@ def _accept(call: CallState, agent: int, video: bool) -> Step:
         for leg in others.legs
     )
     sends_video = call.video | {Party.AGENT} if video else call.video
-    after = replace(others, phase=Phase.ANSWERED, video=sends_video, legs=legs)
+    after = replace(others, phase=Phase.ANSWERED, video=sends_video, legs=legs, transfer=None)
     own_tabs = Tell(agent, State.ENDED, State.RINGING, Reason.ANSWERED_ELSEWHERE, but_actor=True)
     return _step(call, after, (Answered(agent), own_tabs, *effects), finished=Op.ACCEPT)
 
@@ -357,6 +458,8 @@ def _leg_ends(
 ) -> Step:
     """``agent``'s leg ends. With ``lone``: a direct call nobody else rings ends so."""
     after, effects = _stop(call, [agent], reason)
+    if after.transfer_unanswered:
+        return _step(call, after, effects, finished=op)  # routing takes it back
     if lone is not None and not after.via_queue and not after.ringing:
         ended = _end(after, {Party.CALLER: lone, Party.AGENT: lone}, op)
         return replace(ended, effects=effects + ended.effects)
@@ -420,7 +523,12 @@ def ring_out(call: CallState, agent: int) -> Step:
 
 def enqueue(call: CallState) -> Step:
     """Nobody is free: the caller waits in the queue."""
-    if call.phase not in (Phase.INITIATED, Phase.RINGING) or call.ringing or not call.via_queue:
+    if (
+        call.phase not in (Phase.INITIATED, Phase.RINGING)
+        or call.ringing
+        or not call.via_queue
+        or call.transfer is not None  # nobody taking a transfer makes it fall back
+    ):
         raise CallError(
             ErrorCode.INVALID_STATE, f"cannot queue a call that is {call.phase} (or not a queue's)"
         )
@@ -557,7 +665,7 @@ def _stop(
 def _end(call: CallState, reasons: dict[Party, Reason], op: Op | None = None) -> Step:
     """The whole call ends; agents still being rung stop for the agent side's reason."""
     stopped, effects = _stop(call, call.ringing, reasons[Party.AGENT])
-    after = replace(stopped, phase=Phase.ENDED, pending=None)
+    after = replace(stopped, phase=Phase.ENDED, pending=None, transfer=None)
     return _step(call, after, effects, ended=reasons, finished=op, aborted=call.pending)
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from supportcall.vocabulary import Media, Op, Reason
 
 from . import machine
-from .machine import LegStatus, Party, Phase
+from .machine import LegStatus, Party, Phase, TransferStage
 
 
 class Disposition(models.Model):
@@ -134,6 +134,22 @@ class Call(models.Model):
     )
     rating_comment = models.TextField(blank=True, help_text=_("The visitor's words, as sent."))
     rated_at = models.DateTimeField(null=True, blank=True)
+    # Blind transfer (call.transfer): who handed the call on last (kept for the record),
+    # and where a transfer going on stands ("" once none is).
+    transferred_by = models.ForeignKey(
+        "directory.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transferred_calls",
+        help_text=_("The agent who last transferred the call."),
+    )
+    transfer_to = models.CharField(
+        max_length=254, blank=True, help_text=_("The address the call was last transferred to.")
+    )
+    transfer_stage = models.CharField(
+        max_length=8, blank=True, choices=[(t.value, t.value) for t in TransferStage]
+    )
 
     class Meta:
         ordering = ["-created"]
@@ -188,6 +204,9 @@ class Call(models.Model):
             pending=machine.Pending(Op(self.op), Party(self.op_by)) if self.op else None,
             via_queue=self.queue_id is not None,
             legs=legs,
+            transfer=machine.Transfer(self.transferred_by_id, TransferStage(self.transfer_stage))
+            if self.transfer_stage and self.transferred_by_id
+            else None,
         )
 
     def apply(self, call: machine.CallState) -> None:
@@ -197,6 +216,9 @@ class Call(models.Model):
         self.held_by_caller, self.held_by_agent = (p in call.held for p in Party)
         self.caller_muted, self.agent_muted = (p in call.muted for p in Party)
         self.caller_video, self.agent_video = (p in call.video for p in Party)
+        self.transfer_stage = call.transfer.stage if call.transfer else ""
+        if call.transfer is not None:
+            self.transferred_by_id = call.transfer.by
         if call.pending is None:
             self.op = self.op_by = self.op_sdp = ""
             self.op_deadline = None

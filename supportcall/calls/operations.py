@@ -198,6 +198,58 @@ def forward(actor: Actor, call_id: uuid.UUID, *, to: str) -> Outcome:
     return _operate(actor, call_id, Op.FORWARD, act)
 
 
+def transfer(actor: Actor, call_id: uuid.UUID, *, to: str, notes: str | None = None) -> Outcome:
+    """Blind transfer of the agent's answered call to an agent free now or to a queue.
+
+    The agent's part ends ``transferred`` (its wrap-up begins); the caller is told
+    (``call.transferring``), waits, and is asked for a fresh offer (``call.reoffer``), with
+    which the target is rung (``fresh_offer``). ``notes``: for the new agent, kept on the
+    call's record.
+    """
+
+    def act(change: Change) -> None:
+        row = change.row
+        queue, agent = availability.resolve(to)
+        if agent is not None and agent.pk == actor.agent:
+            raise CallError(ErrorCode.BAD_REQUEST, "you cannot transfer a call to yourself")
+        if agent is not None and not availability.free(Agent.objects.filter(pk=agent.pk), call=row):
+            raise CallError(ErrorCode.NOT_FOUND, f"{excerpt(to)} cannot take the call now")
+        if queue is not None:
+            distribution.check_open(queue, change.now)
+        step = _step(change, actor, Op.TRANSFER, to_queue=queue is not None)
+        target = queue or agent
+        assert target is not None
+        name = queue.display_name or queue.name if queue is not None else agent.name  # type: ignore[union-attr]
+        row.transfer_to, row.wait_deadline = target.address, None
+        row.caller_candidates = []  # the fresh offer's come after it
+        # The fresh offer must come soon; the target then rings SUPPORTCALL_TRANSFER_TIMEOUT.
+        row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
+        if notes is not None:
+            row.notes = notes
+        change.send(Party.CALLER, events.transferring(row.id, target.address, name))
+        change.apply(step, Op.TRANSFER, to=target.address)
+        change.wrap_up(actor.agent)  # as after an end: by the queue the agent answered for
+        row.queue = queue  # the target's from now on (saved with the operation)
+
+    return _operate(actor, call_id, Op.TRANSFER, act)
+
+
+def fresh_offer(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    """The caller's fresh offer for a transfer (asked by ``call.reoffer``): the target is
+    rung with it, or, with nobody there free, the transfer falls back at once."""
+    outbox: list[Delivery] = []
+    with locked(call_id, actor, outbox) as change:
+        row = change.row
+        step = machine.fresh_offer(change.call, actor.party)
+        check_offer(sdp, Media(row.media))
+        row.offer_sdp, row.caller_candidates = sdp, []
+        change.apply(step, "fresh_offer")
+        distribution.route_transfer(change)
+        change.save()
+    distribution.settle(change.queues, outbox)
+    return Outcome({"call_id": str(call_id)}, outbox)
+
+
 def _mute(actor: Actor, call_id: uuid.UUID, op: Op) -> Outcome:
     return _operate(actor, call_id, op, lambda change: change.apply(_step(change, actor, op), op))
 

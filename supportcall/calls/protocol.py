@@ -94,6 +94,17 @@ REQUESTS: dict[str, RequestType] = {
     "call.unhold": RequestType(_REOFFER, operations.unhold),
     "call.video_start": RequestType(_REOFFER, operations.video_start),
     "call.video_stop": RequestType(_REOFFER, operations.video_stop),
+    "call.transfer": RequestType(
+        {
+            **_CALL_ID,
+            "to": _Field(str, max_length=MAX_ADDRESS),
+            "notes": _Field(
+                str, required=False, max_length=settings.SUPPORTCALL_WRAP_UP_NOTES, multiline=True
+            ),
+        },
+        operations.transfer,
+    ),
+    "call.fresh_offer": RequestType(_REOFFER, operations.fresh_offer),
     "call.mute": RequestType(_CALL_ID, operations.mute),
     "call.unmute": RequestType(_CALL_ID, operations.unmute),
     "call.restart_media": RequestType(_REOFFER, operations.restart_media),

@@ -26,7 +26,7 @@ from supportcall.vocabulary import Close, ErrorCode, Reason
 from . import connections, distribution, events, files, liveness, machine, wrapup
 from .change import SYSTEM, Change, Delivery, Outcome, each_locked, party_group
 from .delivery import deliver
-from .machine import LegStatus, Phase
+from .machine import LegStatus, Phase, TransferStage
 from .models import Call, Connection, WrapUp
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,13 @@ def sweep(now: datetime | None = None) -> Outcome:
     # A direct call rings its agent until its ring deadline.
     for row in each_locked(Call.objects.filter(phase=Phase.RINGING, ring_deadline__lt=now)):
         change = Change(row, SYSTEM, outbox)
-        distribution.give_up(change, Reason.NO_ANSWER)
+        transfer = change.call.transfer
+        if transfer is not None and transfer.stage is TransferStage.RINGING:
+            distribution.transfer_unanswered(change, "nobody took the transfer in time")
+        elif transfer is not None and transfer.stage is TransferStage.OFFER:
+            distribution.give_up(change, Reason.NO_ANSWER, why="the caller sent no fresh offer")
+        else:
+            distribution.give_up(change, Reason.NO_ANSWER)
         queues |= change.queues
     # A queue call's ring moves on to the next agent.
     late_legs = Call.objects.filter(

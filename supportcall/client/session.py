@@ -176,6 +176,11 @@ class Call(Emitter):
         self.remote_video: bool | None = None
         self.remote_connection = Link.CONNECTED
         self.queue_position: int | None = None
+        # The last call.transferring (to, display_name) while a transfer is going on.
+        self.transferring: Event | None = None
+        # On an incoming transferred call: who handed it on, and the notes so far.
+        self.transferred_by: dict[str, Any] | None = None
+        self.notes = ""
         self.estimated_wait_s: float | None = None
         self._chat = Chat()
         self.remote_typing = False  # the other party's last chat.typing
@@ -193,6 +198,7 @@ class Call(Emitter):
         self._background: set[asyncio.Task[Any]] = set()
         self._watching_media = False
         self._reporter: asyncio.Task[None] | None = None  # the quality reports (_report_quality)
+        self._ending = False  # an ended call.state was routed to it
         self._task = asyncio.create_task(self._run(), name=f"supportcall-call-{call_id}")
 
     def __repr__(self) -> str:
@@ -439,6 +445,11 @@ class Call(Emitter):
     async def end(self) -> None:
         await self._operation(Op.END)
 
+    async def transfer(self, to: str, notes: str | None = None) -> None:
+        """Blind transfer of this answered call to an agent or a queue (agent): this
+        party's part ends ``transferred``; ``notes`` go to the new agent."""
+        await self._operation(Op.TRANSFER, {"to": to, **({"notes": notes} if notes else {})})
+
     async def hold(self) -> None:
         await self._reoffer_operation(Op.HOLD)
 
@@ -571,6 +582,10 @@ class Call(Emitter):
             await self._on_answer(str(event.get("sdp", "")))
         elif kind == "call.offer":
             await self._on_offer(event.get("op"), str(event.get("sdp", "")))
+        elif kind == "call.reoffer":
+            await self._on_reoffer(str(event.get("kind", "")))
+        elif kind == "call.transferring":
+            self.transferring = event
         elif kind == "ice.candidate":
             self._candidates.append(event.get("candidate"))
             await self._flush_candidates()
@@ -644,6 +659,28 @@ class Call(Emitter):
         answer = await self._media.answer_reoffer(op, sdp)
         await self._flush_candidates()
         self._spawn(self._send_answer(answer))
+
+    async def _on_reoffer(self, kind: str) -> None:
+        """The server asks for a fresh offer (a transfer: the first one is stale): from a
+        fresh peer connection, since aiortc cannot restart ICE; the old one is closed."""
+        if self.ended or self.role is not Role.VISITOR:
+            logger.warning("call %s: ignoring a %s re-offer request", self.call_id, kind)
+            return
+        old, self._media = self._media, self.client._new_media_peer(self.media)
+        self._watching_media = False  # the new media is watched once connected
+        self._candidates.clear()
+        if old is not None:
+            await old.close()
+        offer = await self._media.create_offer()
+        self._spawn(self._send_fresh_offer(offer))
+
+    async def _send_fresh_offer(self, sdp: str) -> None:
+        try:
+            await self.client.signaling.request(
+                {"type": "call.fresh_offer", "call_id": self.call_id, "sdp": sdp}
+            )
+        except (SupportCallError, TimeoutError) as exc:
+            logger.warning("call %s: call.fresh_offer failed: %s", self.call_id, exc)
 
     async def _send_answer(self, sdp: str) -> None:
         try:
@@ -919,7 +956,10 @@ class Client(Emitter):
         elif call_id is None:
             return
         elif str(call_id) in self._calls:
-            self._calls[str(call_id)]._deliver(event)
+            call = self._calls[str(call_id)]
+            if event.get("type") == "call.state" and event.get("state") == State.ENDED:
+                call._ending = True  # known now: its _run may get to it later
+            call._deliver(event)
         elif str(call_id) in self._retired:
             logger.debug("dropping %s for call %s, which is over", event.get("type"), call_id)
         else:
@@ -1091,9 +1131,11 @@ class Agent(Client):
         return await self.signaling.request({"type": "presence.set", "status": status})
 
     def _on_incoming(self, event: Event) -> None:
-        if str(event["call_id"]) in self._calls:  # replayed on resume: still the same call
-            self._calls[str(event["call_id"])]._deliver(event)
+        known = self._calls.get(str(event["call_id"]))
+        if known is not None and not known._ending:  # replayed on resume: the same call
+            known._deliver(event)
             return
+        # Else a new alert for a call whose part here ended (a transfer that came back).
         call = Call(
             self,
             str(event["call_id"]),
@@ -1104,6 +1146,8 @@ class Agent(Client):
             offer_sdp=event.get("sdp"),
         )
         self._register(call)
+        call.transferred_by = event.get("transferred_by")
+        call.notes = str(event.get("notes") or "")
         call._deliver(event)  # so that the call's events start with call.incoming
         self._incoming.append(call)
         self._emit("incoming", call)

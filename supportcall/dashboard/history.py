@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext
 
+from supportcall.calls import availability
 from supportcall.calls.machine import LegStatus, Party, Phase
 from supportcall.calls.models import Call, Leg
 from supportcall.directory.hours import OpeningWords, describe_opening
@@ -33,6 +34,34 @@ def forward_targets(agent: Agent) -> list[dict[str, str]]:
         {"kind": "queue", "address": q.address, "name": q.display_name or q.name}
         for q in Queue.objects.all()
     ]
+
+
+def targets_now(agent: Agent) -> list[dict[str, Any]]:
+    """The forward list with who is free now: each other agent's ``free`` (it would be rung)
+    and ``presence``; each queue's ``free``, how many of its agents but this one are."""
+    others = Agent.objects.filter(user__is_active=True).exclude(pk=agent.pk)
+    free = {a.pk for a in availability.free(others)}
+    shown = [
+        {
+            "kind": "agent",
+            "address": a.address,
+            "name": a.name,
+            "free": a.pk in free,
+            "presence": availability.presence(a),
+        }
+        for a in availability.with_presence(others)
+    ]
+    for queue in Queue.objects.prefetch_related("agents"):
+        members = {a.pk for a in queue.agents.all()}
+        shown.append(
+            {
+                "kind": "queue",
+                "address": queue.address,
+                "name": queue.display_name or queue.name,
+                "free": len(members & free),
+            }
+        )
+    return shown
 
 
 def opening_words() -> OpeningWords:

@@ -12,11 +12,11 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from supportcall.directory.models import AwayReason
+from supportcall.directory.models import Agent, AwayReason
 from supportcall.http import HttpError
 from supportcall.vocabulary import ErrorCode
 
-from .history import agent_of, forward_targets, queue_hours, recent_calls
+from .history import agent_of, forward_targets, queue_hours, recent_calls, targets_now
 
 
 @never_cache
@@ -31,6 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "identity": agent.address,
         "name": agent.name,
         "callsUrl": reverse("dashboard:calls"),
+        "targetsUrl": reverse("dashboard:targets"),
         "loginUrl": resolve_url(settings.LOGIN_URL),
         "forwardTargets": forward_targets(agent),
         "callbacksUrl": reverse("callback-inbox"),
@@ -61,6 +62,25 @@ def home(request: HttpRequest) -> HttpResponse:
 def calls(request: HttpRequest) -> JsonResponse:
     """This agent's recent calls, newest first, and its queues' hours (session-authenticated,
     agents only)."""
+    agent = _agent_or_refusal(request)
+    if isinstance(agent, JsonResponse):
+        return agent
+    return JsonResponse({"calls": recent_calls(agent), "queues": queue_hours(agent)})
+
+
+@never_cache
+@require_GET
+def targets(request: HttpRequest) -> JsonResponse:
+    """Whom a call can be forwarded or transferred to, and who of them is free now (the
+    dashboard reloads it while its lists are shown)."""
+    agent = _agent_or_refusal(request)
+    if isinstance(agent, JsonResponse):
+        return agent
+    return JsonResponse({"targets": targets_now(agent)})
+
+
+def _agent_or_refusal(request: HttpRequest) -> Agent | JsonResponse:
+    """The logged-in agent, or the JSON refusal (401 not logged in, 403 not an agent)."""
     if not request.user.is_authenticated:
         return HttpError(ErrorCode.UNAUTHORIZED, "log in as an agent first").response()
     agent = agent_of(request.user)
@@ -68,4 +88,4 @@ def calls(request: HttpRequest) -> JsonResponse:
         return HttpError(
             ErrorCode.FORBIDDEN, f"{request.user.get_username()} is not an agent"
         ).response()
-    return JsonResponse({"calls": recent_calls(agent), "queues": queue_hours(agent)})
+    return agent

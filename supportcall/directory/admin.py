@@ -156,7 +156,18 @@ class QueueAdmin(admin.ModelAdmin):
     inlines = [OpeningHoursInline, ClosedDayInline]
     fieldsets = [
         (None, {"fields": ["name", "display_name"]}),
-        (_("Routing"), {"fields": ["strategy", "ring_timeout", "max_wait", "wait_when_empty"]}),
+        (
+            _("Routing"),
+            {
+                "fields": [
+                    "strategy",
+                    "ring_timeout",
+                    "max_wait",
+                    "wait_when_empty",
+                    "transfer_fallback",
+                ]
+            },
+        ),
         (
             _("After-call work"),
             {

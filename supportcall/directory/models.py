@@ -127,6 +127,17 @@ class Queue(models.Model):
             "(0: until the agent is ready; empty: no wrap-up)."
         ),
     )
+
+    class TransferFallback(models.TextChoices):
+        RETURN = "return", _("Ring the agent who transferred it again")
+        CALLBACK = "callback", _("Leave a callback request")
+
+    transfer_fallback = models.CharField(
+        max_length=8,
+        choices=TransferFallback.choices,
+        default=TransferFallback.RETURN,
+        help_text=_("A call transferred to this queue that nobody takes: what happens then."),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     waiting_told = models.PositiveIntegerField(

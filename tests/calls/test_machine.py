@@ -34,6 +34,7 @@ from supportcall.calls.machine import (
     Answered,
     CallError,
     CallState,
+    HandedOn,
     Leg,
     LegStatus,
     Party,
@@ -73,6 +74,7 @@ OPS = (
     "mute",
     "unmute",
     "restart_media",
+    "transfer",
 )
 CONTRACT_STATES = (
     "initiated",
@@ -94,6 +96,8 @@ CONTRACT_REASONS = (
     "answered_elsewhere",
     "cancelled",
     "forwarded",
+    "transferred",
+    "callback_requested",
     "connection_lost",
     "media_failed",
     "error",
@@ -120,6 +124,7 @@ class Config(NamedTuple):
     pending: tuple[str, str] | None = None  # (op, by)
     queue: bool = False  # routed through a queue
     legs: tuple[tuple[int, str], ...] = ()  # (agent, status of its latest leg), by agent
+    transfer: tuple[int, str] | None = None  # (the agent who transferred it, stage)
 
 
 # An effect in plain values: ("tell", to, state, previous, reason, but_actor), ("ring", agent),
@@ -175,6 +180,9 @@ def to_call(cfg: Config) -> CallState:
         pending=None if cfg.pending is None else Pending(Op(cfg.pending[0]), Party(cfg.pending[1])),
         via_queue=cfg.queue,
         legs=legs,
+        transfer=None
+        if cfg.transfer is None
+        else machine.Transfer(cfg.transfer[0], machine.TransferStage(cfg.transfer[1])),
     )
 
 
@@ -193,6 +201,7 @@ def config_of(call: CallState) -> Config:
         pending=pending_of(call.pending),
         queue=call.via_queue,
         legs=tuple(sorted(latest.items())),
+        transfer=None if call.transfer is None else (call.transfer.by, str(call.transfer.stage)),
     )
 
 
@@ -210,6 +219,10 @@ def plain(effect: machine.Effect) -> Plain:
         return ("stop", effect.agent, str(effect.reason))
     if isinstance(effect, Answered):
         return ("answered", effect.agent)
+    if isinstance(effect, machine.HandedOn):
+        return ("handed_on", effect.agent)
+    if isinstance(effect, machine.AskOffer):
+        return ("ask_offer", str(effect.kind))
     assert isinstance(effect, TellMedia)
     return ("media", str(effect.to), effect.muted, effect.video, opt(effect.link))
 
@@ -252,6 +265,8 @@ def label(cfg: Config) -> str:
         words.append(f"pending={cfg.pending[0]} by {cfg.pending[1]}")
     if cfg.queue:
         words.append("queue")
+    if cfg.transfer:
+        words.append(f"transfer by {cfg.transfer[0]} ({cfg.transfer[1]})")
     words += [f"{agent}:{status}" for agent, status in cfg.legs]
     return " ".join(words)
 
@@ -287,13 +302,15 @@ SEEN_WHEN_ANSWERED = {
     (True, True): "on_double_hold",
 }
 
-AGENT_ONLY = frozenset({"accept", "reject", "ignore", "forward"})
+AGENT_ONLY = frozenset({"accept", "reject", "ignore", "forward", "transfer"})
 REOFFERS = frozenset({"hold", "unhold", "video_start", "video_stop", "restart_media"})
 VIDEO_OPS = frozenset({"video_start", "video_stop"})
 
 # Rule 5: the party's own state from which it may start each operation.
 ALLOWED_FROM: dict[tuple[str, str], frozenset[str]] = {
     **{(op, AGENT): frozenset({"ringing"}) for op in AGENT_ONLY},
+    # A blind transfer hands on an answered call, held or not.
+    ("transfer", AGENT): ANSWERED_STATES,
     ("end", CALLER): PRE_ANSWER | ANSWERED_STATES,
     ("end", AGENT): frozenset({"ringing"}) | ANSWERED_STATES,
     **{("hold", p): frozenset({"in_call", "remotely_held"}) for p in PARTIES},
@@ -409,7 +426,7 @@ def expect_end(
     stopped, stops = stop(cfg, ringing(cfg), reasons[AGENT])
     return expect(
         cfg,
-        stopped._replace(phase="ended", pending=None),
+        stopped._replace(phase="ended", pending=None, transfer=None),
         [*effects, *stops],
         ended=reasons,
         finished=finished,
@@ -429,6 +446,8 @@ def takes_effect(cfg: Config, op: str, party: str) -> Config:
 def leg_ends(cfg: Config, agent: int, reason: str, op: str | None, lone: str | None) -> Seen:
     """``agent``'s leg ends; with ``lone``, a direct call that nobody else rings ends so."""
     after, effects = stop(cfg, [agent], reason)
+    if cfg.transfer is not None and cfg.transfer[1] == "ringing" and not ringing(after):
+        return expect(cfg, after, effects, finished=op)  # routing takes the transfer back
     if lone is not None and not cfg.queue and not ringing(after):
         return expect_end(after, {CALLER: lone, AGENT: lone}, finished=op, effects=effects)
     return expect(cfg, after, effects, finished=op)
@@ -470,7 +489,7 @@ def expected_request(
                 cfg, [a for a in ringing(cfg) if a != agent], "answered_elsewhere"
             )
             after = with_legs(others, {agent: "answered"})._replace(
-                phase="answered", video=cfg.video | {AGENT} if video else cfg.video
+                phase="answered", video=cfg.video | {AGENT} if video else cfg.video, transfer=None
             )
             # The accepting agent's other tabs stop ringing too.
             own = ("tell", agent, "ended", "ringing", "answered_elsewhere", True)
@@ -478,6 +497,19 @@ def expected_request(
         if op == "ignore":
             # The caller is not told: the call rings on until someone answers or time runs out.
             return leg_ends(cfg, agent, "ignored", op, lone=None)
+        if op == "transfer":
+            # The agent's part ends; the caller waits for the target, asked for a fresh offer.
+            after = with_legs(cfg, {agent: "ended"})._replace(
+                phase="ringing",
+                held=NOBODY,
+                muted=NOBODY,
+                video=frozenset({CALLER}) if cfg.media == "video" else NOBODY,
+                queue=to_queue,
+                transfer=(agent, "offer"),
+            )
+            told = tell(agent, "ended", state, "transferred")
+            effects = [("handed_on", agent), told, ("ask_offer", "transfer")]
+            return expect(cfg, after, effects, finished=op)
         if op == "forward":
             mine, effects = stop(cfg, [agent], "forwarded")
             others, more = stop(mine, ringing(mine), "answered_elsewhere")
@@ -527,7 +559,8 @@ def expected_ring_out(cfg: Config, agent: int) -> Seen | Refused:
 
 def expected_enqueue(cfg: Config) -> Seen | Refused:
     # Only a queue's call waits, and only once nobody is being rung for it.
-    if cfg.phase not in ("initiated", "ringing") or ringing(cfg) or not cfg.queue:
+    # A transfer never waits in a queue: nobody taking it makes it fall back.
+    if cfg.phase not in ("initiated", "ringing") or ringing(cfg) or not cfg.queue or cfg.transfer:
         return Refused("invalid_state")
     return expect(cfg, cfg._replace(phase="queued"))
 
@@ -910,7 +943,11 @@ def test_the_machine_reaches_exactly_the_calls_the_oracle_enumerates():
         if cfg not in reached:
             reached.add(cfg)
             frontier.extend(config_of(call) for call in every_next_call(to_call(cfg)))
-    reached_configs = {canonical(cfg) for cfg in reached}
+    # A transfer going on is its own family of calls: ringing for its target, never queued.
+    transferring = {cfg for cfg in reached if cfg.transfer is not None}
+    assert {cfg.phase for cfg in transferring} == {"ringing"}
+    assert all(not cfg.held and not cfg.muted and cfg.pending is None for cfg in transferring)
+    reached_configs = {canonical(cfg) for cfg in reached - transferring}
     unexpected = sorted(label(cfg) for cfg in reached_configs - set(CONFIGS))
     unreached = sorted(label(cfg) for cfg in set(CONFIGS) - reached_configs)
     assert not unexpected, f"the machine reaches calls the contract rules out: {unexpected}"
@@ -1665,13 +1702,15 @@ def test_every_step_that_ends_the_call_tells_the_caller_why_and_leaves_nobody_ri
 def test_every_leg_that_stops_is_told_to_its_agent_with_the_same_reason():
     for cfg, _, _, step in successful_requests():
         stops = [(e.agent, e.reason) for e in step.effects if isinstance(e, StopLeg)]
+        # An answered leg handed on by a transfer ends so too, told to its agent.
+        handed = [(e.agent, Reason.TRANSFERRED) for e in step.effects if isinstance(e, HandedOn)]
         told = [
             (e.to, e.reason)
             for e in step.effects
             if isinstance(e, Tell) and isinstance(e.to, int) and not e.but_actor
             if e.state is State.ENDED
         ]
-        assert stops == told, label(cfg)
+        assert stops + handed == told, label(cfg)
         # A leg leaves ringing by stopping or by answering.
         answered = {e.agent for e in step.effects if isinstance(e, Answered)}
         left = set(to_call(cfg).ringing) - set(step.call.ringing)
@@ -1692,3 +1731,76 @@ def test_every_successful_request_either_finishes_at_once_or_waits_for_an_answer
             assert step.finished is None and step.call.pending == Pending(Op(op), Party(party))
         else:
             assert step.finished == op and step.call.pending is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Blind transfer: the stages after call.transfer
+# ---------------------------------------------------------------------------------------------
+
+
+def transferred(to_queue: bool = False) -> CallState:
+    """Agent 1 answered a video call and transferred it."""
+    call = answered(media="video", held=frozenset({CALLER}))
+    return machine.request(call, Party.AGENT, Op.TRANSFER, agent=1, to_queue=to_queue).call
+
+
+def test_a_transfer_rings_its_target_only_after_the_callers_fresh_offer():
+    call = transferred()
+    assert (call.phase, call.transfer, call.held, call.video) == (
+        Phase.RINGING,
+        machine.Transfer(1, machine.TransferStage.OFFER),
+        frozenset(),
+        frozenset({Party.CALLER}),
+    )
+    assert refusal(call, AGENT, "accept") == "invalid_state"  # agent 1's part is over
+    with pytest.raises(CallError) as agent_offer:
+        machine.fresh_offer(call, Party.AGENT)
+    assert agent_offer.value.code == "forbidden"
+
+    offered = machine.fresh_offer(call, Party.CALLER)
+    assert offered.effects == ()
+    assert offered.call.transfer == machine.Transfer(1, machine.TransferStage.RINGING)
+    with pytest.raises(CallError) as twice:
+        machine.fresh_offer(offered.call, Party.CALLER)
+    assert twice.value.code == "invalid_state"
+
+    rung = machine.ring(offered.call, [2])
+    answered_by_2 = machine.request(rung.call, Party.AGENT, Op.ACCEPT, agent=2)
+    assert (answered_by_2.call.agent, answered_by_2.call.transfer) == (2, None)
+    assert answered_by_2.call.state_for(Party.CALLER) is State.IN_CALL
+
+
+def test_a_rejected_transfer_is_not_ended_but_left_to_fall_back():
+    call = machine.ring(machine.fresh_offer(transferred(), Party.CALLER).call, [2]).call
+    rejected = machine.request(call, Party.AGENT, Op.REJECT, agent=2)
+    assert rejected.call.phase is Phase.RINGING and rejected.call.transfer_unanswered
+    assert not rejected.call.needs_agents
+
+    back = machine.transfer_back(rejected.call)
+    assert back.call.transfer == machine.Transfer(1, machine.TransferStage.BACK)
+    assert not back.call.transfer_unanswered
+    with pytest.raises(CallError):
+        machine.transfer_back(back.call)
+    rung = machine.ring(back.call, [1])
+    assert [plain(e) for e in rung.effects] == [
+        ("ring", 1),
+        ("tell", 1, "ringing", None, None, False),
+    ]
+
+
+def test_a_transfer_timing_out_stops_the_targets_ringing():
+    call = machine.ring(machine.fresh_offer(transferred(True), Party.CALLER).call, [2]).call
+    back = machine.transfer_back(call)
+    assert [plain(e) for e in back.effects] == [
+        ("stop", 2, "no_answer"),
+        ("tell", 2, "ended", "ringing", "no_answer", False),
+    ]
+    assert back.call.via_queue is False
+
+
+def test_the_caller_hanging_up_during_a_transfer_ends_it_for_everyone_rung():
+    call = machine.ring(machine.fresh_offer(transferred(), Party.CALLER).call, [2]).call
+    ended = machine.request(call, Party.CALLER, Op.END)
+    assert (ended.call.phase, ended.call.transfer) == (Phase.ENDED, None)
+    assert ("tell", 2, "ended", "ringing", "cancelled", False) in [plain(e) for e in ended.effects]
+    assert ended.reason_for(Party.CALLER) is Reason.ENDED_BY_LOCAL

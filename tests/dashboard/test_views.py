@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from supportcall.calls.machine import LegStatus
-from supportcall.calls.models import Call, Leg
+from supportcall.calls.models import Call, Connection, Leg
 from supportcall.directory.models import Agent, Site
 from tests.support.ws import PASSWORD, addr
 
@@ -271,3 +271,31 @@ def test_a_rated_call_carries_the_visitors_stars_and_words_and_others_none():
     assert rows[str(rated.id)]["rating"] == {"stars": 5, "comment": "<b>great</b>"}
     assert rows[str(unrated.id)]["rating"] is None
     assert rows[str(declined.id)]["rating"] is None
+
+
+def test_the_transfer_list_says_who_is_free_now():
+    bob = Agent.objects.get(user__username="bob")
+    Connection.objects.create(
+        channel_name="bobs-tab", role="agent", identity=bob.address, agent=bob
+    )
+    response = logged_in("alice").get("/agent/targets.json")
+    assert response.status_code == 200
+    shown = {t["address"]: (t["free"], t.get("presence")) for t in response.json()["targets"]}
+    assert shown == {
+        addr("bob"): (True, "available"),
+        addr("carol"): (False, "offline"),  # not connected
+        addr("support"): (1, None),  # bob, not alice herself
+        addr("billing"): (0, None),
+    }
+
+    Agent.objects.filter(pk=bob.pk).update(presence="away")
+    again = logged_in("alice").get("/agent/targets.json").json()["targets"]
+    assert [(t["free"], t.get("presence")) for t in again if t["address"] == addr("bob")] == [
+        (False, "away")
+    ]
+
+
+def test_the_transfer_list_needs_an_agents_login():
+    assert Client().get("/agent/targets.json").status_code == 401
+    User.objects.create_user("dave", password=PASSWORD)
+    assert logged_in("dave").get("/agent/targets.json").status_code == 403

@@ -14,10 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportcall.callbacks import services
-from supportcall.calls.machine import Phase
-from supportcall.calls.models import Call, Disposition
+from supportcall.calls.models import Disposition
 from supportcall.directory.models import Agent, Queue, Site
-from supportcall.webhooks import calls as webhook_calls
 from supportcall.webhooks import worker
 from supportcall.webhooks.models import Delivery, Event
 from tests.support.calls import answer, ring
@@ -233,18 +231,29 @@ def test_events_every_endpoint_took_are_pruned_after_their_retention_failed_ones
 
 
 async def test_a_transfer_is_call_transferred_then_ringing_again(parties, receiver):
-    """The transfer operation is being built elsewhere: its log name drives the hook."""
-    call_id = await answered_call(parties)
+    """The real call.transfer operation: its log name drives the hook."""
+    alice = await parties("alice")
+    visitor = await parties("visitor")
+    call_id = await ring(visitor, alice)
+    await answer(visitor, alice, call_id)
+    await parties("bob")  # online: free to take it
 
-    def transfer() -> list[str]:
-        with transaction.atomic():
-            row = Call.objects.get(pk=call_id)
-            row.phase = Phase.RINGING  # what the transfer's step makes of an answered call
-            Event.objects.all().delete()
-            webhook_calls.changed(row, Phase.ANSWERED, webhook_calls.TRANSFER, timezone.now())
-            return list(Delivery.objects.order_by("id").values_list("event__type", flat=True))
+    await alice.ok("call.transfer", call_id=call_id, to="bob@support.example.com")
 
-    assert await sync(transfer)() == ["call.transferred", "call.ringing"]
+    await alice.until("call.state", call_id=call_id, state="ended", reason="transferred")
+    await visitor.until("call.reoffer", call_id=call_id, kind="transfer")
+
+    def types() -> list[str]:
+        return list(Delivery.objects.order_by("id").values_list("event__type", flat=True))
+
+    assert await sync(types)() == [
+        "call.created",
+        "call.ringing",
+        "call.answered",
+        "call.transferred",
+        "call.ringing",
+    ]
+    await visitor.ok("call.end", call_id=call_id)
 
 
 @pytest.mark.django_db(transaction=True)

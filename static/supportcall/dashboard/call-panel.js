@@ -3,8 +3,10 @@
 import { CONNECTED_STATES, HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
 import { callLevel, trouble } from "../quality.js";
 import { chatBox } from "./chat-box.js";
+import { forwardOptions } from "./incoming.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
+import { config, getJSON } from "./page.js";
 import { showResult } from "./toast.js";
 import { STATE_LABEL, callerName, explain, initials, say } from "./words.js";
 
@@ -60,6 +62,31 @@ function toggle(testid, iconOn, iconOff, label, onclick) {
   );
 }
 
+// While a call is connected its transfer list says who is free, reloaded this often (and
+// whenever the list gets the focus).
+const TARGETS_POLL_MS = 5000;
+
+/** Reload a forward or transfer list with who is free now (targets.json). */
+export async function refreshTargets(select) {
+  try {
+    const { targets } = await getJSON(config.targetsUrl);
+    const chosen = select.value;
+    select.replaceChildren(...forwardOptions(targets));
+    if (chosen) select.value = chosen;
+  } catch {
+    // Keep the list as it was: the next reload may work.
+  }
+}
+
+function watchTargets(entry, select) {
+  refreshTargets(select);
+  select.addEventListener("focus", () => refreshTargets(select));
+  const timer = setInterval(() => {
+    if (entry.call.ended) clearInterval(timer);
+    else if (CONNECTED_STATES.includes(entry.call.state)) refreshTargets(select);
+  }, TARGETS_POLL_MS);
+}
+
 export function renderPanel(entry) {
   const { call } = entry;
   const name = callerName(call.from);
@@ -88,6 +115,39 @@ export function renderPanel(entry) {
     h("span", { class: "control-label" }, gettext("Hang up")),
   );
   for (const [button, testid] of [[mute, "mute"], [hold, "hold"], [hangup, "hangup"]]) markShortcut(button, testid);
+  // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
+  const transferId = `transfer-${call.id}`;
+  const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
+  if (config.targetsUrl) watchTargets(entry, transferTo);
+  const transfer = h(
+    "div",
+    { class: "forward transfer" },
+    h("label", { for: transferId }, gettext("Transfer to")),
+    h(
+      "div",
+      { class: "forward-row" },
+      transferTo,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn",
+          "data-testid": "transfer",
+          onclick: (e) => run(entry, e.currentTarget, () => call.transfer(transferTo.value)),
+        },
+        icon("forward"),
+        h("span", {}, gettext("Transfer")),
+      ),
+    ),
+  );
+  const handedOn = call.transferredBy
+    ? h(
+        "p",
+        { class: "transferred-by", "data-testid": "transferred-by" },
+        say(gettext("Transferred by %(name)s"), { name: call.transferredBy.display_name || call.transferredBy.address }),
+        call.notes ? h("span", { class: "transfer-notes" }, `: ${call.notes}`) : null,
+      )
+    : null;
   const playsinline = { autoplay: true, playsinline: true };
   const remote = h("video", {
     class: "remote-video",
@@ -139,6 +199,8 @@ export function renderPanel(entry) {
       h("div", { class: "indicators", "aria-live": "polite" }),
     ),
     h("div", { class: "controls", role: "group", "aria-label": gettext("Call controls") }, mute, hold, video, hangup),
+    transfer,
+    handedOn,
     h("p", { class: "end-reason", role: "status", hidden: true }),
     callerDetails(call.from),
     chatBox(entry),
@@ -198,6 +260,8 @@ export function updatePanel(entry) {
   const state = call.state;
   const held = HOLDING_STATES.includes(state);
   const callerHolds = HELD_STATES.includes(state);
+  const transfer = panel.querySelector(".transfer");
+  if (transfer) transfer.hidden = !CONNECTED_STATES.includes(state);
   const ended = state === State.ENDED;
   panel.dataset.state = state;
   const badge = panel.querySelector(".state-badge");

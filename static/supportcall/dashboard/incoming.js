@@ -2,20 +2,32 @@
 // queue; accept (with audio or video), decline, ignore or forward.
 
 import { Media, Op } from "../phone.js";
-import { run } from "./call-panel.js";
+import { refreshTargets, run } from "./call-panel.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
 import { showResult } from "./toast.js";
 import { callerName, initials, say } from "./words.js";
 
-function forwardOptions() {
+/** Who of a target is free now (targets.json), in words; "" when not known. */
+function freeWords({ kind, free }) {
+  if (free === undefined) return "";
+  if (kind === "queue") return say(gettext("%(n)s free"), { n: free });
+  return free ? gettext("free") : gettext("not free");
+}
+
+/** The agents and queues a call may be forwarded or transferred to, grouped; `targets`:
+ * the page's list, or targets.json's with who is free now. */
+export function forwardOptions(targets = config.forwardTargets) {
   const groups = {
     agent: h("optgroup", { label: gettext("Agents") }),
     queue: h("optgroup", { label: gettext("Queues") }),
   };
-  for (const { kind, address, name } of config.forwardTargets) {
-    groups[kind]?.append(h("option", { value: address }, `${name} · ${address}`));
+  for (const target of targets) {
+    const { kind, address, name } = target;
+    const free = freeWords(target);
+    const attrs = { value: address, "data-free": target.free === undefined ? null : String(target.free) };
+    groups[kind]?.append(h("option", attrs, `${name} · ${address}${free ? ` (${free})` : ""}`));
   }
   return Object.values(groups).filter((group) => group.children.length);
 }
@@ -83,6 +95,7 @@ function buildIncoming(desk, entry) {
   const video = call.media === Media.VIDEO;
   const forwardId = `forward-${call.id}`;
   const forwardTo = h("select", { id: forwardId, "data-testid": "forward-to" }, forwardOptions());
+  if (config.targetsUrl) forwardTo.addEventListener("focus", () => refreshTargets(forwardTo));
   const forward = () => {
     const to = forwardTo.value;
     return decide(desk, entry, Op.FORWARD, say(gettext("Forwarding to %(to)s…"), { to }), () => call.forward(to));

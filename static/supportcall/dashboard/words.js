@@ -96,6 +96,8 @@ const SAID = Object.freeze({
   [Reason.ANSWERED_ELSEWHERE]: gettext("The call was answered elsewhere."),
   [Reason.CANCELLED]: gettext("The caller hung up."),
   [Reason.FORWARDED]: gettext("You forwarded the call."),
+  [Reason.TRANSFERRED]: gettext("You transferred the call."),
+  [Reason.CALLBACK_REQUESTED]: gettext("Nobody took the transfer: the caller was left a callback request."),
   [Reason.CONNECTION_LOST]: gettext("The connection was lost."),
   // Where the caller's words ("your network blocks the call") would mislead the agent.
   [Reason.MEDIA_FAILED]: gettext(

@@ -270,6 +270,7 @@ export class SupportcallWidget extends HTMLElement {
     call.addEventListener("media", current(() => this.render()));
     call.addEventListener("track", current(() => this.showRemote()));
     call.addEventListener("position", current(() => this.render()));
+    call.addEventListener("transferring", current(() => this.render()));
     call.addEventListener("connection", current(() => this.render()));
     call.addEventListener("quality", current(() => this.render()));
     if (call.state) this.onState({ state: call.state, reason: call.reason });

@@ -91,6 +91,10 @@ function renderStatus(widget) {
     status = !ADVICE.includes(reason) && reason ? t("status.endedBecause", { reason: explainReason(reason) }) : t("status.ended");
   }
   if (state === Phase.IDLE && blocked) status = lineWords(line);
+  // Handed on by the agent: the visitor waits for the next one (call.transferring).
+  if (state === State.RINGING && call?.transferring) {
+    status = t("transfer.waiting", { name: call.transferring.displayName || call.transferring.to });
+  }
   const position = state === State.QUEUED ? call?.position : null;
   if (position) {
     status = position.position === 1 ? t("queue.next") : t("queue.number", { position: position.position });
