@@ -175,10 +175,19 @@ export class Chat {
     return link;
   }
 
+  /** The server's limit on a file's size (SUPPORTCALL_UPLOAD_MAX_BYTES, in its hello). */
+  get fileMaxBytes() {
+    return this.call.phone.hello.file_max_bytes;
+  }
+
   /** Send a file: a chat.upload token, then its POST (progress shown), then its chat item. */
   async sendFile(file) {
     if (!this.answered || this.uploading) return;
     this.showError("");
+    if (file.size > this.fileMaxBytes) { // the server would refuse it: say so at once
+      this.showError(this.words.tooLarge(sizeWords(this.fileMaxBytes)));
+      return;
+    }
     this.uploading = true;
     this.showProgress(this.words.uploading(file.name, 0));
     try {
@@ -186,7 +195,7 @@ export class Chat {
       await upload(new URL(ack.url, this.call.phone.server + "/").href, ack.token, file, (part) =>
         this.showProgress(this.words.uploading(file.name, Math.round(part * 100))));
     } catch (error) {
-      this.showError(error.code === "too_large" ? this.words.tooLarge()
+      this.showError(error.code === "too_large" ? this.words.tooLarge(sizeWords(this.fileMaxBytes))
         : error.code === "not_supported" ? this.words.badType()
           : this.words.failed(error));
     } finally {

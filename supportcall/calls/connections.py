@@ -130,6 +130,7 @@ def authenticate(
         resume_grace=settings.SUPPORTCALL_RESUME_GRACE,
         ping_interval=settings.SUPPORTCALL_PING_INTERVAL,
         quality_interval=settings.SUPPORTCALL_QUALITY_INTERVAL,
+        file_max_bytes=settings.SUPPORTCALL_UPLOAD_MAX_BYTES,
         ice=ice_config(actor.identity),
         **(_agent_hello(actor.agent) if actor.agent_id is not None else {}),
     )

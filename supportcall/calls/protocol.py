@@ -321,6 +321,7 @@ def hello(
     resume_grace: float,
     ping_interval: float,
     quality_interval: float,
+    file_max_bytes: int,
     ice: dict[str, Any],
     presence: str | None = None,
     away_reason: str = "",
@@ -340,6 +341,7 @@ def hello(
         "resume_grace": resume_grace,
         "ping_interval": ping_interval,
         "quality_interval": quality_interval,
+        "file_max_bytes": file_max_bytes,
         **ice,
     }
     if presence is not None:

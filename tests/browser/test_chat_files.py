@@ -1,5 +1,5 @@
 """A photo sent from the widget shows as a thumbnail in the dashboard (both in Chromium);
-a file of a type not taken is refused in plain words."""
+a file of a type not taken, or over the server's limit, is refused in plain words."""
 
 from __future__ import annotations
 
@@ -76,6 +76,23 @@ async def test_a_disguised_file_is_refused_in_plain_words(web, chromium, dashboa
         timeout=WAIT_MS,
     )
     await expect(tid(visitor, "chat-thumb")).to_have_count(0)
+    panel = in_progress(agent, call)
+    await panel.get_by_test_id("chat-toggle").click()
+    await expect(panel.get_by_test_id("chat-message")).to_have_count(0)
+
+
+async def test_a_file_over_the_servers_limit_is_refused_at_once_saying_the_limit(
+    web, chromium, dashboards
+):
+    agent, visitor, call = await answered(web, chromium, dashboards, "chat-too-large.html")
+    await tid(visitor, "chat-toggle").click()
+    big = b"\x89PNG\r\n\x1a\n" + bytes(10 * 1024 * 1024)  # SUPPORTCALL_UPLOAD_MAX_BYTES, and 8
+    await tid(visitor, "chat-file-input").set_input_files(
+        {"name": "scan.png", "mimeType": "image/png", "buffer": big}
+    )
+    await expect(tid(visitor, "chat-error")).to_have_text(
+        "That file is too large (at most 10.0 MB).", timeout=WAIT_MS
+    )
     panel = in_progress(agent, call)
     await panel.get_by_test_id("chat-toggle").click()
     await expect(panel.get_by_test_id("chat-message")).to_have_count(0)

@@ -38,6 +38,7 @@ async def test_a_visitor_token_opens_a_visitor_session():
         "resume_grace": 20.0,
         "ping_interval": 25.0,
         "quality_interval": 5.0,
+        "file_max_bytes": 10 * 1024 * 1024,
         "ice_servers": [],
         "ice_transport_policy": "all",
         "media_timeout": 20.0,

@@ -64,7 +64,7 @@ export function chatBox(entry) {
       unread: (n) => say(ngettext("%(n)s unread message", "%(n)s unread messages", n), { n }),
       failed: (error) => say(gettext("Not sent: %(why)s"), { why: explain(error.code, error.message) }),
       uploading: (name, percent) => say(gettext("Sending %(name)s… %(percent)s"), { name, percent: `${percent}%` }),
-      tooLarge: () => gettext("That file is too large (max 10 MB)."),
+      tooLarge: (most) => say(gettext("That file is too large (at most %(most)s)."), { most }),
       badType: () => gettext("This type of file can't be sent: photos (PNG, JPEG, GIF, WebP), PDF and text files can."),
       fileGone: (name) => say(gettext("%(name)s (no longer kept)"), { name }),
     },

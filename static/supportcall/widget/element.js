@@ -120,7 +120,7 @@ export class SupportcallWidget extends HTMLElement {
       unread: (count) => t("chat.unread", { count }),
       failed: (error) => t("chat.failed", { why: explain(error.code) || error.message }),
       uploading: (name, percent) => t("chat.uploading", { name, percent }),
-      tooLarge: () => t("chat.tooLarge"),
+      tooLarge: (most) => t("chat.tooLarge", { most }),
       badType: () => t("chat.badType"),
       fileGone: (name) => t("chat.fileGone", { name }),
     }, { mine: "caller", visible: () => this.isOpen });
