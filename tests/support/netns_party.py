@@ -2,6 +2,7 @@
 
     ip netns exec NS python -m tests.support.netns_party visitor --server URL
     ip netns exec NS python -m tests.support.netns_party agent --server URL
+    ip netns exec NS python -m tests.support.netns_party check --server URL
 
 It prints one JSON object a line, for the test to read:
 
@@ -12,6 +13,8 @@ It prints one JSON object a line, for the test to read:
     {"event": "ended", "reason": "media_failed", "error": "MediaFailed", "message": "..."}
 
 and, once its audio flows, waits for a line on stdin: "end" makes it hang up.
+``check`` is a visitor that runs the check before the call at once and prints
+``{"event": "check", "check": {...}, "seconds": 7.2}`` (what Client.check returned).
 It uses only the Python client (no Django), like any bot would.
 """
 
@@ -21,6 +24,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 from supportcall.client import Agent, Call, CallEnded, Options, Visitor
@@ -67,7 +71,13 @@ async def run(args: argparse.Namespace) -> None:
     options = Options(
         args.server, ice_servers=ice_servers, ice_transport_policy=args.policy, timeout=15
     )
-    if args.role == "visitor":
+    if args.role == "check":
+        async with Visitor(options, site="demo", display_name="Probe") as visitor:
+            say(event="ready")
+            started = time.monotonic()
+            check = await visitor.check()
+            say(event="check", check=check, seconds=round(time.monotonic() - started, 2))
+    elif args.role == "visitor":
         async with Visitor(options, site="demo", display_name="Ada") as visitor:
             say(event="ready")
             await read_line()  # "call": the agent is ready
@@ -83,7 +93,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.support.netns_party")
-    parser.add_argument("role", choices=["visitor", "agent"])
+    parser.add_argument("role", choices=["visitor", "agent", "check"])
     parser.add_argument("--server", required=True)
     parser.add_argument("--ice-servers", help="JSON iceServers instead of the server's")
     parser.add_argument("--policy", choices=["all", "relay"], help="instead of the server's")
