@@ -301,7 +301,7 @@ class CallAdmin(admin.ModelAdmin):
         if check.get("rtt_ms") is not None:
             words.append(gettext("round trip %(ms)d ms") % {"ms": round(check["rtt_ms"])})
         if check.get("loss_pct") is not None:
-            words.append(gettext("loss %(pct)s%%") % {"pct": f"{check['loss_pct']:g}"})
+            words.append(gettext("loss %(pct)s %%") % {"pct": f"{check['loss_pct']:g}"})
         return "; ".join(words)
 
     @admin.display(description=_("duration"))

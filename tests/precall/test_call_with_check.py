@@ -28,7 +28,7 @@ async def test_a_calls_check_reaches_the_agent_and_the_record_with_the_servers_v
     row = await sync(Call.objects.get)(id=ack["call_id"])
     assert row.caller_check == kept
     shown = CallAdmin(Call, None).check_before_the_call(row)
-    assert shown == "Your network only works through our relay; path: relay; round trip 42 ms"
+    assert shown == "Their network only works through our relay; path: relay; round trip 42 ms"
 
 
 async def test_a_call_without_a_check_says_none(parties):
