@@ -90,8 +90,8 @@ class Check:
                 ErrorCode.RATE_LIMITED, "the server is busy with other checks; try again soon"
             )
         await _count(identity)
-        Capacity.running += 1
         self.peer = EchoPeer(ice_config(identity))
+        Capacity.running += 1  # counted once there is a peer that end() closes
         try:
             answer = await self.peer.answer(sdp)
         except Exception as e:
