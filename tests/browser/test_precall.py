@@ -13,6 +13,7 @@ from tests.support.browser import CALL, WAIT_MS, WIDGET, host_page, incoming, ti
 pytestmark = pytest.mark.browser
 
 RESULT = f"document.querySelector('{WIDGET}').precheck.result"
+PREVIEW = f"document.querySelector('{WIDGET}').shadowRoot.querySelector('.check-preview')"
 
 
 async def test_the_widgets_check_is_good_to_go_on_loopback_and_reaches_the_agent(
@@ -50,3 +51,27 @@ async def test_the_widgets_check_is_good_to_go_on_loopback_and_reaches_the_agent
     shown = incoming(agent, call).get_by_test_id("caller-check")
     await expect(shown).to_have_attribute("data-verdict", "good", timeout=WAIT_MS)
     await expect(shown).to_contain_text("Caller's check: Good to go (path: host")
+
+
+async def test_a_video_widgets_check_previews_the_camera_and_says_good_to_go(
+    web, chromium, dashboards
+):
+    await dashboards("alice")
+    visitor = await host_page(web, chromium, "precall-video.html", media="video")
+    launcher = tid(visitor, "call-button")
+    await expect(launcher).not_to_have_attribute("data-line", "asking", timeout=WAIT_MS)
+    # A video widget calls from the launcher; hung up, its panel offers the check.
+    await launcher.click()
+    await wait_true(visitor, f"{CALL} && {CALL}.id", timeout=WAIT_MS)
+    await tid(visitor, "hangup").click()
+    await expect(tid(visitor, "status")).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
+    await tid(visitor, "check-button").click()
+    preview = tid(visitor, "check-preview")
+    await expect(preview).to_be_visible(timeout=WAIT_MS)
+    await wait_true(visitor, f"{PREVIEW}.videoWidth > 0", timeout=WAIT_MS)
+    result = tid(visitor, "check-result")
+    await expect(result).to_have_attribute("data-verdict", "good", timeout=WAIT_MS)
+    await expect(result).to_have_text("Good to go")
+    # The camera is given back: no preview, no track left live.
+    await expect(preview).to_be_hidden()
+    assert await visitor.evaluate(f"{PREVIEW}.srcObject") is None

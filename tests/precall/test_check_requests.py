@@ -191,3 +191,22 @@ async def test_check_end_with_no_check_is_refused_invalid_state(parties):
     visitor = await parties("visitor")
     reply = await visitor.fails("invalid_state", "check.end")
     assert reply["message"] == "no check is running"
+
+
+async def test_a_video_check_gets_its_video_back_too(parties):
+    visitor = await parties("visitor")
+    peer = MediaPeer("video", ice_servers=[])
+    try:
+        sdp = await peer.create_offer()
+        ack = await visitor.ok("check.start", media="video", sdp=sdp)
+        await peer.apply_answer(ack["sdp"])
+        await peer.wait_connected(WAIT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT
+        while peer.inbound_bytes().get("video", 0) == 0 and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        assert peer.inbound_bytes().get("video", 0) > 0
+        assert await echoed_audio(peer) > 0
+        await visitor.ok("check.end")
+    finally:
+        await peer.close()

@@ -46,7 +46,9 @@ export class PreCheck {
   async run() {
     if (this.running) return;
     const widget = this.widget;
-    const media = widget.fixedMedia() === Media.VIDEO ? Media.VIDEO : Media.AUDIO_SINGLE;
+    // With the camera (and its preview) for a video widget, or after a video call.
+    const video = widget.fixedMedia() === Media.VIDEO || widget.media === Media.VIDEO;
+    const media = video ? Media.VIDEO : Media.AUDIO_SINGLE;
     this.running = true;
     this.failed = false;
     this.result = null;
