@@ -384,6 +384,19 @@ SUPPORTCALL_QUALITY_RTT_MS = _positive("SUPPORTCALL_QUALITY_RTT_MS", env.float, 
 SUPPORTCALL_QUALITY_JITTER_MS = _positive("SUPPORTCALL_QUALITY_JITTER_MS", env.float, 30.0)
 SUPPORTCALL_QUALITY_LOSS_PCT = _positive("SUPPORTCALL_QUALITY_LOSS_PCT", env.float, 1.0)
 SUPPORTCALL_QUALITY_MOS = _positive("SUPPORTCALL_QUALITY_MOS", env.float, 3.5)
+# The check before the call (supportcall/precall/echo.py): a check's echo peer lives at
+# most SUPPORTCALL_CHECK_SECONDS; a process runs at most SUPPORTCALL_CHECK_CONCURRENT at
+# once (each costs CPU: docs/deployment.md); an identity may start SUPPORTCALL_CHECK_RATE
+# a minute. Over either limit, check.start is refused rate_limited.
+SUPPORTCALL_CHECK_SECONDS = _positive("SUPPORTCALL_CHECK_SECONDS", env.float, 8.0)
+if SUPPORTCALL_CHECK_SECONDS > 60:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_CHECK_SECONDS: at most 60 seconds")
+SUPPORTCALL_CHECK_CONCURRENT = _positive("SUPPORTCALL_CHECK_CONCURRENT", env.int, 8)
+if SUPPORTCALL_CHECK_CONCURRENT > 1000:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_CHECK_CONCURRENT: at most 1000")
+SUPPORTCALL_CHECK_RATE = _positive("SUPPORTCALL_CHECK_RATE", env.int, 6)
+if SUPPORTCALL_CHECK_RATE > 1000:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_CHECK_RATE: at most 1000 a minute")
 # A connection silent for this long (no frame, no ping) is closed as dead, in seconds.
 SUPPORTCALL_IDLE_TIMEOUT = _positive("SUPPORTCALL_IDLE_TIMEOUT", env.float, 60.0)
 # Connections of a process whose sweeper has not refreshed them for this long

@@ -508,10 +508,11 @@ export class Phone extends EventTarget {
    * Place a call (visitors). media: "audio" | "video" | "audio_single".
    * `stream` is the local MediaStream (from getUserMedia): the caller asks for
    * it first so that a denied microphone is explained before anything rings.
+   * `check` (optional): what a check before the call found (check.js).
    */
-  async call({ to, media = Media.AUDIO, stream }) {
+  async call({ to, media = Media.AUDIO, stream, check }) {
     const call = new Call(this, null, { direction: "outgoing", media, to });
-    await call.startOutgoing(stream);
+    await call.startOutgoing(stream, check);
     return call;
   }
 }
@@ -671,7 +672,8 @@ export class Call extends EventTarget {
     }
   }
 
-  async startOutgoing(stream) {
+  /** `check`: the result of a check before the call (check.js), handed to the agent. */
+  async startOutgoing(stream, check) {
     const pc = this.createPeer(stream);
     this.addTransceivers(stream);
     await pc.setLocalDescription(await pc.createOffer());
@@ -681,6 +683,7 @@ export class Call extends EventTarget {
         ...(this.to ? { to: this.to } : {}),
         media: this.media,
         sdp: pc.localDescription.sdp,
+        ...(check ? { check } : {}),
       });
     } catch (error) {
       // No call exists, and the caller never gets this object: close its peer.

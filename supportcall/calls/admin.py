@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from supportcall.api import export
 from supportcall.api.serializers import CallSummary
 from supportcall.calls.change import SYSTEM
+from supportcall.precall import words as precall_words
 from supportcall.quality import summary as quality
 from supportcall.vocabulary import Reason
 
@@ -266,6 +267,7 @@ class CallAdmin(admin.ModelAdmin):
                     "rating_comment",
                     "caller_context",
                     "caller_verified",
+                    "check_before_the_call",
                 ]
             },
         ),
@@ -306,6 +308,7 @@ class CallAdmin(admin.ModelAdmin):
             "duration",
             "quality_summary",
             "quality_chart",
+            "check_before_the_call",
         ]
 
     def has_add_permission(self, request) -> bool:
@@ -316,6 +319,20 @@ class CallAdmin(admin.ModelAdmin):
         if not call.end_reason:
             return gettext("In progress") if call.phase != "ended" else "—"
         return str(CALL_ENDED.get(call.end_reason, call.end_reason))
+
+    @admin.display(description=_("check before the call"))
+    def check_before_the_call(self, call: Call) -> str:
+        check = call.caller_check
+        if not check:
+            return gettext("The caller did not check before calling")
+        words = [str(precall_words.SAYS.get(check.get("verdict"), check.get("verdict")))]
+        if check.get("candidate_type"):
+            words.append(gettext("path: %(type)s") % {"type": check["candidate_type"]})
+        if check.get("rtt_ms") is not None:
+            words.append(gettext("round trip %(ms)d ms") % {"ms": round(check["rtt_ms"])})
+        if check.get("loss_pct") is not None:
+            words.append(gettext("loss %(pct)s %%") % {"pct": f"{check['loss_pct']:g}"})
+        return "; ".join(words)
 
     @admin.display(description=_("duration"))
     def duration(self, call: Call) -> str:

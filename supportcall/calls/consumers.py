@@ -19,7 +19,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from supportcall.db import in_db
-from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode
+from supportcall.precall.echo import Check
+from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode, Media
 
 from . import connections, events, protocol
 from .change import ROUTE, Actor, Delivery, Outcome, party_group
@@ -118,6 +119,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.routes = Routes()
+        self.check = Check(self.send_json)
         self.last_frame = asyncio.get_running_loop().time()
         await self.accept()
         self.origin = _header(self.scope, b"origin")
@@ -147,6 +149,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        await self.check.end(None)
         self.auth_timer.cancel()
         self.idle_timer.cancel()
         await self.channel_layer.group_discard(process_group(), self.channel_name)
@@ -242,6 +245,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         request_id = protocol.request_id(content)
         try:
             request = protocol.parse(content)
+            if request.type in protocol.CHECK_REQUESTS:
+                await self.send_json(protocol.ack(request_id, **await self._check(request)))
+                return
             if await self._relay(request_id, request):
                 return
             outcome = await in_db(self._dispatch)(request)
@@ -279,6 +285,19 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(protocol.ack(request_id, call_id=str(request.call_id)))
         await deliver([Delivery(peer, event)])
         return True
+
+    async def _check(self, request: protocol.Request) -> dict[str, Any]:
+        """``check.*``: the echo peer this connection holds (supportcall/precall/echo.py)."""
+        assert self.actor is not None
+        fields = request.fields
+        if request.type == "check.start":
+            media = fields.get("media") or Media.AUDIO_SINGLE
+            return await self.check.start(self.actor.identity, sdp=fields["sdp"], media=media)
+        if request.type == "check.candidate":
+            await self.check.candidate(fields["candidate"])
+        else:
+            await self.check.stop()
+        return {}
 
     def _count_typing(self) -> None:
         """SUPPORTCALL_CHAT_TYPING_RATE a window, per connection: typing is never stored, so

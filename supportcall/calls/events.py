@@ -107,6 +107,7 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
             "anonymous": True,
             "context": row.caller_context,
             "verified": row.caller_verified,
+            "check": row.caller_check,
         },
         "to": to or row.target,
         "media": row.media,

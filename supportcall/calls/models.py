@@ -53,6 +53,9 @@ class Call(models.Model):
     # What the site's backend signed about a verified caller (sub, name, email,
     # attributes; tokens.identity), or None: apart from the page's unsigned context.
     caller_verified = models.JSONField(null=True, blank=True, default=None)
+    # The caller's check before the call (supportcall/precall/): its facts and the
+    # server's verdict of them, or None if it called without one.
+    caller_check = models.JSONField(null=True, blank=True, default=None)
     target = models.CharField(max_length=254, help_text=_("The address the caller called."))
     queue = models.ForeignKey(
         "directory.Queue",

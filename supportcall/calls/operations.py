@@ -26,6 +26,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from supportcall.directory.models import Agent, AwayReason
+from supportcall.precall import verdict
+from supportcall.precall.limits import limits
 from supportcall.text import excerpt
 from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Reason, Role
 
@@ -36,10 +38,24 @@ from .models import Call
 from .sdp import check_answer, check_offer, check_reoffer
 
 
-def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) -> Outcome:
-    """A visitor calls a queue or an agent of its site."""
+def create_call(
+    actor: Actor,
+    *,
+    to: str | None = None,
+    media: str,
+    sdp: str,
+    check: dict[str, Any] | None = None,
+) -> Outcome:
+    """A visitor calls a queue or an agent of its site; ``check`` is the result of its
+    check before the call, handed to the agents rung."""
     if actor.role != Role.VISITOR:
         raise CallError(ErrorCode.FORBIDDEN, "agents cannot create calls")
+    caller_check = None
+    if check is not None:
+        try:
+            caller_check = verdict.from_wire(check, limits())
+        except verdict.BadCheck as e:
+            raise CallError(e.code, str(e)) from None
     _check_open_calls(actor)
     kind = Media(media)
     check_offer(sdp, kind)
@@ -58,6 +74,7 @@ def create_call(actor: Actor, *, to: str | None = None, media: str, sdp: str) ->
             caller_display_name=actor.display_name,
             caller_context=actor.context,
             caller_verified=actor.verified,
+            caller_check=caller_check,
             target=to,
             queue=queue,
             media=kind,

@@ -78,7 +78,12 @@ _NUMBER = _Field((int, float), required=False, nullable=True)
 
 REQUESTS: dict[str, RequestType] = {
     "call.create": RequestType(
-        {"to": _Field(str, required=False, max_length=MAX_ADDRESS), "media": _Field(str), **_SDP},
+        {
+            "to": _Field(str, required=False, max_length=MAX_ADDRESS),
+            "media": _Field(str),
+            **_SDP,
+            "check": _Field(dict, required=False, nullable=True),
+        },
         operations.create_call,
     ),
     "call.accept": RequestType(
@@ -162,6 +167,13 @@ REQUESTS: dict[str, RequestType] = {
         rating.rate,
     ),
 }
+# The check before the call (supportcall/precall/echo.py): no database, no call; the
+# consumer runs them itself, with the echo peer it holds.
+CHECK_REQUESTS: dict[str, dict[str, _Field]] = {
+    "check.start": {"media": _Field(str, required=False), **_SDP},
+    "check.candidate": {"candidate": _Field(dict, nullable=True)},
+    "check.end": {},
+}
 # Long for good reasons (an SDP, a pasted log): over the limit is `too_large`, not a bad frame.
 LONG_FIELDS = frozenset({"sdp", "text", "comment"})
 
@@ -200,10 +212,11 @@ def parse(content: Any) -> Request:
     if kind == "auth":
         raise CallError(ErrorCode.BAD_REQUEST, "already authenticated")
     known = REQUESTS.get(kind)
-    if known is None:
+    specs = known.fields if known is not None else CHECK_REQUESTS.get(kind)
+    if specs is None:
         raise CallError(ErrorCode.BAD_REQUEST, f"unknown type {excerpt(kind)}")
     fields: dict[str, Any] = {}
-    for name, spec in known.fields.items():
+    for name, spec in specs.items():
         if name not in content:
             if spec.required:
                 raise CallError(ErrorCode.BAD_REQUEST, f"{kind} needs '{name}'")

@@ -49,6 +49,7 @@ from ..vocabulary import (
     State,
 )
 from .chat import Chat, ChatMessage
+from .check import run_check
 from .errors import (
     CallEnded,
     CallError,
@@ -916,6 +917,13 @@ class Client(Emitter):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    async def check(self) -> dict[str, Any]:
+        """The check before the call (``check.start``): a real WebRTC session with the
+        server's echo peer. Returns ``{"verdict": "good" | "poor" | "relay_only" |
+        "blocked", "connected", "candidate_type", "rtt_ms", "loss_pct"}`` within the
+        check's time; ``CallError`` if the server refuses it (``rate_limited``...)."""
+        return await run_check(self)
+
     def _new_media_peer(self, media: str) -> MediaPeer:
         tone = self.options.tone_hz or self.default_tone_hz
         return MediaPeer(
@@ -1084,9 +1092,15 @@ class Visitor(Client):
             self.site, self.display_name, self.context, token
         )
 
-    async def call(self, to: str | None = None, media: Media | str = Media.AUDIO) -> Call:
+    async def call(
+        self,
+        to: str | None = None,
+        media: Media | str = Media.AUDIO,
+        check: Mapping[str, Any] | None = None,
+    ) -> Call:
         """Place a call (``call.create``) with a real offer; returns once the
-        server acknowledged it. ``to`` defaults to the login's first target."""
+        server acknowledged it. ``to`` defaults to the login's first target;
+        ``check`` (what :meth:`check` returned) is handed to the agent."""
         kind = check_media(media)
         if to is None:
             if not self.targets:
@@ -1095,9 +1109,10 @@ class Visitor(Client):
         peer = self._new_media_peer(kind)
         try:
             offer = await peer.create_offer()
-            ack = await self.signaling.request(
-                {"type": "call.create", "to": to, "media": kind, "sdp": offer}
-            )
+            request: dict[str, Any] = {"type": "call.create", "to": to, "media": kind, "sdp": offer}
+            if check is not None:
+                request["check"] = dict(check)
+            ack = await self.signaling.request(request)
         except BaseException:
             await peer.close()
             raise

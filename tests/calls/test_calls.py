@@ -65,6 +65,7 @@ async def test_call_incoming_tells_the_agent_who_calls_and_what_was_called(parti
             "anonymous": True,
             "context": {"order": "42"},
             "verified": None,
+            "check": None,  # no check before the call
         },
         "to": addr("support"),
         "media": "audio",

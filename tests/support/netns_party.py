@@ -2,6 +2,7 @@
 
     ip netns exec NS python -m tests.support.netns_party visitor --server URL
     ip netns exec NS python -m tests.support.netns_party agent --server URL
+    ip netns exec NS python -m tests.support.netns_party check --server URL
 
 It prints one JSON object a line, for the test to read:
 
@@ -15,6 +16,9 @@ and, once its audio flows, reads lines on stdin: "end" makes it hang up, "qualit
 what the server last said of the call's quality, per side (``call.quality`` events):
 
     {"event": "quality", "local": {"level": "poor", "mos": 2.9, ...}, "remote": {...}}
+
+``check`` is a visitor that runs the check before the call at once and prints
+``{"event": "check", "check": {...}, "seconds": 7.2}`` (what Client.check returned).
 It uses only the Python client (no Django), like any bot would.
 """
 
@@ -24,6 +28,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 from supportcall.client import Agent, Call, CallEnded, Options, Visitor
@@ -77,7 +82,13 @@ async def run(args: argparse.Namespace) -> None:
         args.server, ice_servers=ice_servers, ice_transport_policy=args.policy, timeout=15,
         quality_interval=args.quality_interval,
     )  # fmt: skip
-    if args.role == "visitor":
+    if args.role == "check":
+        async with Visitor(options, site="demo", display_name="Probe") as visitor:
+            say(event="ready")
+            started = time.monotonic()
+            check = await visitor.check()
+            say(event="check", check=check, seconds=round(time.monotonic() - started, 2))
+    elif args.role == "visitor":
         async with Visitor(options, site="demo", display_name="Ada") as visitor:
             say(event="ready")
             await read_line()  # "call": the agent is ready
@@ -93,7 +104,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.support.netns_party")
-    parser.add_argument("role", choices=["visitor", "agent"])
+    parser.add_argument("role", choices=["visitor", "agent", "check"])
     parser.add_argument("--server", required=True)
     parser.add_argument("--ice-servers", help="JSON iceServers instead of the server's")
     parser.add_argument("--policy", choices=["all", "relay"], help="instead of the server's")

@@ -1,7 +1,7 @@
 // Building the page's elements.
 
 import { Media } from "../phone.js";
-import { MEDIA_LABEL } from "./words.js";
+import { CHECK_SAYS, MEDIA_LABEL } from "./words.js";
 
 /** Build an element: h("button", {class: "btn", onclick}, "Text", child...). */
 export function h(tag, attrs = {}, ...children) {
@@ -55,6 +55,32 @@ export function contextList(context) {
  * for any other, the context alone.
  */
 export function callerDetails(from) {
+  const identity = identityDetails(from);
+  const check = from?.check;
+  if (!check) return identity;
+  // The caller's check before the call (docs/protocol.md): its verdict in plain words.
+  const facts = [
+    check.candidate_type ? interpolate(gettext("path: %s"), [check.candidate_type]) : "",
+    check.rtt_ms !== null && check.rtt_ms !== undefined
+      ? interpolate(gettext("round trip %s ms"), [Math.round(check.rtt_ms)]) : "",
+    check.loss_pct !== null && check.loss_pct !== undefined
+      ? interpolate(gettext("loss %s"), [`${check.loss_pct} %`]) : "",
+  ].filter(Boolean).join(" · ");
+  return h(
+    "div",
+    {},
+    h(
+      "p",
+      { class: `caller-check check-${check.verdict}`, "data-testid": "caller-check", "data-verdict": check.verdict },
+      h("span", { class: "muted" }, gettext("Caller's check:")), " ",
+      h("strong", {}, CHECK_SAYS[check.verdict] || check.verdict),
+      facts ? h("span", { class: "muted" }, ` (${facts})`) : null,
+    ),
+    identity,
+  );
+}
+
+function identityDetails(from) {
   const context = contextList(from?.context);
   const verified = from?.verified;
   if (!verified) return context;

@@ -11,6 +11,14 @@ export const MEDIA_LABEL = Object.freeze({
   [Media.AUDIO_SINGLE]: gettext("Audio only"),
 });
 
+/** A caller's check before the call, as the agent reads it (precall/verdict.py's words). */
+export const CHECK_SAYS = Object.freeze({
+  good: gettext("Good to go"),
+  poor: gettext("The connection works, but the sound may be poor"),
+  relay_only: gettext("Their network only works through our relay"),
+  blocked: gettext("We could not reach them: their network blocks calls"),
+});
+
 export const STATE_LABEL = Object.freeze({
   [State.RINGING]: gettext("Ringing"),
   [State.IN_CALL]: gettext("In call"),

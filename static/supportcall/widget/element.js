@@ -15,6 +15,7 @@ import { Cancelled, explainFailure, getMedia, login, target } from "./calling.js
 import { CHOOSE } from "./config.js";
 import { toggleHold, toggleMute, toggleVideo } from "./controls.js";
 import { fetchLine, lineBlocked } from "./line.js";
+import { PreCheck } from "./precheck.js";
 import { render, renderTimer } from "./render.js";
 import { Phase, UNDER_WAY } from "./states.js";
 import { elements, template } from "./template.js";
@@ -51,6 +52,8 @@ export class SupportcallWidget extends HTMLElement {
     this.lineAsked = false;
     this.callbacks = new Callbacks(this);
     this.rating = new Rating(this);
+    /** The check before the call (precheck.js): its last result goes with the next call. */
+    this.precheck = new PreCheck(this);
     /** The current call's chat (chat.js), from its answer until the widget starts over. */
     this.chat = null;
 
@@ -80,6 +83,7 @@ export class SupportcallWidget extends HTMLElement {
     on(el.mute, () => toggleMute(this));
     on(el.hold, () => toggleHold(this));
     on(el.video, () => toggleVideo(this));
+    on(el.checkButton, () => this.precheck.run());
     on(el.callbackOffer, () => this.callbacks.open());
     on(el.callbackCancel, () => this.callbacks.close());
     on(el.ratingSkip, () => this.rating.skip());
@@ -152,6 +156,12 @@ export class SupportcallWidget extends HTMLElement {
     }
     // From idle, ended or error: start over.
     this.resetToIdle();
+    if (this.precheck.takeDue()) {
+      // The last call's media could not connect: test the network before anything else.
+      this.openPanel(this.el.checkButton);
+      this.precheck.run();
+      return;
+    }
     if (lineBlocked(this.line)) {
       // Nobody could answer when last asked: say why, offer a callback, and ask again.
       this.openPanel(this.el.callbackOffer);
@@ -243,7 +253,8 @@ export class SupportcallWidget extends HTMLElement {
       // is explained and no call is ever created.
       stream = await getMedia(media);
       if (attempt.cancelled) throw new Cancelled();
-      const call = await phone.call({ to: target(this.config.queue, phone), media, stream });
+      const check = this.precheck.result || undefined;
+      const call = await phone.call({ to: target(this.config.queue, phone), media, stream, check });
       if (attempt.cancelled) {
         // Hung up while the call was being created: cancel it on the server.
         await call.end().catch(() => {});
@@ -287,6 +298,7 @@ export class SupportcallWidget extends HTMLElement {
       this.state = state;
       if (state === State.ENDED) {
         this.reason = reason;
+        this.precheck.noteEnd(reason);
         // An answered call: its WebSocket stays open a while, for the visitor's rating.
         const rate = this.answeredAt && this.call?.id && this.phone;
         if (rate) this.rating.offer(this.phone, this.call.id);

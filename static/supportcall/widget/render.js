@@ -18,6 +18,7 @@ export function render(widget) {
   el.panel.hidden = !widget.isOpen;
   renderStatus(widget);
   renderChoices(widget);
+  widget.precheck.render(!UNDER_WAY.includes(widget.state) && widget.callbacks.view === null);
   widget.callbacks.render();
   widget.rating.render();
   renderStage(widget);

@@ -107,6 +107,11 @@ export const STYLE = `
            background: var(--warn-bg); color: var(--warn-fg); font-size: 13.5px; }
   .error svg { width: 18px; height: 18px; margin-top: 1px; }
 
+  .precheck { display: grid; gap: 8px; margin-top: 10px; }
+  .check-level { width: 100%; height: 10px; }
+  .check-preview { width: 100%; border-radius: 10px; background: #000; }
+  .check-result { margin: 0; font-weight: 600; }
+  .check-result[data-verdict="blocked"], .check-result[data-verdict="failed"] { color: #b42318; }
   .choices { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
   .choices.single { grid-template-columns: 1fr; }
   .choice { display: flex; align-items: center; justify-content: center; gap: 8px; min-height: 48px;

@@ -86,6 +86,12 @@ export function template() {
           <button class="choice" type="button" data-testid="choose-video">${ICON.video}<span>${w("choice.video")}</span></button>
           <button class="choice primary" type="button" data-testid="call-again">${ICON.phone}<span>${w("choice.again")}</span></button>
         </div>
+        <div class="precheck" data-testid="check" hidden>
+          <button class="choice" type="button" data-testid="check-button">${w("check.button")}</button>
+          <meter class="check-level" data-testid="check-level" min="0" max="1" value="0" aria-label="${w("check.level")}" hidden></meter>
+          <video class="check-preview" data-testid="check-preview" playsinline autoplay muted hidden></video>
+          <p class="check-result" data-testid="check-result" role="status" aria-live="polite" hidden></p>
+        </div>
         <div class="controls" hidden>
           <button class="ctl" type="button" data-testid="mute" aria-label="${w("control.muteName")}" aria-pressed="false">
             <span class="disc"></span><span class="lbl">${w("control.mute")}</span></button>
@@ -141,6 +147,8 @@ export function elements(root) {
     callbackCancel: tid("callback-cancel"), callbackSubmit: tid("callback-submit"),
     ratingForm: tid("rating-form"), ratingError: tid("rating-error"), ratingDone: tid("rating-done"),
     ratingSend: tid("rating-send"), ratingSkip: tid("rating-skip"),
+    checkArea: tid("check"), checkButton: tid("check-button"), checkLevel: tid("check-level"),
+    checkPreview: tid("check-preview"), checkResult: tid("check-result"),
     chat: {
       toggle: tid("chat-toggle"), badge: tid("chat-unread"), area: tid("chat"), log: tid("chat-log"),
       form: tid("chat-form"), input: tid("chat-input"), typing: tid("chat-typing"), error: tid("chat-error"),
