@@ -523,6 +523,11 @@ SUPPORTCALL_CHAT_RATE = _positive("SUPPORTCALL_CHAT_RATE", env.int, 5)
 SUPPORTCALL_CHAT_WINDOW = _positive("SUPPORTCALL_CHAT_WINDOW", env.float, 5.0)
 SUPPORTCALL_CHAT_TYPING_RATE = _positive("SUPPORTCALL_CHAT_TYPING_RATE", env.int, 10)
 SUPPORTCALL_CHAT_REPLAY = _positive("SUPPORTCALL_CHAT_REPLAY", env.int, 200)
+# Seconds an agent's unanswered `screen.ask` (or `screen.ask_stop`) blocks asking again:
+# sooner is `rate_limited`, so a visitor is not pestered. At most an hour.
+SUPPORTCALL_SCREEN_ASK_INTERVAL = _positive("SUPPORTCALL_SCREEN_ASK_INTERVAL", env.float, 10.0)
+if SUPPORTCALL_SCREEN_ASK_INTERVAL > 3600:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_SCREEN_ASK_INTERVAL: at most 3600 seconds")
 # Seconds an HTTP request's line and headers may take to arrive, from the connection
 # (or the previous request's end); a client still sending them then is cut off.
 SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)
