@@ -63,6 +63,9 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_WEBHOOK_RETRY", "soon"),
         ("SUPPORTCALL_WEBHOOK_MAX_ATTEMPTS", "0"),
         ("SUPPORTCALL_WEBHOOK_BATCH", "-3"),
+        ("SUPPORTCALL_SCREEN_ASK_INTERVAL", "0"),
+        ("SUPPORTCALL_SCREEN_ASK_INTERVAL", "soon"),
+        ("SUPPORTCALL_SCREEN_ASK_INTERVAL", "3601"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):
