@@ -1,0 +1,190 @@
+"""The visitor's screen through phone.js in real Chromium (Debian's headless Chromium
+captures a fake screen with --use-fake-ui-for-media-stream: 1280x720, frames moving).
+
+The other side is the Python client with real aiortc media, which counts the screen's
+decoded frames apart from the camera's: a browser visitor sharing, stopped from the
+browser's own "Stop sharing" and at the agent's request, a browser without
+getDisplayMedia reporting not_supported; and a browser agent playing a screen.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from supportcall.client import Agent, Visitor, wait_for_flow
+from supportcall.client.media import SyntheticVideoTrack
+from tests.support.browser import log_in, wait_true
+from tests.support.recorder import record
+from tests.support.servers import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+# A visitor page on the server's origin (a secure context: 127.0.0.1). What the widget
+# does with an ask: "Share" calls shareScreen(); a stop request stops the share.
+VISITOR = """async ([server, share]) => {
+  const { Phone } = await import(server + "/static/supportcall/phone.js");
+  window.seen = [];
+  window.results = [];
+  const phone = await Phone.visitor(server, { site: "demo" });
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const call = await phone.call({ media: "audio", stream });
+  call.addEventListener("screen.asked", async () => {
+    window.seen.push("screen.asked");
+    if (share) window.results.push(await call.shareScreen());
+  });
+  call.addEventListener("screen.stop_request", async () => {
+    window.seen.push("screen.stop_request");
+    window.results.push(await call.screenStop());
+  });
+  window.call = call;
+  return call.id;
+}"""
+
+AGENT = """async ([server, csrfToken]) => {
+  const { Phone } = await import(server + "/static/supportcall/phone.js");
+  window.seen = [];
+  const phone = await Phone.agent(server, { csrfToken });
+  await phone.setPresence("available");
+  window.phone = phone;
+  phone.addEventListener("incoming", async (event) => {
+    const call = event.detail;
+    window.call = call;
+    const video = document.createElement("video");
+    video.muted = true;
+    video.autoplay = true;
+    document.body.append(video);
+    window.screenVideo = video;
+    call.addEventListener("screen", (e) => window.seen.push(`screen ${e.detail.sharing}`));
+    call.addEventListener("screen-track", () => { video.srcObject = call.screenStream; });
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    await call.accept({ stream });
+  });
+  return true;
+}"""
+
+
+async def open_page(web, chromium):
+    browser = await chromium()
+    page = await browser.new_page()
+    await page.goto(web.url + "/api/v1/health")
+    return page
+
+
+async def until(page, expression, timeout=20):
+    await wait_true(page, expression, timeout=timeout * 1000)
+
+
+async def answered_browser_visitor(web, chromium, share=True):
+    alice = Agent(web.url, "alice", DEMO_PASSWORD)
+    record(alice)
+    await alice.connect()
+    await alice.set_presence("available")
+    page = await open_page(web, chromium)
+    await page.evaluate(VISITOR, [web.url, share])
+    incoming = await alice.next_incoming(timeout=20)
+    await incoming.accept()
+    await until(page, "window.call.state === 'in_call'")
+    return alice, page, incoming
+
+
+async def screen_frames(call, flowing=True):
+    how = {} if flowing else {"flowing": False, "window": 0.8}
+    return await wait_for_flow(lambda: call.frames_received, "screen", timeout=15, **how)
+
+
+async def test_a_browser_shares_its_screen_frames_reach_the_agent_and_its_stop_sharing_stops_it(
+    web, chromium
+):
+    alice, page, incoming = await answered_browser_visitor(web, chromium)
+    try:
+        await incoming.ask_screen()
+
+        await until(page, "window.results.length === 1")
+        assert await page.evaluate("window.results") == [
+            {"op": "screen_start", "ok": True, "code": None, "message": None}
+        ]
+        await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+        assert await screen_frames(incoming) > 0
+        assert incoming.frames_received["video"] == 0  # the screen is not the camera
+        # The browser's own "Stop sharing": the capture track ends.
+        await page.evaluate("window.call.screenTrack.dispatchEvent(new Event('ended'))")
+        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+        await until(page, "window.call.sharingScreen === false")
+        await screen_frames(incoming, flowing=False)
+
+        # Again, then stopped at the agent's request.
+        await incoming.ask_screen()
+        await until(page, "window.results.length === 2 && window.results[1].ok")
+        await screen_frames(incoming)
+        await incoming.ask_screen_stop()
+        await until(page, "window.results.length === 3 && window.results[2].ok")
+        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+        assert await page.evaluate("window.seen") == [
+            "screen.asked",
+            "screen.asked",
+            "screen.stop_request",
+        ]
+        sharing = [
+            e["sharing"] for e in record(alice).call_events(incoming) if e["type"] == "call.screen"
+        ]
+        assert sharing == [True, False, True, False]
+        assert await page.evaluate("window.call.states") == ["initiated", "ringing", "in_call"]
+    finally:
+        await page.close()
+        await alice.close()
+
+
+async def test_a_browser_without_get_display_media_tells_the_agent_not_supported(web, chromium):
+    alice, page, incoming = await answered_browser_visitor(web, chromium)
+    try:
+        # What a mobile browser looks like to the page.
+        await page.evaluate(
+            "Object.defineProperty(navigator.mediaDevices, 'getDisplayMedia', {value: undefined})"
+        )
+        await incoming.ask_screen()
+
+        await until(page, "window.results.length === 1")
+        result = (await page.evaluate("window.results"))[0]
+        assert (result["ok"], result["code"]) == (False, "not_supported")
+        await record(alice).event("screen.declined", incoming, reason="not_supported")
+        assert incoming.screen_declined == "not_supported"
+        assert incoming.remote_screen is False
+        # The refused share added nothing: the call's next re-offer keeps its two m-lines.
+        assert (await page.evaluate("window.call.hold()"))["ok"] is True
+        await incoming.wait_for_state("remotely_held", timeout=10)
+    finally:
+        await page.close()
+        await alice.close()
+
+
+async def test_a_browser_agent_plays_the_visitors_screen_apart_from_the_call(web, chromium):
+    browser = await chromium()
+    page = await browser.new_page()
+    visitor = Visitor(web.url, site="demo")
+    try:
+        await log_in(page, web, "alice")
+        token = page.locator('meta[name="csrf-token"]')
+        await token.wait_for(state="attached", timeout=20_000)
+        csrf = await token.get_attribute("content")
+        await page.goto(web.url + "/api/v1/health")  # the dashboard's own phone leaves
+        await page.evaluate(AGENT, [web.url, csrf])
+        await visitor.connect()
+        call = await visitor.call(media="audio")
+        await call.wait_for_state("in_call", timeout=20)
+
+        await call.screen_start(SyntheticVideoTrack())
+
+        await until(page, "window.seen.join() === 'screen true'")
+        await until(page, "window.screenVideo.videoWidth > 0")
+        frames = await page.evaluate(
+            "window.screenVideo.getVideoPlaybackQuality().totalVideoFrames"
+        )
+        await until(
+            page, f"window.screenVideo.getVideoPlaybackQuality().totalVideoFrames > {frames + 10}"
+        )
+        assert await page.evaluate("window.call.remoteStream.getVideoTracks().length") == 0
+        await call.screen_stop()
+        await until(page, "window.seen.join() === 'screen true,screen false'")
+    finally:
+        await page.close()
+        await visitor.close()
