@@ -523,7 +523,8 @@ export class Phone extends EventTarget {
  *             call.quality.local / .remote keep the last of each side
  *   "screen"  {sharing, mid}   (agents) whether the visitor shares its screen (call.screen);
  *             "screen-track" {track}: the screen's remote track (never in remoteStream)
- *   "screen.asked", "screen.stop_request" (visitors), "screen.declined" {reason} (agents)
+ *   "screen.asked", "screen.stop_request", "sharing" {sharing} (visitors: its own share
+ *             started or stopped), "screen.declined" {reason} (agents)
  */
 export class Call extends EventTarget {
   constructor(phone, id, { direction, media, from, to, offer }) {
@@ -814,6 +815,7 @@ export class Call extends EventTarget {
       this.sharingScreen = true;
       this.screenTrack = track;
       this.screenAsk = null;
+      this.dispatchEvent(new CustomEvent("sharing", { detail: { sharing: true } }));
     } else if (added) {
       // Never negotiated: stopped, it leaves the next offers, as the server expects.
       added.stop();
@@ -834,6 +836,7 @@ export class Call extends EventTarget {
       this.screenTrack = null;
       this.screenAsk = null;
       track?.stop();
+      this.dispatchEvent(new CustomEvent("sharing", { detail: { sharing: false } }));
     } else {
       await this.screen?.sender.replaceTrack(track);
     }

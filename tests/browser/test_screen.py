@@ -10,10 +10,19 @@ getDisplayMedia reporting not_supported; and a browser agent playing a screen.
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 
 from supportcall.client import Agent, Visitor, wait_for_flow
 from supportcall.client.media import SyntheticVideoTrack
-from tests.support.browser import log_in, wait_true
+from tests.support.browser import (
+    WAIT_MS,
+    expect_state,
+    host_page,
+    log_in,
+    start_call,
+    tid,
+    wait_true,
+)
 from tests.support.recorder import record
 from tests.support.servers import DEMO_PASSWORD
 
@@ -188,3 +197,94 @@ async def test_a_browser_agent_plays_the_visitors_screen_apart_from_the_call(web
     finally:
         await page.close()
         await visitor.close()
+
+
+# --- the widget ---------------------------------------------------------------------
+
+
+async def widget_answered(web, chromium, name):
+    """A visitor calls from the widget on a customer's page; Alice (the Python client)
+    answers."""
+    alice = Agent(web.url, "alice", DEMO_PASSWORD)
+    record(alice)
+    await alice.connect()
+    await alice.set_presence("available")
+    page = await host_page(web, chromium, name)
+    await start_call(page, "audio")
+    incoming = await alice.next_incoming(timeout=20)
+    await incoming.accept()
+    await expect_state(page, "in_call")
+    return alice, page, incoming
+
+
+async def test_the_widget_shows_the_ask_shares_with_a_banner_and_stops_from_it_or_the_agent(
+    web, chromium
+):
+    alice, page, incoming = await widget_answered(web, chromium, "screen-share.html")
+    try:
+        ask, banner = tid(page, "screen-ask"), tid(page, "screen-banner")
+        await expect(ask).to_be_hidden()
+        await incoming.ask_screen()
+
+        await expect(ask).to_be_visible(timeout=WAIT_MS)
+        await expect(ask).to_contain_text("The agent asks to see your screen.")
+        await tid(page, "screen-share").focus()
+        await page.keyboard.press("Enter")  # by keyboard
+        await expect(banner).to_be_visible(timeout=WAIT_MS)
+        await expect(banner).to_contain_text("You are sharing your screen")
+        await expect(ask).to_be_hidden()
+        await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+        assert await screen_frames(incoming) > 0
+
+        await tid(page, "screen-stop").click()  # the visitor stops from the widget
+        await expect(banner).to_be_hidden(timeout=WAIT_MS)
+        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+
+        await incoming.ask_screen()
+        await tid(page, "screen-share").click()
+        await expect(banner).to_be_visible(timeout=WAIT_MS)
+        await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+        await incoming.ask_screen_stop()  # the agent's "Stop viewing"
+        await expect(banner).to_be_hidden(timeout=WAIT_MS)
+        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+        sharing = [
+            e["sharing"] for e in record(alice).call_events(incoming) if e["type"] == "call.screen"
+        ]
+        assert sharing == [True, False, True, False]
+        await expect(tid(page, "error")).to_be_hidden()
+    finally:
+        await page.close()
+        await alice.close()
+
+
+async def test_the_widget_says_in_plain_words_when_the_browser_cannot_share(web, chromium):
+    alice, page, incoming = await widget_answered(web, chromium, "screen-unsupported.html")
+    try:
+        await page.evaluate(
+            "Object.defineProperty(navigator.mediaDevices, 'getDisplayMedia', {value: undefined})"
+        )
+        await incoming.ask_screen()
+        await tid(page, "screen-share").click()
+
+        await expect(tid(page, "error")).to_contain_text(
+            "This browser cannot share a screen", timeout=WAIT_MS
+        )
+        await record(alice).event("screen.declined", incoming, reason="not_supported")
+        await expect(tid(page, "screen-banner")).to_be_hidden()
+    finally:
+        await page.close()
+        await alice.close()
+
+
+async def test_not_now_tells_the_agent_the_visitor_declined(web, chromium):
+    alice, page, incoming = await widget_answered(web, chromium, "screen-not-now.html")
+    try:
+        await incoming.ask_screen()
+        await tid(page, "screen-not-now").click()
+
+        await record(alice).event("screen.declined", incoming, reason="declined")
+        await expect(tid(page, "screen-ask")).to_be_hidden(timeout=WAIT_MS)
+        assert incoming.remote_screen is False
+    finally:
+        await page.close()
+        await alice.close()
