@@ -18,11 +18,13 @@ from tests.support.browser import (
     WAIT_MS,
     expect_state,
     host_page,
+    in_progress,
     log_in,
     start_call,
     tid,
     wait_true,
 )
+from tests.support.browser import incoming as incoming_card
 from tests.support.recorder import record
 from tests.support.servers import DEMO_PASSWORD
 
@@ -288,3 +290,68 @@ async def test_not_now_tells_the_agent_the_visitor_declined(web, chromium):
     finally:
         await page.close()
         await alice.close()
+
+
+# --- the dashboard ------------------------------------------------------------------
+
+
+async def test_the_dashboard_asks_shows_the_screen_large_and_stops_viewing(dashboards, visitors):
+    page = await dashboards("alice")
+    visitor = await visitors()
+    call = await visitor.call(media="audio")
+    await incoming_card(page, call).get_by_test_id("accept-audio").click()
+    await call.wait_for_state("in_call", timeout=20)
+    panel = in_progress(page, call, "in_call")
+    await expect(panel).to_be_visible(timeout=WAIT_MS)
+    stage, video = panel.get_by_test_id("screen-stage"), panel.get_by_test_id("screen-video")
+    await expect(stage).to_be_hidden()
+
+    await panel.get_by_test_id("ask-screen").click()
+
+    await call.wait_for(lambda: call.screen_asked == "share", timeout=10)
+    await call.screen_start(SyntheticVideoTrack())
+    await expect(stage).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("ask-screen")).to_be_hidden()
+    await wait_true(
+        page, "document.querySelector('[data-testid=screen-video]').videoWidth > 0", WAIT_MS
+    )
+    playing = "document.querySelector('[data-testid=screen-video]').getVideoPlaybackQuality()"
+    frames = await page.evaluate(f"{playing}.totalVideoFrames")
+    await wait_true(page, f"{playing}.totalVideoFrames > {frames + 10}", WAIT_MS)
+    assert await video.evaluate("v => v.srcObject.getVideoTracks().length") == 1
+
+    await panel.get_by_test_id("stop-viewing").click()
+
+    await call.wait_for(lambda: call.screen_asked == "stop", timeout=10)
+    await call.screen_stop()  # what the widget does on screen.stop_request
+    await expect(stage).to_be_hidden(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("ask-screen")).to_be_visible()
+    await expect(panel.get_by_test_id("stop-viewing")).to_be_hidden()
+
+
+async def test_the_dashboard_says_when_the_visitor_declined_or_cannot(dashboards, visitors):
+    page = await dashboards("alice")
+    visitor = await visitors()
+    call = await visitor.call(media="audio")
+    await incoming_card(page, call).get_by_test_id("accept-audio").click()
+    await call.wait_for_state("in_call", timeout=20)
+    panel = in_progress(page, call, "in_call")
+
+    await panel.get_by_test_id("ask-screen").click()
+    await call.wait_for(lambda: call.screen_asked == "share", timeout=10)
+    await call.decline_screen("not_supported")
+
+    toast = page.get_by_test_id("result")
+    await expect(toast).to_contain_text(
+        "The visitor's browser cannot share a screen.", timeout=WAIT_MS
+    )
+    await panel.get_by_test_id("ask-screen").click()
+    await call.wait_for(lambda: call.screen_asked == "share", timeout=10)
+    await call.decline_screen()
+    await expect(toast).to_contain_text(
+        "The visitor declined to share the screen.", timeout=WAIT_MS
+    )
+    # Asking again at once, unanswered: refused in plain words.
+    await panel.get_by_test_id("ask-screen").click()
+    await panel.get_by_test_id("ask-screen").click()
+    await expect(toast).to_contain_text("That did not work", timeout=WAIT_MS)
