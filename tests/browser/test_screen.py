@@ -85,12 +85,29 @@ async def until(page, expression, timeout=20):
     await wait_true(page, expression, timeout=timeout * 1000)
 
 
-async def answered_browser_visitor(web, chromium, share=True):
+@pytest.fixture
+async def later():
+    """``later(close)``: awaited at the end of the test, the last first."""
+    closers = []
+    yield closers.append
+    for close in reversed(closers):
+        await close()
+
+
+async def alice_online(web, later):
+    """Alice, the Python client, online and available."""
     alice = Agent(web.url, "alice", DEMO_PASSWORD)
     record(alice)
     await alice.connect()
+    later(alice.close)
     await alice.set_presence("available")
+    return alice
+
+
+async def answered_browser_visitor(web, chromium, later, share=True):
+    alice = await alice_online(web, later)
     page = await open_page(web, chromium)
+    later(page.close)
     await page.evaluate(VISITOR, [web.url, share])
     incoming = await alice.next_incoming(timeout=20)
     await incoming.accept()
@@ -104,114 +121,102 @@ async def screen_frames(call, flowing=True):
 
 
 async def test_a_browser_shares_its_screen_frames_reach_the_agent_and_its_stop_sharing_stops_it(
-    web, chromium
+    web, chromium, later
 ):
-    alice, page, incoming = await answered_browser_visitor(web, chromium)
-    try:
-        await incoming.ask_screen()
+    alice, page, incoming = await answered_browser_visitor(web, chromium, later)
+    await incoming.ask_screen()
 
-        await until(page, "window.results.length === 1")
-        assert await page.evaluate("window.results") == [
-            {"op": "screen_start", "ok": True, "code": None, "message": None}
-        ]
-        await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
-        assert await screen_frames(incoming) > 0
-        assert incoming.frames_received["video"] == 0  # the screen is not the camera
-        # The browser's own "Stop sharing": the capture track ends.
-        await page.evaluate("window.call.screenTrack.dispatchEvent(new Event('ended'))")
-        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
-        await until(page, "window.call.sharingScreen === false")
-        await screen_frames(incoming, flowing=False)
+    await until(page, "window.results.length === 1")
+    assert await page.evaluate("window.results") == [
+        {"op": "screen_start", "ok": True, "code": None, "message": None}
+    ]
+    await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+    assert await screen_frames(incoming) > 0
+    assert incoming.frames_received["video"] == 0  # the screen is not the camera
+    # The browser's own "Stop sharing": the capture track ends.
+    await page.evaluate("window.call.screenTrack.dispatchEvent(new Event('ended'))")
+    await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+    await until(page, "window.call.sharingScreen === false")
+    await screen_frames(incoming, flowing=False)
 
-        # Again, then stopped at the agent's request.
-        await incoming.ask_screen()
-        await until(page, "window.results.length === 2 && window.results[1].ok")
-        await screen_frames(incoming)
-        await incoming.ask_screen_stop()
-        await until(page, "window.results.length === 3 && window.results[2].ok")
-        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
-        assert await page.evaluate("window.seen") == [
-            "screen.asked",
-            "screen.asked",
-            "screen.stop_request",
-        ]
-        sharing = [
-            e["sharing"] for e in record(alice).call_events(incoming) if e["type"] == "call.screen"
-        ]
-        assert sharing == [True, False, True, False]
-        assert await page.evaluate("window.call.states") == ["initiated", "ringing", "in_call"]
-    finally:
-        await page.close()
-        await alice.close()
+    # Again, then stopped at the agent's request.
+    await incoming.ask_screen()
+    await until(page, "window.results.length === 2 && window.results[1].ok")
+    await screen_frames(incoming)
+    await incoming.ask_screen_stop()
+    await until(page, "window.results.length === 3 && window.results[2].ok")
+    await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+    assert await page.evaluate("window.seen") == [
+        "screen.asked",
+        "screen.asked",
+        "screen.stop_request",
+    ]
+    sharing = [
+        e["sharing"] for e in record(alice).call_events(incoming) if e["type"] == "call.screen"
+    ]
+    assert sharing == [True, False, True, False]
+    assert await page.evaluate("window.call.states") == ["initiated", "ringing", "in_call"]
 
 
-async def test_a_browser_without_get_display_media_tells_the_agent_not_supported(web, chromium):
-    alice, page, incoming = await answered_browser_visitor(web, chromium)
-    try:
-        # What a mobile browser looks like to the page.
-        await page.evaluate(
-            "Object.defineProperty(navigator.mediaDevices, 'getDisplayMedia', {value: undefined})"
-        )
-        await incoming.ask_screen()
+async def test_a_browser_without_get_display_media_tells_the_agent_not_supported(
+    web, chromium, later
+):
+    alice, page, incoming = await answered_browser_visitor(web, chromium, later)
+    # What a mobile browser looks like to the page.
+    await page.evaluate(
+        "Object.defineProperty(navigator.mediaDevices, 'getDisplayMedia', {value: undefined})"
+    )
+    await incoming.ask_screen()
 
-        await until(page, "window.results.length === 1")
-        result = (await page.evaluate("window.results"))[0]
-        assert (result["ok"], result["code"]) == (False, "not_supported")
-        await record(alice).event("screen.declined", incoming, reason="not_supported")
-        assert incoming.screen_declined == "not_supported"
-        assert incoming.remote_screen is False
-        # The refused share added nothing: the call's next re-offer keeps its two m-lines.
-        assert (await page.evaluate("window.call.hold()"))["ok"] is True
-        await incoming.wait_for_state("remotely_held", timeout=10)
-    finally:
-        await page.close()
-        await alice.close()
+    await until(page, "window.results.length === 1")
+    result = (await page.evaluate("window.results"))[0]
+    assert (result["ok"], result["code"]) == (False, "not_supported")
+    await record(alice).event("screen.declined", incoming, reason="not_supported")
+    assert incoming.screen_declined == "not_supported"
+    assert incoming.remote_screen is False
+    # The refused share added nothing: the call's next re-offer keeps its two m-lines.
+    assert (await page.evaluate("window.call.hold()"))["ok"] is True
+    await incoming.wait_for_state("remotely_held", timeout=10)
 
 
-async def test_a_browser_agent_plays_the_visitors_screen_apart_from_the_call(web, chromium):
+async def test_a_browser_agent_plays_the_visitors_screen_apart_from_the_call(web, chromium, later):
     browser = await chromium()
     page = await browser.new_page()
+    later(page.close)
     visitor = Visitor(web.url, site="demo")
-    try:
-        await log_in(page, web, "alice")
-        token = page.locator('meta[name="csrf-token"]')
-        await token.wait_for(state="attached", timeout=20_000)
-        csrf = await token.get_attribute("content")
-        await page.goto(web.url + "/api/v1/health")  # the dashboard's own phone leaves
-        await page.evaluate(AGENT, [web.url, csrf])
-        await visitor.connect()
-        call = await visitor.call(media="audio")
-        await call.wait_for_state("in_call", timeout=20)
+    later(visitor.close)
+    await log_in(page, web, "alice")
+    token = page.locator('meta[name="csrf-token"]')
+    await token.wait_for(state="attached", timeout=20_000)
+    csrf = await token.get_attribute("content")
+    await page.goto(web.url + "/api/v1/health")  # the dashboard's own phone leaves
+    await page.evaluate(AGENT, [web.url, csrf])
+    await visitor.connect()
+    call = await visitor.call(media="audio")
+    await call.wait_for_state("in_call", timeout=20)
 
-        await call.screen_start(SyntheticVideoTrack())
+    await call.screen_start(SyntheticVideoTrack())
 
-        await until(page, "window.seen.join() === 'screen true'")
-        await until(page, "window.screenVideo.videoWidth > 0")
-        frames = await page.evaluate(
-            "window.screenVideo.getVideoPlaybackQuality().totalVideoFrames"
-        )
-        await until(
-            page, f"window.screenVideo.getVideoPlaybackQuality().totalVideoFrames > {frames + 10}"
-        )
-        assert await page.evaluate("window.call.remoteStream.getVideoTracks().length") == 0
-        await call.screen_stop()
-        await until(page, "window.seen.join() === 'screen true,screen false'")
-    finally:
-        await page.close()
-        await visitor.close()
+    await until(page, "window.seen.join() === 'screen true'")
+    await until(page, "window.screenVideo.videoWidth > 0")
+    frames = await page.evaluate("window.screenVideo.getVideoPlaybackQuality().totalVideoFrames")
+    await until(
+        page, f"window.screenVideo.getVideoPlaybackQuality().totalVideoFrames > {frames + 10}"
+    )
+    assert await page.evaluate("window.call.remoteStream.getVideoTracks().length") == 0
+    await call.screen_stop()
+    await until(page, "window.seen.join() === 'screen true,screen false'")
 
 
 # --- the widget ---------------------------------------------------------------------
 
 
-async def widget_answered(web, chromium, name):
+async def widget_answered(web, chromium, later, name):
     """A visitor calls from the widget on a customer's page; Alice (the Python client)
     answers."""
-    alice = Agent(web.url, "alice", DEMO_PASSWORD)
-    record(alice)
-    await alice.connect()
-    await alice.set_presence("available")
+    alice = await alice_online(web, later)
     page = await host_page(web, chromium, name)
+    later(page.close)
     await start_call(page, "audio")
     incoming = await alice.next_incoming(timeout=20)
     await incoming.accept()
@@ -220,76 +225,64 @@ async def widget_answered(web, chromium, name):
 
 
 async def test_the_widget_shows_the_ask_shares_with_a_banner_and_stops_from_it_or_the_agent(
-    web, chromium
+    web, chromium, later
 ):
-    alice, page, incoming = await widget_answered(web, chromium, "screen-share.html")
-    try:
-        ask, banner = tid(page, "screen-ask"), tid(page, "screen-banner")
-        await expect(ask).to_be_hidden()
-        await incoming.ask_screen()
+    alice, page, incoming = await widget_answered(web, chromium, later, "screen-share.html")
+    ask, banner = tid(page, "screen-ask"), tid(page, "screen-banner")
+    await expect(ask).to_be_hidden()
+    await incoming.ask_screen()
 
-        await expect(ask).to_be_visible(timeout=WAIT_MS)
-        await expect(ask).to_contain_text("The agent asks to see your screen.")
-        await tid(page, "screen-share").focus()
-        await page.keyboard.press("Enter")  # by keyboard
-        await expect(banner).to_be_visible(timeout=WAIT_MS)
-        await expect(banner).to_contain_text("You are sharing your screen")
-        await expect(ask).to_be_hidden()
-        await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
-        assert await screen_frames(incoming) > 0
+    await expect(ask).to_be_visible(timeout=WAIT_MS)
+    await expect(ask).to_contain_text("The agent asks to see your screen.")
+    await tid(page, "screen-share").focus()
+    await page.keyboard.press("Enter")  # by keyboard
+    await expect(banner).to_be_visible(timeout=WAIT_MS)
+    await expect(banner).to_contain_text("You are sharing your screen")
+    await expect(ask).to_be_hidden()
+    await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+    assert await screen_frames(incoming) > 0
 
-        await tid(page, "screen-stop").click()  # the visitor stops from the widget
-        await expect(banner).to_be_hidden(timeout=WAIT_MS)
-        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+    await tid(page, "screen-stop").click()  # the visitor stops from the widget
+    await expect(banner).to_be_hidden(timeout=WAIT_MS)
+    await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
 
-        await incoming.ask_screen()
-        await tid(page, "screen-share").click()
-        await expect(banner).to_be_visible(timeout=WAIT_MS)
-        await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
-        await incoming.ask_screen_stop()  # the agent's "Stop viewing"
-        await expect(banner).to_be_hidden(timeout=WAIT_MS)
-        await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
-        sharing = [
-            e["sharing"] for e in record(alice).call_events(incoming) if e["type"] == "call.screen"
-        ]
-        assert sharing == [True, False, True, False]
-        await expect(tid(page, "error")).to_be_hidden()
-    finally:
-        await page.close()
-        await alice.close()
+    await incoming.ask_screen()
+    await tid(page, "screen-share").click()
+    await expect(banner).to_be_visible(timeout=WAIT_MS)
+    await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+    await incoming.ask_screen_stop()  # the agent's "Stop viewing"
+    await expect(banner).to_be_hidden(timeout=WAIT_MS)
+    await incoming.wait_for(lambda: not incoming.remote_screen, timeout=10)
+    sharing = [
+        e["sharing"] for e in record(alice).call_events(incoming) if e["type"] == "call.screen"
+    ]
+    assert sharing == [True, False, True, False]
+    await expect(tid(page, "error")).to_be_hidden()
 
 
-async def test_the_widget_says_in_plain_words_when_the_browser_cannot_share(web, chromium):
-    alice, page, incoming = await widget_answered(web, chromium, "screen-unsupported.html")
-    try:
-        await page.evaluate(
-            "Object.defineProperty(navigator.mediaDevices, 'getDisplayMedia', {value: undefined})"
-        )
-        await incoming.ask_screen()
-        await tid(page, "screen-share").click()
+async def test_the_widget_says_in_plain_words_when_the_browser_cannot_share(web, chromium, later):
+    alice, page, incoming = await widget_answered(web, chromium, later, "screen-unsupported.html")
+    await page.evaluate(
+        "Object.defineProperty(navigator.mediaDevices, 'getDisplayMedia', {value: undefined})"
+    )
+    await incoming.ask_screen()
+    await tid(page, "screen-share").click()
 
-        await expect(tid(page, "error")).to_contain_text(
-            "This browser cannot share a screen", timeout=WAIT_MS
-        )
-        await record(alice).event("screen.declined", incoming, reason="not_supported")
-        await expect(tid(page, "screen-banner")).to_be_hidden()
-    finally:
-        await page.close()
-        await alice.close()
+    await expect(tid(page, "error")).to_contain_text(
+        "This browser cannot share a screen", timeout=WAIT_MS
+    )
+    await record(alice).event("screen.declined", incoming, reason="not_supported")
+    await expect(tid(page, "screen-banner")).to_be_hidden()
 
 
-async def test_not_now_tells_the_agent_the_visitor_declined(web, chromium):
-    alice, page, incoming = await widget_answered(web, chromium, "screen-not-now.html")
-    try:
-        await incoming.ask_screen()
-        await tid(page, "screen-not-now").click()
+async def test_not_now_tells_the_agent_the_visitor_declined(web, chromium, later):
+    alice, page, incoming = await widget_answered(web, chromium, later, "screen-not-now.html")
+    await incoming.ask_screen()
+    await tid(page, "screen-not-now").click()
 
-        await record(alice).event("screen.declined", incoming, reason="declined")
-        await expect(tid(page, "screen-ask")).to_be_hidden(timeout=WAIT_MS)
-        assert incoming.remote_screen is False
-    finally:
-        await page.close()
-        await alice.close()
+    await record(alice).event("screen.declined", incoming, reason="declined")
+    await expect(tid(page, "screen-ask")).to_be_hidden(timeout=WAIT_MS)
+    assert incoming.remote_screen is False
 
 
 # --- the dashboard ------------------------------------------------------------------
