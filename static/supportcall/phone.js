@@ -758,15 +758,15 @@ export class Call extends EventTarget {
 
   hold() {
     return this.reoffer(Op.HOLD, () => {
-      this.directionsBeforeHold = this.pc.getTransceivers().map((t) => t.direction);
-      for (const t of this.pc.getTransceivers()) t.direction = "inactive";
+      this.directionsBeforeHold = this.transceivers().map((t) => t.direction);
+      for (const t of this.transceivers()) t.direction = "inactive";
     });
   }
 
   unhold() {
     return this.reoffer(Op.UNHOLD, () => {
       const before = this.directionsBeforeHold || [];
-      this.pc.getTransceivers().forEach((t, i) => (t.direction = before[i] || "sendrecv"));
+      this.transceivers().forEach((t, i) => (t.direction = before[i] || "sendrecv"));
     });
   }
 
@@ -792,6 +792,11 @@ export class Call extends EventTarget {
     return result;
   }
 
+  /** The transceivers that take part in offers: not one stopped (a refused screen's). */
+  transceivers() {
+    return this.pc.getTransceivers().filter((t) => t.direction !== "stopped" && t.currentDirection !== "stopped");
+  }
+
   /** The call's own m-lines: audio, and the camera's video unless audio_single. */
   get ownMLines() {
     return this.media === Media.AUDIO_SINGLE ? 1 : 2;
@@ -802,6 +807,8 @@ export class Call extends EventTarget {
    * own video m-line: added after the call's the first time, sending again later.
    */
   async screenStart(track) {
+    const blocked = this.screenBlocked();
+    if (blocked) return blocked;
     let added = null;
     const result = await this.reoffer(Op.SCREEN_START, async () => {
       if (this.screen) {
@@ -822,6 +829,19 @@ export class Call extends EventTarget {
       this.screen = null;
     }
     return result;
+  }
+
+  /**
+   * Why a screen_start cannot succeed now, as its failed op.result, or null. Checked here
+   * first because a browser cannot take back a transceiver it added once it was in an
+   * offer (Chrome keeps a stopped one and offers it again): the server still decides.
+   */
+  screenBlocked() {
+    const fail = (code, message) => ({ op: Op.SCREEN_START, ok: false, code, message });
+    if (this.pendingReoffer) return fail(ErrorCode.OPERATION_IN_PROGRESS, `a ${this.pendingReoffer} is in progress`);
+    if (this.state !== State.IN_CALL) return fail(ErrorCode.INVALID_STATE, `cannot share the screen in a call ${this.state}`);
+    if (this.sharingScreen) return fail(ErrorCode.INVALID_STATE, "the screen is shared already");
+    return null;
   }
 
   /** call.screen_stop (visitors): the screen's m-line stays, sending nothing. */
@@ -850,6 +870,8 @@ export class Call extends EventTarget {
    * declined. The browser's own "Stop sharing" (the track ends) stops the share.
    */
   async shareScreen() {
+    const blocked = this.screenBlocked();
+    if (blocked) return blocked;  // nothing to ask the browser for
     if (!navigator.mediaDevices?.getDisplayMedia) {
       await this.declineScreen(ScreenRefusal.NOT_SUPPORTED).catch(() => {});
       return { ok: false, code: ErrorCode.NOT_SUPPORTED, message: "this browser cannot share a screen" };
@@ -918,7 +940,7 @@ export class Call extends EventTarget {
 
   /** A re-offer: change the transceivers, offer, and roll back if it fails. */
   async reoffer(op, change, options = {}) {
-    const saved = this.pc.getTransceivers().map((t) => t.direction);
+    const saved = this.transceivers().map((t) => t.direction);
     await change();
     const offer = await this.pc.createOffer(options);
     await this.pc.setLocalDescription(offer);
@@ -929,7 +951,9 @@ export class Call extends EventTarget {
       if (this.pc.signalingState === "have-local-offer") {
         await this.pc.setLocalDescription({ type: "rollback" });
       }
-      this.pc.getTransceivers().forEach((t, i) => (t.direction = saved[i]));
+      this.transceivers().forEach((t, i) => {
+        if (saved[i]) t.direction = saved[i];
+      });
     } else if (op === Op.VIDEO_START) {
       this.sendingVideo = true;
     } else if (op === Op.VIDEO_STOP) {

@@ -348,3 +348,26 @@ async def test_the_dashboard_says_when_the_visitor_declined_or_cannot(dashboards
     await panel.get_by_test_id("ask-screen").click()
     await panel.get_by_test_id("ask-screen").click()
     await expect(toast).to_contain_text("That did not work", timeout=WAIT_MS)
+
+
+async def test_a_refused_browser_share_leaves_the_calls_m_lines_as_they_were(web, chromium, later):
+    _alice, page, incoming = await answered_browser_visitor(web, chromium, later, share=False)
+    await incoming.hold()
+    await until(page, "window.call.state === 'remotely_held'")
+
+    result = await page.evaluate("window.call.shareScreen()")  # held: not now
+
+    assert (result["ok"], result["code"]) == (False, "invalid_state")
+    assert await page.evaluate("window.call.pc.getTransceivers().length") == 2
+    await until(page, "window.call.sharingScreen === false && !window.call.screenTrack")
+    await incoming.unhold()
+    await until(page, "window.call.state === 'in_call'")
+    # The stopped transceiver is left out of the next offers: the server takes them.
+    held = await page.evaluate("window.call.hold()")
+    assert held["ok"] is True, held
+    unheld = await page.evaluate("window.call.unhold()")
+    assert unheld["ok"] is True, unheld
+    shared = await page.evaluate("window.call.shareScreen()")
+    assert shared["ok"] is True, shared
+    await incoming.wait_for(lambda: incoming.remote_screen, timeout=10)
+    assert await screen_frames(incoming) > 0
