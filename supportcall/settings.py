@@ -596,6 +596,11 @@ SUPPORTCALL_FILE_LINK_TTL = _positive("SUPPORTCALL_FILE_LINK_TTL", env.float, 86
 SUPPORTCALL_CHAT_FILES = _positive("SUPPORTCALL_CHAT_FILES", env.int, 20)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+# Seconds an agent's unanswered `screen.ask` (or `screen.ask_stop`) blocks asking again:
+# sooner is `rate_limited`, so a visitor is not pestered. At most an hour.
+SUPPORTCALL_SCREEN_ASK_INTERVAL = _positive("SUPPORTCALL_SCREEN_ASK_INTERVAL", env.float, 10.0)
+if SUPPORTCALL_SCREEN_ASK_INTERVAL > 3600:
+    raise ImproperlyConfigured("Bad setting SUPPORTCALL_SCREEN_ASK_INTERVAL: at most 3600 seconds")
 # Seconds an HTTP request's line and headers may take to arrive, from the connection
 # (or the previous request's end); a client still sending them then is cut off.
 SUPPORTCALL_HTTP_HEADER_TIMEOUT = _positive("SUPPORTCALL_HTTP_HEADER_TIMEOUT", env.float, 10.0)

@@ -59,13 +59,37 @@ class Op(StrEnum):
     RESTART_MEDIA = "restart_media"  # an ICE-restart re-offer after a network change
     # Blind transfer of an answered call to an agent or a queue (the agent side's).
     TRANSFER = "transfer"
+    # The visitor's screen, on a video m-line of its own after the call's (docs/protocol.md).
+    SCREEN_START = "screen_start"
+    SCREEN_STOP = "screen_stop"
 
 
 # Operations finished by the other party's `call.answer` to a re-offer.
-REOFFER_OPS = frozenset({Op.HOLD, Op.UNHOLD, Op.VIDEO_START, Op.VIDEO_STOP, Op.RESTART_MEDIA})
+REOFFER_OPS = frozenset(
+    {
+        Op.HOLD,
+        Op.UNHOLD,
+        Op.VIDEO_START,
+        Op.VIDEO_STOP,
+        Op.RESTART_MEDIA,
+        Op.SCREEN_START,
+        Op.SCREEN_STOP,
+    }
+)
 # Operations on an incoming call: only the agent side has one.
 AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER})
 VIDEO_OPS = frozenset({Op.VIDEO_START, Op.VIDEO_STOP})
+# Operations only the caller has: its screen is its own to share.
+SCREEN_OPS = frozenset({Op.SCREEN_START, Op.SCREEN_STOP})
+
+
+class ScreenRefusal(StrEnum):
+    """Why the visitor did not share its screen (``screen.decline``'s ``reason``)."""
+
+    DECLINED = "declined"  # said "Not now", or refused the browser's permission
+    NOT_SUPPORTED = "not_supported"  # the browser has no getDisplayMedia (mobile browsers)
+
+
 # Operations after which the call (or this agent's part of it) is over for the sender.
 ENDING_OPS = frozenset({Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER})
 

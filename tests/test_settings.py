@@ -76,6 +76,9 @@ def no_key_file(tmp_path):
         ("SUPPORTCALL_API_PAGE_SIZE_MAX", "1001"),
         ("SUPPORTCALL_API_RATE", "fast"),
         ("SUPPORTCALL_API_KEY_USE_INTERVAL", "0"),
+        ("SUPPORTCALL_SCREEN_ASK_INTERVAL", "0"),
+        ("SUPPORTCALL_SCREEN_ASK_INTERVAL", "soon"),
+        ("SUPPORTCALL_SCREEN_ASK_INTERVAL", "3601"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_it(name, value):

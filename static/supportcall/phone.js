@@ -87,7 +87,13 @@ export const Op = Object.freeze({
   UNMUTE: "unmute",
   RESTART_MEDIA: "restart_media", // an ICE-restart re-offer after a network change
   TRANSFER: "transfer", // blind transfer of an answered call (the agent side's)
+  // The visitor's screen, on a video m-line of its own after the call's (docs/protocol.md).
+  SCREEN_START: "screen_start",
+  SCREEN_STOP: "screen_stop",
 });
+
+/** Why the visitor did not share its screen (screen.decline's reason). */
+export const ScreenRefusal = Object.freeze({ DECLINED: "declined", NOT_SUPPORTED: "not_supported" });
 
 // Operations after which the call (or this agent's part of it) is over for the sender:
 // their op.result follows call.state "ended".
@@ -528,6 +534,10 @@ export class Phone extends EventTarget {
  *   "chat.message", "chat.typing"  the frame, as sent (see chat.js)
  *   "quality" {side, mos, level, warnings, candidate_type}  a call.quality event (quality.js);
  *             call.quality.local / .remote keep the last of each side
+ *   "screen"  {sharing, mid}   (agents) whether the visitor shares its screen (call.screen);
+ *             "screen-track" {track}: the screen's remote track (never in remoteStream)
+ *   "screen.asked", "screen.stop_request", "sharing" {sharing} (visitors: its own share
+ *             started or stopped), "screen.declined" {reason} (agents)
  */
 export class Call extends EventTarget {
   constructor(phone, id, { direction, media, from, to, offer, transferredBy = null, notes = "" }) {
@@ -554,6 +564,11 @@ export class Call extends EventTarget {
     this.results = new Map(); // op -> {resolve, reject}
     this.pendingReoffer = null;
     this.remoteStream = new MediaStream();
+    // The visitor's screen: this side's share (visitors), what the visitor shares (agents).
+    this.sharingScreen = false;
+    this.remoteScreen = { sharing: false, mid: null };
+    this.screenStream = new MediaStream();
+    this.screenAsk = null; // (visitors) the agent's ask not answered: "share" or "stop"
     // While answered, reports of this side's media every hello.quality_interval (quality.js).
     this.quality = { local: null, remote: null };
     this.sampler = new QualitySampler(this);
@@ -581,6 +596,12 @@ export class Call extends EventTarget {
     };
     pc.oniceconnectionstatechange = () => this.watchIce();
     pc.ontrack = (event) => {
+      // The m-lines after the call's own are the visitor's screen (docs/protocol.md).
+      if (pc.getTransceivers().indexOf(event.transceiver) >= this.ownMLines) {
+        this.screenStream.addTrack(event.track);
+        this.dispatchEvent(new CustomEvent("screen-track", { detail: { track: event.track } }));
+        return;
+      }
       this.remoteStream.addTrack(event.track);
       this.dispatchEvent(new CustomEvent("track", { detail: { track: event.track } }));
     };
@@ -761,15 +782,15 @@ export class Call extends EventTarget {
 
   hold() {
     return this.reoffer(Op.HOLD, () => {
-      this.directionsBeforeHold = this.pc.getTransceivers().map((t) => t.direction);
-      for (const t of this.pc.getTransceivers()) t.direction = "inactive";
+      this.directionsBeforeHold = this.transceivers().map((t) => t.direction);
+      for (const t of this.transceivers()) t.direction = "inactive";
     });
   }
 
   unhold() {
     return this.reoffer(Op.UNHOLD, () => {
       const before = this.directionsBeforeHold || [];
-      this.pc.getTransceivers().forEach((t, i) => (t.direction = before[i] || "sendrecv"));
+      this.transceivers().forEach((t, i) => (t.direction = before[i] || "sendrecv"));
     });
   }
 
@@ -793,6 +814,124 @@ export class Call extends EventTarget {
     if (result.ok || this.ended) camera?.stop();
     else await this.video.sender.replaceTrack(camera);
     return result;
+  }
+
+  /** The transceivers that take part in offers: not one stopped (a refused screen's). */
+  transceivers() {
+    return this.pc.getTransceivers().filter((t) => t.direction !== "stopped" && t.currentDirection !== "stopped");
+  }
+
+  /** The call's own m-lines: audio, and the camera's video unless audio_single. */
+  get ownMLines() {
+    return this.media === Media.AUDIO_SINGLE ? 1 : 2;
+  }
+
+  /**
+   * call.screen_start (visitors): share `track` (from getDisplayMedia) on the screen's
+   * own video m-line: added after the call's the first time, sending again later.
+   */
+  async screenStart(track) {
+    const blocked = this.screenBlocked();
+    if (blocked) return blocked;
+    let added = null;
+    const result = await this.reoffer(Op.SCREEN_START, async () => {
+      if (this.screen) {
+        await this.screen.sender.replaceTrack(track);
+        this.screen.direction = "sendonly";
+      } else {
+        added = this.screen = this.pc.addTransceiver(track, { direction: "sendonly" });
+      }
+    });
+    if (result.ok) {
+      this.sharingScreen = true;
+      this.screenTrack = track;
+      this.screenAsk = null;
+      this.dispatchEvent(new CustomEvent("sharing", { detail: { sharing: true } }));
+    } else if (added) {
+      // Never negotiated: stopped, it leaves the next offers, as the server expects.
+      added.stop();
+      this.screen = null;
+    }
+    return result;
+  }
+
+  /**
+   * Why a screen_start cannot succeed now, as its failed op.result, or null. Checked here
+   * first because a browser cannot take back a transceiver it added once it was in an
+   * offer (Chrome keeps a stopped one and offers it again): the server still decides.
+   */
+  screenBlocked() {
+    const fail = (code, message) => ({ op: Op.SCREEN_START, ok: false, code, message });
+    if (this.pendingReoffer) return fail(ErrorCode.OPERATION_IN_PROGRESS, `a ${this.pendingReoffer} is in progress`);
+    if (this.state !== State.IN_CALL) return fail(ErrorCode.INVALID_STATE, `cannot share the screen in a call ${this.state}`);
+    if (this.sharingScreen) return fail(ErrorCode.INVALID_STATE, "the screen is shared already");
+    return null;
+  }
+
+  /** call.screen_stop (visitors): the screen's m-line stays, sending nothing. */
+  async screenStop() {
+    const track = this.screenTrack;
+    const result = await this.reoffer(Op.SCREEN_STOP, async () => {
+      await this.screen?.sender.replaceTrack(null);
+      if (this.screen) this.screen.direction = "inactive";
+    });
+    if (result.ok || this.ended) {
+      this.sharingScreen = false;
+      this.screenTrack = null;
+      this.screenAsk = null;
+      track?.stop();
+      this.dispatchEvent(new CustomEvent("sharing", { detail: { sharing: false } }));
+    } else {
+      await this.screen?.sender.replaceTrack(track);
+    }
+    return result;
+  }
+
+  /**
+   * Ask the browser for the screen and share it (visitors): what "Share" does. Resolves
+   * with an op.result-like {ok, code, message}; a browser without getDisplayMedia, or a
+   * refused permission, tells the agent (screen.decline) and fails with not_supported or
+   * declined. The browser's own "Stop sharing" (the track ends) stops the share.
+   */
+  async shareScreen() {
+    const blocked = this.screenBlocked();
+    if (blocked) return blocked;  // nothing to ask the browser for
+    if (!navigator.mediaDevices?.getDisplayMedia) {
+      await this.declineScreen(ScreenRefusal.NOT_SUPPORTED).catch(() => {});
+      return { ok: false, code: ErrorCode.NOT_SUPPORTED, message: "this browser cannot share a screen" };
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (error) {
+      await this.declineScreen(ScreenRefusal.DECLINED).catch(() => {});
+      return { ok: false, code: ScreenRefusal.DECLINED, message: error.message || String(error) };
+    }
+    const [track] = stream.getVideoTracks();
+    const result = await this.screenStart(track);
+    if (!result.ok) {
+      track.stop();
+      return result;
+    }
+    track.addEventListener("ended", () => {
+      if (this.screenTrack === track && !this.ended) this.screenStop().catch(() => {});
+    });
+    return result;
+  }
+
+  /** screen.ask / screen.ask_stop (agents); screen.decline (visitors). Not operations:
+   * they resolve with the ack, and reject with a PhoneError. */
+  askScreen() {
+    return this.phone.request("screen.ask", { call_id: this.id });
+  }
+
+  askScreenStop() {
+    return this.phone.request("screen.ask_stop", { call_id: this.id });
+  }
+
+  declineScreen(reason = ScreenRefusal.DECLINED) {
+    this.screenAsk = null;
+    return this.phone.request("screen.decline", { call_id: this.id, reason });
   }
 
   /** call.restart_media: a re-offer with an ICE restart (either party, any answered state). */
@@ -825,7 +964,7 @@ export class Call extends EventTarget {
 
   /** A re-offer: change the transceivers, offer, and roll back if it fails. */
   async reoffer(op, change, options = {}) {
-    const saved = this.pc.getTransceivers().map((t) => t.direction);
+    const saved = this.transceivers().map((t) => t.direction);
     await change();
     const offer = await this.pc.createOffer(options);
     await this.pc.setLocalDescription(offer);
@@ -836,7 +975,9 @@ export class Call extends EventTarget {
       if (this.pc.signalingState === "have-local-offer") {
         await this.pc.setLocalDescription({ type: "rollback" });
       }
-      this.pc.getTransceivers().forEach((t, i) => (t.direction = saved[i]));
+      this.transceivers().forEach((t, i) => {
+        if (saved[i]) t.direction = saved[i];
+      });
     } else if (op === Op.VIDEO_START) {
       this.sendingVideo = true;
     } else if (op === Op.VIDEO_STOP) {
@@ -868,6 +1009,9 @@ export class Call extends EventTarget {
           await this.resumed(frame);
           break;
         }
+        // Ended is final: events of two operations racing (a transfer and a hang-up) may
+        // come in either order, and a state after the end is the stale one.
+        if (this.state === State.ENDED) break;
         this.setState(frame.state, frame.previous, frame.reason);
         break;
       case "call.answer":
@@ -917,6 +1061,18 @@ export class Call extends EventTarget {
       case "call.quality":
         this.sampler.received(frame);
         break;
+      case "call.screen":
+        this.remoteScreen = { sharing: frame.sharing, mid: frame.mid };
+        this.dispatchEvent(new CustomEvent("screen", { detail: this.remoteScreen }));
+        break;
+      case "screen.asked":
+      case "screen.stop_request":
+        this.screenAsk = frame.type === "screen.asked" ? "share" : "stop";
+        this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+        break;
+      case "screen.declined":
+        this.dispatchEvent(new CustomEvent(frame.type, { detail: { reason: frame.reason } }));
+        break;
       case "op.result": {
         const resolve = this.results.get(frame.op);
         this.results.delete(frame.op);
@@ -946,6 +1102,15 @@ export class Call extends EventTarget {
     this.mediaConnected = false;
     this.pendingCandidates = [];
     this.muted = false; // the fresh connection sends the microphone, as the server knows
+    // The screen's m-line went with the old connection: the new agent has to ask again.
+    this.screen = null;
+    this.screenAsk = null;
+    if (this.sharingScreen) {
+      this.screenTrack?.stop();
+      this.screenTrack = null;
+      this.sharingScreen = false;
+      this.dispatchEvent(new CustomEvent("sharing", { detail: { sharing: false } }));
+    }
     this.reoffering = true;
     const pc = this.createPeer(this.localStream);
     this.addTransceivers(this.localStream);
@@ -1021,6 +1186,7 @@ export class Call extends EventTarget {
       this.pc?.close();
       this.localStream?.getTracks().forEach((t) => t.stop());
       this.cameraTrack?.stop();
+      this.screenTrack?.stop();
       // end, reject, ignore and forward end the call themselves: the server sends
       // their op.result after this state, and it is the one that says how they went.
       for (const [op, resolve] of this.results) {

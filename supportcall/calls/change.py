@@ -251,6 +251,8 @@ class Change:
                 row.agent_id, row.answered, row.ring_deadline = effect.agent, self.now, None
                 Agent.objects.filter(pk=effect.agent).update(missed_in_row=0)
                 self.touch(effect.agent)
+            elif isinstance(effect, machine.TellScreen):
+                self.send(Party.AGENT, events.screen(row.id, effect.sharing, row.screen_mid))
             else:
                 event = events.media(row.id, effect.muted, effect.video, effect.link or "")
                 self.send(effect.to, event)

@@ -33,7 +33,7 @@ from supportcall.tokens.issuing import Claims, InvalidToken, issue_resume, use, 
 from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
-from . import chat, distribution, events, machine, protocol, wrapup
+from . import chat, distribution, events, machine, protocol, screen, wrapup
 from .change import Actor, Change, Delivery, Outcome, each_locked, locked
 from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
@@ -412,6 +412,8 @@ def _replay(change: Change, party: Party) -> None:
         change.send(party, told)
     for message in chat.replay(row, party):
         change.send(party, message)
+    for event in screen.replay(row, party):
+        change.send(party, event)
 
 
 def events_lost(channels: list[str], now: datetime | None = None) -> Outcome:

@@ -71,6 +71,21 @@ def media(call_id: uuid.UUID, muted: bool, video: bool, connection: str = "") ->
     return event
 
 
+def screen(call_id: uuid.UUID, sharing: bool, mid: str) -> Event:
+    """To the agent: whether the visitor shares its screen now, on the m-line ``mid``."""
+    return {"type": "call.screen", "call_id": str(call_id), "sharing": sharing, "mid": mid}
+
+
+def screen_ask(call_id: uuid.UUID, stop: bool = False) -> Event:
+    """To the visitor: the agent asks to see its screen (``screen.stop_request``: to stop)."""
+    return {"type": "screen.stop_request" if stop else "screen.asked", "call_id": str(call_id)}
+
+
+def screen_declined(call_id: uuid.UUID, reason: str) -> Event:
+    """To the agent: the visitor did not share its screen, and why."""
+    return {"type": "screen.declined", "call_id": str(call_id), "reason": reason}
+
+
 def queue_position(call_id: uuid.UUID, position: dict[str, int]) -> dict[str, Any]:
     return {"type": "queue.position", "call_id": str(call_id), **position}
 

@@ -28,6 +28,7 @@ from supportcall.vocabulary import (
     AGENT_OPS,
     CONNECTED_STATES,
     REOFFER_OPS,
+    SCREEN_OPS,
     VIDEO_OPS,
     ErrorCode,
     Link,
@@ -117,6 +118,7 @@ class CallState:
     muted: frozenset[Party] = frozenset()  # who does not send audio
     video: frozenset[Party] = frozenset()  # who sends video
     pending: Pending | None = None
+    screen: bool = False  # the caller shares its screen
     # Routed through a queue: when nobody rings any more, it is offered on (a direct call
     # rings its ring deadline out).
     via_queue: bool = False
@@ -242,7 +244,14 @@ class AskOffer:
     kind: Op
 
 
-Effect = Tell | Ring | StopLeg | Answered | TellMedia | HandedOn | AskOffer
+@dataclass(frozen=True)
+class TellScreen:
+    """Tell the agent whether the caller shares its screen now (``call.screen``)."""
+
+    sharing: bool
+
+
+Effect = Tell | Ring | StopLeg | Answered | TellMedia | HandedOn | AskOffer | TellScreen
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,10 @@ def check(
     """Raise CallError if ``party`` (for the agent side: ``agent``) may not start ``op`` now."""
     if op in AGENT_OPS and party is Party.CALLER:
         raise CallError(ErrorCode.FORBIDDEN, f"a caller cannot {op} a call")
+    if op in SCREEN_OPS and party is Party.AGENT:
+        raise CallError(
+            ErrorCode.FORBIDDEN, f"only the visitor can {op}: ask with screen.ask instead"
+        )
     if call.phase is Phase.ENDED:
         raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
     # Hanging up is never blocked: a stuck re-offer must not trap anyone in a call.
@@ -316,6 +329,9 @@ def check(
         Op.UNHOLD: state in (State.ON_HOLD, State.ON_DOUBLE_HOLD),
         Op.VIDEO_START: state is State.IN_CALL and party not in call.video,
         Op.VIDEO_STOP: state is State.IN_CALL and party in call.video,
+        Op.SCREEN_START: state is State.IN_CALL and not call.screen,
+        # Stopping is never blocked by a hold: the browser's own "Stop sharing" may come then.
+        Op.SCREEN_STOP: state in CONNECTED_STATES and call.screen,
         Op.MUTE: call.phase is Phase.ANSWERED and party not in call.muted,
         Op.UNMUTE: call.phase is Phase.ANSWERED and party in call.muted,
         # A network change may come at any time, held or not: media must come back.
@@ -402,6 +418,7 @@ def _transfer(call: CallState, agent: int, to_queue: bool) -> Step:
         via_queue=to_queue,
         legs=legs,
         transfer=Transfer(agent),
+        screen=False,  # its m-line goes with the caller's old peer connection
     )
     was = call.state_for(Party.AGENT)
     effects: tuple[Effect, ...] = (
@@ -484,9 +501,15 @@ def answer(call: CallState, party: Party, *, agent: int | None = None) -> Step:
         Op.VIDEO_START: {"video": call.video | by},
         Op.VIDEO_STOP: {"video": call.video - by},
         Op.RESTART_MEDIA: {},  # the same media on new ICE candidates
+        Op.SCREEN_START: {"screen": True},
+        Op.SCREEN_STOP: {"screen": False},
     }[pending.op]
     after = replace(call, pending=None, **changed)  # type: ignore[arg-type]
-    media = (_media_of(after, pending.by),) if pending.op in VIDEO_OPS else ()
+    media: tuple[Effect, ...] = ()
+    if pending.op in VIDEO_OPS:
+        media = (_media_of(after, pending.by),)
+    elif pending.op in SCREEN_OPS:
+        media = (TellScreen(after.screen),)
     return _step(call, after, (), media, finished=pending.op)
 
 
@@ -610,13 +633,52 @@ def chat(call: CallState, party: Party, *, agent: int | None = None) -> Party:
     Only the two parties of an answered call chat, held or not and under a re-offer
     alike: an agent being rung has not answered yet, and an ended call is over.
     """
+    _answered_by(call, party, agent, "chat opens once the call is answered")
+    return party.other
+
+
+def _answered_by(call: CallState, party: Party, agent: int | None, not_yet: str) -> None:
+    """CallError unless ``party`` (on the agent side: ``agent``) is a party of the answered
+    call; ``not_yet``: what to say before the answer."""
     if call.phase is Phase.ENDED:
         raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
     if call.phase is not Phase.ANSWERED:
-        raise CallError(ErrorCode.INVALID_STATE, "chat opens once the call is answered")
+        raise CallError(ErrorCode.INVALID_STATE, not_yet)
     if party is Party.AGENT and _agent_id(agent) != call.agent:
         raise CallError(ErrorCode.INVALID_STATE, "another agent answered this call")
-    return party.other
+
+
+def screen_ask(
+    call: CallState, party: Party, *, agent: int | None = None, stop: bool = False
+) -> None:
+    """Whether ``party`` may ask the caller to share its screen (``stop``: to stop sharing it).
+
+    Only the answering agent asks; the caller alone starts and stops (``screen_start``,
+    ``screen_stop``). Asking to share needs the call ``in_call`` with no screen shared yet;
+    asking to stop, a screen shared.
+    """
+    if party is Party.CALLER:
+        raise CallError(ErrorCode.FORBIDDEN, "only the agent asks for the visitor's screen")
+    _answered_by(call, party, agent, "ask for the screen once the call is answered")
+    if stop:
+        if not call.screen:
+            raise CallError(ErrorCode.INVALID_STATE, "the visitor is not sharing its screen")
+        return
+    if call.screen:
+        raise CallError(ErrorCode.INVALID_STATE, "the visitor already shares its screen")
+    state = call.state_for(party)
+    if state is not State.IN_CALL:
+        raise CallError(ErrorCode.INVALID_STATE, f"cannot ask for the screen in a call {state}")
+
+
+def screen_decline(call: CallState, party: Party) -> None:
+    """Whether ``party`` may turn the agent's ask for its screen down: the caller, while
+    the call is answered and it shares nothing."""
+    if party is Party.AGENT:
+        raise CallError(ErrorCode.FORBIDDEN, "only the visitor answers an ask for its screen")
+    _answered_by(call, party, None, "the call is not answered")
+    if call.screen:
+        raise CallError(ErrorCode.INVALID_STATE, "your screen is shared: stop it instead")
 
 
 def rate(call: CallState, party: Party) -> None:

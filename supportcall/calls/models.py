@@ -84,6 +84,13 @@ class Call(models.Model):
     agent_muted = models.BooleanField(default=False)
     caller_video = models.BooleanField(default=False)
     agent_video = models.BooleanField(default=False)
+    # The visitor's screen (docs/protocol.md, "The visitor's screen"): whether it is shared;
+    # the mid of its m-line once a screen_start added one (it stays for the rest of the
+    # call); when the agent last asked to share or to stop, while the visitor has not
+    # answered (screen.ask, screen.ask_stop).
+    caller_screen = models.BooleanField(default=False)
+    screen_mid = models.CharField(max_length=64, blank=True)
+    screen_asked = models.DateTimeField(null=True, blank=True)
 
     # The operation in progress: a re-offer waiting for the other party's answer.
     op = models.CharField(max_length=16, blank=True)
@@ -205,6 +212,7 @@ class Call(models.Model):
             muted=parties(self.caller_muted, self.agent_muted),
             video=parties(self.caller_video, self.agent_video),
             pending=machine.Pending(Op(self.op), Party(self.op_by)) if self.op else None,
+            screen=self.caller_screen,
             via_queue=self.queue_id is not None,
             legs=legs,
             transfer=machine.Transfer(self.transferred_by_id, TransferStage(self.transfer_stage))
@@ -222,6 +230,7 @@ class Call(models.Model):
         self.transfer_stage = call.transfer.stage if call.transfer else ""
         if call.transfer is not None:
             self.transferred_by_id = call.transfer.by
+        self.caller_screen = call.screen
         if call.pending is None:
             self.op = self.op_by = self.op_sdp = ""
             self.op_deadline = None

@@ -29,13 +29,22 @@ from supportcall.directory.models import Agent, AwayReason
 from supportcall.precall import verdict
 from supportcall.precall.limits import limits
 from supportcall.text import excerpt
-from supportcall.vocabulary import REOFFER_OPS, ErrorCode, Media, Op, Presence, Reason, Role
+from supportcall.vocabulary import (
+    REOFFER_OPS,
+    SCREEN_OPS,
+    ErrorCode,
+    Media,
+    Op,
+    Presence,
+    Reason,
+    Role,
+)
 
 from . import availability, distribution, events, machine
 from .change import Actor, Change, Delivery, Outcome, locked, party_group
 from .machine import CallError, Party, Phase
 from .models import Call
-from .sdp import check_answer, check_offer, check_reoffer
+from .sdp import check_answer, check_offer, check_reoffer, parse
 
 
 def create_call(
@@ -239,6 +248,7 @@ def transfer(actor: Actor, call_id: uuid.UUID, *, to: str, notes: str | None = N
         name = queue.display_name or queue.name if queue is not None else agent.name  # type: ignore[union-attr]
         row.transfer_to, row.wait_deadline = target.address, None
         row.caller_candidates = []  # the fresh offer's come after it
+        row.screen_mid, row.screen_asked = "", None  # the fresh offer has no screen m-line
         # The fresh offer must come soon; the target then rings SUPPORTCALL_TRANSFER_TIMEOUT.
         row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
         if notes is not None:
@@ -286,7 +296,10 @@ def _reoffer(actor: Actor, call_id: uuid.UUID, op: Op, sdp: str) -> Outcome:
     def act(change: Change) -> None:
         row = change.row
         step = _step(change, actor, op)
-        check_reoffer(sdp, row.offer_sdp, hold=op is Op.HOLD)
+        screen = op is Op.SCREEN_START if op in SCREEN_OPS else None
+        check_reoffer(
+            sdp, row.offer_sdp, hold=op is Op.HOLD, screen_mid=row.screen_mid, screen=screen
+        )
         row.op_sdp = sdp
         row.op_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
         change.apply(step, op)
@@ -311,6 +324,16 @@ def video_stop(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
     return _reoffer(actor, call_id, Op.VIDEO_STOP, sdp)
 
 
+def screen_start(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    """The visitor shares its screen: the first time, on a video m-line the re-offer adds."""
+    return _reoffer(actor, call_id, Op.SCREEN_START, sdp)
+
+
+def screen_stop(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
+    """The visitor stops sharing; the screen's m-line stays, sending nothing."""
+    return _reoffer(actor, call_id, Op.SCREEN_STOP, sdp)
+
+
 def restart_media(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
     """An ICE restart after a network change, held or not."""
     return _reoffer(actor, call_id, Op.RESTART_MEDIA, sdp)
@@ -325,6 +348,10 @@ def answer(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
         check_answer(sdp, row.op_sdp)
         assert step.finished is not None
         initiator = party.other
+        if step.finished in SCREEN_OPS:
+            # The screen's m-line is the last of the offer, for the rest of the call.
+            row.screen_mid = row.screen_mid or parse(row.op_sdp)[-1].mid
+            row.screen_asked = None  # the agent's ask is answered
         change.send(initiator, events.answer(row.id, sdp))
         change.apply(step, "answer", op=step.finished)
         change.send(initiator, events.op_result(row.id, step.finished, True))

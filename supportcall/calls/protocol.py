@@ -24,7 +24,7 @@ from supportcall.quality import reports
 from supportcall.text import excerpt
 from supportcall.vocabulary import ErrorCode, Media
 
-from . import chat, files, operations, rating, wrapup_requests
+from . import chat, files, operations, rating, screen, wrapup_requests
 from .change import Actor, Outcome
 from .events import Event
 from .machine import CallError
@@ -113,6 +113,13 @@ REQUESTS: dict[str, RequestType] = {
     "call.mute": RequestType(_CALL_ID, operations.mute),
     "call.unmute": RequestType(_CALL_ID, operations.unmute),
     "call.restart_media": RequestType(_REOFFER, operations.restart_media),
+    "call.screen_start": RequestType(_REOFFER, operations.screen_start),
+    "call.screen_stop": RequestType(_REOFFER, operations.screen_stop),
+    "screen.ask": RequestType(_CALL_ID, screen.ask),
+    "screen.ask_stop": RequestType(_CALL_ID, screen.ask_stop),
+    "screen.decline": RequestType(
+        {**_CALL_ID, "reason": _Field(str, required=False)}, screen.decline
+    ),
     "call.answer": RequestType(_REOFFER, operations.answer),
     "ice.candidate": RequestType(
         {**_CALL_ID, "candidate": _Field(dict, nullable=True)}, operations.relay_candidate

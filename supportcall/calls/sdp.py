@@ -35,6 +35,7 @@ _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 class Section:
     kind: str  # audio, video, application...
     direction: str
+    mid: str = ""  # its a=mid, if it has one
 
 
 def parse(sdp: str) -> list[Section]:
@@ -50,6 +51,7 @@ def parse(sdp: str) -> list[Section]:
     session_direction = "sendrecv"
     kinds: list[str] = []
     directions: list[str | None] = []
+    mids: list[str] = []
     for number, line in enumerate(lines, start=1):
         if not _LINE.match(line):
             raise CallError(
@@ -61,6 +63,9 @@ def parse(sdp: str) -> list[Section]:
                 raise CallError(ErrorCode.BAD_REQUEST, f"SDP line {number} is not a valid m-line")
             kinds.append(match.group(1))
             directions.append(None)
+            mids.append("")
+        elif line.startswith("a=mid:") and mids:
+            mids[-1] = line[len("a=mid:") :].strip()
         elif line.startswith("a=candidate:"):
             check_candidate(line)
         elif line[2:] in DIRECTIONS:
@@ -70,7 +75,10 @@ def parse(sdp: str) -> list[Section]:
                 session_direction = line[2:]
     if not kinds:
         raise CallError(ErrorCode.BAD_REQUEST, "the SDP has no m-line")
-    return [Section(k, d or session_direction) for k, d in zip(kinds, directions, strict=True)]
+    return [
+        Section(k, d or session_direction, mid)
+        for k, d, mid in zip(kinds, directions, mids, strict=True)
+    ]
 
 
 def check_candidate(line: str) -> None:
@@ -135,14 +143,48 @@ def check_offer(sdp: str, media: Media) -> list[Section]:
     return sections
 
 
-def check_reoffer(sdp: str, original: str, *, hold: bool = False) -> list[Section]:
-    """A re-offer keeps the call's m-lines; a hold re-offer makes every one inactive."""
+SENDING = ("sendrecv", "sendonly")
+MAX_MID = 64
+
+
+def check_reoffer(
+    sdp: str, original: str, *, hold: bool = False, screen_mid: str = "", screen: bool | None = None
+) -> list[Section]:
+    """A re-offer keeps the call's m-lines; a hold re-offer makes every one inactive.
+
+    The call's m-lines are the original offer's and, once a ``screen_start`` added it,
+    the screen's video m-line after them, whose mid is ``screen_mid``. ``screen``: a
+    ``screen_start`` (True: the first one adds that m-line) or ``screen_stop`` (False)
+    re-offer, which must send (or not) on the screen's m-line.
+    """
     sections = parse(sdp)
-    before = [s.kind for s in parse(original)]
-    if [s.kind for s in sections] != before:
-        raise CallError(ErrorCode.BAD_REQUEST, f"a re-offer must keep the call's m-lines {before}")
+    before = [s.kind for s in parse(original)] + (["video"] if screen_mid else [])
+    adds = screen is True and not screen_mid
+    expected = [*before, "video"] if adds else before
+    if [s.kind for s in sections] != expected:
+        what = "add one video m-line for the screen after" if adds else "keep"
+        raise CallError(
+            ErrorCode.BAD_REQUEST, f"a re-offer must {what} the call's m-lines {before}"
+        )
     if hold and any(s.direction != "inactive" for s in sections):
         raise CallError(ErrorCode.BAD_REQUEST, "a hold re-offer must set every m-line 'inactive'")
+    last = sections[-1]
+    if adds and not 0 < len(last.mid) <= MAX_MID:
+        raise CallError(
+            ErrorCode.BAD_REQUEST,
+            f"the screen's m-line needs an a=mid of 1 to {MAX_MID} characters",
+        )
+    if screen_mid and last.mid != screen_mid:
+        raise CallError(
+            ErrorCode.BAD_REQUEST,
+            f"the screen's m-line (the last) must keep its mid {screen_mid!r}",
+        )
+    if screen is True and last.direction not in SENDING:
+        raise CallError(ErrorCode.BAD_REQUEST, "a screen_start re-offer must send the screen")
+    if screen is False and last.direction in SENDING:
+        raise CallError(
+            ErrorCode.BAD_REQUEST, "a screen_stop re-offer must stop sending the screen"
+        )
     return sections
 
 

@@ -161,17 +161,18 @@ class FrameCounter:
         self.last_frame_at: dict[str, float | None] = dict.fromkeys(KINDS, None)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def attach(self, track: MediaStreamTrack) -> None:
-        task = asyncio.ensure_future(self._consume(track))
+    def attach(self, track: MediaStreamTrack, kind: str | None = None) -> None:
+        """Count ``track``'s frames under ``kind`` (its own kind unless given)."""
+        task = asyncio.ensure_future(self._consume(track, kind or track.kind))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _consume(self, track: MediaStreamTrack) -> None:
+    async def _consume(self, track: MediaStreamTrack, kind: str) -> None:
         try:
             while True:
                 await track.recv()
-                self.counts[track.kind] = self.counts.get(track.kind, 0) + 1
-                self.last_frame_at[track.kind] = time.monotonic()
+                self.counts[kind] = self.counts.get(kind, 0) + 1
+                self.last_frame_at[kind] = time.monotonic()
         except MediaStreamError:
             # The track ends when the peer connection closes.
             pass

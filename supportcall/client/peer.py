@@ -96,6 +96,8 @@ class MediaPlan:
     local_hold: bool = False
     video_send: bool = False
     video_recv: bool = False
+    # The visitor's screen, on a video m-line after the call's own (once one was added).
+    screen_send: bool = False
 
     def after(self, op: str) -> MediaPlan:
         """The plan once this party's operation ``op`` has succeeded."""
@@ -105,6 +107,8 @@ class MediaPlan:
             Op.VIDEO_START: {"video_send": True},
             Op.VIDEO_STOP: {"video_send": False},
             Op.RESTART_MEDIA: {},
+            Op.SCREEN_START: {"screen_send": True},
+            Op.SCREEN_STOP: {"screen_send": False},
         }[Op(op)]
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
@@ -114,18 +118,21 @@ class MediaPlan:
     def offer_directions(self) -> dict[str, str]:
         """The directions this party puts in an offer."""
         if self.local_hold:
-            return dict.fromkeys(self.kinds(), "inactive")
+            return dict.fromkeys([*self.kinds(), "screen"], "inactive")
         wanted = {"audio": "sendrecv", "video": direction(self.video_send, self.video_recv)}
-        return {kind: wanted[kind] for kind in self.kinds()}
+        # The agent's offers keep receiving the screen; the visitor's send it or not.
+        screen = "sendonly" if self.screen_send else "recvonly"
+        return {**{kind: wanted[kind] for kind in self.kinds()}, "screen": screen}
 
     def answer_preferences(self) -> dict[str, str]:
         """``transceiver.direction`` while answering: aiortc answers with the
         intersection of this and the offer, so accept whatever video the
         remote wants to send, and send video only when this party does."""
         if self.local_hold:
-            return dict.fromkeys(self.kinds(), "inactive")
+            return dict.fromkeys([*self.kinds(), "screen"], "inactive")
         wanted = {"audio": "sendrecv", "video": direction(self.video_send, True)}
-        return {kind: wanted[kind] for kind in self.kinds()}
+        screen = direction(self.screen_send, True)
+        return {**{kind: wanted[kind] for kind in self.kinds()}, "screen": screen}
 
 
 @dataclasses.dataclass
@@ -164,8 +171,9 @@ class MediaPeer:
         self._video_track_factory = video_track_factory
         self.frames = FrameCounter()
         self.rtp_bytes = RtpByteCounter()
-        self.pc.on("track", self.frames.attach)
+        self.pc.on("track", self._on_track)
         self._closing: asyncio.Future[None] | None = None
+        self._added_screen = False  # a screen_start re-offer added the screen's transceiver
 
     # -- transceivers ----------------------------------------------------
 
@@ -174,6 +182,12 @@ class MediaPeer:
             if transceiver.kind == kind:
                 return transceiver
         return None
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        # The screen's frames are counted apart from the camera's, as "screen".
+        screen = self.screen_transceiver()
+        shared = screen is not None and screen.receiver.track is track
+        self.frames.attach(track, "screen" if shared else track.kind)
 
     def _add_transceivers(self) -> None:
         # Added before any description is set, in the order of the m-lines;
@@ -188,10 +202,21 @@ class MediaPeer:
                 self.pc.addTransceiver("video", direction=preference)
         self.rtp_bytes.install(self.pc)
 
+    def screen_transceiver(self) -> Any:
+        """The visitor's screen: the transceiver after the call's own m-lines, if any."""
+        transceivers = self.pc.getTransceivers()
+        own = len(self.plan.kinds())
+        return transceivers[own] if len(transceivers) > own else None
+
     def _set_directions(self, directions: Mapping[str, str]) -> None:
-        for transceiver in self.pc.getTransceivers():
+        transceivers = self.pc.getTransceivers()
+        own = len(self.plan.kinds())
+        for transceiver in transceivers[:own]:
             if transceiver.kind in directions:
                 transceiver.direction = directions[transceiver.kind]
+        screen = self.screen_transceiver()
+        if screen is not None and "screen" in directions:
+            screen.direction = directions["screen"]
 
     def _ensure_video_track(self, plan: MediaPlan) -> None:
         transceiver = self._transceiver("video")
@@ -236,12 +261,22 @@ class MediaPeer:
 
     # -- re-offers -----------------------------------------------------------
 
-    async def create_reoffer(self, op: str) -> Reoffer:
-        """The re-offer for this party's ``op``, without applying it yet."""
+    async def create_reoffer(self, op: str, screen: MediaStreamTrack | None = None) -> Reoffer:
+        """The re-offer for this party's ``op``, without applying it yet; ``screen``: the
+        track a ``screen_start`` shares (the first one adds its transceiver)."""
         if op not in REOFFER_OPS:
             raise ValueError(f"{op!r} is not a re-offer operation")
         plan = self.plan.after(op)
         self._ensure_video_track(plan)
+        if op == Op.SCREEN_START:
+            if screen is None:
+                raise ValueError("screen_start needs the screen's track")
+            transceiver = self.screen_transceiver()
+            if transceiver is None:
+                self.pc.addTransceiver(screen, direction="sendonly")
+                self._added_screen = True
+            else:
+                transceiver.sender.replaceTrack(screen)
         self._set_directions(plan.offer_directions())
         try:
             offer = await self.pc.createOffer()
@@ -253,10 +288,23 @@ class MediaPeer:
             offer = RTCSessionDescription(sdp=renumbered, type="offer")
         return Reoffer(op=op, offer=offer, plan=plan)
 
+    def drop_reoffer(self, reoffer: Reoffer) -> None:
+        """A re-offer the server refused or that failed: a screen transceiver it added (never
+        negotiated, so it has no mid yet) goes again, or the call's next re-offers would
+        carry an m-line the server does not know. aiortc has no ``removeTransceiver``."""
+        if reoffer.op == Op.SCREEN_START and self._added_screen:
+            transceiver = self.screen_transceiver()
+            if transceiver is not None and transceiver.mid is None:
+                self.pc._RTCPeerConnection__transceivers.remove(transceiver)  # type: ignore[attr-defined]
+            self._added_screen = False
+
     async def apply_reoffer_answer(self, reoffer: Reoffer, answer_sdp: str) -> None:
         await self.pc.setLocalDescription(reoffer.offer)
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         self.plan = reoffer.plan
+        self._added_screen = False
+        if reoffer.op == Op.SCREEN_STOP and (screen := self.screen_transceiver()) is not None:
+            screen.sender.replaceTrack(None)
         self._set_directions(self.plan.answer_preferences())
         if reoffer.op in VIDEO_OPS:
             self._learn_remote_video(answer_sdp)

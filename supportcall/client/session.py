@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Self, TypeVar
 from urllib.parse import quote
 
 import requests
-from aiortc import RTCPeerConnection
+from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
 from ..vocabulary import (
@@ -46,6 +46,7 @@ from ..vocabulary import (
     Presence,
     Reason,
     Role,
+    ScreenRefusal,
     State,
 )
 from .chat import Chat, ChatMessage
@@ -185,6 +186,13 @@ class Call(Emitter):
         self.estimated_wait_s: float | None = None
         self._chat = Chat()
         self.remote_typing = False  # the other party's last chat.typing
+        # The visitor's screen. The agent's view: whether it is shared (call.screen), on
+        # which m-line, and the visitor's last screen.declined reason. The visitor's: the
+        # agent's ask not answered yet ("share": screen.asked, "stop": screen.stop_request).
+        self.remote_screen = False
+        self.screen_mid: str | None = None
+        self.screen_declined: str | None = None
+        self.screen_asked: str | None = None
         # The server's last call.quality of each side: "local" (this party's own
         # reports) and "remote" (the other party's), each with mos, level, warnings.
         self.quality: dict[str, Event] = {}
@@ -463,6 +471,32 @@ class Call(Emitter):
     async def video_stop(self) -> None:
         await self._reoffer_operation(Op.VIDEO_STOP)
 
+    async def screen_start(self, track: MediaStreamTrack) -> None:
+        """The visitor shares ``track`` (any aiortc video track) as its screen."""
+        await self._reoffer_operation(Op.SCREEN_START, screen=track)
+        self.screen_asked = None
+
+    async def screen_stop(self) -> None:
+        """The visitor stops sharing its screen (its m-line stays, sending nothing)."""
+        await self._reoffer_operation(Op.SCREEN_STOP)
+        self.screen_asked = None
+
+    async def ask_screen(self) -> None:
+        """The agent asks the visitor to share its screen (``screen.ask``)."""
+        await self._screen_request("screen.ask")
+
+    async def ask_screen_stop(self) -> None:
+        """The agent asks the visitor's side to stop sharing (``screen.ask_stop``)."""
+        await self._screen_request("screen.ask_stop")
+
+    async def decline_screen(self, reason: ScreenRefusal | str = ScreenRefusal.DECLINED) -> None:
+        """The visitor turns the agent's ask down (``screen.decline``)."""
+        await self._screen_request("screen.decline", reason=str(reason))
+        self.screen_asked = None
+
+    async def _screen_request(self, kind: str, **fields: Any) -> None:
+        await self.client.signaling.request({"type": kind, "call_id": self.call_id, **fields})
+
     async def restart_media(self) -> None:
         """``call.restart_media``: re-negotiate after a network change."""
         await self._reoffer_operation(Op.RESTART_MEDIA)
@@ -473,10 +507,11 @@ class Call(Emitter):
     async def unmute(self) -> None:
         await self._operation(Op.UNMUTE)
 
-    async def _reoffer_operation(self, op: Op) -> None:
-        if self._media is None:
+    async def _reoffer_operation(self, op: Op, screen: MediaStreamTrack | None = None) -> None:
+        media = self._media
+        if media is None:
             raise SupportCallError(f"call {self.call_id} has no media to {op}")
-        pending = _PendingReoffer(await self._media.create_reoffer(op))
+        pending = _PendingReoffer(await media.create_reoffer(op, screen=screen))
         self._reoffers.append(pending)
         try:
             await self._operation(op, {"sdp": pending.reoffer.offer.sdp})
@@ -485,6 +520,7 @@ class Call(Emitter):
                 # Refused, failed or abandoned: it was never applied, so the
                 # peer connection has nothing to roll back.
                 self._reoffers.remove(pending)
+            media.drop_reoffer(pending.reoffer)  # nothing once applied
             self._check_finished()
 
     async def _operation(self, op: Op, fields: Mapping[str, Any] | None = None) -> None:
@@ -569,6 +605,11 @@ class Call(Emitter):
         if kind == "call.state":
             resumed = bool(event.get("resumed"))
             state = State(str(event.get("state")))
+            if self.ended and state != State.ENDED:
+                # Ended is final. Events of two operations racing (a transfer and the
+                # caller's hang-up) can come in either order: the later one is stale.
+                logger.info("call %s: ignoring %s after its end", self.call_id, state)
+                return
             if resumed and event.get("answer_sdp"):
                 await self._on_missed_answer(str(event["answer_sdp"]))
             if state == State.ENDED and not self.ended:
@@ -603,6 +644,14 @@ class Call(Emitter):
             message = self._chat.take(event)
             if message is not None:
                 self._emit("chat", message)
+        elif kind == "call.screen":
+            self.remote_screen = bool(event.get("sharing"))
+            self.screen_mid = event.get("mid")
+            self._emit("screen", self.remote_screen)
+        elif kind in ("screen.asked", "screen.stop_request"):
+            self.screen_asked = "share" if kind == "screen.asked" else "stop"
+        elif kind == "screen.declined":
+            self.screen_declined = str(event.get("reason"))
         elif kind == "chat.typing":
             self.remote_typing = bool(event.get("typing"))
         elif kind == "call.quality":

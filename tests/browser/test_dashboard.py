@@ -626,10 +626,10 @@ async def test_after_accept_with_the_keyboard_focus_is_in_the_call_and_tab_reach
     panel = in_progress(page, call, "in_call")
     await expect(panel.get_by_test_id("mute")).to_be_focused(timeout=WAIT_MS)
     seen = []
-    for _ in range(3):
+    for _ in range(4):
         await page.keyboard.press("Tab")
         seen.append(await page.evaluate("document.activeElement?.dataset.testid"))
-    assert seen == ["hold", "video", "hangup"]
+    assert seen == ["hold", "video", "ask-screen", "hangup"]
 
 
 async def test_shortcuts_accept_mute_hold_resume_and_hang_up_and_are_listed(dashboards, visitors):

@@ -22,6 +22,7 @@ ENUMS = (
     vocabulary.Close,
     vocabulary.Link,
     vocabulary.Presence,
+    vocabulary.ScreenRefusal,
 )
 SETS = ("CONNECTED_STATES", "ENDING_OPS", "FINAL_CLOSES")
 

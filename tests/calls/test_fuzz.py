@@ -126,6 +126,10 @@ def good_values(name: str, kind: Any, call_ids: list[str]) -> st.SearchStrategy[
         return st.sampled_from(list(Presence))
     if name == "candidate":
         return CANDIDATES
+    if name == "check":  # call.create's check before the call (supportcall/precall)
+        return st.none() | st.just(
+            {"verdict": "good", "connected": True, "candidate_type": "host", "rtt_ms": 12.5}
+        )
     if kind is bool:
         return st.booleans()
     return ANY_TEXT

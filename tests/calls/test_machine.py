@@ -45,6 +45,7 @@ from supportcall.calls.machine import (
     StopLeg,
     Tell,
     TellMedia,
+    TellScreen,
 )
 from supportcall.vocabulary import AGENT_OPS, REOFFER_OPS, Link, Media, Op, Reason, State
 
@@ -75,6 +76,8 @@ OPS = (
     "unmute",
     "restart_media",
     "transfer",
+    "screen_start",
+    "screen_stop",
 )
 CONTRACT_STATES = (
     "initiated",
@@ -125,6 +128,7 @@ class Config(NamedTuple):
     queue: bool = False  # routed through a queue
     legs: tuple[tuple[int, str], ...] = ()  # (agent, status of its latest leg), by agent
     transfer: tuple[int, str] | None = None  # (the agent who transferred it, stage)
+    screen: bool = False  # the caller shares its screen
 
 
 # An effect in plain values: ("tell", to, state, previous, reason, but_actor), ("ring", agent),
@@ -183,6 +187,7 @@ def to_call(cfg: Config) -> CallState:
         transfer=None
         if cfg.transfer is None
         else machine.Transfer(cfg.transfer[0], machine.TransferStage(cfg.transfer[1])),
+        screen=cfg.screen,
     )
 
 
@@ -202,6 +207,7 @@ def config_of(call: CallState) -> Config:
         queue=call.via_queue,
         legs=tuple(sorted(latest.items())),
         transfer=None if call.transfer is None else (call.transfer.by, str(call.transfer.stage)),
+        screen=call.screen,
     )
 
 
@@ -223,6 +229,8 @@ def plain(effect: machine.Effect) -> Plain:
         return ("handed_on", effect.agent)
     if isinstance(effect, machine.AskOffer):
         return ("ask_offer", str(effect.kind))
+    if isinstance(effect, TellScreen):
+        return ("screen", AGENT, effect.sharing)
     assert isinstance(effect, TellMedia)
     return ("media", str(effect.to), effect.muted, effect.video, opt(effect.link))
 
@@ -267,6 +275,8 @@ def label(cfg: Config) -> str:
         words.append("queue")
     if cfg.transfer:
         words.append(f"transfer by {cfg.transfer[0]} ({cfg.transfer[1]})")
+    if cfg.screen:
+        words.append("screen")
     words += [f"{agent}:{status}" for agent, status in cfg.legs]
     return " ".join(words)
 
@@ -303,8 +313,12 @@ SEEN_WHEN_ANSWERED = {
 }
 
 AGENT_ONLY = frozenset({"accept", "reject", "ignore", "forward", "transfer"})
-REOFFERS = frozenset({"hold", "unhold", "video_start", "video_stop", "restart_media"})
+REOFFERS = frozenset(
+    {"hold", "unhold", "video_start", "video_stop", "restart_media", "screen_start", "screen_stop"}
+)
 VIDEO_OPS = frozenset({"video_start", "video_stop"})
+# The caller's own screen: only it starts and stops sharing (the agent asks, elsewhere).
+CALLER_ONLY = frozenset({"screen_start", "screen_stop"})
 
 # Rule 5: the party's own state from which it may start each operation.
 ALLOWED_FROM: dict[tuple[str, str], frozenset[str]] = {
@@ -319,6 +333,9 @@ ALLOWED_FROM: dict[tuple[str, str], frozenset[str]] = {
     **{(op, p): ANSWERED_STATES for op in ("mute", "unmute") for p in PARTIES},
     # An ICE restart may be needed whatever the holds: a network change does not wait.
     **{("restart_media", p): ANSWERED_STATES for p in PARTIES},
+    ("screen_start", CALLER): frozenset({"in_call"}),
+    # Stopping the screen is never blocked by a hold: the browser's "Stop sharing" may come.
+    ("screen_stop", CALLER): ANSWERED_STATES,
 }
 
 # What an operation does once it takes effect: (the set it changes, does it add the party?).
@@ -435,6 +452,8 @@ def expect_end(
 
 
 def takes_effect(cfg: Config, op: str, party: str) -> Config:
+    if op in CALLER_ONLY:
+        return cfg._replace(screen=op == "screen_start")
     if op not in EFFECT:  # restart_media: the same media on new ICE candidates
         return cfg
     field, adds = EFFECT[op]
@@ -460,6 +479,8 @@ def expected_request(
     # The guards, in the documented order.
     if op in AGENT_ONLY and party == CALLER:
         return Refused("forbidden")
+    if op in CALLER_ONLY and party == AGENT:
+        return Refused("forbidden")
     if cfg.phase == "ended":
         return Refused("invalid_state")
     if cfg.pending is not None and op != "end":
@@ -475,6 +496,8 @@ def expected_request(
         field, adds = EFFECT[op]
         if (party in getattr(cfg, field)) == adds:
             return Refused("invalid_state")
+    if op in CALLER_ONLY and cfg.screen == (op == "screen_start"):
+        return Refused("invalid_state")
 
     # Allowed. Re-offers wait for the other party's answer and change nothing else.
     if op in REOFFERS:
@@ -506,6 +529,7 @@ def expected_request(
                 video=frozenset({CALLER}) if cfg.media == "video" else NOBODY,
                 queue=to_queue,
                 transfer=(agent, "offer"),
+                screen=False,  # the caller's fresh peer connection has no screen m-line
             )
             told = tell(agent, "ended", state, "transferred")
             effects = [("handed_on", agent), told, ("ask_offer", "transfer")]
@@ -531,6 +555,8 @@ def expected_answer(cfg: Config, party: str, agent: int | None) -> Seen | Refuse
     op, by = cfg.pending
     after = takes_effect(cfg._replace(pending=None), op, by)
     media = [media_told(after, by)] if op in VIDEO_OPS else []
+    if op in CALLER_ONLY:
+        media = [("screen", AGENT, after.screen)]  # the agent hears the screen is shared or not
     return expect(cfg, after, media, finished=op)
 
 
@@ -633,7 +659,7 @@ def subsets(items: Iterable[str]) -> list[frozenset[str]]:
 
 
 def possible_pendings(
-    media: str, held: frozenset[str], video: frozenset[str]
+    media: str, held: frozenset[str], video: frozenset[str], screen: bool = False
 ) -> Iterator[tuple[str, str] | None]:
     """Re-offers that can be waiting on an answered call: only ones their starter could start."""
     yield None
@@ -642,6 +668,10 @@ def possible_pendings(
         yield ("unhold", party) if party in held else ("hold", party)
         if not held and media != "audio_single":
             yield ("video_stop", party) if party in video else ("video_start", party)
+    if screen:
+        yield ("screen_stop", CALLER)
+    elif not held:
+        yield ("screen_start", CALLER)
 
 
 def leg_sets(*choices: tuple[str | None, ...]) -> list[tuple[tuple[int, str], ...]]:
@@ -680,16 +710,17 @@ def reachable_configs() -> list[Config]:
             if legs
         ]
         videos = [NOBODY] if media == "audio_single" else subsets(PARTIES)
-        for held, muted, video, q, legs in itertools.product(
+        for held, muted, video, q, legs, screen in itertools.product(
             subsets(PARTIES),
             subsets(PARTIES),
             videos,
             either,
             leg_sets(("answered",), (None, "ended")),
+            either,
         ):
             alive += [
-                Config("answered", media, held, muted, video, pending, q, legs)
-                for pending in possible_pendings(media, held, video)
+                Config("answered", media, held, muted, video, pending, q, legs, screen=screen)
+                for pending in possible_pendings(media, held, video, screen)
             ]
     ended = dict.fromkeys(
         with_legs(cfg, dict.fromkeys(ringing(cfg), "ended"))._replace(phase="ended", pending=None)
@@ -1041,7 +1072,28 @@ def test_accepting_with_video_a_call_offered_without_video_fails_with_not_suppor
 def test_any_operation_but_end_during_a_pending_reoffer_fails_with_operation_in_progress():
     call = answered("video", pending=("video_stop", CALLER))
     for party, op in itertools.product(PARTIES, sorted(set(OPS) - AGENT_ONLY - {"end"})):
+        if party == AGENT and op in CALLER_ONLY:
+            continue  # forbidden first, whatever the call (see the next test)
         assert refusal(call, party, op) == "operation_in_progress", (party, op)
+
+
+def test_only_the_caller_shares_its_screen_whatever_the_call():
+    for cfg, op in itertools.product(CONFIGS, sorted(CALLER_ONLY)):
+        assert refusal(to_call(cfg), AGENT, op, agent=1) == "forbidden", label(cfg)
+
+
+def test_the_screen_is_shared_in_call_only_and_stopped_held_or_not():
+    for held in subsets(PARTIES):
+        if held:
+            assert refusal(answered("audio", held=held), CALLER, "screen_start") == "invalid_state"
+        else:
+            step = machine.request(answered("audio"), Party.CALLER, Op.SCREEN_START)
+            assert step.call.pending == Pending(Op.SCREEN_START, Party.CALLER)
+        sharing = answered("audio", held=held, screen=True)
+        stopping = machine.request(sharing, Party.CALLER, Op.SCREEN_STOP)
+        after = machine.answer(stopping.call, Party.AGENT, agent=1)
+        assert (after.call.screen, after.effects[-1]) == (False, TellScreen(False))
+        assert refusal(answered("audio", held=held), CALLER, "screen_stop") == "invalid_state"
 
 
 def test_end_is_never_blocked_by_a_pending_reoffer():

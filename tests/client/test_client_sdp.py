@@ -168,20 +168,42 @@ async def test_answering_a_hold_while_holding_stays_inactive(peers):
 
 
 def test_media_plan_hold_forgets_nothing():
-    plan = MediaPlan("audio", video_send=True, video_recv=False)
+    plan = MediaPlan("audio", video_send=True, video_recv=False, screen_send=True)
 
     held = plan.after("hold")
 
-    assert held.offer_directions() == {"audio": "inactive", "video": "inactive"}
-    assert held.answer_preferences() == {"audio": "inactive", "video": "inactive"}
+    idle = {"audio": "inactive", "video": "inactive", "screen": "inactive"}
+    assert held.offer_directions() == held.answer_preferences() == idle
     assert held.after("unhold") == plan
-    assert plan.offer_directions() == {"audio": "sendrecv", "video": "sendonly"}
+    assert plan.offer_directions() == {
+        "audio": "sendrecv",
+        "video": "sendonly",
+        "screen": "sendonly",
+    }
 
 
 def test_media_plan_answers_accept_whatever_video_the_remote_sends():
-    assert MediaPlan("audio").answer_preferences() == {"audio": "sendrecv", "video": "recvonly"}
+    assert MediaPlan("audio").answer_preferences() == {
+        "audio": "sendrecv",
+        "video": "recvonly",
+        "screen": "recvonly",
+    }
     assert MediaPlan("video", video_send=True).answer_preferences()["video"] == "sendrecv"
-    assert MediaPlan("audio_single").answer_preferences() == {"audio": "sendrecv"}
+    assert MediaPlan("audio_single").answer_preferences() == {
+        "audio": "sendrecv",
+        "screen": "recvonly",
+    }
+
+
+def test_media_plan_the_visitors_screen_is_sent_only_while_shared():
+    sharing = MediaPlan("audio").after("screen_start")
+    assert (sharing.offer_directions()["screen"], sharing.answer_preferences()["screen"]) == (
+        "sendonly",
+        "sendrecv",
+    )
+    stopped = sharing.after("screen_stop")
+    assert stopped == MediaPlan("audio")
+    assert stopped.offer_directions()["screen"] == "recvonly"  # sends nothing
 
 
 def test_unknown_media_is_refused():

@@ -235,7 +235,10 @@ async def test_a_transfer_racing_the_visitors_hang_up_ends_the_call_cleanly(clie
     transfer = results[0]
     if transfer is None:  # the transfer first: the hang-up ended the waiting call
         assert first.end_reason == Reason.TRANSFERRED
-        assert clients.record(call.client).states(call)[-2:] == ["ringing", "ended"]
+        # Its ringing and the hang-up's end come from two operations racing, in either
+        # order; ended is final (a ringing after it is stale, and ignored).
+        states = clients.record(call.client).states(call)
+        assert states[-2:] in (["ringing", "ended"], ["in_call", "ended"]), states
     else:  # the hang-up first: nothing to transfer
         assert isinstance(transfer, OperationFailed)
         assert transfer.code in (ErrorCode.INVALID_STATE, ErrorCode.NOT_FOUND)

@@ -148,6 +148,26 @@ export function renderPanel(entry) {
         call.notes ? h("span", { class: "transfer-notes" }, `: ${call.notes}`) : null,
       )
     : null;
+  // The visitor's screen: only the visitor shares it; the agent asks, and may stop viewing.
+  const askScreen = h(
+    "button",
+    { type: "button", class: "control", "data-testid": "ask-screen", onclick: (e) => screenRequest(entry, e.currentTarget, false) },
+    h("span", { class: "control-icon" }, icon("video")),
+    h("span", { class: "control-label" }, gettext("Ask to see screen")),
+  );
+  const stopViewing = h(
+    "button",
+    { type: "button", class: "control", "data-testid": "stop-viewing", hidden: true, onclick: (e) => screenRequest(entry, e.currentTarget, true) },
+    h("span", { class: "control-icon" }, icon("video-off")),
+    h("span", { class: "control-label" }, gettext("Stop viewing")),
+  );
+  const screen = h("video", {
+    class: "screen-video",
+    "data-testid": "screen-video",
+    "aria-label": say(gettext("The screen of %(name)s"), { name }),
+    ...{ autoplay: true, playsinline: true },
+  });
+  screen.muted = true;
   const playsinline = { autoplay: true, playsinline: true };
   const remote = h("video", {
     class: "remote-video",
@@ -185,6 +205,7 @@ export function renderPanel(entry) {
         "0:00",
       ),
     ),
+    h("div", { class: "screen-stage", "data-testid": "screen-stage", hidden: true }, screen),
     h(
       "div",
       { class: "stage" },
@@ -198,7 +219,11 @@ export function renderPanel(entry) {
       self,
       h("div", { class: "indicators", "aria-live": "polite" }),
     ),
-    h("div", { class: "controls", role: "group", "aria-label": gettext("Call controls") }, mute, hold, video, hangup),
+    h(
+      "div",
+      { class: "controls", role: "group", "aria-label": gettext("Call controls") },
+      mute, hold, video, askScreen, stopViewing, hangup,
+    ),
     transfer,
     handedOn,
     h("p", { class: "end-reason", role: "status", hidden: true }),
@@ -214,6 +239,44 @@ export function attachRemote(entry) {
   if (video.srcObject !== entry.call.remoteStream) video.srcObject = entry.call.remoteStream;
   video.play().catch(() => {});
   updatePanel(entry);
+}
+
+/** screen.ask ("Ask to see screen") or screen.ask_stop ("Stop viewing"): acknowledged
+ * requests, not operations; a refusal is explained in a toast. */
+function screenRequest(entry, button, stop) {
+  const { call } = entry;
+  return run(entry, button, async () => {
+    await (stop ? call.askScreenStop() : call.askScreen());
+    showResult(true, stop ? gettext("Asked the visitor to stop sharing.") : gettext("Asked the visitor to share the screen."));
+    return { ok: true };
+  });
+}
+
+/** The visitor did not share: say why. */
+export function screenDeclined(reason) {
+  showResult(
+    false,
+    reason === "not_supported"
+      ? gettext("The visitor's browser cannot share a screen.")
+      : gettext("The visitor declined to share the screen."),
+  );
+}
+
+/** The visitor's screen, large above the call's stage while it is shared. */
+function showScreen(entry) {
+  const { call, panel } = entry;
+  const sharing = Boolean(call.remoteScreen?.sharing) && !call.ended;
+  panel.querySelector("[data-testid=screen-stage]").hidden = !sharing;
+  panel.classList.toggle("has-screen", sharing);
+  const video = panel.querySelector("[data-testid=screen-video]");
+  if (sharing && video.srcObject !== call.screenStream) {
+    video.srcObject = call.screenStream;
+    video.play().catch(() => {});
+  }
+  const ask = panel.querySelector("[data-testid=ask-screen]");
+  ask.hidden = sharing || call.ended;
+  ask.disabled = call.state !== State.IN_CALL || ask.getAttribute("aria-busy") === "true";
+  panel.querySelector("[data-testid=stop-viewing]").hidden = !sharing;
 }
 
 function indicator(testid, iconName, text, tone) {
@@ -305,6 +368,7 @@ export function updatePanel(entry) {
         ? gettext("The caller's camera is off")
         : gettext("Voice call");
 
+  showScreen(entry);
   const self = panel.querySelector(".self-view");
   const camera = call.sendingVideo && !ended ? entry.camera : null;
   panel.classList.toggle("has-self-view", Boolean(camera));

@@ -4,7 +4,7 @@
 // nothing rings.
 
 import { CONNECTED_STATES, Presence, State } from "../phone.js";
-import { attachRemote, renderPanel, updatePanel } from "./call-panel.js";
+import { attachRemote, renderPanel, screenDeclined, updatePanel } from "./call-panel.js";
 import { Connection } from "./desk.js";
 import { renderIncoming } from "./incoming.js";
 import { noteEnded } from "./recent.js";
@@ -34,6 +34,9 @@ export function showCalls(desk, { onAnsweredOrEnded }) {
     call.addEventListener("quality", () => updatePanel(entry));
     call.addEventListener("result", (event) => showOpResult(event.detail));
     call.addEventListener("track", () => attachRemote(entry));
+    call.addEventListener("screen", () => updatePanel(entry));
+    call.addEventListener("screen-track", () => updatePanel(entry));
+    call.addEventListener("screen.declined", (event) => screenDeclined(event.detail.reason));
     announce(say(gettext("Incoming %(media)s from %(name)s"), { media: MEDIA_LABEL[call.media] || gettext("call"), name: callerName(call.from) }));
   });
   for (const name of ["change", "connection", "presence", "wrap-up"]) {

@@ -38,6 +38,29 @@ export function toggleHold(widget) {
   return operation(widget, "hold", (call) => (holding ? call.unhold() : call.hold()));
 }
 
+/** "Share": the browser asks which screen; refusals are told to the agent (phone.js). */
+export function shareScreen(widget) {
+  return operation(widget, "screen", async (call) => {
+    const result = await call.shareScreen();
+    if (result.ok) return result;
+    const words = { declined: "screen.declined", not_supported: "screen.notSupported" }[result.code];
+    return words ? { ok: false, explanation: t(words) } : result;
+  });
+}
+
+/** "Not now": the agent is told the visitor declined. */
+export function declineScreen(widget) {
+  return operation(widget, "screen", async (call) => {
+    await call.declineScreen();
+    return { ok: true };
+  });
+}
+
+/** "Stop" (or the agent's request to stop). */
+export function stopScreen(widget) {
+  return operation(widget, "screen", (call) => (call.sharingScreen ? call.screenStop() : { ok: true }));
+}
+
 export function toggleVideo(widget) {
   return operation(widget, "video", async (call) => {
     if (call.sendingVideo) {

@@ -13,7 +13,7 @@ import { Callbacks } from "./callback.js";
 import { Rating } from "./rating.js";
 import { Cancelled, explainFailure, getMedia, login, target } from "./calling.js";
 import { CHOOSE } from "./config.js";
-import { toggleHold, toggleMute, toggleVideo } from "./controls.js";
+import { declineScreen, shareScreen, stopScreen, toggleHold, toggleMute, toggleVideo } from "./controls.js";
 import { fetchLine, lineBlocked } from "./line.js";
 import { PreCheck } from "./precheck.js";
 import { render, renderTimer } from "./render.js";
@@ -84,6 +84,9 @@ export class SupportcallWidget extends HTMLElement {
     on(el.hold, () => toggleHold(this));
     on(el.video, () => toggleVideo(this));
     on(el.checkButton, () => this.precheck.run());
+    on(el.screenShare, () => shareScreen(this));
+    on(el.screenNotNow, () => declineScreen(this));
+    on(el.screenStop, () => stopScreen(this));
     on(el.callbackOffer, () => this.callbacks.open());
     on(el.callbackCancel, () => this.callbacks.close());
     on(el.ratingSkip, () => this.rating.skip());
@@ -284,6 +287,11 @@ export class SupportcallWidget extends HTMLElement {
     call.addEventListener("transferring", current(() => this.render()));
     call.addEventListener("connection", current(() => this.render()));
     call.addEventListener("quality", current(() => this.render()));
+    // The visitor's screen: the agent's ask, its request to stop, and the share's changes
+    // (the browser's own "Stop sharing" too).
+    call.addEventListener("screen.asked", current(() => this.render()));
+    call.addEventListener("screen.stop_request", current(() => stopScreen(this)));
+    call.addEventListener("sharing", current(() => this.render()));
     if (call.state) this.onState({ state: call.state, reason: call.reason });
     else this.render();
   }

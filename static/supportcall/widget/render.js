@@ -23,6 +23,7 @@ export function render(widget) {
   widget.rating.render();
   renderStage(widget);
   renderControls(widget);
+  renderScreen(widget);
   renderQuality(widget);
   renderTimer(widget);
 }
@@ -183,6 +184,17 @@ function renderStage(widget) {
 }
 
 /** Mute, camera, hold and hang up. */
+/** The agent's ask to see the screen, and the banner while it is shared. */
+function renderScreen(widget) {
+  const { el, state, call, busy } = widget;
+  const live = Boolean(call) && !call.ended && CONNECTED_STATES.includes(state);
+  el.screenBanner.hidden = !(live && call.sharingScreen);
+  el.screenAsk.hidden = !(live && call.screenAsk === "share" && !call.sharingScreen);
+  for (const button of [el.screenShare, el.screenNotNow, el.screenStop]) {
+    button.setAttribute("aria-disabled", String(Boolean(busy)));
+  }
+}
+
 function renderControls(widget) {
   const { el, state, call, busy } = widget;
   const answered = CONNECTED_STATES.includes(state);

@@ -105,6 +105,10 @@ export const STYLE = `
   .quality-note { margin: 4px 0 0; color: var(--muted); font-size: 13px; }
   .error { display: flex; gap: 10px; align-items: flex-start; padding: 10px 12px; border-radius: 10px;
            background: var(--warn-bg); color: var(--warn-fg); font-size: 13.5px; }
+  .screen-ask, .screen-banner { display: flex; flex-direction: column; gap: 8px; padding: 10px 12px;
+    border-radius: 10px; border: 1px solid currentColor; }
+  .screen-banner { flex-direction: row; align-items: center; justify-content: space-between; }
+  .screen-ask p, .screen-banner p { margin: 0; }
   .error svg { width: 18px; height: 18px; margin-top: 1px; }
 
   .precheck { display: grid; gap: 8px; margin-top: 10px; }

@@ -42,6 +42,17 @@ export function template() {
         <p class="quality-note" data-testid="quality-note" aria-live="polite" hidden></p>
         <p class="position" data-testid="queue-position" hidden></p>
         <p class="error" data-testid="error" role="alert" hidden>${ICON.alert}<span class="error-text"></span></p>
+        <div class="screen-ask" data-testid="screen-ask" role="group" aria-label="${w("screen.askLabel")}" hidden>
+          <p aria-live="polite">${w("screen.ask")}</p>
+          <div class="form-actions">
+            <button class="choice primary" type="button" data-testid="screen-share">${w("screen.share")}</button>
+            <button class="choice" type="button" data-testid="screen-not-now">${w("screen.notNow")}</button>
+          </div>
+        </div>
+        <div class="screen-banner" data-testid="screen-banner" hidden>
+          <p role="status" aria-live="polite">${w("screen.sharing")}</p>
+          <button class="choice" type="button" data-testid="screen-stop">${w("screen.stop")}</button>
+        </div>
         <button class="choice offer" type="button" data-testid="callback-offer" hidden>
           ${ICON.phone}<span>${w("callback.offer")}</span></button>
         <form class="callback" data-testid="callback-form" hidden novalidate>
@@ -149,6 +160,8 @@ export function elements(root) {
     ratingSend: tid("rating-send"), ratingSkip: tid("rating-skip"),
     checkArea: tid("check"), checkButton: tid("check-button"), checkLevel: tid("check-level"),
     checkPreview: tid("check-preview"), checkResult: tid("check-result"),
+    screenAsk: tid("screen-ask"), screenShare: tid("screen-share"), screenNotNow: tid("screen-not-now"),
+    screenBanner: tid("screen-banner"), screenStop: tid("screen-stop"),
     chat: {
       toggle: tid("chat-toggle"), badge: tid("chat-unread"), area: tid("chat"), log: tid("chat-log"),
       form: tid("chat-form"), input: tid("chat-input"), typing: tid("chat-typing"), error: tid("chat-error"),
