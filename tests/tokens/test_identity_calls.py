@@ -27,6 +27,7 @@ async def test_the_agent_receives_the_signed_fields_as_verified_apart_from_the_c
         "anonymous": True,
         "context": {"plan": "platinum (unsigned)"},
         "verified": VERIFIED,
+        "check": None,  # no check before the call (supportcall/precall)
     }
     row = await sync(Call.objects.get)(id=ack["call_id"])
     assert (row.caller_verified, row.caller_context) == (
