@@ -162,12 +162,15 @@ async def test_a_bare_aiortc_peer_connection_would_have_had_one():
         await pc.close()
 
 
-def test_the_client_imports_no_django_and_of_supportcall_only_the_vocabulary():
+def test_the_client_imports_no_django_and_of_supportcall_only_the_vocabulary_and_verdicts():
+    # The vocabulary, and the check's verdict (supportcall/precall/verdict.py: plain Python,
+    # shared so that a probe judges its check as the server does).
+    allowed = "('supportcall.vocabulary', 'supportcall.precall', 'supportcall.precall.verdict')"
     code = (
         "import sys, supportcall.client, supportcall.client.cli\n"
         "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')"
         " or (m.startswith('supportcall.') and not m.startswith('supportcall.client')"
-        " and m != 'supportcall.vocabulary'))\n"
+        f" and m not in {allowed}))\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run(
