@@ -92,6 +92,10 @@ def an_answered_call(said: tuple[tuple[str, str], ...] = (), hang_up: bool = Tru
 
 def test_a_call_record_starts_with_its_timeline_in_words_and_folds_the_sdp_away(admin_client):
     call = an_answered_call()
+    # How long it rang, as recorded: here as long as this machine took, so set
+    # (past the record's append-only save).
+    answer = call.events.filter(name="accept")
+    answer.update(detail={**answer.get().detail, "waited_s": 2.5})
     page = admin_client.get(reverse("admin:calls_call_change", args=[call.pk])).content.decode()
     timeline = page[page.index('data-testid="timeline"') :]
     timeline = timeline[: timeline.index("</ol>")]
@@ -103,7 +107,7 @@ def test_a_call_record_starts_with_its_timeline_in_words_and_folds_the_sdp_away(
     assert said == [
         "the caller called support@support.example.com (audio)",
         "the server rang alice@support.example.com Not rung: bob: offline initiated → ringing",
-        "alice@support.example.com answered with audio after 0.0 s ringing → answered",
+        "alice@support.example.com answered with audio after 2.5 s ringing → answered",
         "the caller hung up answered → ended",
     ]
     # The timeline comes first; the SDP after it, in a folded (closed) section.
