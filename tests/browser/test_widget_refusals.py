@@ -25,7 +25,7 @@ from tests.support.browser import (
     tid,
 )
 from tests.support.recorder import record
-from tests.support.servers import Server, base_env, manage, prepare
+from tests.support.servers import Server, base_env, command, prepare
 from tests.support.wire import Wire
 
 pytestmark = pytest.mark.browser
@@ -186,7 +186,7 @@ def own_server(tmp_path, web):
     env = {**base_env(tmp_path), "SUPPORTCALL_RESUME_GRACE": "3"}
     prepare(env)
     server = Server(env, tmp_path).start()
-    manage(env, "create_site", "demo", "--origin", web.pages.origin, "--queue", "support")
+    command(env, "create_site", "demo", "--origin", web.pages.origin, "--queue", "support")
     server.password = web.password
     server.pages = web.pages
     yield server

@@ -18,7 +18,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from tests.support.servers import DEMO_PASSWORD, ROOT, Server, base_env, manage, prepare
+from tests.support.servers import DEMO_PASSWORD, ROOT, Server, base_env, command, prepare
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WAIT_MS = 15_000  # Playwright expectations, in milliseconds
@@ -262,7 +262,7 @@ def web_server(tmp_path_factory, **settings: str):
     pages = HostPages(tmp_path_factory.mktemp("pages"))
     denied = HostPages(tmp_path_factory.mktemp("denied"))
     server = Server(env, tmp).start()
-    manage(
+    command(
         env,
         "create_site",
         "demo",
