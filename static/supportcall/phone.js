@@ -87,6 +87,10 @@ export const Op = Object.freeze({
   UNMUTE: "unmute",
   RESTART_MEDIA: "restart_media", // an ICE-restart re-offer after a network change
   TRANSFER: "transfer", // blind transfer of an answered call (the agent side's)
+  // Consult (warm) transfer: call.create with consult_of on a held call, then call.complete
+  // on the consult call (docs/protocol.md, "Consult transfer").
+  CONSULT: "consult",
+  COMPLETE: "complete",
   // The visitor's screen, on a video m-line of its own after the call's (docs/protocol.md).
   SCREEN_START: "screen_start",
   SCREEN_STOP: "screen_stop",
@@ -97,7 +101,9 @@ export const ScreenRefusal = Object.freeze({ DECLINED: "declined", NOT_SUPPORTED
 
 // Operations after which the call (or this agent's part of it) is over for the sender:
 // their op.result follows call.state "ended".
-export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER]);
+export const ENDING_OPS = Object.freeze([
+  Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER, Op.COMPLETE,
+]);
 
 /** Why a call ended, for one party (call.state "ended"'s reason). */
 export const Reason = Object.freeze({
