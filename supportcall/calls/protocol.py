@@ -83,7 +83,7 @@ REQUESTS: dict[str, RequestType] = {
             "media": _Field(str),
             **_SDP,
             "check": _Field(dict, required=False, nullable=True),
-            "consult_of": _Field(str, required=False, max_length=MAX_ID),
+            "consult_of": _Field(str, required=False, nullable=True, max_length=MAX_ID),
         },
         operations.create_call,
     ),
@@ -247,7 +247,7 @@ def parse(content: Any) -> Request:
             call_id = uuid.UUID(fields.pop("call_id"))
         except ValueError:
             raise CallError(ErrorCode.BAD_REQUEST, "'call_id' is not a call id") from None
-    if "consult_of" in fields:
+    if fields.get("consult_of") is not None:
         try:
             fields["consult_of"] = uuid.UUID(fields["consult_of"])
         except ValueError:
