@@ -69,6 +69,7 @@ async def test_agents_call_each_other_over_the_same_contract(clients):
     await call.wait_for_state(State.REMOTELY_HELD, timeout=10)
     await call.end()
 
+    await incoming.wait_for_state(State.ENDED, timeout=10)
     assert clients.record(alice).states(call) == [
         "initiated",
         "ringing",
@@ -89,6 +90,9 @@ async def test_consult_then_complete_moves_the_visitor_and_her_audio_to_the_coll
 
     await consult.complete()
 
+    # Each call's events are applied in its own order: wait for each end.
+    await first.wait_for_state(State.ENDED, timeout=10)
+    await colleague.wait_for_state(State.ENDED, timeout=10)
     # Bob's client takes the visitor's call at once: he agreed on the consult.
     taken = await bob.wait_for(lambda: bob.calls.get(call.call_id), 10, "the visitor's call")
     await taken.wait_for_state(State.IN_CALL, timeout=10)
@@ -129,6 +133,7 @@ async def test_consult_then_cancel_brings_the_visitor_back_to_the_first_agent_wi
 
     await consult.cancel()
 
+    await colleague.wait_for_state(State.ENDED, timeout=10)
     await call.wait_for_state(State.IN_CALL, timeout=10)
     await audio_flows_both_ways(call, first)
     assert clients.record(call.client).states(call) == [*VISITOR_HELD, "in_call"]
@@ -161,6 +166,7 @@ async def test_a_consult_the_colleague_rejects_leaves_the_visitor_held_by_the_fi
     assert clients.record(first.client).states(consult) == ["initiated", "ringing", "ended"]
     assert (await failed(consult.complete())).code == ErrorCode.INVALID_STATE
     await first.unhold()
+    await call.wait_for_state(State.IN_CALL, timeout=10)
     await audio_flows_both_ways(call, first)
     assert clients.record(call.client).states(call) == [*VISITOR_HELD, "in_call"]
 
@@ -215,6 +221,7 @@ async def test_a_consult_needs_the_agents_own_call_on_hold(clients):
 async def test_consulting_oneself_a_queue_nobody_or_twice_at_once_is_refused(clients):
     call, first, bob = await answered_by_alice(clients)
     await first.hold()
+    await call.wait_for_state(State.REMOTELY_HELD, timeout=10)
     alice = first.client.signaling
     offer = first.pc.localDescription.sdp
 
@@ -285,6 +292,7 @@ async def test_a_call_between_agents_cannot_be_transferred_or_consulted_about(cl
 
     assert (await failed(incoming.transfer(QUEUE))).code == ErrorCode.NOT_SUPPORTED
     assert (await failed(incoming.consult(f"sam@{DOMAIN}"))).code == ErrorCode.NOT_SUPPORTED
+    await call.wait_for_state(State.REMOTELY_HELD, timeout=10)  # consult() held it first
     assert (await failed(call.complete())).code == ErrorCode.INVALID_STATE
     assert clients.record(alice).states(call) == [
         "initiated",
@@ -314,3 +322,42 @@ async def test_completing_while_a_re_offer_is_pending_gets_operation_in_progress
     assert consult.state is State.IN_CALL
     with pytest.raises(OperationFailed):
         await hold
+
+
+# --- the calling agent's connection ---------------------------------------------------------
+
+
+async def talking_agents(clients):
+    alice = await clients.agent("alice")
+    bob = await clients.agent("bob")
+    await ready(alice, bob)
+    call = await alice.call(BOB)
+    incoming = await bob.next_incoming(timeout=10)
+    await incoming.accept()
+    await call.wait_for_state(State.IN_CALL, timeout=10)
+    return alice, bob, call, incoming
+
+
+async def test_an_agent_who_placed_a_call_resumes_it_after_a_network_drop(clients):
+    alice, bob, call, incoming = await talking_agents(clients)
+
+    alice.signaling.abort()  # no close frame: the network dropped
+
+    bob_record = clients.record(bob)
+    await bob_record.until(
+        lambda: bob_record.remote_connection(incoming) == ["reconnecting", "connected"], 15
+    )
+    await call.hold()  # the call is bound to Alice's new connection
+    await incoming.wait_for_state(State.REMOTELY_HELD, timeout=10)
+    assert clients.record(alice).states(call) == [*VISITOR_ANSWERED, "on_hold"]
+    assert clients.record(bob).states(incoming) == ["ringing", "in_call", "remotely_held"]
+
+
+async def test_an_agent_who_placed_a_call_leaving_ends_it_for_the_colleague(clients):
+    alice, bob, _call, incoming = await talking_agents(clients)
+
+    await alice.close(hangup=False)  # a normal close: Alice is not coming back
+
+    await incoming.wait_for_state(State.ENDED, timeout=10)
+    assert incoming.end_reason == Reason.CONNECTION_LOST
+    assert clients.record(bob).states(incoming) == ["ringing", "in_call", "ended"]
