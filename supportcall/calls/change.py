@@ -202,9 +202,11 @@ class Change:
             row.ended, row.ring_deadline = self.now, None
             row.end_reason = step.reason_for(Party.CALLER) or ""
             row.ended_by = ended_by(self.by, row)
-            if before.agent is not None:  # the agent is free again: idle from now on
-                Agent.objects.filter(pk=before.agent).update(idle_since=self.now)
-                self.touch(before.agent)
+            # The agent (and an agent who placed the call) is free again: idle from now on.
+            for agent in (before.agent, row.caller_agent_id):
+                if agent is not None:
+                    Agent.objects.filter(pk=agent).update(idle_since=self.now)
+                    self.touch(agent)
         self.save()
         self.log(name, before.phase, **detail)
         webhooks.changed(row, before.phase, name, self.now)  # in this transaction: the outbox

@@ -361,3 +361,16 @@ async def test_an_agent_who_placed_a_call_leaving_ends_it_for_the_colleague(clie
     await incoming.wait_for_state(State.ENDED, timeout=10)
     assert incoming.end_reason == Reason.CONNECTION_LOST
     assert clients.record(bob).states(incoming) == ["ringing", "in_call", "ended"]
+
+
+async def test_agents_on_a_call_between_them_are_busy_so_a_queue_call_waits_for_them(clients):
+    alice, _bob, call, _incoming = await talking_agents(clients)  # Bob answered: busy
+    visitor = await clients.visitor()
+
+    waiting = await visitor.call(media="audio")
+
+    await waiting.wait_for_state(State.QUEUED, timeout=10)  # Alice, who called, is busy too
+    await call.end()  # both are free again: the waiting caller rings them
+    rung = await alice.next_incoming(timeout=10)
+    assert rung.call_id == waiting.call_id
+    assert clients.record(visitor).states(waiting) == ["initiated", "queued", "ringing"]
