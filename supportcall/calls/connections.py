@@ -236,9 +236,7 @@ def drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> N
     ).update(grace_until=grace)
     if not dropped:  # another process's sweeper, or the consumer, got there first
         return
-    # An agent's connection also speaks for the calls it placed to colleagues, as caller.
-    parties = (Party.CALLER,) if conn.role == Role.VISITOR else AGENT_SIDES
-    for party in parties:
+    for party in parties_of(conn):
         for row in calls_on(conn.channel_name, party):
             change = Change(row, conn.identity, outbox)
             until = grace.isoformat()
@@ -250,8 +248,10 @@ def drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> N
 AGENT_SIDES = (Party.AGENT, Party.CALLER)
 
 
-def party_of(conn: Connection) -> Party:
-    return Party.CALLER if conn.role == Role.VISITOR else Party.AGENT
+def parties_of(conn: Connection) -> tuple[Party, ...]:
+    """The parties a connection speaks for: an agent's is also the caller of the calls it
+    placed to colleagues."""
+    return (Party.CALLER,) if conn.role == Role.VISITOR else AGENT_SIDES
 
 
 def sides(actor: Actor) -> tuple[Party, ...]:
