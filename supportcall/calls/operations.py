@@ -338,13 +338,16 @@ def complete(actor: Actor, call_id: uuid.UUID) -> Outcome:
         # The consult call is locked first: only this operation locks two calls.
         with locked(held_id, replace(actor, calling=False), outbox) as held:
             over, moved = machine.complete(consulted.call, held.call, actor.agent)
-            colleague = consulted.agent(consulted.call.agent or 0)
+            assert consulted.call.agent is not None  # complete needs the consult answered
+            colleague = consulted.agent(consulted.call.agent)
             consulted.apply(over, Op.COMPLETE, call=str(held_id))
             consulted.save()
             _hand_on(held, actor, moved, colleague.address, colleague.name)
             held.row.queue = None  # a direct call to the colleague from now on
             held.save()
     outbox.append(Delivery(actor.channel, events.op_result(call_id, Op.COMPLETE, True)))
+    # The first agent is free now (unless it wraps up): its queues' callers may ring it.
+    distribution.settle(consulted.queues | held.queues, outbox)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
