@@ -59,6 +59,12 @@ class Op(StrEnum):
     RESTART_MEDIA = "restart_media"  # an ICE-restart re-offer after a network change
     # Blind transfer of an answered call to an agent or a queue (the agent side's).
     TRANSFER = "transfer"
+    # Consult (warm) transfer: the answered agent, having held its caller, calls a
+    # colleague about the call (``call.create`` with ``consult_of``: this operation on the
+    # held call), then completes (``call.complete`` on the consult call: the caller goes
+    # to the colleague) or cancels (``call.end`` on the consult call).
+    CONSULT = "consult"
+    COMPLETE = "complete"
     # The visitor's screen, on a video m-line of its own after the call's (docs/protocol.md).
     SCREEN_START = "screen_start"
     SCREEN_STOP = "screen_stop"
@@ -77,7 +83,7 @@ REOFFER_OPS = frozenset(
     }
 )
 # Operations on an incoming call: only the agent side has one.
-AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER})
+AGENT_OPS = frozenset({Op.ACCEPT, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER, Op.CONSULT})
 VIDEO_OPS = frozenset({Op.VIDEO_START, Op.VIDEO_STOP})
 # Operations only the caller has: its screen is its own to share.
 SCREEN_OPS = frozenset({Op.SCREEN_START, Op.SCREEN_STOP})
@@ -91,7 +97,7 @@ class ScreenRefusal(StrEnum):
 
 
 # Operations after which the call (or this agent's part of it) is over for the sender.
-ENDING_OPS = frozenset({Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER})
+ENDING_OPS = frozenset({Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER, Op.COMPLETE})
 
 
 class Reason(StrEnum):
@@ -106,7 +112,8 @@ class Reason(StrEnum):
     ANSWERED_ELSEWHERE = "answered_elsewhere"
     CANCELLED = "cancelled"
     FORWARDED = "forwarded"
-    # The agent's part of an answered call it handed on (call.transfer).
+    # The agent's part of an answered call it handed on (call.transfer, call.complete),
+    # and, for both agents, the consult call a call.complete ended.
     TRANSFERRED = "transferred"
     # A transfer nobody took, in a queue whose fallback is a callback: the caller's call
     # ends and a callback request is left in the queue for it.

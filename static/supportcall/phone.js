@@ -87,6 +87,10 @@ export const Op = Object.freeze({
   UNMUTE: "unmute",
   RESTART_MEDIA: "restart_media", // an ICE-restart re-offer after a network change
   TRANSFER: "transfer", // blind transfer of an answered call (the agent side's)
+  // Consult (warm) transfer: call.create with consult_of on a held call, then call.complete
+  // on the consult call (docs/protocol.md, "Consult transfer").
+  CONSULT: "consult",
+  COMPLETE: "complete",
   // The visitor's screen, on a video m-line of its own after the call's (docs/protocol.md).
   SCREEN_START: "screen_start",
   SCREEN_STOP: "screen_stop",
@@ -97,7 +101,9 @@ export const ScreenRefusal = Object.freeze({ DECLINED: "declined", NOT_SUPPORTED
 
 // Operations after which the call (or this agent's part of it) is over for the sender:
 // their op.result follows call.state "ended".
-export const ENDING_OPS = Object.freeze([Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER]);
+export const ENDING_OPS = Object.freeze([
+  Op.END, Op.REJECT, Op.IGNORE, Op.FORWARD, Op.TRANSFER, Op.COMPLETE,
+]);
 
 /** Why a call ended, for one party (call.state "ended"'s reason). */
 export const Reason = Object.freeze({
@@ -481,6 +487,8 @@ export class Phone extends EventTarget {
         offer: frame.sdp,
         transferredBy: frame.transferred_by || null,
         notes: frame.notes || "",
+        consultOf: frame.consult_of || null,
+        consulted: Boolean(frame.consulted),
       });
       this.calls.set(call.id, call);
       this.dispatchEvent(new CustomEvent("incoming", { detail: call }));
@@ -511,14 +519,15 @@ export class Phone extends EventTarget {
   }
 
   /**
-   * Place a call (visitors). media: "audio" | "video" | "audio_single".
+   * Place a call (visitors; agents call colleagues). media: "audio" | "video" | "audio_single".
    * `stream` is the local MediaStream (from getUserMedia): the caller asks for
    * it first so that a denied microphone is explained before anything rings.
-   * `check` (optional): what a check before the call found (check.js).
+   * `check` (optional, visitors): what a check before the call found (check.js).
+   * `consultOf` (agents): the id of the held call this one is a consult about.
    */
-  async call({ to, media = Media.AUDIO, stream, check }) {
+  async call({ to, media = Media.AUDIO, stream, check, consultOf }) {
     const call = new Call(this, null, { direction: "outgoing", media, to });
-    await call.startOutgoing(stream, check);
+    await call.startOutgoing(stream, check, consultOf);
     return call;
   }
 }
@@ -540,7 +549,9 @@ export class Phone extends EventTarget {
  *             started or stopped), "screen.declined" {reason} (agents)
  */
 export class Call extends EventTarget {
-  constructor(phone, id, { direction, media, from, to, offer, transferredBy = null, notes = "" }) {
+  constructor(phone, id, {
+    direction, media, from, to, offer, transferredBy = null, notes = "", consultOf = null, consulted = false,
+  }) {
     super();
     this.phone = phone;
     this.id = id;
@@ -552,6 +563,12 @@ export class Call extends EventTarget {
     // A transferred call: who handed it on ({address, display_name}) and the notes so far.
     this.transferredBy = transferredBy;
     this.notes = notes;
+    // A consult call rung here: the held call it is about ({call_id, from, context}).
+    this.consultOf = consultOf;
+    // The completion of a consult this agent took: it agreed already, so it accepts at once.
+    this.consulted = consulted;
+    // A consult call placed here (consult()): the held Call it is about.
+    this.consulting = null;
     this.state = direction === "incoming" ? State.RINGING : null;
     this.states = this.state ? [this.state] : [];
     this.reason = null;
@@ -694,7 +711,7 @@ export class Call extends EventTarget {
   }
 
   /** `check`: the result of a check before the call (check.js), handed to the agent. */
-  async startOutgoing(stream, check) {
+  async startOutgoing(stream, check, consultOf) {
     const pc = this.createPeer(stream);
     this.addTransceivers(stream);
     await pc.setLocalDescription(await pc.createOffer());
@@ -705,6 +722,7 @@ export class Call extends EventTarget {
         media: this.media,
         sdp: pc.localDescription.sdp,
         ...(check ? { check } : {}),
+        ...(consultOf ? { consult_of: consultOf } : {}),
       });
     } catch (error) {
       // No call exists, and the caller never gets this object: close its peer.
@@ -759,6 +777,38 @@ export class Call extends EventTarget {
    * the new agent. This side's part then ends `transferred`. */
   transfer(to, notes) {
     return this.operation(Op.TRANSFER, { to, ...(notes ? { notes } : {}) });
+  }
+
+  /**
+   * Consult a colleague at `to` about this answered call (agents): it is held first if this
+   * side does not hold it yet, then a consult call is placed with `stream` (the microphone).
+   * Resolves with the consult Call (complete() or cancel() it); rejects with a PhoneError.
+   */
+  async consult(to, stream) {
+    if (!HOLDING_STATES.includes(this.state)) {
+      const held = await this.hold();
+      if (!held.ok) throw new PhoneError(held.code, held.message);
+    }
+    const consult = await this.phone.call({ to, media: Media.AUDIO, stream, consultOf: this.id });
+    consult.consulting = this;
+    return consult;
+  }
+
+  /** Complete this consult call: the held caller moves to the colleague; this side's part
+   * of both calls ends `transferred`. */
+  complete() {
+    return this.operation(Op.COMPLETE);
+  }
+
+  /** Cancel this consult call: hang it up and take the held caller off hold. */
+  async cancel() {
+    if (!this.ended) {
+      const ended = await this.end();
+      if (!ended.ok) return ended;
+    }
+    const held = this.consulting;
+    if (held && HOLDING_STATES.includes(held.state)) return held.unhold();
+    return { op: Op.END, ok: true };
   }
 
   /** Stop sending audio: the microphone track leaves the sender, so no RTP is sent. */

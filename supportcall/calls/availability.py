@@ -70,14 +70,16 @@ def resolve_for(to: str, targets: tuple[str, ...]) -> tuple[Queue | None, Agent 
 
 
 def with_presence(agents: QuerySet[Agent], call: Call | None = None) -> QuerySet[Any]:
-    """Annotate what presence is computed from: connections, calls in progress, ringing
-    (for another call than ``call``), wrap-up."""
+    """Annotate what presence is computed from: connections, calls in progress (answered,
+    or placed to a colleague), ringing (for another call than ``call``), wrap-up."""
     legs = Leg.objects.filter(agent=OuterRef("pk"), status=LegStatus.RINGING)
     if call is not None:
         legs = legs.exclude(call=call)
     return agents.annotate(
         online=Exists(Connection.objects.filter(agent=OuterRef("pk"))),
-        active=Count("calls", filter=Q(calls__phase=Phase.ANSWERED), distinct=True),
+        # Calls it answered, and calls it placed to colleagues that have not ended.
+        active=Count("calls", filter=Q(calls__phase=Phase.ANSWERED), distinct=True)
+        + Count("placed_calls", filter=~Q(placed_calls__phase=Phase.ENDED), distinct=True),
         ringing=Exists(legs),
         wrapping=Exists(WrapUp.objects.filter(agent=OuterRef("pk"))),
     ).select_related("user")

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,10 +43,20 @@ class Actor:
     display_name: str = ""
     context: dict[str, str] = field(default_factory=dict)
     verified: dict[str, Any] | None = None  # what the site's backend signed (tokens.identity)
+    # An agent acting on a call it placed to a colleague: it is that call's caller.
+    calling: bool = False
 
     @property
     def party(self) -> Party:
-        return Party.CALLER if self.role == Role.VISITOR else Party.AGENT
+        return Party.CALLER if self.role == Role.VISITOR or self.calling else Party.AGENT
+
+    def on(self, call_id: uuid.UUID) -> Actor:
+        """This actor as a party of the call ``call_id``: an agent is the caller of the calls
+        it placed to colleagues, and the agent side of the others."""
+        if self.role != Role.AGENT:
+            return self
+        placed = Call.objects.filter(id=call_id, caller_agent_id=self.agent_id).exists()
+        return replace(self, calling=placed)
 
     @property
     def agent(self) -> int:
@@ -192,9 +202,11 @@ class Change:
             row.ended, row.ring_deadline = self.now, None
             row.end_reason = step.reason_for(Party.CALLER) or ""
             row.ended_by = ended_by(self.by, row)
-            if before.agent is not None:  # the agent is free again: idle from now on
-                Agent.objects.filter(pk=before.agent).update(idle_since=self.now)
-                self.touch(before.agent)
+            # The agent (and an agent who placed the call) is free again: idle from now on.
+            for agent in (before.agent, row.caller_agent_id):
+                if agent is not None:
+                    Agent.objects.filter(pk=agent).update(idle_since=self.now)
+                    self.touch(agent)
         self.save()
         self.log(name, before.phase, **detail)
         webhooks.changed(row, before.phase, name, self.now)  # in this transaction: the outbox
@@ -304,10 +316,10 @@ def locked(call_id: uuid.UUID, actor: Actor, outbox: list[Delivery]) -> Iterator
     """Lock a call the actor is a party to; anyone else's call is `not_found`."""
     with transaction.atomic():
         row = Call.objects.select_for_update().filter(id=call_id).first()
-        if row is None or (actor.role == Role.VISITOR and row.caller_identity != actor.identity):
+        if row is None or (actor.party is Party.CALLER and row.caller_identity != actor.identity):
             raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
         change = Change(row, actor.identity, outbox, actor.channel)
-        if actor.role != Role.VISITOR and not is_agent_of(change.call, row, actor.agent):
+        if actor.party is Party.AGENT and not is_agent_of(change.call, row, actor.agent):
             raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
         yield change
 

@@ -236,15 +236,28 @@ def drop(conn: Connection, now: datetime, outbox: list[Delivery], why: str) -> N
     ).update(grace_until=grace)
     if not dropped:  # another process's sweeper, or the consumer, got there first
         return
-    party = party_of(conn)
-    for row in calls_on(conn.channel_name, party):
-        change = Change(row, conn.identity, outbox)
-        change.log("connection_dropped", row.phase, party=party, why=why, until=grace.isoformat())
-        tell_connection(change, party, Link.RECONNECTING)
+    for party in parties_of(conn):
+        for row in calls_on(conn.channel_name, party):
+            change = Change(row, conn.identity, outbox)
+            until = grace.isoformat()
+            change.log("connection_dropped", row.phase, party=party, why=why, until=until)
+            tell_connection(change, party, Link.RECONNECTING)
 
 
-def party_of(conn: Connection) -> Party:
-    return Party.CALLER if conn.role == Role.VISITOR else Party.AGENT
+# An agent's connection speaks for its calls and, as caller, for those it placed.
+AGENT_SIDES = (Party.AGENT, Party.CALLER)
+
+
+def parties_of(conn: Connection) -> tuple[Party, ...]:
+    """The parties a connection speaks for: an agent's is also the caller of the calls it
+    placed to colleagues."""
+    return (Party.CALLER,) if conn.role == Role.VISITOR else AGENT_SIDES
+
+
+def sides(actor: Actor) -> tuple[Party, ...]:
+    """The parties a connection speaks for: an agent's is also the caller of the calls it
+    placed to colleagues."""
+    return (Party.CALLER,) if actor.role == Role.VISITOR else AGENT_SIDES
 
 
 def calls_on(channel: str, party: Party) -> list[Call]:
@@ -284,17 +297,19 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
             return queues
         # Its resume token dies with the grace period (and is pruned like an expired one).
         IssuedToken.objects.filter(replaces=conn.channel_name).update(revoked=True, expires=now)
+    for side in sides(actor):
+        lost = Call.objects.exclude(phase=Phase.ENDED)
+        if side is Party.CALLER:
+            lost = lost.filter(caller_channel=actor.channel)
+        else:
+            lost = lost.filter(agent_channel=actor.channel, phase=Phase.ANSWERED)
+        for row in each_locked(lost):
+            change = Change(row, actor.identity, outbox)
+            step = machine.lose(change.call, side, agent=actor.agent_id)
+            change.apply(step, Reason.CONNECTION_LOST)
+            change.touch()
+            queues |= change.queues
     party = actor.party
-    lost = Call.objects.exclude(phase=Phase.ENDED)
-    if party is Party.CALLER:
-        lost = lost.filter(caller_channel=actor.channel)
-    else:
-        lost = lost.filter(agent_channel=actor.channel, phase=Phase.ANSWERED)
-    for row in each_locked(lost):
-        change = Change(row, actor.identity, outbox)
-        change.apply(machine.lose(change.call, party, agent=actor.agent_id), Reason.CONNECTION_LOST)
-        change.touch()
-        queues |= change.queues
     if party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
         ringing = Leg.objects.filter(agent_id=actor.agent, status=LegStatus.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
@@ -331,7 +346,31 @@ def resume(actor: Actor, replaces: str) -> Outcome:
         )
         old.delete()
         _open(actor)
+    for party in sides(actor):
+        _rebind(actor, replaces, party, dropped_at, was_dropped, outbox)
     party = actor.party
+    if party is Party.AGENT:
+        # Calls still ringing at this agent: alert the new connection as at first.
+        ringing = Call.objects.filter(
+            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=LegStatus.RINGING
+        ).distinct()
+        for row in ringing:
+            outbox.append(Delivery(actor.channel, events.incoming(row)))
+            outbox.append(Delivery(actor.channel, _resumed_state(row, party)))
+            for candidate in row.caller_candidates:
+                outbox.append(Delivery(actor.channel, events.candidate(row.id, candidate)))
+    return Outcome({"replaced": replaces}, outbox)
+
+
+def _rebind(
+    actor: Actor,
+    replaces: str,
+    party: Party,
+    dropped_at: datetime,
+    was_dropped: bool,
+    outbox: list[Delivery],
+) -> None:
+    """Rebind to ``actor``'s new connection the calls its old one spoke for as ``party``."""
     # Calls that ended while it was away: their end went to the dead channel.
     ended = Call.objects.filter(phase=Phase.ENDED, ended__gte=dropped_at)
     ended = ended.filter(
@@ -364,17 +403,6 @@ def resume(actor: Actor, replaces: str) -> Outcome:
             # died): the other party hears of the drop and the return together.
             tell_connection(change, party, Link.RECONNECTING)
         tell_connection(change, party, Link.CONNECTED)
-    if party is Party.AGENT:
-        # Calls still ringing at this agent: alert the new connection as at first.
-        ringing = Call.objects.filter(
-            phase=Phase.RINGING, legs__agent_id=actor.agent, legs__status=LegStatus.RINGING
-        ).distinct()
-        for row in ringing:
-            outbox.append(Delivery(actor.channel, events.incoming(row)))
-            outbox.append(Delivery(actor.channel, _resumed_state(row, party)))
-            for candidate in row.caller_candidates:
-                outbox.append(Delivery(actor.channel, events.candidate(row.id, candidate)))
-    return Outcome({"replaced": replaces}, outbox)
 
 
 def _resumed_state(row: Call, party: Party) -> dict[str, Any]:

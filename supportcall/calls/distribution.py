@@ -183,7 +183,9 @@ def route_transfer(change: Change) -> None:
     row, call = change.row, change.call
     assert call.transfer is not None
     queue, agent = availability.resolve(row.transfer_to)
-    if agent is not None:
+    if agent is not None and call.transfer.warm:
+        free = [agent]  # it agreed on the consult call: rung even if it is on another call
+    elif agent is not None:
         free = _claim(availability.free(Agent.objects.filter(pk=agent.pk), call=row))
     else:
         assert queue is not None
@@ -204,6 +206,7 @@ def transfer_unanswered(change: Change, why: str) -> None:
     assert call.transfer is not None
     queue = row.queue
     if queue is not None and queue.transfer_fallback == queue.TransferFallback.CALLBACK:
+        assert row.site_id is not None, "calls between agents are not transferred"
         verified = row.caller_verified or {}
         request = CallbackRequest.objects.create(
             site_id=row.site_id,

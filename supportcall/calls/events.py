@@ -119,7 +119,7 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
         "from": {
             "address": row.caller_identity,
             "display_name": row.caller_display_name,
-            "anonymous": True,
+            "anonymous": row.caller_agent_id is None,  # else a colleague calls
             "context": row.caller_context,
             "verified": row.caller_verified,
             "check": row.caller_check,
@@ -128,7 +128,17 @@ def incoming(row: Call, to: str | None = None) -> dict[str, Any]:
         "media": row.media,
         "sdp": row.offer_sdp,
         **_transfer(row),
+        **_consult(row),
     }
+
+
+def _consult(row: Call) -> dict[str, Any]:
+    """A consult call's alert says which call the colleague is consulted about."""
+    held = row.consult_of
+    if held is None:
+        return {}
+    caller = {"address": held.caller_identity, "display_name": held.caller_display_name}
+    return {"consult_of": {"call_id": str(held.id), "from": caller, "context": held.caller_context}}
 
 
 def _transfer(row: Call) -> dict[str, Any]:
@@ -140,6 +150,7 @@ def _transfer(row: Call) -> dict[str, Any]:
         "transferred_by": {"address": by.address, "display_name": by.name},
         "notes": row.notes,
         "returned": row.transfer_stage == "back",
+        "consulted": row.transfer_warm,  # a consult's completion: answer it at once
     }
 
 

@@ -20,7 +20,7 @@ from supportcall.vocabulary import Link, Reason
 
 from . import machine
 from .change import SYSTEM, Change, Delivery, Outcome, each_locked
-from .connections import PROCESS, calls_on, drop, party_of, tell_connection
+from .connections import PROCESS, calls_on, drop, parties_of, tell_connection
 from .machine import Party, Phase
 from .models import Call, Connection, ServerProcess
 
@@ -62,11 +62,11 @@ def keep_alive(process: str, now: datetime | None = None) -> Outcome:
             if Connection.objects.filter(channel_name=conn.channel_name, process=process).update(
                 grace_until=None
             ):
-                party = party_of(conn)
-                for row in calls_on(conn.channel_name, party):
-                    change = Change(row, conn.identity, outbox)
-                    change.log("connection_back", row.phase, party=party)
-                    tell_connection(change, party, Link.CONNECTED)
+                for party in parties_of(conn):
+                    for row in calls_on(conn.channel_name, party):
+                        change = Change(row, conn.identity, outbox)
+                        change.log("connection_back", row.phase, party=party)
+                        tell_connection(change, party, Link.CONNECTED)
     return Outcome({"revived": True}, outbox)
 
 

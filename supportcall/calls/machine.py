@@ -1,6 +1,7 @@
 """The call state machine: pure code, no ORM and no I/O.
 
-A call has two sides: the caller (an anonymous visitor) and the agent side.
+A call has two sides: the caller (an anonymous visitor, or an agent calling a colleague)
+and the agent side.
 Until someone answers, the agent side is the agents being rung, one *leg*
 each (ringing, then answered or ended with a reason); once answered it is the
 agent who answered. The call itself is in one *phase*; what each party sees,
@@ -70,6 +71,9 @@ class LegStatus(StrEnum):
     ENDED = "ended"
 
 
+# Operations that hand a visitor's call on: a call between agents (``from_agent``) has none.
+HANDING_OPS = frozenset({Op.FORWARD, Op.TRANSFER, Op.CONSULT})
+
 # Legs that ended so: the call is not offered to these agents again.
 DECLINING = frozenset({Reason.REJECTED, Reason.IGNORED})
 
@@ -106,6 +110,9 @@ class Transfer:
 
     by: int
     stage: TransferStage = TransferStage.OFFER
+    # A consult's completion (call.complete): the target agreed on the consult call, so
+    # it is rung whatever its availability, and its client answers at once.
+    warm: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,8 @@ class CallState:
     via_queue: bool = False
     legs: tuple[Leg, ...] = ()  # in the order they were rung
     transfer: Transfer | None = None
+    from_agent: bool = False  # the caller is an agent calling a colleague
+    consult: bool = False  # ... about a call it holds (call.create's consult_of)
 
     def state_for(self, party: Party) -> State:
         if self.phase is not Phase.ANSWERED:
@@ -278,13 +287,18 @@ class Step:
 # --- transitions -----------------------------------------------------------------------------
 
 
-def start(media: Media, *, via_queue: bool = False) -> Step:
-    """A call the caller just created."""
+def start(
+    media: Media, *, via_queue: bool = False, from_agent: bool = False, consult: bool = False
+) -> Step:
+    """A call the caller just created (``from_agent``: an agent calling a colleague, about
+    a call it holds if ``consult``)."""
     call = CallState(
         phase=Phase.INITIATED,
         media=media,
         video=frozenset({Party.CALLER}) if media is Media.VIDEO else frozenset(),
         via_queue=via_queue,
+        from_agent=from_agent,
+        consult=consult,
     )
     return Step(call, (Tell(Party.CALLER, State.INITIATED, None),))
 
@@ -299,6 +313,12 @@ def check(
         raise CallError(
             ErrorCode.FORBIDDEN, f"only the visitor can {op}: ask with screen.ask instead"
         )
+    if call.from_agent and op in HANDING_OPS:
+        raise CallError(ErrorCode.NOT_SUPPORTED, f"a call between agents is not handed on ({op})")
+    if op is Op.COMPLETE and not call.consult:
+        raise CallError(ErrorCode.INVALID_STATE, "only a consult call can be completed")
+    if op is Op.COMPLETE and party is Party.AGENT:
+        raise CallError(ErrorCode.FORBIDDEN, "only the agent who consults completes the consult")
     if call.phase is Phase.ENDED:
         raise CallError(ErrorCode.INVALID_STATE, "the call has ended")
     # Hanging up is never blocked: a stuck re-offer must not trap anyone in a call.
@@ -324,6 +344,9 @@ def check(
         Op.IGNORE: state is State.RINGING,
         Op.FORWARD: state is State.RINGING,
         Op.TRANSFER: state in CONNECTED_STATES,
+        # The caller waits on hold while its agent consults a colleague.
+        Op.CONSULT: state in (State.ON_HOLD, State.ON_DOUBLE_HOLD),
+        Op.COMPLETE: state in CONNECTED_STATES,
         Op.END: party is Party.CALLER or state is State.RINGING or state in CONNECTED_STATES,
         Op.HOLD: state in (State.IN_CALL, State.REMOTELY_HELD),
         Op.UNHOLD: state in (State.ON_HOLD, State.ON_DOUBLE_HOLD),
@@ -368,8 +391,10 @@ def request(
 
     Re-offer operations become pending until ``answer``; the others finish at
     once. ``video``: an accept that sends video too. ``to_queue``: a forward to
-    a queue (else to an agent).
+    a queue (else to an agent). ``consult`` and ``complete`` have functions of their own.
     """
+    if op in (Op.CONSULT, Op.COMPLETE):
+        raise ValueError(f"{op} involves two calls: use machine.{op}")
     check(call, party, op, agent=agent, video=video)
     if op in REOFFER_OPS:
         return Step(replace(call, pending=Pending(op, party)))
@@ -400,7 +425,30 @@ def request(
     return Step(after, (_media_of(after, party),), finished=op)
 
 
-def _transfer(call: CallState, agent: int, to_queue: bool) -> Step:
+def consult(call: CallState, agent: int, *, consulting: bool) -> Step:
+    """``agent``, who answered ``call`` and holds it, calls a colleague about it: nothing
+    changes on this call (the consult is a call of its own, ``start(consult=True)``).
+    ``consulting``: a consult about this call is going on already; one at a time."""
+    check(call, Party.AGENT, Op.CONSULT, agent=agent)
+    if consulting:
+        raise CallError(
+            ErrorCode.OPERATION_IN_PROGRESS, "a consult about this call is going on already"
+        )
+    return Step(call, finished=Op.CONSULT)
+
+
+def complete(consulted: CallState, held: CallState, agent: int) -> tuple[Step, Step]:
+    """``agent`` completes its consult: the consult call ``consulted`` ends ``transferred``
+    for both agents, and the call ``held`` (the caller it consulted about) is transferred
+    warm to the colleague, who agreed and takes it at once. Returns both steps, the
+    consult call's first."""
+    check(consulted, Party.CALLER, Op.COMPLETE)
+    check(held, Party.AGENT, Op.TRANSFER, agent=agent)
+    over = _end(consulted, {Party.CALLER: Reason.TRANSFERRED, Party.AGENT: Reason.TRANSFERRED})
+    return replace(over, finished=Op.COMPLETE), _transfer(held, agent, False, warm=True)
+
+
+def _transfer(call: CallState, agent: int, to_queue: bool, warm: bool = False) -> Step:
     """The answered agent hands the call on: its leg ends ``transferred``, the caller waits
     (``ringing``) and is asked for a fresh offer; the target is rung once it comes."""
     legs = tuple(
@@ -417,7 +465,7 @@ def _transfer(call: CallState, agent: int, to_queue: bool) -> Step:
         video=frozenset({Party.CALLER}) if call.media is Media.VIDEO else frozenset(),
         via_queue=to_queue,
         legs=legs,
-        transfer=Transfer(agent),
+        transfer=Transfer(agent, warm=warm),
         screen=False,  # its m-line goes with the caller's old peer connection
     )
     was = call.state_for(Party.AGENT)
@@ -684,8 +732,8 @@ def screen_decline(call: CallState, party: Party) -> None:
 def rate(call: CallState, party: Party) -> None:
     """Whether ``party`` may rate the call now: only its caller, once an answered call ended
     (the time allowed and the once-only rule are the record's: ``rating.rate``)."""
-    if party is not Party.CALLER:
-        raise CallError(ErrorCode.FORBIDDEN, "only the caller rates a call")
+    if party is not Party.CALLER or call.from_agent:
+        raise CallError(ErrorCode.FORBIDDEN, "only the visitor who called rates a call")
     if call.phase is not Phase.ENDED:
         raise CallError(ErrorCode.INVALID_STATE, "a call is rated once it has ended")
     if call.agent is None:

@@ -45,7 +45,26 @@ class Disposition(models.Model):
 
 class Call(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="calls")
+    # None for a call between agents (caller_agent), which no site's visitor made.
+    site = models.ForeignKey(
+        "directory.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+    )
+    caller_agent = models.ForeignKey(
+        "directory.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="placed_calls",
+        help_text=_("The agent who called (a call between agents)."),
+    )
+    consult_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consults",
+        help_text=_("The held call this agent consults a colleague about."),
+    )
 
     caller_identity = models.CharField(max_length=254)
     caller_display_name = models.CharField(max_length=100, blank=True)
@@ -160,6 +179,8 @@ class Call(models.Model):
     transfer_stage = models.CharField(
         max_length=8, blank=True, choices=[(t.value, t.value) for t in TransferStage]
     )
+    # The transfer going on completes a consult (call.complete): its target agreed.
+    transfer_warm = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created"]
@@ -215,9 +236,13 @@ class Call(models.Model):
             screen=self.caller_screen,
             via_queue=self.queue_id is not None,
             legs=legs,
-            transfer=machine.Transfer(self.transferred_by_id, TransferStage(self.transfer_stage))
+            transfer=machine.Transfer(
+                self.transferred_by_id, TransferStage(self.transfer_stage), self.transfer_warm
+            )
             if self.transfer_stage and self.transferred_by_id
             else None,
+            from_agent=self.caller_agent_id is not None,
+            consult=self.consult_of_id is not None,
         )
 
     def apply(self, call: machine.CallState) -> None:
@@ -228,6 +253,7 @@ class Call(models.Model):
         self.caller_muted, self.agent_muted = (p in call.muted for p in Party)
         self.caller_video, self.agent_video = (p in call.video for p in Party)
         self.transfer_stage = call.transfer.stage if call.transfer else ""
+        self.transfer_warm = call.transfer.warm if call.transfer else False
         if call.transfer is not None:
             self.transferred_by_id = call.transfer.by
         self.caller_screen = call.screen

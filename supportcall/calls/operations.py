@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -54,11 +55,17 @@ def create_call(
     media: str,
     sdp: str,
     check: dict[str, Any] | None = None,
+    consult_of: uuid.UUID | None = None,
 ) -> Outcome:
     """A visitor calls a queue or an agent of its site; ``check`` is the result of its
-    check before the call, handed to the agents rung."""
-    if actor.role != Role.VISITOR:
-        raise CallError(ErrorCode.FORBIDDEN, "agents cannot create calls")
+    check before the call, handed to the agents rung. An agent calls a colleague
+    (``call_colleague``)."""
+    if actor.role == Role.AGENT:
+        if check is not None:
+            raise CallError(ErrorCode.BAD_REQUEST, "'check' is the visitor's")
+        return call_colleague(actor, to=to, media=media, sdp=sdp, consult_of=consult_of)
+    if consult_of is not None:
+        raise CallError(ErrorCode.FORBIDDEN, "only the agent of a call consults about it")
     caller_check = None
     if check is not None:
         try:
@@ -96,6 +103,51 @@ def create_call(
         distribution.route(change, queue, agent, to)
         change.save()
     distribution.settle(change.queues, outbox)
+    return Outcome({"call_id": str(row.id)}, outbox)
+
+
+def call_colleague(
+    actor: Actor, *, to: str | None, media: str, sdp: str, consult_of: uuid.UUID | None
+) -> Outcome:
+    """An agent calls another agent, over the same contract as a visitor's call (it is the
+    call's caller). With ``consult_of``: about the call it answered and holds, a consult
+    (``machine.consult``) it may complete (``complete``) or cancel (``call.end``)."""
+    if not to:
+        raise CallError(ErrorCode.BAD_REQUEST, "call.create needs 'to'")
+    kind = Media(media)
+    check_offer(sdp, kind)
+    _, agent = availability.resolve(to)
+    if agent is None:
+        raise CallError(ErrorCode.FORBIDDEN, "agents call agents, not queues")
+    if agent.pk == actor.agent:
+        raise CallError(ErrorCode.BAD_REQUEST, "you cannot call yourself")
+    outbox: list[Delivery] = []
+    with transaction.atomic():
+        held = None
+        if consult_of is not None:
+            with locked(consult_of, actor, outbox) as held:
+                going = held.row.consults.exclude(phase=Phase.ENDED).exists()
+                step = machine.consult(held.call, actor.agent, consulting=going)
+                held.apply(step, Op.CONSULT, to=agent.address)
+        me = Agent.objects.select_related("user").get(pk=actor.agent)
+        row = Call(
+            caller_identity=actor.identity,
+            caller_display_name=me.name,
+            caller_agent_id=actor.agent,
+            consult_of_id=consult_of,
+            target=agent.address,
+            media=kind,
+            offer_sdp=sdp,
+            caller_channel=actor.channel,
+        )
+        row.save()
+        change = Change(row, actor.identity, outbox, actor.channel, new=True)
+        start = machine.start(kind, from_agent=True, consult=consult_of is not None)
+        change.apply(start, "create", to=agent.address, media=kind)
+        distribution.route(change, None, agent, agent.address)
+        change.save()
+    if held is not None:
+        outbox.append(Delivery(actor.channel, events.op_result(held.row.id, Op.CONSULT, True)))
     return Outcome({"call_id": str(row.id)}, outbox)
 
 
@@ -246,19 +298,57 @@ def transfer(actor: Actor, call_id: uuid.UUID, *, to: str, notes: str | None = N
         target = queue or agent
         assert target is not None
         name = queue.display_name or queue.name if queue is not None else agent.name  # type: ignore[union-attr]
-        row.transfer_to, row.wait_deadline = target.address, None
-        row.caller_candidates = []  # the fresh offer's come after it
-        row.screen_mid, row.screen_asked = "", None  # the fresh offer has no screen m-line
-        # The fresh offer must come soon; the target then rings SUPPORTCALL_TRANSFER_TIMEOUT.
-        row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
-        if notes is not None:
-            row.notes = notes
-        change.send(Party.CALLER, events.transferring(row.id, target.address, name))
-        change.apply(step, Op.TRANSFER, to=target.address)
-        change.wrap_up(actor.agent)  # as after an end: by the queue the agent answered for
+        _hand_on(change, actor, step, target.address, name, notes)
         row.queue = queue  # the target's from now on (saved with the operation)
 
     return _operate(actor, call_id, Op.TRANSFER, act)
+
+
+def _hand_on(
+    change: Change, actor: Actor, step: machine.Step, to: str, name: str, notes: str | None = None
+) -> None:
+    """Carry out a transfer's step (``call.transfer``'s or ``call.complete``'s): the caller
+    is told and asked for a fresh offer; the agent who handed the call on wraps up."""
+    row = change.row
+    row.transfer_to, row.wait_deadline = to, None
+    row.caller_candidates = []  # the fresh offer's come after it
+    row.screen_mid, row.screen_asked = "", None  # the fresh offer has no screen m-line
+    # The fresh offer must come soon; the target then rings SUPPORTCALL_TRANSFER_TIMEOUT.
+    row.ring_deadline = change.now + timedelta(seconds=settings.SUPPORTCALL_OP_TIMEOUT)
+    if notes is not None:
+        row.notes = notes
+    change.send(Party.CALLER, events.transferring(row.id, to, name))
+    warm = step.call.transfer is not None and step.call.transfer.warm
+    change.apply(step, Op.TRANSFER, to=to, **({"warm": True} if warm else {}))
+    change.wrap_up(actor.agent)  # as after an end: by the queue the agent answered for
+
+
+def complete(actor: Actor, call_id: uuid.UUID) -> Outcome:
+    """The consulting agent completes its consult ``call_id``: the consult call ends
+    ``transferred`` for both agents, and the call it held moves to the colleague, who
+    agreed: rung with the caller's fresh offer whatever its availability, its client
+    answers at once (``call.incoming``'s ``consulted``). The first agent's part of the
+    held call ends ``transferred``."""
+    outbox: list[Delivery] = []
+    with locked(call_id, actor, outbox) as consulted:
+        machine.check(consulted.call, actor.party, Op.COMPLETE, agent=actor.agent_id)
+        held_id = consulted.row.consult_of_id
+        if held_id is None:  # its call was deleted (the privacy erasure): nothing to complete
+            raise CallError(ErrorCode.INVALID_STATE, "the consulted call is gone")
+        # The consult call is locked first: only this operation locks two calls.
+        with locked(held_id, replace(actor, calling=False), outbox) as held:
+            over, moved = machine.complete(consulted.call, held.call, actor.agent)
+            assert consulted.call.agent is not None  # complete needs the consult answered
+            colleague = consulted.agent(consulted.call.agent)
+            consulted.apply(over, Op.COMPLETE, call=str(held_id))
+            consulted.save()
+            _hand_on(held, actor, moved, colleague.address, colleague.name)
+            held.row.queue = None  # a direct call to the colleague from now on
+            held.save()
+    outbox.append(Delivery(actor.channel, events.op_result(call_id, Op.COMPLETE, True)))
+    # The first agent is free now (unless it wraps up): its queues' callers may ring it.
+    distribution.settle(consulted.queues | held.queues, outbox)
+    return Outcome({"call_id": str(call_id)}, outbox)
 
 
 def fresh_offer(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:

@@ -83,6 +83,7 @@ REQUESTS: dict[str, RequestType] = {
             "media": _Field(str),
             **_SDP,
             "check": _Field(dict, required=False, nullable=True),
+            "consult_of": _Field(str, required=False, nullable=True, max_length=MAX_ID),
         },
         operations.create_call,
     ),
@@ -110,6 +111,7 @@ REQUESTS: dict[str, RequestType] = {
         operations.transfer,
     ),
     "call.fresh_offer": RequestType(_REOFFER, operations.fresh_offer),
+    "call.complete": RequestType(_CALL_ID, operations.complete),
     "call.mute": RequestType(_CALL_ID, operations.mute),
     "call.unmute": RequestType(_CALL_ID, operations.unmute),
     "call.restart_media": RequestType(_REOFFER, operations.restart_media),
@@ -190,7 +192,7 @@ def handle(actor: Actor, request: Request) -> Outcome:
     handler = REQUESTS[request.type].handler
     if request.call_id is None:
         return handler(actor, **request.fields)
-    return handler(actor, request.call_id, **request.fields)
+    return handler(actor.on(request.call_id), request.call_id, **request.fields)
 
 
 def request_id(content: Any) -> str | None:
@@ -245,6 +247,11 @@ def parse(content: Any) -> Request:
             call_id = uuid.UUID(fields.pop("call_id"))
         except ValueError:
             raise CallError(ErrorCode.BAD_REQUEST, "'call_id' is not a call id") from None
+    if fields.get("consult_of") is not None:
+        try:
+            fields["consult_of"] = uuid.UUID(fields["consult_of"])
+        except ValueError:
+            raise CallError(ErrorCode.BAD_REQUEST, "'consult_of' is not a call id") from None
     if "media" in fields and fields["media"] not in set(Media):
         raise CallError(ErrorCode.BAD_REQUEST, f"'media' must be one of {', '.join(Media)}")
     if fields.get("candidate") is not None:

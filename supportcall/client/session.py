@@ -183,6 +183,10 @@ class Call(Emitter):
         # On an incoming transferred call: who handed it on, and the notes so far.
         self.transferred_by: dict[str, Any] | None = None
         self.notes = ""
+        # A consult call (placed by :meth:`consult`): the held call it is about. An incoming
+        # one's call.incoming says so in ``consult_of`` (the held call's id and caller).
+        self.consulting: Call | None = None
+        self.consult_of: dict[str, Any] | None = None
         self.estimated_wait_s: float | None = None
         self._chat = Chat()
         self.remote_typing = False  # the other party's last chat.typing
@@ -458,6 +462,39 @@ class Call(Emitter):
         """Blind transfer of this answered call to an agent or a queue (agent): this
         party's part ends ``transferred``; ``notes`` go to the new agent."""
         await self._operation(Op.TRANSFER, {"to": to, **({"notes": notes} if notes else {})})
+
+    async def consult(self, to: str, media: Media | str = Media.AUDIO) -> Call:
+        """Consult a colleague about this answered call (agent): the call is put on hold
+        first if it is not yet, then a consult call to ``to`` is placed (``call.create``
+        with ``consult_of``) and returned once the server took it; it rings ``to``. Then
+        :meth:`complete` or :meth:`cancel` it."""
+        if not isinstance(self.client, Agent):
+            raise OperationFailed("forbidden", "only an agent consults", Op.CONSULT)
+        if self.state in (State.IN_CALL, State.REMOTELY_HELD):
+            await self.hold()
+        try:
+            consult = await self.client.call(to, media, consult_of=self)
+        except OperationFailed:
+            raise
+        except CallError as exc:  # refused: the consult is this call's operation
+            raise OperationFailed(exc.code, exc.message, Op.CONSULT) from None
+        consult.consulting = self
+        return consult
+
+    async def complete(self) -> None:
+        """Complete this consult call (the agent who placed it): the held caller is moved to
+        the colleague, who takes it at once; both this call and this party's part of the
+        held call end ``transferred``."""
+        await self._operation(Op.COMPLETE)
+
+    async def cancel(self) -> None:
+        """Cancel this consult call: hang it up, and take the held caller back off hold."""
+        if self.consulting is None:
+            raise SupportCallError(f"call {self.call_id} is not a consult this party placed")
+        if not self.ended:
+            await self.end()
+        if self.consulting.state in (State.ON_HOLD, State.ON_DOUBLE_HOLD):
+            await self.consulting.unhold()
 
     async def hold(self) -> None:
         await self._reoffer_operation(Op.HOLD)
@@ -1030,6 +1067,20 @@ class Client(Emitter):
     def _on_incoming(self, event: Event) -> None:
         logger.warning("%s ignores call.incoming %s", self.role, event.get("call_id"))
 
+    async def _place(self, to: str, kind: Media, fields: Mapping[str, Any]) -> Call:
+        """``call.create`` with a real offer; the call once the server acknowledged it."""
+        peer = self._new_media_peer(kind)
+        try:
+            offer = await peer.create_offer()
+            request = {"type": "call.create", "to": to, "media": kind, "sdp": offer, **fields}
+            ack = await self.signaling.request(request)
+        except BaseException:
+            await peer.close()
+            raise
+        call = Call(self, str(ack["call_id"]), role=self.role, media=kind, to=to, media_peer=peer)
+        self._register(call)
+        return call
+
     def _register(self, call: Call) -> None:
         old = self._calls.get(call.call_id)
         if old is not None:
@@ -1155,19 +1206,7 @@ class Visitor(Client):
             if not self.targets:
                 raise SupportCallError("no target to call: the login returned none")
             to = self.targets[0]
-        peer = self._new_media_peer(kind)
-        try:
-            offer = await peer.create_offer()
-            request: dict[str, Any] = {"type": "call.create", "to": to, "media": kind, "sdp": offer}
-            if check is not None:
-                request["check"] = dict(check)
-            ack = await self.signaling.request(request)
-        except BaseException:
-            await peer.close()
-            raise
-        call = Call(self, str(ack["call_id"]), role=self.role, media=kind, to=to, media_peer=peer)
-        self._register(call)
-        return call
+        return await self._place(to, kind, {} if check is None else {"check": dict(check)})
 
 
 class Agent(Client):
@@ -1188,6 +1227,15 @@ class Agent(Client):
 
     async def _login(self) -> dict[str, Any]:
         return await self.signaling.login_agent(self.username, self.password)
+
+    async def call(
+        self, to: str, media: Media | str = Media.AUDIO, consult_of: Call | None = None
+    ) -> Call:
+        """Call a colleague at ``to`` (``call.create``): this agent is the call's caller.
+        ``consult_of``: the answered call, on hold, this is a consult about (see
+        :meth:`Call.consult`)."""
+        fields = {} if consult_of is None else {"consult_of": consult_of.call_id}
+        return await self._place(to, check_media(media), fields)
 
     async def set_presence(self, status: Presence | str) -> dict[str, Any]:
         """``presence.set``: ``available`` or ``away``; returns the ack."""
@@ -1212,9 +1260,21 @@ class Agent(Client):
         self._register(call)
         call.transferred_by = event.get("transferred_by")
         call.notes = str(event.get("notes") or "")
+        call.consult_of = event.get("consult_of")
         call._deliver(event)  # so that the call's events start with call.incoming
-        self._incoming.append(call)
+        if event.get("consulted"):
+            # A consult this agent took, completed: it agreed already, so it answers at once.
+            self._spawn(self._take_consulted(call))
+        else:
+            self._incoming.append(call)
         self._emit("incoming", call)
+
+    async def _take_consulted(self, call: Call) -> None:
+        try:
+            await call.accept()
+        except (SupportCallError, TimeoutError) as exc:
+            # It rings on, and comes back to the agent who consulted if nobody takes it.
+            logger.warning("could not take the consulted call %s: %s", call.call_id, exc)
 
     def _retire(self, call: Call) -> None:
         super()._retire(call)

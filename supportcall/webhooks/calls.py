@@ -20,7 +20,9 @@ TRANSFER = "transfer"
 
 def changed(row: Call, before: Phase, name: str, now: datetime) -> None:
     """Record the events a call's change is: created, ringing, answered, transferred,
-    ended, missed (ended without an answer)."""
+    ended, missed (ended without an answer). A call between agents is no site's."""
+    if row.site_id is None:
+        return
     after = Phase(row.phase)
     found: list[tuple[str, Any]] = []
     if name == "create":
@@ -43,6 +45,8 @@ def wrapped_up(call_id: Any, agent: str, how: str, now: datetime) -> None:
     """The agent's after-call work on the call ended (``how``: saved, ready, time ran out):
     the call's summary with the outcome and notes it saved."""
     row = Call.objects.select_related("site", "queue", "agent__user", "disposition").get(pk=call_id)
+    if row.site_id is None:  # a call between agents
+        return
     record(
         row.site_id,
         m.CALL_WRAPPED_UP,
@@ -54,4 +58,5 @@ def wrapped_up(call_id: Any, agent: str, how: str, now: datetime) -> None:
 
 def rated(row: Call, now: datetime) -> None:
     """The caller rated the call: its summary with the rating (in the rating's transaction)."""
+    assert row.site_id is not None, "only a visitor rates a call"
     record(row.site_id, m.CALL_RATED, lambda: payloads.ended(row), call_id=row.id, now=now)

@@ -22,7 +22,7 @@ def call(row: Call) -> dict[str, Any]:
     agent = row.agent
     return {
         "id": str(row.id),
-        "site": row.site.key,
+        "site": row.site.key if row.site else None,
         "to": row.target,
         "queue": row.queue.address if row.queue else None,
         "media": row.media,

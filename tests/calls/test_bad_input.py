@@ -197,7 +197,7 @@ async def test_nobody_can_call_an_anonymous_visitor(parties):
     await first.silent()
 
 
-async def test_an_agent_cannot_create_calls(parties):
+async def test_an_agent_calls_agents_but_never_a_queue(parties):
     alice = await parties("alice")
     await alice.fails(
         "forbidden", "call.create", to=addr("support"), media="audio", sdp=OFFER["audio"]

@@ -126,6 +126,8 @@ def good_values(name: str, kind: Any, call_ids: list[str]) -> st.SearchStrategy[
         return st.sampled_from(list(Presence))
     if name == "candidate":
         return CANDIDATES
+    if name == "consult_of":  # call.create's consult (agents): mostly none, else a call
+        return st.none() | st.none() | st.none() | good_values("call_id", str, call_ids)
     if name == "check":  # call.create's check before the call (supportcall/precall)
         return st.none() | st.just(
             {"verdict": "good", "connected": True, "candidate_type": "host", "rtt_ms": 12.5}

@@ -79,6 +79,9 @@ OPS = (
     "screen_start",
     "screen_stop",
 )
+# Operations on two calls at once (a held call and the consult about it): functions of their
+# own (machine.consult, machine.complete), tested apart; ``request`` refuses them.
+TWO_CALL_OPS = ("consult", "complete")
 CONTRACT_STATES = (
     "initiated",
     "queued",
@@ -742,7 +745,7 @@ def test_the_machine_uses_exactly_the_contracts_states_reasons_media_and_operati
     assert [s.value for s in State] == list(CONTRACT_STATES)
     assert sorted(r.value for r in Reason) == sorted(CONTRACT_REASONS)
     assert sorted(m.value for m in Media) == sorted(MEDIA)
-    assert sorted(o.value for o in Op) == sorted(OPS)
+    assert sorted(o.value for o in Op) == sorted(OPS + TWO_CALL_OPS)
     assert sorted(p.value for p in Phase) == sorted(PHASES)
     assert sorted(p.value for p in Party) == sorted(PARTIES)
 
@@ -754,7 +757,7 @@ def test_each_party_has_the_other_as_its_other():
 
 def test_the_operation_groups_match_the_contract():
     assert {str(op) for op in REOFFER_OPS} == REOFFERS
-    assert {str(op) for op in AGENT_OPS} == AGENT_ONLY
+    assert {str(op) for op in AGENT_OPS} == AGENT_ONLY | {"consult"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -947,8 +950,10 @@ def every_next_call(call: CallState) -> Iterator[CallState]:
         ]
         steps += [
             partial(machine.request, call, party_, op, agent=agent, video=video, to_queue=to_queue)
-            for op, (video, to_queue) in itertools.product(Op, FLAGS)
+            for op, (video, to_queue) in itertools.product(map(Op, OPS), FLAGS)
         ]
+    # A consult changes nothing on the held call; completing it is a transfer (as above).
+    steps += [partial(machine.consult, call, agent, consulting=False) for agent in AGENTS]
     for run in steps:
         try:
             yield run().call
@@ -1189,12 +1194,12 @@ class Story:
     answering agent hears the agent party's states.
     """
 
-    def __init__(self, media: str = "audio", queue: bool = False):
+    def __init__(self, media: str = "audio", queue: bool = False, **kind: bool):
         self.states: dict[Any, list[str]] = {CALLER: [], **{a: [] for a in AGENTS}}
         self.reasons: dict[Any, list[str]] = {CALLER: [], **{a: [] for a in AGENTS}}
         self.tabs: dict[int, list[str]] = {a: [] for a in AGENTS}
         self.sends: dict[str, list[str]] = {p: [] for p in PARTIES}
-        self._take(machine.start(Media(media), via_queue=queue))
+        self._take(machine.start(Media(media), via_queue=queue, **kind))  # kind: from_agent...
 
     def _take(self, step: Step) -> Step:
         self.call, self.step = step.call, step
@@ -1856,3 +1861,233 @@ def test_the_caller_hanging_up_during_a_transfer_ends_it_for_everyone_rung():
     assert (ended.call.phase, ended.call.transfer) == (Phase.ENDED, None)
     assert ("tell", 2, "ended", "ringing", "cancelled", False) in [plain(e) for e in ended.effects]
     assert ended.reason_for(Party.CALLER) is Reason.ENDED_BY_LOCAL
+
+
+# ---------------------------------------------------------------------------------------------
+# Consult (warm) transfer: a consult call about a held call, completed or cancelled
+# ---------------------------------------------------------------------------------------------
+
+HOLDING = frozenset({"on_hold", "on_double_hold"})
+
+
+def expected_consult(cfg: Config, agent: int, consulting: bool) -> str | None:
+    """The oracle: the code ``agent``'s consult about ``cfg`` fails with, or None."""
+    if cfg.phase == "ended":
+        return "invalid_state"
+    if cfg.pending is not None:
+        return "operation_in_progress"
+    if seen_by(cfg, agent) not in HOLDING:  # only the agent who answered, holding its caller
+        return "invalid_state"
+    return "operation_in_progress" if consulting else None
+
+
+def test_a_consult_is_refused_exactly_as_the_oracle_says_and_changes_nothing_when_allowed():
+    mismatches, allowed = [], 0
+    for cfg, agent, consulting in itertools.product(CONFIGS, AGENTS, (False, True)):
+        expected = expected_consult(cfg, agent, consulting)
+        got = attempt(machine.consult, to_call(cfg), agent, consulting=consulting)
+        if expected is None:
+            allowed += 1
+            want = Seen(
+                states=(state_of(cfg, CALLER), state_of(cfg, AGENT)),
+                seen=tuple(seen_by(cfg, a) for a in AGENTS),
+                call=cfg,
+                effects=(),
+                finished="consult",
+                ok=True,
+                code="",
+                aborted=None,
+            )
+            if got != want:
+                mismatches.append(f"{label(cfg)} agent{agent}: {got}")
+        elif got != Refused(expected):
+            mismatches.append(f"{label(cfg)} agent{agent}: {got}, not {expected}")
+    assert allowed, "no call a consult may start on"
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_a_visitor_cannot_consult(phase):
+    with pytest.raises(CallError) as raised:
+        machine.check(to_call(Config(phase, "audio")), Party.CALLER, Op.CONSULT)
+    assert raised.value.code == "forbidden"
+
+
+@pytest.mark.parametrize("op", TWO_CALL_OPS)
+def test_request_leaves_the_two_call_operations_to_their_own_functions(op):
+    with pytest.raises(ValueError, match=op):
+        machine.request(answered(held=frozenset({AGENT})), Party.AGENT, Op(op), agent=1)
+
+
+def as_consult(cfg: Config) -> CallState:
+    """``cfg`` as agent 3's consult call to its colleague (the machine's agent side)."""
+    return dataclasses.replace(to_call(cfg), from_agent=True, consult=True)
+
+
+def expected_complete(consulted: Config, held: Config) -> str | None:
+    """The oracle: the code agent 3 completing ``consulted`` about ``held`` fails with."""
+    if consulted.phase == "ended":
+        return "invalid_state"
+    if consulted.pending is not None:
+        return "operation_in_progress"
+    if consulted.phase != "answered":  # the colleague has not agreed (answered) yet
+        return "invalid_state"
+    # The held call must still be agent 3's answered call, with no operation going on.
+    if held.phase == "ended":
+        return "invalid_state"
+    if held.pending is not None:
+        return "operation_in_progress"
+    return None if state_of(held, AGENT) in ANSWERED_STATES else "invalid_state"
+
+
+def held_by_3(cfg: Config) -> CallState:
+    """``cfg`` as a visitor's call answered by agent 3 (the one consulting)."""
+    legs = tuple((3 if status == "answered" else agent, status) for agent, status in cfg.legs)
+    return to_call(cfg._replace(legs=legs))
+
+
+def test_completing_is_refused_exactly_as_the_oracle_says():
+    mismatches, allowed = [], 0
+    # One call of each kind the guards tell apart: every pairing of all would be millions.
+    kinds = {
+        (c.phase, c.pending, state_of(c, CALLER), state_of(c, AGENT), seen_by(c, 1)): c
+        for c in CONFIGS
+        if c.media == "audio" and not c.queue
+    }
+    held_calls = consulted_calls = list(kinds.values())
+    for consulted, held in itertools.product(consulted_calls, held_calls):
+        expected = expected_complete(consulted, held)
+        try:
+            machine.complete(as_consult(consulted), held_by_3(held), 3)
+            got = None
+        except CallError as error:
+            got = error.code
+        allowed += got is None
+        if got != expected:
+            mismatches.append(f"{label(consulted)} about {label(held)}: {got}, not {expected}")
+    assert allowed, "no consult that could be completed"
+    assert not mismatches, report(mismatches, len(consulted_calls) * len(held_calls))
+
+
+def test_only_the_agent_who_consults_completes_and_only_a_consult_call():
+    colleague = machine.complete
+    with pytest.raises(CallError) as by_colleague:
+        machine.check(
+            as_consult(Config("answered", "audio", legs=((1, "answered"),))),
+            Party.AGENT,
+            Op.COMPLETE,
+            agent=1,
+        )
+    assert by_colleague.value.code == "forbidden"
+    with pytest.raises(CallError) as not_consult:
+        colleague(answered(), answered(), 1)
+    assert not_consult.value.code == "invalid_state"
+
+
+@pytest.mark.parametrize("op", ["forward", "transfer"])
+def test_a_call_between_agents_is_not_handed_on(op):
+    call = dataclasses.replace(answered(), from_agent=True)
+    if op == "forward":
+        call = dataclasses.replace(ringing_call(), from_agent=True)
+    with pytest.raises(CallError) as raised:
+        machine.request(call, Party.AGENT, Op(op), agent=1)
+    assert raised.value.code == "not_supported"
+    with pytest.raises(CallError) as consult:
+        machine.consult(
+            dataclasses.replace(call, held=frozenset({Party.AGENT})), 1, consulting=False
+        )
+    assert consult.value.code == "not_supported"
+
+
+def test_only_the_visitor_who_called_rates_so_a_call_between_agents_is_not_rated():
+    ended = dataclasses.replace(answered(), phase=Phase.ENDED, from_agent=True)
+    with pytest.raises(CallError) as raised:
+        machine.rate(ended, Party.CALLER)
+    assert raised.value.code == "forbidden"
+
+
+class Consult:
+    """Agent 1 answers a visitor's call, holds it and consults agent 2 (a second story, its
+    caller agent 1, its agent side agent 2): both calls' histories, as the wire tells them."""
+
+    def __init__(self) -> None:
+        self.held = Story("audio")
+        self.held.accepted()
+        self.held.reoffer(1, "hold")
+        assert machine.consult(self.held.call, 1, consulting=False).finished is Op.CONSULT
+        self.consult = Story("audio", from_agent=True, consult=True)  # its caller: agent 1
+        self.consult.ring(2)
+
+    def complete(self) -> tuple[Step, Step]:
+        over, moved = machine.complete(self.consult.call, self.held.call, 1)
+        self.consult._take(over)
+        self.held._take(moved)
+        return over, moved
+
+
+def test_consult_then_complete_moves_the_held_caller_to_the_colleague_who_takes_it_at_once():
+    story = Consult()
+    story.consult.do(2, "accept")
+    over, moved = story.complete()
+    assert (over.finished, moved.finished) == (Op.COMPLETE, Op.TRANSFER)
+    assert moved.call.transfer == machine.Transfer(1, machine.TransferStage.OFFER, warm=True)
+    assert over.reason_for(Party.CALLER) is over.reason_for(Party.AGENT) is Reason.TRANSFERRED
+    # The caller's fresh offer rings agent 2, who answers it: the held caller is with it now.
+    story.held._take(machine.fresh_offer(story.held.call, Party.CALLER))
+    story.held.ring(2)
+    story.held.do(2, "accept")
+    held, consult = story.held, story.consult
+    assert held.states[CALLER] == [
+        "initiated",
+        "ringing",
+        "in_call",
+        "remotely_held",
+        "ringing",
+        "in_call",
+    ]
+    assert held.states[1] == ["ringing", "in_call", "on_hold", "ended"]
+    assert held.reasons[1] == ["transferred"]
+    assert held.states[2] == ["ringing", "in_call"]
+    assert consult.states[CALLER] == ["initiated", "ringing", "in_call", "ended"]
+    assert consult.states[2] == ["ringing", "in_call", "ended"]
+    assert (consult.reasons[CALLER], consult.reasons[2]) == (["transferred"], ["transferred"])
+    assert held.call.agent == 2 and held.call.transfer is None
+
+
+def test_consult_then_cancel_leaves_the_caller_held_by_the_first_agent_who_unholds():
+    story = Consult()
+    story.consult.do(2, "accept")
+    story.consult.do(CALLER, "end")  # the consulting agent cancels: it hangs the consult up
+    story.held.reoffer(1, "unhold")
+    assert story.consult.states[CALLER] == ["initiated", "ringing", "in_call", "ended"]
+    assert story.consult.reasons[CALLER] == ["ended_by_local"]
+    assert story.consult.reasons[2] == ["ended_by_remote"]
+    assert story.held.states[CALLER] == [
+        "initiated",
+        "ringing",
+        "in_call",
+        "remotely_held",
+        "in_call",
+    ]
+    assert story.held.states[1] == ["ringing", "in_call", "on_hold", "in_call"]
+
+
+def test_a_consult_the_colleague_rejects_ends_and_leaves_the_caller_held():
+    story = Consult()
+    story.consult.do(2, "reject")
+    assert story.consult.states[CALLER] == ["initiated", "ringing", "ended"]
+    assert story.consult.reasons[CALLER] == ["rejected"]
+    assert story.held.call.state_for(Party.AGENT) is State.ON_HOLD
+    with pytest.raises(CallError) as late:
+        story.complete()
+    assert late.value.code == "invalid_state"
+
+
+def test_a_consult_outlives_the_held_caller_hanging_up_but_cannot_complete():
+    story = Consult()
+    story.consult.do(2, "accept")
+    story.held.do(CALLER, "end")
+    assert story.consult.call.state_for(Party.CALLER) is State.IN_CALL
+    with pytest.raises(CallError) as raised:
+        story.complete()
+    assert raised.value.code == "invalid_state"

@@ -87,8 +87,74 @@ function watchTargets(entry, select) {
   }, TARGETS_POLL_MS);
 }
 
-export function renderPanel(entry) {
+/** Consult the agent chosen in the transfer list about this call (it is held first): the
+ * consult call gets a panel of its own, with Complete and Cancel. */
+async function consult(desk, entry, button, select) {
+  const to = select.value;
+  const label = select.selectedOptions[0]?.dataset.name || to;
+  return run(entry, button, async () => {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (error) {
+      showResult(false, say(gettext("Consult failed: the microphone is not available (%(why)s)."), { why: error.message }));
+      return null;
+    }
+    let placed;
+    try {
+      placed = await entry.call.consult(to, stream);
+    } catch (error) {
+      stream.getTracks().forEach((t) => t.stop());
+      throw error;
+    }
+    // The panel names the other party from `from`, as for calls that ring here.
+    placed.from = { address: to, display_name: label, anonymous: false, context: {} };
+    desk.addCall(placed);
+    // The next step is the consult's (Complete or Cancel): the keyboard goes there.
+    desk.calls.get(placed.id)?.panel?.querySelector("[data-testid=consult-cancel]")?.focus();
+    return { ok: true };
+  });
+}
+
+/** The controls of a consult call placed here: complete (the caller goes to the colleague)
+ * or cancel (back to the caller). */
+function consultControls(entry) {
   const { call } = entry;
+  const button = (testid, iconName, text, work) =>
+    h(
+      "button",
+      { type: "button", class: "btn", "data-testid": testid, onclick: (e) => run(entry, e.currentTarget, work) },
+      icon(iconName),
+      h("span", {}, text),
+    );
+  return h(
+    "div",
+    { class: "forward consult", "data-testid": "consult-controls" },
+    h(
+      "p",
+      { class: "transferred-by" },
+      say(gettext("Consulting about the call from %(name)s"), { name: callerName(call.consulting.from) }),
+    ),
+    h(
+      "div",
+      { class: "forward-row" },
+      button("consult-complete", "forward", gettext("Complete transfer"), () => call.complete()),
+      button("consult-cancel", "x", gettext("Cancel consult"), () => call.cancel()),
+    ),
+  );
+}
+
+/** A consult call rung here says which caller it is about. */
+export function consultNote(call) {
+  if (!call.consultOf) return null;
+  const name = callerName(call.consultOf.from);
+  return h("p", { class: "transferred-by", "data-testid": "consult-of" }, say(gettext("Consult about the call from %(name)s"), { name }));
+}
+
+export function renderPanel(desk, entry) {
+  const { call } = entry;
+  // A call between agents is theirs: it is never transferred, nor consulted about.
+  const colleague = call.direction === "outgoing" || call.from?.anonymous === false;
   const name = callerName(call.from);
   const mute = toggle("mute", "mic-off", "mic", gettext("Mute"), (e) =>
     run(entry, e.currentTarget, () => (call.muted ? call.unmute() : call.mute())),
@@ -118,8 +184,19 @@ export function renderPanel(entry) {
   // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
   const transferId = `transfer-${call.id}`;
   const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
-  if (config.targetsUrl) watchTargets(entry, transferTo);
-  const transfer = h(
+  if (config.targetsUrl && !colleague) watchTargets(entry, transferTo);
+  const consultButton = h(
+    "button",
+    {
+      type: "button",
+      class: "btn",
+      "data-testid": "consult",
+      onclick: (e) => consult(desk, entry, e.currentTarget, transferTo),
+    },
+    icon("phone"),
+    h("span", {}, gettext("Consult")),
+  );
+  const transfer = colleague ? null : h(
     "div",
     { class: "forward transfer" },
     h("label", { for: transferId }, gettext("Transfer to")),
@@ -138,6 +215,7 @@ export function renderPanel(entry) {
         icon("forward"),
         h("span", {}, gettext("Transfer")),
       ),
+      consultButton,
     ),
   );
   const handedOn = call.transferredBy
@@ -225,6 +303,8 @@ export function renderPanel(entry) {
       mute, hold, video, askScreen, stopViewing, hangup,
     ),
     transfer,
+    call.consulting ? consultControls(entry) : null,
+    consultNote(call),
     handedOn,
     h("p", { class: "end-reason", role: "status", hidden: true }),
     callerDetails(call.from),
@@ -325,6 +405,11 @@ export function updatePanel(entry) {
   const callerHolds = HELD_STATES.includes(state);
   const transfer = panel.querySelector(".transfer");
   if (transfer) transfer.hidden = !CONNECTED_STATES.includes(state);
+  // Complete once the colleague answered; cancel any time before the end.
+  const complete = panel.querySelector("[data-testid=consult-complete]");
+  if (complete && complete.getAttribute("aria-busy") !== "true") {
+    complete.disabled = !CONNECTED_STATES.includes(state);
+  }
   const ended = state === State.ENDED;
   panel.dataset.state = state;
   const badge = panel.querySelector(".state-badge");

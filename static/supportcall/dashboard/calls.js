@@ -3,10 +3,10 @@
 // says why for a few seconds, then leaves. With no call, the column says why
 // nothing rings.
 
-import { CONNECTED_STATES, Presence, State } from "../phone.js";
+import { CONNECTED_STATES, Presence, Reason, State } from "../phone.js";
 import { attachRemote, renderPanel, screenDeclined, updatePanel } from "./call-panel.js";
 import { Connection } from "./desk.js";
-import { renderIncoming } from "./incoming.js";
+import { accept, renderIncoming } from "./incoming.js";
 import { noteEnded } from "./recent.js";
 import { announce, showOpResult } from "./toast.js";
 import { MEDIA_LABEL, callerName, clock, reasonText, say } from "./words.js";
@@ -23,8 +23,15 @@ export function showCalls(desk, { onAnsweredOrEnded }) {
     const { entry, replaced } = e.detail;
     if (replaced) (replaced.panel || replaced.card)?.remove();
     const { call } = entry;
-    entry.card = renderIncoming(desk, entry);
-    incomingList.append(entry.card);
+    if (call.direction === "outgoing") {
+      // A call placed here (a consult): its panel at once, saying it rings.
+      entry.panel = renderPanel(desk, entry);
+      activeEl.append(entry.panel);
+      updatePanel(entry);
+    } else {
+      entry.card = renderIncoming(desk, entry);
+      incomingList.append(entry.card);
+    }
     call.addEventListener("state", (event) => {
       onState(desk, entry, event.detail, onAnsweredOrEnded);
       desk.changed();
@@ -37,7 +44,10 @@ export function showCalls(desk, { onAnsweredOrEnded }) {
     call.addEventListener("screen", () => updatePanel(entry));
     call.addEventListener("screen-track", () => updatePanel(entry));
     call.addEventListener("screen.declined", (event) => screenDeclined(event.detail.reason));
+    if (call.direction === "outgoing") return;
     announce(say(gettext("Incoming %(media)s from %(name)s"), { media: MEDIA_LABEL[call.media] || gettext("call"), name: callerName(call.from) }));
+    // A consult this agent took, completed: it agreed already, so the caller is taken at once.
+    if (call.consulted) accept(desk, entry, false);
   });
   for (const name of ["change", "connection", "presence", "wrap-up"]) {
     desk.addEventListener(name, () => renderIdle(desk));
@@ -56,12 +66,13 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
       const moveFocus = !focused || focused === document.body || entry.card?.contains(focused);
       entry.card?.remove();
       entry.card = null;
-      entry.panel = renderPanel(entry);
+      entry.panel = renderPanel(desk, entry);
       activeEl.append(entry.panel);
       attachRemote(entry);
       if (moveFocus) entry.panel.querySelector(".controls button").focus();
       onAnsweredOrEnded();
     }
+    entry.answeredAt ||= Date.now(); // a call placed here: from when the colleague answered
     updatePanel(entry);
   } else if (state === State.ENDED) {
     entry.notification?.close();
@@ -80,7 +91,11 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
       }
       for (const button of el.querySelectorAll("button, select")) button.disabled = true;
       const note = el.querySelector(".end-reason");
-      note.textContent = reasonText(reason) || gettext("The call ended.");
+      // A consult completed is, for the colleague consulted, a caller coming its way.
+      const completed = reason === Reason.TRANSFERRED && entry.call.consultOf;
+      note.textContent = completed
+        ? gettext("The caller is being transferred to you.")
+        : reasonText(reason) || gettext("The call ended.");
       note.hidden = false;
       entry.removal = setTimeout(() => {
         el.remove();
@@ -108,7 +123,9 @@ function renderIdle(desk) {
           : [gettext("Waiting for calls"), gettext("Calls will ring here, with a sound and a notification.")];
   document.getElementById("idle-title").textContent = title;
   document.getElementById("idle-text").textContent = text;
-  const ringing = [...desk.calls.values()].filter((e) => e.call.state === State.RINGING).length;
+  const ringing = [...desk.calls.values()].filter(
+    (e) => e.call.state === State.RINGING && e.call.direction === "incoming",
+  ).length;
   document.getElementById("calls-note").textContent = ringing ? say(gettext("%(n)s ringing"), { n: ringing }) : "";
 }
 

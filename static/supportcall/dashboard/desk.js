@@ -154,7 +154,10 @@ export class Desk extends EventTarget {
 
   /** Calls that ring and wait for this agent (not those being accepted, declined...). */
   ringing() {
-    return [...this.calls.values()].filter((e) => e.call.state === State.RINGING && !e.busy);
+    // A call placed here (a consult) rings elsewhere, not here.
+    return [...this.calls.values()].filter(
+      (e) => e.call.state === State.RINGING && !e.busy && e.call.direction === "incoming",
+    );
   }
 
   changed() {

@@ -2,7 +2,7 @@
 // queue; accept (with audio or video), decline, ignore or forward.
 
 import { Media, Op } from "../phone.js";
-import { refreshTargets, run } from "./call-panel.js";
+import { consultNote, refreshTargets, run } from "./call-panel.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
@@ -26,7 +26,11 @@ export function forwardOptions(targets = config.forwardTargets) {
   for (const target of targets) {
     const { kind, address, name } = target;
     const free = freeWords(target);
-    const attrs = { value: address, "data-free": target.free === undefined ? null : String(target.free) };
+    const attrs = {
+      value: address,
+      "data-name": name,
+      "data-free": target.free === undefined ? null : String(target.free),
+    };
     groups[kind]?.append(h("option", attrs, `${name} · ${address}${free ? ` (${free})` : ""}`));
   }
   return Object.values(groups).filter((group) => group.children.length);
@@ -56,7 +60,8 @@ async function decide(desk, entry, op, status, work) {
   if (!result?.ok && !entry.call.ended) setCardBusy(desk, entry, null);
 }
 
-async function accept(desk, entry, video) {
+/** Accept with audio (or video): also how a completed consult is taken at once. */
+export async function accept(desk, entry, video) {
   const { call } = entry;
   setCardBusy(desk, entry, Op.ACCEPT, video ? gettext("Starting camera and microphone…") : gettext("Starting microphone…"));
   let stream;
@@ -128,6 +133,7 @@ function buildIncoming(desk, entry) {
         h("p", { class: "chips" }, mediaChip(call, true), queueChip(call)),
       ),
     ),
+    consultNote(call),
     callerDetails(call.from),
     h(
       "div",
@@ -168,7 +174,8 @@ function buildIncoming(desk, entry) {
         () => decide(desk, entry, Op.IGNORE, gettext("Ignoring…"), () => call.ignore()),
       ),
     ),
-    h(
+    // A colleague's call is theirs: it is not forwarded.
+    call.from?.anonymous === false ? null : h(
       "div",
       { class: "forward" },
       h("label", { for: forwardId }, gettext("Forward to")),

@@ -20,6 +20,7 @@ export const CHECK_SAYS = Object.freeze({
 });
 
 export const STATE_LABEL = Object.freeze({
+  [State.INITIATED]: gettext("Calling…"), // a call placed here (a consult), not ringing yet
   [State.RINGING]: gettext("Ringing"),
   [State.IN_CALL]: gettext("In call"),
   [State.ON_HOLD]: gettext("On hold"),
