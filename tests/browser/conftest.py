@@ -7,12 +7,8 @@ background networking off, so nothing leaves this machine.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, expect
-from pytest_asyncio import is_async_test
+from playwright.async_api import expect
 
 from supportcall.client import Agent, Visitor
 from tests.support.browser import (
@@ -44,71 +40,44 @@ def web(tmp_path_factory):
     yield from web_server(tmp_path_factory)
 
 
-def pytest_collection_modifyitems(items):
-    """The browser tests run in one event loop, the one their Chromium was started in."""
-    here = Path(__file__).parent
-    one_loop = pytest.mark.asyncio(loop_scope="session")
-    for item in items:
-        if is_async_test(item) and here in item.path.parents:
-            item.add_marker(one_loop, append=False)
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def chromiums():
-    """Chromium browsers started once for every browser test, by whether they grant
-    the media permissions; each test has contexts of its own (cookies, storage, cache)."""
+@pytest.fixture
+async def chromium():
+    """A factory of Chromium browsers: `await chromium()` (fake camera and microphone,
+    permission prompts accepted) or `await chromium(grant_media=False)` (denied)."""
     need("Chromium", chromium_installed(), f"{CHROMIUM}; apt-get install chromium")
     from playwright.async_api import async_playwright
 
     playwright = await async_playwright().start()
-    started: dict[bool, Browser] = {}
+    browsers = []
 
-    async def get(grant_media: bool) -> Browser:
-        if grant_media not in started or not started[grant_media].is_connected():
-            args = [*CHROMIUM_ARGS]
-            if grant_media:
-                args.append("--use-fake-ui-for-media-stream")
-            started[grant_media] = await playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=args,
-                chromium_sandbox=False,
-            )
-        return started[grant_media]
-
-    yield get
-    for browser in started.values():
-        await browser.close()
-    await playwright.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def chromium(chromiums):
-    """`await chromium()`: a Chromium browser (fake camera and microphone, permission
-    prompts accepted), or `await chromium(grant_media=False)` (denied). What the test
-    opens in it is closed at its end."""
-    used: list[Browser] = []
-
-    async def launch(grant_media: bool = True) -> Browser:
-        browser = await chromiums(grant_media)
-        used.append(browser)
+    async def launch(grant_media: bool = True):
+        args = [*CHROMIUM_ARGS]
+        if grant_media:
+            args.append("--use-fake-ui-for-media-stream")
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=args,
+            chromium_sandbox=False,
+        )
+        browsers.append(browser)
         return browser
 
     yield launch
-    for browser in used:
-        for context in browser.contexts:
-            await context.close()
+    for browser in browsers:
+        await browser.close()
+    await playwright.stop()
 
 
 # --- the agent dashboard ---------------------------------------------------------
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest.fixture
 async def browser(chromium):
     return await chromium()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest.fixture
 async def dashboards(browser, web):
     """`await dashboards("alice")`: a new browser context (its own session) logged in
     through the login form, on the dashboard, connected and available; or, with
@@ -170,7 +139,7 @@ async def dashboards(browser, web):
     assert errors == []
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest.fixture
 async def visitors(web):
     """`await visitors(...)`: a connected Python visitor (Ada, order 1042 by default);
     all are closed (hanging up their calls) at the end."""
@@ -189,7 +158,7 @@ async def visitors(web):
         await visitor.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest.fixture
 async def alice(web):
     """An agent online, so that the line is open and the widget places its call."""
     agent = Agent(web.url, "alice", web.password)

@@ -10,7 +10,6 @@ getDisplayMedia reporting not_supported; and a browser agent playing a screen.
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import expect
 
 from supportcall.client import Agent, Visitor, wait_for_flow
@@ -86,7 +85,7 @@ async def until(page, expression, timeout=20):
     await wait_true(page, expression, timeout=timeout * 1000)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest.fixture
 async def later():
     """``later(close)``: awaited at the end of the test, the last first."""
     closers = []
