@@ -23,12 +23,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import connections
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 # A connection unused for this long is checked (SELECT 1) before it is used again.
 IDLE_CHECK_SECONDS = 30.0
@@ -58,6 +61,12 @@ class _KeepingConnections(DatabaseSyncToAsync):
                 conn.close_at = None  # kept however old (CONN_MAX_AGE is for requests)
                 conn.supportcall_used = now  # type: ignore[attr-defined]
                 conn.close_if_unusable_or_obsolete()
+
+
+def only_row(queryset: QuerySet[M]) -> M | None:
+    """The row a filter on a unique column finds, or None: ``first()`` without its ORDER BY
+    (the model's ordering, or the primary key), which costs compiling and sorting."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 def in_db(function: Callable[..., Any]) -> Callable[..., Any]:

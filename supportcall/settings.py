@@ -283,7 +283,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "supportcall.layers.SweptInMemoryChannelLayer"}}
 # Rate-limit counters live in the cache: with Redis, every process counts together.
 if REDIS_URL:
     CACHES = {

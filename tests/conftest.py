@@ -16,7 +16,9 @@ def _test_settings(settings):
     settings.SUPPORTCALL_SWEEP_INTERVAL = 0  # tests call the sweeper themselves
     settings.SUPPORTCALL_WEBHOOK_INTERVAL = 0  # and the webhook worker (tests/webhooks)
     settings.SUPPORTCALL_DOMAIN = DOMAIN
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "supportcall.layers.SweptInMemoryChannelLayer"}
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # the login rate limit counts per address
     yield

@@ -21,9 +21,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from supportcall.db import only_row
 from supportcall.directory.models import Agent
 from supportcall.vocabulary import ErrorCode, Reason, Role
 from supportcall.webhooks import calls as webhooks
+from supportcall.webhooks.models import Endpoint
+from supportcall.webhooks.record import site_endpoints
 
 from . import events, machine, wrapup
 from .machine import CallError, LegStatus, Party, Phase
@@ -73,6 +76,7 @@ class Actor:
 # The kinds of channel-layer message a Delivery is (each a consumer handler's name):
 EVENT = "call.event"  # an event for the client
 ROUTE = "call.route"  # for the consumer itself: where an answered call's candidates go
+BATCH = "call.batch"  # several of those for one connection, in order (delivery.batched)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class Change:
         self.alert_to: str | None = None
         self.leg_deadline: datetime | None = None
         self._agents: dict[int, Agent] = {}
+        self._endpoints: list[Endpoint] | None = None
         self._saved = _columns(row)
 
     def save(self) -> None:
@@ -164,6 +169,14 @@ class Change:
                     "queue_id", flat=True
                 )
             )
+
+    def site_endpoints(self) -> list[Endpoint]:
+        """The call's site's webhook endpoints, read once per change: one operation's steps
+        are several events (created, then ringing)."""
+        if self._endpoints is None:
+            assert self.row.site_id is not None, "a call between agents has no webhooks"
+            self._endpoints = site_endpoints(self.row.site_id)
+        return self._endpoints
 
     def agent(self, agent_id: int) -> Agent:
         if agent_id not in self._agents:
@@ -209,7 +222,8 @@ class Change:
                     self.touch(agent)
         self.save()
         self.log(name, before.phase, **detail)
-        webhooks.changed(row, before.phase, name, self.now)  # in this transaction: the outbox
+        # In this transaction: the outbox.
+        webhooks.changed(row, before.phase, name, self.now, self.site_endpoints)
         if step.call.phase is Phase.ENDED and before.phase is not Phase.ENDED and before.agent:
             self.wrap_up(before.agent)
 
@@ -315,7 +329,7 @@ def ended_by(actor: str, row: Call) -> str:
 def locked(call_id: uuid.UUID, actor: Actor, outbox: list[Delivery]) -> Iterator[Change]:
     """Lock a call the actor is a party to; anyone else's call is `not_found`."""
     with transaction.atomic():
-        row = Call.objects.select_for_update().filter(id=call_id).first()
+        row = only_row(Call.objects.select_for_update().filter(id=call_id))
         if row is None or (actor.party is Party.CALLER and row.caller_identity != actor.identity):
             raise CallError(ErrorCode.NOT_FOUND, f"you have no call {call_id}")
         change = Change(row, actor.identity, outbox, actor.channel)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from supportcall.db import only_row
 from supportcall.directory.models import Agent, Site
 from supportcall.quality import reports
 from supportcall.text import excerpt
@@ -150,7 +151,7 @@ def _agent_hello(agent_id: int) -> dict[str, Any]:
 def _check_party(claims: Claims, origin: str | None, host: str | None) -> int | None:
     """Whether the party may connect from here; an agent's id (None for a visitor)."""
     if claims.role == Role.VISITOR:
-        site = Site.objects.filter(pk=claims.site_id or 0, enabled=True).first()
+        site = only_row(Site.objects.filter(pk=claims.site_id or 0, enabled=True))
         if site is None or not site.allows_origin(origin):
             raise Forbidden(f"origin {excerpt(origin)} is not allowed for this site")
         return None
@@ -298,7 +299,7 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
         # Its resume token dies with the grace period (and is pruned like an expired one).
         IssuedToken.objects.filter(replaces=conn.channel_name).update(revoked=True, expires=now)
     for side in sides(actor):
-        lost = Call.objects.exclude(phase=Phase.ENDED)
+        lost = Call.objects.exclude(phase=Phase.ENDED).order_by()  # usually none
         if side is Party.CALLER:
             lost = lost.filter(caller_channel=actor.channel)
         else:

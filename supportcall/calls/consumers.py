@@ -334,6 +334,14 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if message.get("skip") != self.channel_name:
             await self.send_json(message["event"])
 
+    async def call_batch(self, message: dict[str, Any]) -> None:
+        """Several events and routes for this connection, in the order they were sent."""
+        for kind, event in message["items"]:
+            if kind == ROUTE:
+                self.routes.learn(event)
+            elif message.get("skip") != self.channel_name:
+                await self.send_json(event)
+
     async def call_route(self, message: dict[str, Any]) -> None:
         """Where one of this connection's calls sends candidates now (see routes.py)."""
         self.routes.learn(message["event"])

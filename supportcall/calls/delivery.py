@@ -11,13 +11,47 @@ from supportcall import metrics
 from supportcall.db import in_db
 
 from . import connections
-from .change import EVENT, Delivery
+from .change import BATCH, EVENT, Delivery
 
 
 def message(event: dict[str, Any], skip: str = "", kind: str = EVENT) -> dict[str, Any]:
     """The channel-layer message for a consumer's handler: ``call_event`` relays the event to
     its client, ``call_route`` keeps it for itself."""
     return {"type": kind, "event": event, "skip": skip}
+
+
+def batched(outbox: list[Delivery]) -> list[dict[str, Any]]:
+    """The outbox as ``(destination, message)`` pairs, each destination's deliveries in
+    one ``call.batch`` message (``call_batch``) where there are several: an operation
+    tells one connection several things (its route, the answer, the new state, the
+    result), and each message through the layer costs (a Redis round trip).
+
+    Each connection must get its events in the outbox's order. Deliveries to different
+    channels reach different connections and may be batched across each other; a group
+    may hold any channel, so a group delivery is a barrier nothing is moved across
+    (consecutive ones to the same group are batched).
+    """
+    sends: list[dict[str, Any]] = []
+    pending: dict[tuple[str, bool, str], list[Delivery]] = {}
+
+    def flush() -> None:
+        for (to, group, skip), items in pending.items():
+            if len(items) == 1:
+                body = message(items[0].event, skip, items[0].kind)
+            else:
+                body = {"type": BATCH, "items": [[d.kind, d.event] for d in items], "skip": skip}
+            sends.append({"to": to, "group": group, "message": body})
+        pending.clear()
+
+    last: tuple[str, bool, str] | None = None
+    for item in outbox:
+        key = (item.to, item.group, item.skip)
+        if item.group and key != last:
+            flush()
+        pending.setdefault(key, []).append(item)
+        last = key
+    flush()
+    return sends
 
 
 async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
@@ -31,16 +65,16 @@ async def deliver(outbox: list[Delivery], resync: bool = True) -> None:
     layer = get_channel_layer()
     assert layer is not None, "CHANNEL_LAYERS is not configured"
     overflowed: list[str] = []
-    for item in outbox:
-        if item.group:
-            await layer.group_send(item.to, message(item.event, item.skip, item.kind))
+    for send in batched(outbox):
+        if send["group"]:
+            await layer.group_send(send["to"], send["message"])
             continue
         try:
-            await layer.send(item.to, message(item.event, kind=item.kind))
+            await layer.send(send["to"], send["message"])
         except ChannelFull:
             metrics.channel_send_failed()
-            if item.to not in overflowed:
-                overflowed.append(item.to)
+            if send["to"] not in overflowed:
+                overflowed.append(send["to"])
     if overflowed and resync:
         outcome = await in_db(connections.events_lost)(overflowed)
         await deliver(outcome.outbox, resync=False)

@@ -141,12 +141,13 @@ def _claim(agents: list[Agent]) -> list[Agent]:
     locked = set(
         Agent.objects.select_for_update(skip_locked=True)
         .filter(pk__in=ids)
+        .order_by("pk")  # not the model's order, which joins (and on PostgreSQL locks) users
         .values_list("pk", flat=True)
     )
     rung = set(
-        Leg.objects.filter(agent_id__in=locked, status=LegStatus.RINGING).values_list(
-            "agent_id", flat=True
-        )
+        Leg.objects.filter(agent_id__in=locked, status=LegStatus.RINGING)
+        .order_by()
+        .values_list("agent_id", flat=True)
     )
     return [a for a in agents if a.pk in locked and a.pk not in rung]
 
@@ -274,7 +275,7 @@ def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
     """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
     # Only the queues someone waits in, or just left (usually none). Two queries, each
     # through its own index: one OR would scan a queue's calls of the last hour.
-    touched = Call.objects.filter(queue_id__in=queue_ids)
+    touched = Call.objects.filter(queue_id__in=queue_ids).order_by()  # a set: no order
     busy = set(touched.filter(phase=Phase.QUEUED).values_list("queue_id", flat=True))
     if queue_ids - busy:
         left = touched.filter(_stopped_waiting_since(timezone.now()))

@@ -4,6 +4,7 @@ after-call work (``wrapup.finish``), when the record has its outcome and notes."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +19,16 @@ from .record import record
 TRANSFER = "transfer"
 
 
-def changed(row: Call, before: Phase, name: str, now: datetime) -> None:
+def changed(
+    row: Call,
+    before: Phase,
+    name: str,
+    now: datetime,
+    endpoints: Callable[[], list[m.Endpoint]] | None = None,
+) -> None:
     """Record the events a call's change is: created, ringing, answered, transferred,
-    ended, missed (ended without an answer). A call between agents is no site's."""
+    ended, missed (ended without an answer). A call between agents is no site's.
+    ``endpoints``: the site's (see ``record``)."""
     if row.site_id is None:
         return
     after = Phase(row.phase)
@@ -38,7 +46,7 @@ def changed(row: Call, before: Phase, name: str, now: datetime) -> None:
         if row.answered is None:
             found.append((m.CALL_MISSED, lambda: payloads.ended(row)))
     for event_type, data in found:
-        record(row.site_id, event_type, data, call_id=row.id, now=now)
+        record(row.site_id, event_type, data, call_id=row.id, now=now, endpoints=endpoints)
 
 
 def wrapped_up(call_id: Any, agent: str, how: str, now: datetime) -> None:

@@ -27,14 +27,17 @@ def record(
     *,
     call_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    endpoints: Callable[[], list[Endpoint]] | None = None,
 ) -> Event | None:
     """Put one event in the outbox for each of the site's endpoints that want it
     (none: nothing is written, and ``data``, if a function, is not built). Must run inside
-    the change's transaction."""
+    the change's transaction. ``endpoints``: the site's, when the caller has them already
+    (``site_endpoints``: a change records several events)."""
     assert event_type in EVENT_TYPES, event_type
     assert transaction.get_connection().in_atomic_block, "record inside the change's transaction"
-    endpoints = [e for e in Endpoint.objects.filter(site_id=site_id) if e.wants(event_type)]
-    if not endpoints:
+    every = endpoints() if endpoints is not None else site_endpoints(site_id)
+    wanting = [e for e in every if e.wants(event_type)]
+    if not wanting:
         return None
     now = now or timezone.now()
     event_id = uuid.uuid4()
@@ -53,6 +56,11 @@ def record(
         created=now,
     )
     Delivery.objects.bulk_create(
-        Delivery(event=event, endpoint=e, call_id=call_id, next_attempt=now) for e in endpoints
+        Delivery(event=event, endpoint=e, call_id=call_id, next_attempt=now) for e in wanting
     )
     return event
+
+
+def site_endpoints(site_id: int) -> list[Endpoint]:
+    """Every endpoint of the site, whatever it wants (one query)."""
+    return list(Endpoint.objects.filter(site_id=site_id))

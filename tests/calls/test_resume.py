@@ -305,9 +305,11 @@ async def test_a_stalled_connection_that_lost_events_is_made_to_resume_and_catch
     }
     visitor, alice, call_id = await in_call(parties)
     row = await sync(Call.objects.get)(id=call_id)
-    # The visitor's consumer does not read while five events arrive: two are lost.
-    burst = [Delivery(row.caller_channel, {"type": "ice.candidate", "call_id": call_id})] * 5
-    await deliver(burst)
+    # The visitor's consumer does not read while five events arrive: two are lost. (A
+    # group send between them keeps delivery from batching them into one message.)
+    candidate = Delivery(row.caller_channel, {"type": "ice.candidate", "call_id": call_id})
+    barrier = Delivery("nobody", {"type": "presence"}, group=True)
+    await deliver([candidate, barrier] * 4 + [candidate])
     assert await alice.events(1) == [media(call_id, "reconnecting")]
     assert [(await visitor.receive())["type"] for _ in range(3)] == ["ice.candidate"] * 3
     # Its process's next sweep closes it: it resumes and gets the call replayed.

@@ -83,6 +83,46 @@ async def test_presence_is_computed_offline_available_away_busy(parties, sales):
     }
 
 
+def free_by_presence(exclude=(), call=None) -> list[str]:
+    """Who is free by the ORM's presence (``with_presence``): the oracle of ``free``."""
+    agents = availability.with_presence(Agent.objects.exclude(pk__in=exclude), call)
+    return [
+        a.user.username
+        for a in agents.order_by("idle_since", "pk")
+        if availability.presence(a) == "available" and not a.ringing and not a.wrapping
+    ]
+
+
+def free_now(exclude=(), call=None) -> list[str]:
+    return [a.user.username for a in availability.free(Agent.objects.all(), exclude, call)]
+
+
+async def test_who_is_free_is_what_presence_says_whether_ringing_busy_away_or_offline(
+    parties, sales
+):
+    assert await sync(free_now)() == [] == await sync(free_by_presence)()
+    ann, ben, cat = await parties("ann"), await parties("ben"), await parties("cat")
+    await ben.ok("presence.set", status="away")
+    assert await sync(free_now)() == ["ann", "cat"] == await sync(free_by_presence)()
+    first = await parties("visitor")
+    call_id = await create(first)
+    await incoming(ann, call_id)
+    await incoming(cat, call_id)
+    # Both ring: nobody is free, but either may still take this call.
+    assert await sync(free_now)() == [] == await sync(free_by_presence)()
+    ringing = await sync(lambda: Call.objects.get(pk=call_id))()
+    assert await sync(lambda: free_now(call=ringing))() == ["ann", "cat"]
+    assert await sync(lambda: free_by_presence(call=ringing))() == ["ann", "cat"]
+    await answer(first, cat, call_id)
+    await ann.until("call.state", state="ended")
+    assert await sync(free_now)() == ["ann"] == await sync(free_by_presence)()
+    ann_id = await sync(lambda: Agent.objects.get(user__username="ann").pk)()
+    assert await sync(lambda: free_now(exclude=[ann_id]))() == []
+    # An agent who may take two calls is free while in one.
+    await sync(lambda: Agent.objects.filter(user__username="cat").update(max_calls=2))()
+    assert await sync(free_now)() == ["ann", "cat"] == await sync(free_by_presence)()
+
+
 async def test_an_agent_who_may_take_two_calls_is_rung_while_in_one(parties, sales):
     await sync(lambda: Agent.objects.filter(user__username="ann").update(max_calls=2))()
     ann = await parties("ann")
