@@ -122,8 +122,10 @@ class Change:
         self.row, self.by, self.outbox, self.channel = row, by, outbox, channel
         self.now = timezone.now()
         self.call = row.state(legs=() if new else None)  # the machine's view, kept by apply
-        # Queues whose waiting calls may move once this commits (see distribution.settle).
-        self.queues: set[int] = set()
+        # Queues whose waiting calls may move once this commits (see distribution.settle),
+        # and agents now free whose queues may (looked up by settle, or by ``queues``).
+        self.own_queues: set[int] = set()
+        self.freed: set[int] = set()
         # What a Ring effect alerts with: the address called, and when the leg rings out.
         self.alert_to: str | None = None
         self.leg_deadline: datetime | None = None
@@ -162,13 +164,23 @@ class Change:
     def touch(self, agent: int | None = None) -> None:
         """Mark the call's queue, and the agent's, as worth a new look."""
         if self.row.queue_id:
-            self.queues.add(self.row.queue_id)
+            self.own_queues.add(self.row.queue_id)
         if agent is not None:
-            self.queues.update(
-                Agent.queues.through.objects.filter(agent_id=agent).values_list(
+            self.freed.add(agent)
+
+    @property
+    def queues(self) -> set[int]:
+        """Every queue worth a new look, the freed agents' included (one query if any):
+        for callers that gather several changes' queues. ``settle(change.own_queues,
+        outbox, change.freed)`` looks the agents' up in its own query."""
+        queues = set(self.own_queues)
+        if self.freed:
+            queues.update(
+                Agent.queues.through.objects.filter(agent_id__in=self.freed).values_list(
                     "queue_id", flat=True
                 )
             )
+        return queues
 
     def site_endpoints(self) -> list[Endpoint]:
         """The call's site's webhook endpoints, read once per change: one operation's steps

@@ -187,7 +187,7 @@ def connect(actor: Actor) -> Outcome:
         Agent.objects.filter(pk=actor.agent).update(idle_since=timezone.now())
     _open(actor)
     if actor.agent_id is not None:
-        distribution.settle(distribution.queues_of(actor.agent), outbox)
+        distribution.settle(set(), outbox, {actor.agent})
     return Outcome({}, outbox)
 
 

@@ -25,6 +25,7 @@ order and tells each waiting caller its position.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -271,13 +272,18 @@ def _rung_for(leg: Leg, change: Change) -> float:
     return round((change.now - leg.started).total_seconds(), 1)
 
 
-def settle(queue_ids: set[int], outbox: list[Delivery]) -> None:
-    """Serve each queue's waiting calls, longest waiting first, and tell every caller its place."""
+def settle(queue_ids: set[int], outbox: list[Delivery], freed: Collection[int] = ()) -> None:
+    """Serve each queue's waiting calls, longest waiting first, and tell every caller its
+    place: the queues ``queue_ids`` and those of the agents ``freed``."""
     # Only the queues someone waits in, or just left (usually none). Two queries, each
     # through its own index: one OR would scan a queue's calls of the last hour.
-    touched = Call.objects.filter(queue_id__in=queue_ids).order_by()  # a set: no order
+    where = Q(queue_id__in=queue_ids)
+    if freed:
+        theirs = Agent.queues.through.objects.filter(agent_id__in=freed).values("queue_id")
+        where |= Q(queue_id__in=theirs)
+    touched = Call.objects.filter(where).order_by()  # a set: no order
     busy = set(touched.filter(phase=Phase.QUEUED).values_list("queue_id", flat=True))
-    if queue_ids - busy:
+    if freed or queue_ids - busy:
         left = touched.filter(_stopped_waiting_since(timezone.now()))
         busy.update(left.exclude(queue_id__in=busy).values_list("queue_id", flat=True))
     for queue in Queue.objects.filter(pk__in=busy) if busy else ():

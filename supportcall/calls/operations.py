@@ -102,7 +102,7 @@ def create_call(
         change.apply(machine.start(kind, via_queue=queue is not None), "create", to=to, media=kind)
         distribution.route(change, queue, agent, to)
         change.save()
-    distribution.settle(change.queues, outbox)
+    distribution.settle(change.own_queues, outbox, change.freed)
     return Outcome({"call_id": str(row.id)}, outbox)
 
 
@@ -187,7 +187,7 @@ def _operate(
             change.touch()
     if op not in REOFFER_OPS:
         outbox.append(Delivery(actor.channel, events.op_result(call_id, op, True)))
-    distribution.settle(change.queues, outbox)
+    distribution.settle(change.own_queues, outbox, change.freed)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
@@ -363,7 +363,7 @@ def fresh_offer(actor: Actor, call_id: uuid.UUID, *, sdp: str) -> Outcome:
         change.apply(step, "fresh_offer")
         distribution.route_transfer(change)
         change.save()
-    distribution.settle(change.queues, outbox)
+    distribution.settle(change.own_queues, outbox, change.freed)
     return Outcome({"call_id": str(call_id)}, outbox)
 
 
@@ -491,7 +491,7 @@ def set_presence(actor: Actor, *, status: str, reason: str | int | None = None) 
         agents.update(presence=status, away_reason=why, away_since=now)
     event = events.presence(status, away_reason=why.label if why else "")
     outbox = [Delivery(party_group(actor.identity), event, group=True)]
-    distribution.settle(distribution.queues_of(actor.agent), outbox)
+    distribution.settle(set(), outbox, {actor.agent})
     return Outcome({"status": status, **({"reason": why.label} if why else {})}, outbox)
 
 

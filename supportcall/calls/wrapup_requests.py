@@ -49,7 +49,7 @@ def _ended(actor: Actor, wrap: WrapUp, how: str) -> Outcome:
 
 def _settled(actor: Actor, outcome: Outcome) -> Outcome:
     """After the commit: the agent is free, so its queues' waiting callers may ring it."""
-    distribution.settle(distribution.queues_of(actor.agent), outcome.outbox)
+    distribution.settle(set(), outcome.outbox, {actor.agent})
     return outcome
 
 
