@@ -101,6 +101,21 @@ def party_group(address: str) -> str:
     return "party." + hashlib.sha256(address.encode()).hexdigest()[:40]
 
 
+def targets_group() -> str:
+    """The Channels group of the agents' connections that show a forward or transfer list
+    (``targets.watch``): told when who is free may have changed."""
+    return "targets"
+
+
+def free_changed(outbox: list[Delivery]) -> None:
+    """Who is free may have changed (presence, an agent's first or last connection, a call
+    answered or ended, a wrap-up): the watching dashboards reload their lists. Once per
+    outbox however many agents one request frees, and only once it commits, like the rest."""
+    group = targets_group()
+    if not any(item.group and item.to == group for item in outbox):
+        outbox.append(Delivery(group, events.targets_changed(), group=True))
+
+
 class Change:
     """What one transaction does to one call: the row, its legs, its log and the outbox.
 
@@ -207,6 +222,7 @@ class Change:
                 if agent is not None:
                     Agent.objects.filter(pk=agent).update(idle_since=self.now)
                     self.touch(agent)
+                    free_changed(self.outbox)
         self.save()
         self.log(name, before.phase, **detail)
         webhooks.changed(row, before.phase, name, self.now)  # in this transaction: the outbox
@@ -254,6 +270,7 @@ class Change:
                 row.agent_channel = ""  # nothing more for the agent who handed it on
                 Agent.objects.filter(pk=effect.agent).update(idle_since=self.now)
                 self.touch(effect.agent)
+                free_changed(self.outbox)
             elif isinstance(effect, machine.AskOffer):
                 self.send(Party.CALLER, events.reoffer(row.id, effect.kind))
             elif isinstance(effect, machine.Answered):
@@ -263,6 +280,7 @@ class Change:
                 row.agent_id, row.answered, row.ring_deadline = effect.agent, self.now, None
                 Agent.objects.filter(pk=effect.agent).update(missed_in_row=0)
                 self.touch(effect.agent)
+                free_changed(self.outbox)
             elif isinstance(effect, machine.TellScreen):
                 self.send(Party.AGENT, events.screen(row.id, effect.sharing, row.screen_mid))
             else:
