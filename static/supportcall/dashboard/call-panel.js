@@ -62,29 +62,59 @@ function toggle(testid, iconOn, iconOff, label, onclick) {
   );
 }
 
-// While a call is connected its transfer list says who is free, reloaded this often (and
-// whenever the list gets the focus).
-const TARGETS_POLL_MS = 5000;
+// Who is free comes pushed (targets.changed): the lists shown reload together, at most this
+// often however many changes a burst of calls makes, and this often anyway, should an event
+// be lost.
+const TARGETS_RELOAD_MS = 500;
+const TARGETS_SAFETY_MS = 30_000;
+const shownLists = new Set();
+let lastLoad = 0;
+let loadTimer = null;
+let safetyTimer = null;
 
-/** Reload a forward or transfer list with who is free now (targets.json). */
-export async function refreshTargets(select) {
-  try {
-    const { targets } = await getJSON(config.targetsUrl);
-    const chosen = select.value;
-    select.replaceChildren(...forwardOptions(targets));
-    if (chosen) select.value = chosen;
-  } catch {
-    // Keep the list as it was: the next reload may work.
-  }
+/** Reload every forward and transfer list shown with who is free now (targets.json): one
+ * request for them all, at most once every TARGETS_RELOAD_MS. */
+function reloadTargets() {
+  if (loadTimer) return; // a reload is due: it will show this change too
+  loadTimer = setTimeout(async () => {
+    // A change told while this request runs may not be in its answer: it reloads again.
+    loadTimer = null;
+    lastLoad = Date.now();
+    let targets;
+    try {
+      ({ targets } = await getJSON(config.targetsUrl));
+    } catch {
+      return; // keep the lists as they were: the next reload may work
+    }
+    for (const select of shownLists) {
+      const chosen = select.value;
+      select.replaceChildren(...forwardOptions(targets));
+      if (chosen) select.value = chosen;
+    }
+  }, Math.max(0, lastLoad + TARGETS_RELOAD_MS - Date.now()));
 }
 
-function watchTargets(entry, select) {
-  refreshTargets(select);
-  select.addEventListener("focus", () => refreshTargets(select));
-  const timer = setInterval(() => {
-    if (entry.call.ended) clearInterval(timer);
-    else if (CONNECTED_STATES.includes(entry.call.state)) refreshTargets(select);
-  }, TARGETS_POLL_MS);
+/** Keep a forward or transfer list's words on who is free current while its call is in one
+ * of `states` (the list is shown): loaded now and on focus, reloaded when the server says
+ * who is free may have changed (desk.watchTargets) and every 30 s; no longer once the call
+ * left those states. */
+export function watchTargets(desk, call, select, states) {
+  shownLists.add(select);
+  safetyTimer ??= setInterval(reloadTargets, TARGETS_SAFETY_MS);
+  reloadTargets();
+  select.addEventListener("focus", reloadTargets);
+  const unwatch = desk.watchTargets(() => reloadTargets());
+  const stop = () => {
+    if (states.includes(call.state)) return;
+    unwatch();
+    call.removeEventListener("state", stop);
+    shownLists.delete(select);
+    if (!shownLists.size) {
+      clearInterval(safetyTimer);
+      safetyTimer = null;
+    }
+  };
+  call.addEventListener("state", stop);
 }
 
 /** Consult the agent chosen in the transfer list about this call (it is held first): the
@@ -184,7 +214,7 @@ export function renderPanel(desk, entry) {
   // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
   const transferId = `transfer-${call.id}`;
   const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
-  if (config.targetsUrl && !colleague) watchTargets(entry, transferTo);
+  if (config.targetsUrl && !colleague) watchTargets(desk, call, transferTo, CONNECTED_STATES);
   const consultButton = h(
     "button",
     {

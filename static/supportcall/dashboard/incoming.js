@@ -1,8 +1,8 @@
 // A ringing call's card: who, from which page, audio or video, through which
 // queue; accept (with audio or video), decline, ignore or forward.
 
-import { Media, Op } from "../phone.js";
-import { consultNote, refreshTargets, run } from "./call-panel.js";
+import { Media, Op, State } from "../phone.js";
+import { consultNote, run, watchTargets } from "./call-panel.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
 import { config } from "./page.js";
@@ -100,7 +100,9 @@ function buildIncoming(desk, entry) {
   const video = call.media === Media.VIDEO;
   const forwardId = `forward-${call.id}`;
   const forwardTo = h("select", { id: forwardId, "data-testid": "forward-to" }, forwardOptions());
-  if (config.targetsUrl) forwardTo.addEventListener("focus", () => refreshTargets(forwardTo));
+  // A colleague's call is not forwarded: it has no list.
+  const colleague = call.from?.anonymous === false;
+  if (config.targetsUrl && !colleague) watchTargets(desk, call, forwardTo, [State.RINGING]);
   const forward = () => {
     const to = forwardTo.value;
     return decide(desk, entry, Op.FORWARD, say(gettext("Forwarding to %(to)s…"), { to }), () => call.forward(to));
@@ -174,8 +176,7 @@ function buildIncoming(desk, entry) {
         () => decide(desk, entry, Op.IGNORE, gettext("Ignoring…"), () => call.ignore()),
       ),
     ),
-    // A colleague's call is theirs: it is not forwarded.
-    call.from?.anonymous === false ? null : h(
+    colleague ? null : h(
       "div",
       { class: "forward" },
       h("label", { for: forwardId }, gettext("Forward to")),
