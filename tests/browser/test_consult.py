@@ -17,6 +17,8 @@ from tests.support.browser import (
     answered_by_alice,
     bob_has_the_call,
     browser_flow,
+    call_states,
+    end_reason,
     expect_state,
     in_progress,
     page_media,
@@ -96,10 +98,10 @@ async def test_a_cancelled_consult_ends_for_both_agents_and_the_visitor_hears_th
     await expect_state(visitor, "in_call", "In call")
     await page_media(alice, call)  # getStats bytesReceived growing at Alice's again
     await browser_flow(visitor, "audio")  # and at the visitor's, from Alice
-    assert await states(alice, consulted) == ["initiated", "ringing", "in_call", "ended"]
+    assert await call_states(alice, consulted) == ["initiated", "ringing", "in_call", "ended"]
     # A call that rings here starts ringing, and the server's first call.state says so again.
-    assert await states(bob, consulted) == ["ringing", "ringing", "in_call", "ended"]
-    assert await states(alice, call) == ["ringing", "ringing", "in_call", "on_hold", "in_call"]
+    assert await call_states(bob, consulted) == ["ringing", "ringing", "in_call", "ended"]
+    assert await call_states(alice, call) == ["ringing", "ringing", "in_call", "on_hold", "in_call"]
     assert await visitor.evaluate(f"{CALL}.states") == [
         "initiated",
         "ringing",
@@ -108,14 +110,5 @@ async def test_a_cancelled_consult_ends_for_both_agents_and_the_visitor_hears_th
         "in_call",
     ]
     assert await in_progress(bob, call).count() == 0  # Bob never had the visitor
-    assert await reason(alice, consulted) == "ended_by_local"
-    assert await reason(bob, consulted) == "ended_by_remote"
-
-
-async def states(page, call) -> list[str]:
-    """Every state a dashboard's call went through (phone.js keeps them)."""
-    return await page.evaluate("(id) => window.recorded.calls.get(id).states", call.call_id)
-
-
-async def reason(page, call) -> str:
-    return await page.evaluate("(id) => window.recorded.calls.get(id).reason", call.call_id)
+    assert await end_reason(alice, consulted) == "ended_by_local"
+    assert await end_reason(bob, consulted) == "ended_by_remote"

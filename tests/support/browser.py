@@ -234,6 +234,15 @@ async def page_bytes(page, call) -> dict[str, int]:
     return await page.evaluate("(id) => window.recorded.calls.get(id).inboundBytes()", call.call_id)
 
 
+async def call_states(page, call) -> list[str]:
+    """Every state a dashboard's call went through (phone.js keeps them)."""
+    return await page.evaluate("(id) => window.recorded.calls.get(id).states", call.call_id)
+
+
+async def end_reason(page, call) -> str:
+    return await page.evaluate("(id) => window.recorded.calls.get(id).reason", call.call_id)
+
+
 async def page_media(page, call, kind="audio", flowing=True, timeout=10.0, window=1.0):
     """Wait until the dashboard call's inbound bytes of ``kind`` flow, or stop."""
     read = functools.partial(page_bytes, page, call)

@@ -3,10 +3,9 @@
 import { CONNECTED_STATES, HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
 import { callLevel, trouble } from "../quality.js";
 import { chatBox } from "./chat-box.js";
-import { forwardOptions } from "./incoming.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
-import { config, getJSON } from "./page.js";
+import { callTargetList } from "./targets.js";
 import { showResult } from "./toast.js";
 import { STATE_LABEL, callerName, explain, initials, say } from "./words.js";
 
@@ -62,87 +61,43 @@ function toggle(testid, iconOn, iconOff, label, onclick) {
   );
 }
 
-// Who is free comes pushed (targets.changed): the lists shown reload together, at most this
-// often however many changes a burst of calls makes, and this often anyway, should an event
-// be lost.
-const TARGETS_RELOAD_MS = 500;
-const TARGETS_SAFETY_MS = 30_000;
-const shownLists = new Set();
-let lastLoad = 0;
-let loadTimer = null;
-let safetyTimer = null;
-
-/** Reload every forward and transfer list shown with who is free now (targets.json): one
- * request for them all, at most once every TARGETS_RELOAD_MS. */
-function reloadTargets() {
-  if (loadTimer) return; // a reload is due: it will show this change too
-  loadTimer = setTimeout(async () => {
-    // A change told while this request runs may not be in its answer: it reloads again.
-    loadTimer = null;
-    lastLoad = Date.now();
-    let targets;
-    try {
-      ({ targets } = await getJSON(config.targetsUrl));
-    } catch {
-      return; // keep the lists as they were: the next reload may work
-    }
-    for (const select of shownLists) {
-      const chosen = select.value;
-      select.replaceChildren(...forwardOptions(targets));
-      if (chosen) select.value = chosen;
-    }
-  }, Math.max(0, lastLoad + TARGETS_RELOAD_MS - Date.now()));
-}
-
-/** Keep a forward or transfer list's words on who is free current while its call is in one
- * of `states` (the list is shown): loaded now and on focus, reloaded when the server says
- * who is free may have changed (desk.watchTargets) and every 30 s; no longer once the call
- * left those states. */
-export function watchTargets(desk, call, select, states) {
-  shownLists.add(select);
-  safetyTimer ??= setInterval(reloadTargets, TARGETS_SAFETY_MS);
-  reloadTargets();
-  select.addEventListener("focus", reloadTargets);
-  const unwatch = desk.watchTargets(() => reloadTargets());
-  const stop = () => {
-    if (states.includes(call.state)) return;
-    unwatch();
-    call.removeEventListener("state", stop);
-    shownLists.delete(select);
-    if (!shownLists.size) {
-      clearInterval(safetyTimer);
-      safetyTimer = null;
-    }
-  };
-  call.addEventListener("state", stop);
+/** Call the colleague chosen in `select` with the microphone: `place(to, stream)` places the
+ * call (phone.call, or a consult), whose panel shows at once with the keyboard on
+ * `focusOn`; `noMicrophone` says why it could not start. Resolves with the call, or null. */
+export async function callColleague(desk, select, place, { noMicrophone, focusOn }) {
+  const to = select.value;
+  const label = select.selectedOptions[0]?.dataset.name || to;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (error) {
+    showResult(false, say(noMicrophone, { why: error.message }));
+    return null;
+  }
+  let placed;
+  try {
+    placed = await place(to, stream);
+  } catch (error) {
+    stream.getTracks().forEach((t) => t.stop());
+    throw error;
+  }
+  // The panel names the other party from `from`, as for calls that ring here.
+  placed.from = { address: to, display_name: label, anonymous: false, context: {} };
+  desk.addCall(placed);
+  desk.calls.get(placed.id)?.panel?.querySelector(`[data-testid=${focusOn}]`)?.focus();
+  return placed;
 }
 
 /** Consult the agent chosen in the transfer list about this call (it is held first): the
  * consult call gets a panel of its own, with Complete and Cancel. */
 async function consult(desk, entry, button, select) {
-  const to = select.value;
-  const label = select.selectedOptions[0]?.dataset.name || to;
   return run(entry, button, async () => {
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-    } catch (error) {
-      showResult(false, say(gettext("Consult failed: the microphone is not available (%(why)s)."), { why: error.message }));
-      return null;
-    }
-    let placed;
-    try {
-      placed = await entry.call.consult(to, stream);
-    } catch (error) {
-      stream.getTracks().forEach((t) => t.stop());
-      throw error;
-    }
-    // The panel names the other party from `from`, as for calls that ring here.
-    placed.from = { address: to, display_name: label, anonymous: false, context: {} };
-    desk.addCall(placed);
-    // The next step is the consult's (Complete or Cancel): the keyboard goes there.
-    desk.calls.get(placed.id)?.panel?.querySelector("[data-testid=consult-cancel]")?.focus();
-    return { ok: true };
+    const placed = await callColleague(desk, select, (to, stream) => entry.call.consult(to, stream), {
+      noMicrophone: gettext("Consult failed: the microphone is not available (%(why)s)."),
+      // The next step is the consult's (Complete or Cancel): the keyboard goes there.
+      focusOn: "consult-cancel",
+    });
+    return placed && { ok: true };
   });
 }
 
@@ -213,8 +168,9 @@ export function renderPanel(desk, entry) {
   for (const [button, testid] of [[mute, "mute"], [hold, "hold"], [hangup, "hangup"]]) markShortcut(button, testid);
   // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
   const transferId = `transfer-${call.id}`;
-  const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
-  if (config.targetsUrl && !colleague) watchTargets(desk, call, transferTo, CONNECTED_STATES);
+  const transferTo = colleague
+    ? null
+    : callTargetList(desk, call, { id: transferId, "data-testid": "transfer-to" }, CONNECTED_STATES);
   const consultButton = h(
     "button",
     {

@@ -173,6 +173,11 @@ export class Desk extends EventTarget {
     this.changed();
   }
 
+  /** No call on the page and no after-call work: nothing rings or goes on here. */
+  idle() {
+    return this.calls.size === 0 && this.wrapUp === null;
+  }
+
   /** Calls that ring and wait for this agent (not those being accepted, declined...). */
   ringing() {
     // A call placed here (a consult) rings elsewhere, not here.
