@@ -11,7 +11,7 @@ import pytest
 from supportcall.directory.models import Queue
 from tests.support.calls import answer, ring, sweep
 from tests.support.queries import queries
-from tests.support.ws import resume
+from tests.support.ws import resume, sync
 
 CHANGED = {"type": "targets.changed"}
 
@@ -43,6 +43,20 @@ async def test_after_unwatch_a_colleagues_presence_is_not_told(parties):
     await carol.ok("targets.unwatch")
     await bob.ok("presence.set", status="away")
     await bob.event("presence", status="away")
+    await carol.silent()
+
+
+async def test_a_colleague_the_server_sets_away_for_missed_calls_is_told(parties, settings):
+    settings.SUPPORTCALL_MISSED_CALLS_AWAY = 1
+    queue = Queue.objects.filter(name="support")
+    await sync(lambda: queue.update(ring_timeout=10, wait_when_empty=True))()
+    alice = await parties("alice")
+    carol = await watching(parties)
+    visitor = await parties("visitor")
+    await ring(visitor, alice)
+    await sweep(in_seconds=11)
+    await alice.until("presence", status="away")
+    assert await carol.events(1) == [CHANGED]
     await carol.silent()
 
 
