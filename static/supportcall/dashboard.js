@@ -4,7 +4,9 @@
 // own module under dashboard/:
 //
 //   connection.js  the top bar: connection status, presence
-//   calls.js       the calls column: ringing cards (incoming.js), call panels (call-panel.js)
+//   calls.js       the calls column: ringing cards (incoming.js), call panels (call-panel.js),
+//                  their forward and transfer lists (targets.js)
+//   colleague.js   calling a colleague while no call is on the desk
 //   ringing.js     the ringtone (ringer.js), the flashing title, notifications
 //   queues.js      callers waiting in the agent's queues, and its closed queues
 //   wrapup.js      after-call work: the time left, the outcome and notes, Save, Ready
@@ -18,6 +20,7 @@
 // Everything about the wire lives in phone.js.
 
 import { showCalls } from "./dashboard/calls.js";
+import { showColleagueCall } from "./dashboard/colleague.js";
 import { showConnection } from "./dashboard/connection.js";
 import { Connection, Desk } from "./dashboard/desk.js";
 import { showInbox } from "./dashboard/inbox.js";
@@ -33,6 +36,7 @@ import { showWrapUp } from "./dashboard/wrapup.js";
 const desk = new Desk();
 showConnection(desk);
 showCalls(desk, { onAnsweredOrEnded: refreshRecent });
+showColleagueCall(desk);
 showQueues(desk);
 showWrapUp(desk);
 listenForShortcuts(desk);

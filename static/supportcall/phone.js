@@ -286,6 +286,7 @@ export class Phone extends EventTarget {
     this.closed = null;
     this.reconnecting = false;
     this.closing = false;
+    this.watchingTargets = false;
   }
 
   /**
@@ -378,6 +379,8 @@ export class Phone extends EventTarget {
       try {
         await this.connect({ type: "auth", resume_token: this.hello.resume_token });
         this.reconnecting = false;
+        // A watch lasts as long as its connection.
+        if (this.watchingTargets) this.request("targets.watch").catch(() => {});
         this.dispatchEvent(new CustomEvent("reconnected", { detail: { hello: this.hello } }));
         return;
       } catch (error) {
@@ -470,6 +473,11 @@ export class Phone extends EventTarget {
       this.dispatchEvent(new CustomEvent("rated", { detail: frame }));
       return;
     }
+    if (frame.type === "targets.changed") {
+      // To agents who watch (watchTargets): who is free may have changed.
+      this.dispatchEvent(new Event("targets-changed"));
+      return;
+    }
     if (frame.type === "queue.waiting") {
       // To agents: callers waiting in one of their queues (detail: the frame).
       this.dispatchEvent(new CustomEvent("queue-waiting", { detail: frame }));
@@ -501,6 +509,13 @@ export class Phone extends EventTarget {
   /** presence.set: Presence.AVAILABLE or Presence.AWAY (with an away reason's id or label). */
   setPresence(status, reason = null) {
     return this.request("presence.set", reason === null ? { status } : { status, reason });
+  }
+
+  /** targets.watch (or, `false`, targets.unwatch): this connection is told ("targets-changed")
+   * when who is free may have changed, for the forward and transfer lists; kept on a resume. */
+  watchTargets(on = true) {
+    this.watchingTargets = on;
+    return this.request(on ? "targets.watch" : "targets.unwatch");
   }
 
   /** wrapup.save: the call's outcome (a disposition's id, or null) and notes; ends the wrap-up. */

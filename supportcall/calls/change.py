@@ -88,6 +88,8 @@ class Delivery:
     group: bool = False
     skip: str = ""  # a channel of the group that must not get it
     kind: str = EVENT
+    # Not about any call's order (targets.changed): sent after the rest (delivery.batched).
+    unordered: bool = False
 
 
 @dataclass
@@ -103,6 +105,21 @@ SYSTEM = "system"
 def party_group(address: str) -> str:
     """The Channels group of every connection speaking for ``address``."""
     return "party." + hashlib.sha256(address.encode()).hexdigest()[:40]
+
+
+def targets_group() -> str:
+    """The Channels group of the agents' connections that show a forward or transfer list
+    (``targets.watch``): told when who is free may have changed."""
+    return "targets"
+
+
+def free_changed(outbox: list[Delivery]) -> None:
+    """Who is free may have changed (presence, an agent's first or last connection, a call
+    answered or ended, a wrap-up): the watching dashboards reload their lists. Once per
+    outbox however many agents one request frees, and only once it commits, like the rest."""
+    group = targets_group()
+    if not any(item.group and item.to == group for item in outbox):
+        outbox.append(Delivery(group, events.targets_changed(), group=True, unordered=True))
 
 
 class Change:
@@ -232,6 +249,7 @@ class Change:
                 if agent is not None:
                     Agent.objects.filter(pk=agent).update(idle_since=self.now)
                     self.touch(agent)
+                    free_changed(self.outbox)
         self.save()
         self.log(name, before.phase, **detail)
         # In this transaction: the outbox.
@@ -280,6 +298,7 @@ class Change:
                 row.agent_channel = ""  # nothing more for the agent who handed it on
                 Agent.objects.filter(pk=effect.agent).update(idle_since=self.now)
                 self.touch(effect.agent)
+                free_changed(self.outbox)
             elif isinstance(effect, machine.AskOffer):
                 self.send(Party.CALLER, events.reoffer(row.id, effect.kind))
             elif isinstance(effect, machine.Answered):
@@ -289,6 +308,7 @@ class Change:
                 row.agent_id, row.answered, row.ring_deadline = effect.agent, self.now, None
                 Agent.objects.filter(pk=effect.agent).update(missed_in_row=0)
                 self.touch(effect.agent)
+                free_changed(self.outbox)
             elif isinstance(effect, machine.TellScreen):
                 self.send(Party.AGENT, events.screen(row.id, effect.sharing, row.screen_mid))
             else:

@@ -35,7 +35,7 @@ from supportcall.tokens.models import IssuedToken
 from supportcall.vocabulary import Close, Link, Reason, Role, State
 
 from . import chat, distribution, events, machine, protocol, screen, wrapup
-from .change import Actor, Change, Delivery, Outcome, each_locked, locked
+from .change import Actor, Change, Delivery, Outcome, each_locked, free_changed, locked
 from .machine import LegStatus, Party, Phase
 from .models import Call, Connection, Leg
 
@@ -185,6 +185,7 @@ def connect(actor: Actor) -> Outcome:
     outbox: list[Delivery] = []
     if actor.agent_id is not None and not Connection.objects.filter(agent_id=actor.agent).exists():
         Agent.objects.filter(pk=actor.agent).update(idle_since=timezone.now())
+        free_changed(outbox)  # online now
     _open(actor)
     if actor.agent_id is not None:
         distribution.settle(set(), outbox, {actor.agent})
@@ -312,6 +313,7 @@ def lose(conn: Connection, now: datetime, outbox: list[Delivery]) -> set[int]:
             queues |= change.queues
     party = actor.party
     if party is Party.AGENT and not Connection.objects.filter(agent_id=actor.agent).exists():
+        free_changed(outbox)  # offline now
         ringing = Leg.objects.filter(agent_id=actor.agent, status=LegStatus.RINGING)
         for call_id in ringing.values_list("call_id", flat=True):
             with locked(call_id, actor, outbox) as change:

@@ -20,10 +20,10 @@ from django.conf import settings
 
 from supportcall.db import in_db
 from supportcall.precall.echo import Check
-from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode, Media
+from supportcall.vocabulary import LEAVING_CLOSES, Close, ErrorCode, Media, Role
 
 from . import connections, events, protocol
-from .change import ROUTE, Actor, Delivery, Outcome, party_group
+from .change import ROUTE, Actor, Delivery, Outcome, party_group, targets_group
 from .connections import process_group
 from .delivery import deliver
 from .machine import CallError
@@ -52,6 +52,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     actor: Actor | None = None
     typing_since, typing_count = 0.0, 0  # chat.typing frames in the current window
     dropped = False
+    watching = False  # in the targets group (targets.watch)
     closed = False  # the close has begun, on either side: nothing more is sent
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -157,6 +158,8 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(
                 party_group(self.actor.identity), self.channel_name
             )
+            if self.watching:
+                await self.channel_layer.group_discard(targets_group(), self.channel_name)
             # A normal close (1000, or 1001 from a closing page) is the client leaving;
             # anything else (1006: the network went) may come back and resume.
             await self._drop(leaving=code in LEAVING_CLOSES)
@@ -248,6 +251,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             if request.type in protocol.CHECK_REQUESTS:
                 await self.send_json(protocol.ack(request_id, **await self._check(request)))
                 return
+            if request.type in protocol.WATCH_REQUESTS:
+                await self._watch(request.type == "targets.watch")
+                await self.send_json(protocol.ack(request_id))
+                return
             if await self._relay(request_id, request):
                 return
             outcome = await in_db(self._dispatch)(request)
@@ -298,6 +305,18 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.check.stop()
         return {}
+
+    async def _watch(self, on: bool) -> None:
+        """``targets.watch`` / ``targets.unwatch``: join or leave the group told when who is
+        free may have changed (``change.free_changed``). Agents only; no database."""
+        assert self.actor is not None
+        if self.actor.role != Role.AGENT:
+            raise CallError(ErrorCode.FORBIDDEN, "only agents forward and transfer calls")
+        if on:
+            await self.channel_layer.group_add(targets_group(), self.channel_name)
+        elif self.watching:
+            await self.channel_layer.group_discard(targets_group(), self.channel_name)
+        self.watching = on
 
     def _count_typing(self) -> None:
         """SUPPORTCALL_CHAT_TYPING_RATE a window, per connection: typing is never stored, so

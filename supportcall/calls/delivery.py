@@ -29,7 +29,8 @@ def batched(outbox: list[Delivery]) -> list[dict[str, Any]]:
     Each connection must get its events in the outbox's order. Deliveries to different
     channels reach different connections and may be batched across each other; a group
     may hold any channel, so a group delivery is a barrier nothing is moved across
-    (consecutive ones to the same group are batched).
+    (consecutive ones to the same group are batched). Deliveries ``unordered`` (no call's
+    state) are no barrier: they go last.
     """
     sends: list[dict[str, Any]] = []
     pending: dict[tuple[str, bool, str], list[Delivery]] = {}
@@ -44,7 +45,8 @@ def batched(outbox: list[Delivery]) -> list[dict[str, Any]]:
         pending.clear()
 
     last: tuple[str, bool, str] | None = None
-    for item in outbox:
+    ordered = [item for item in outbox if not item.unordered]
+    for item in ordered + [item for item in outbox if item.unordered]:
         key = (item.to, item.group, item.skip)
         if item.group and key != last:
             flush()

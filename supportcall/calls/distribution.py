@@ -41,7 +41,7 @@ from supportcall.webhooks.payloads import callback as callback_payload
 from supportcall.webhooks.record import record
 
 from . import availability, events, machine, wrapup
-from .change import SYSTEM, Change, Delivery, each_locked, party_group
+from .change import SYSTEM, Change, Delivery, each_locked, free_changed, party_group
 from .machine import CallError, LegStatus, Phase
 from .models import Call, Connection, Leg, WrapUp
 
@@ -264,6 +264,7 @@ def ring_out(change: Change, leg: Leg) -> None:
         )
         message = f"You missed {limit} calls in a row, so you were set away."
         change.send_agent(agent.pk, events.presence(Presence.AWAY, message))
+        free_changed(change.outbox)
         change.log("agent_away", agent=agent.address, why=message)
     after_leg_ended(change)
 

@@ -100,6 +100,12 @@ def queue_waiting(queue: str, waiting: int, longest_wait_s: int) -> dict[str, An
     }
 
 
+def targets_changed() -> Event:
+    """To the connections watching the forward and transfer lists: who is free may have
+    changed, reload them (``GET /agent/targets.json``)."""
+    return {"type": "targets.changed"}
+
+
 def presence(status: str, reason: str = "", away_reason: str = "") -> dict[str, Any]:
     """An agent's chosen presence, to all its tabs; ``reason`` when the server changed it;
     ``away_reason``: the label of the away reason the agent chose."""

@@ -42,7 +42,7 @@ from supportcall.vocabulary import (
 )
 
 from . import availability, distribution, events, machine
-from .change import Actor, Change, Delivery, Outcome, locked, party_group
+from .change import Actor, Change, Delivery, Outcome, free_changed, locked, party_group
 from .machine import CallError, Party, Phase
 from .models import Call
 from .sdp import check_answer, check_offer, check_reoffer, parse
@@ -491,6 +491,7 @@ def set_presence(actor: Actor, *, status: str, reason: str | int | None = None) 
         agents.update(presence=status, away_reason=why, away_since=now)
     event = events.presence(status, away_reason=why.label if why else "")
     outbox = [Delivery(party_group(actor.identity), event, group=True)]
+    free_changed(outbox)
     distribution.settle(set(), outbox, {actor.agent})
     return Outcome({"status": status, **({"reason": why.label} if why else {})}, outbox)
 

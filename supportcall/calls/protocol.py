@@ -183,6 +183,10 @@ CHECK_REQUESTS: dict[str, dict[str, _Field]] = {
     "check.candidate": {"candidate": _Field(dict, nullable=True)},
     "check.end": {},
 }
+# Watching the forward and transfer lists: a channel-layer group, no database; the consumer
+# joins or leaves it itself.
+WATCH_REQUESTS: dict[str, dict[str, _Field]] = {"targets.watch": {}, "targets.unwatch": {}}
+_CONSUMERS_OWN = {**CHECK_REQUESTS, **WATCH_REQUESTS}
 # Long for good reasons (an SDP, a pasted log): over the limit is `too_large`, not a bad frame.
 LONG_FIELDS = frozenset({"sdp", "text", "comment"})
 
@@ -221,7 +225,7 @@ def parse(content: Any) -> Request:
     if kind == "auth":
         raise CallError(ErrorCode.BAD_REQUEST, "already authenticated")
     known = REQUESTS.get(kind)
-    specs = known.fields if known is not None else CHECK_REQUESTS.get(kind)
+    specs = known.fields if known is not None else _CONSUMERS_OWN.get(kind)
     if specs is None:
         raise CallError(ErrorCode.BAD_REQUEST, f"unknown type {excerpt(kind)}")
     fields: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from django.utils import timezone
 from supportcall.vocabulary import ErrorCode, Role
 
 from . import distribution, wrapup
-from .change import Actor, Delivery, Outcome, party_group
+from .change import Actor, Delivery, Outcome, free_changed, party_group
 from .machine import CallError
 from .models import Call, WrapUp
 
@@ -44,6 +44,7 @@ def _ended(actor: Actor, wrap: WrapUp, how: str) -> Outcome:
     now = timezone.now()
     event = wrapup.finish(wrap, actor.identity, how, now)
     outbox = [Delivery(party_group(actor.identity), event, group=True)]
+    free_changed(outbox)
     return Outcome({"call_id": str(wrap.call_id)}, outbox)
 
 

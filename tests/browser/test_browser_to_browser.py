@@ -7,40 +7,26 @@ and both), mute, and the ways a ringing call ends.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from playwright.async_api import expect
 
 from tests.support.browser import (
-    CALL,
+    BOB,
     PHONE,
     WAIT_MS,
     browser_flow,
     click_when_ready,
     expect_state,
-    host_page,
     in_progress,
     incoming,
     page_media,
     result,
-    start_call,
     tid,
     wait_true,
+    widget_calls,
 )
 
 pytestmark = pytest.mark.browser
-
-BOB = "bob@support.example.com"
-
-
-async def widget_calls(web, chromium, name, media="audio", **attributes):
-    """The visitor calls from the widget; returns its page and the call (by id)."""
-    visitor = await host_page(web, chromium, name, **attributes)
-    await start_call(visitor, media)
-    await wait_true(visitor, f"{CALL} && {CALL}.id", timeout=WAIT_MS)
-    call = SimpleNamespace(call_id=await visitor.evaluate(f"{CALL}.id"))
-    return visitor, call
 
 
 async def answered(web, chromium, dashboards, name, media="audio", button="accept-audio"):

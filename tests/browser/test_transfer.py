@@ -6,32 +6,28 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.test_browser_to_browser import BOB, widget_calls
 from tests.support.browser import (
+    BOB,
     WAIT_MS,
-    browser_flow,
+    answered_by_alice,
+    bob_has_the_call,
     expect_state,
     in_progress,
     incoming,
-    page_media,
 )
 
 pytestmark = pytest.mark.browser
 
-ALICE = "alice@support.example.com"
+# How soon a change of who is free shows in a list shown elsewhere.
+LIVE_MS = 2_000
 
 
 async def test_a_connected_call_transferred_to_a_second_dashboard_carries_audio_there(
     web, chromium, dashboards
 ):
-    alice = await dashboards("alice")
-    bob = await dashboards("bob")
-    visitor, call = await widget_calls(web, chromium, "transfer.html", queue=ALICE)
-    await incoming(alice, call).get_by_test_id("accept-audio").click()
-    await expect_state(visitor, "in_call", "In call")
-    first = in_progress(alice, call, "in_call")
-    await expect(first).to_be_visible(timeout=WAIT_MS)
-    await page_media(alice, call)
+    alice, bob, visitor, call, first = await answered_by_alice(
+        web, chromium, dashboards, "transfer.html"
+    )
 
     # The list says who is free now (targets.json): Bob is.
     bob_option = first.get_by_test_id("transfer-to").locator(f'option[value="{BOB}"]')
@@ -50,9 +46,30 @@ async def test_a_connected_call_transferred_to_a_second_dashboard_carries_audio_
     await expect_state(visitor, "ringing", "Transferring you to Bob Agent… please wait.")
     await at_bob.get_by_test_id("accept-audio").click()
 
-    await expect_state(visitor, "in_call", "In call")
-    panel = in_progress(bob, call, "in_call")
-    await expect(panel).to_be_visible(timeout=WAIT_MS)
-    await expect(panel.get_by_test_id("transferred-by")).to_contain_text("Alice Agent")
-    await page_media(bob, call)  # getStats bytesReceived growing at Bob's
-    await browser_flow(visitor, "audio")  # and at the visitor's, from Bob now
+    await bob_has_the_call(bob, visitor, call)
+
+
+async def test_the_transfer_list_says_at_once_when_a_colleague_goes_away_and_comes_back(
+    web, chromium, dashboards
+):
+    """Pushed (targets.changed), not polled: the list never gets the focus, and the safety
+    reload (every 30 s) does not come within the test's two seconds."""
+    _alice, bob, _visitor, _call, first = await answered_by_alice(
+        web, chromium, dashboards, "transfer-live.html"
+    )
+    bob_option = first.get_by_test_id("transfer-to").locator(f'option[value="{BOB}"]')
+    await expect(bob_option).to_have_attribute("data-free", "true", timeout=WAIT_MS)
+    await expect(bob_option).to_contain_text("(free)")
+
+    presence = bob.get_by_test_id("presence")
+    try:
+        await presence.select_option("away")
+        await expect(bob_option).to_have_attribute("data-free", "false", timeout=LIVE_MS)
+        await expect(bob_option).to_contain_text("(not free)")
+    finally:
+        await presence.select_option("available")  # Bob's choice outlives his page
+    await expect(bob_option).to_have_attribute("data-free", "true", timeout=LIVE_MS)
+    await expect(bob_option).to_contain_text("(free)")
+    assert not await first.get_by_test_id("transfer-to").evaluate(
+        "(list) => list === document.activeElement"
+    )

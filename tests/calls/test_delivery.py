@@ -77,3 +77,14 @@ def test_nothing_moves_across_a_group_send_and_every_member_keeps_the_outbox_ord
     assert received(sends, members, "v") == ["v1", "v2"]
     # Consecutive deliveries to the group went as one message.
     assert [s["to"] for s in sends] == ["a", "v", "g", "a", "v", "g", "g"]
+
+
+def test_a_delivery_about_no_calls_order_goes_last_and_splits_no_batch():
+    outbox = [
+        Delivery("v", ev("route")),
+        Delivery("targets", ev("targets.changed"), group=True, unordered=True),
+        Delivery("v", ev("call.state")),
+    ]
+    sends = batched(outbox)
+    assert [s["to"] for s in sends] == ["v", "targets"]
+    assert [event["type"] for _, event in sends[0]["message"]["items"]] == ["route", "call.state"]

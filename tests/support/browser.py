@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from playwright.async_api import expect
@@ -152,6 +153,15 @@ async def click_when_ready(page, name):
     await button.click()
 
 
+async def widget_calls(web, chromium, name, media="audio", **attributes):
+    """The visitor calls from the widget; returns its page and the call (by id)."""
+    visitor = await host_page(web, chromium, name, **attributes)
+    await start_call(visitor, media)
+    await wait_true(visitor, f"{CALL} && {CALL}.id", timeout=WAIT_MS)
+    call = SimpleNamespace(call_id=await visitor.evaluate(f"{CALL}.id"))
+    return visitor, call
+
+
 async def browser_bytes(page):
     return await page.evaluate(f"{CALL}.inboundBytes()")
 
@@ -207,6 +217,10 @@ async def log_in(page, web, username, password=DEMO_PASSWORD):
     await page.locator("form:has(input[name=password]) button[type=submit]").click()
 
 
+ALICE = "alice@support.example.com"
+BOB = "bob@support.example.com"
+
+
 def incoming(page, call):
     return page.locator(f'[data-testid=incoming][data-call-id="{call.call_id}"]')
 
@@ -220,10 +234,44 @@ async def page_bytes(page, call) -> dict[str, int]:
     return await page.evaluate("(id) => window.recorded.calls.get(id).inboundBytes()", call.call_id)
 
 
+async def call_states(page, call) -> list[str]:
+    """Every state a dashboard's call went through (phone.js keeps them)."""
+    return await page.evaluate("(id) => window.recorded.calls.get(id).states", call.call_id)
+
+
+async def end_reason(page, call) -> str:
+    return await page.evaluate("(id) => window.recorded.calls.get(id).reason", call.call_id)
+
+
 async def page_media(page, call, kind="audio", flowing=True, timeout=10.0, window=1.0):
     """Wait until the dashboard call's inbound bytes of ``kind`` flow, or stop."""
     read = functools.partial(page_bytes, page, call)
     return await bytes_flow(read, kind, flowing=flowing, timeout=timeout, window=window)
+
+
+async def answered_by_alice(web, chromium, dashboards, page_name):
+    """Alice's and Bob's dashboards, and a widget call to Alice (Bob is not rung) that she
+    answered, audio reaching her: ``(alice, bob, visitor, call, her panel in_call)``."""
+    alice = await dashboards("alice")
+    bob = await dashboards("bob")
+    visitor, call = await widget_calls(web, chromium, page_name, queue=ALICE)
+    await incoming(alice, call).get_by_test_id("accept-audio").click()
+    await expect_state(visitor, "in_call", "In call")
+    panel = in_progress(alice, call, "in_call")
+    await expect(panel).to_be_visible(timeout=WAIT_MS)
+    await page_media(alice, call)
+    return alice, bob, visitor, call, panel
+
+
+async def bob_has_the_call(bob, visitor, call):
+    """Alice handed the call on to Bob, who took it: his panel says from whom, and the
+    audio flows between him and the visitor."""
+    await expect_state(visitor, "in_call", "In call")
+    panel = in_progress(bob, call, "in_call")
+    await expect(panel).to_be_visible(timeout=WAIT_MS)
+    await expect(panel.get_by_test_id("transferred-by")).to_contain_text("Alice Agent")
+    await page_media(bob, call)  # getStats bytesReceived growing at Bob's
+    await browser_flow(visitor, "audio")  # and at the visitor's, from Bob now
 
 
 async def result(page, ok: bool, *texts: str):

@@ -3,10 +3,9 @@
 import { CONNECTED_STATES, HELD_STATES, HOLDING_STATES, Link, Media, State } from "../phone.js";
 import { callLevel, trouble } from "../quality.js";
 import { chatBox } from "./chat-box.js";
-import { forwardOptions } from "./incoming.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
-import { config, getJSON } from "./page.js";
+import { callTargetList } from "./targets.js";
 import { showResult } from "./toast.js";
 import { STATE_LABEL, callerName, explain, initials, say } from "./words.js";
 
@@ -62,57 +61,43 @@ function toggle(testid, iconOn, iconOff, label, onclick) {
   );
 }
 
-// While a call is connected its transfer list says who is free, reloaded this often (and
-// whenever the list gets the focus).
-const TARGETS_POLL_MS = 5000;
-
-/** Reload a forward or transfer list with who is free now (targets.json). */
-export async function refreshTargets(select) {
+/** Call the colleague chosen in `select` with the microphone: `place(to, stream)` places the
+ * call (phone.call, or a consult), whose panel shows at once with the keyboard on
+ * `focusOn`; `noMicrophone` says why it could not start. Resolves with the call, or null. */
+export async function callColleague(desk, select, place, { noMicrophone, focusOn }) {
+  const to = select.value;
+  const label = select.selectedOptions[0]?.dataset.name || to;
+  let stream;
   try {
-    const { targets } = await getJSON(config.targetsUrl);
-    const chosen = select.value;
-    select.replaceChildren(...forwardOptions(targets));
-    if (chosen) select.value = chosen;
-  } catch {
-    // Keep the list as it was: the next reload may work.
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (error) {
+    showResult(false, say(noMicrophone, { why: error.message }));
+    return null;
   }
-}
-
-function watchTargets(entry, select) {
-  refreshTargets(select);
-  select.addEventListener("focus", () => refreshTargets(select));
-  const timer = setInterval(() => {
-    if (entry.call.ended) clearInterval(timer);
-    else if (CONNECTED_STATES.includes(entry.call.state)) refreshTargets(select);
-  }, TARGETS_POLL_MS);
+  let placed;
+  try {
+    placed = await place(to, stream);
+  } catch (error) {
+    stream.getTracks().forEach((t) => t.stop());
+    throw error;
+  }
+  // The panel names the other party from `from`, as for calls that ring here.
+  placed.from = { address: to, display_name: label, anonymous: false, context: {} };
+  desk.addCall(placed);
+  desk.calls.get(placed.id)?.panel?.querySelector(`[data-testid=${focusOn}]`)?.focus();
+  return placed;
 }
 
 /** Consult the agent chosen in the transfer list about this call (it is held first): the
  * consult call gets a panel of its own, with Complete and Cancel. */
 async function consult(desk, entry, button, select) {
-  const to = select.value;
-  const label = select.selectedOptions[0]?.dataset.name || to;
   return run(entry, button, async () => {
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-    } catch (error) {
-      showResult(false, say(gettext("Consult failed: the microphone is not available (%(why)s)."), { why: error.message }));
-      return null;
-    }
-    let placed;
-    try {
-      placed = await entry.call.consult(to, stream);
-    } catch (error) {
-      stream.getTracks().forEach((t) => t.stop());
-      throw error;
-    }
-    // The panel names the other party from `from`, as for calls that ring here.
-    placed.from = { address: to, display_name: label, anonymous: false, context: {} };
-    desk.addCall(placed);
-    // The next step is the consult's (Complete or Cancel): the keyboard goes there.
-    desk.calls.get(placed.id)?.panel?.querySelector("[data-testid=consult-cancel]")?.focus();
-    return { ok: true };
+    const placed = await callColleague(desk, select, (to, stream) => entry.call.consult(to, stream), {
+      noMicrophone: gettext("Consult failed: the microphone is not available (%(why)s)."),
+      // The next step is the consult's (Complete or Cancel): the keyboard goes there.
+      focusOn: "consult-cancel",
+    });
+    return placed && { ok: true };
   });
 }
 
@@ -183,8 +168,9 @@ export function renderPanel(desk, entry) {
   for (const [button, testid] of [[mute, "mute"], [hold, "hold"], [hangup, "hangup"]]) markShortcut(button, testid);
   // Blind transfer: to an agent or a queue; this agent's part then ends (transferred).
   const transferId = `transfer-${call.id}`;
-  const transferTo = h("select", { id: transferId, "data-testid": "transfer-to" }, forwardOptions());
-  if (config.targetsUrl && !colleague) watchTargets(entry, transferTo);
+  const transferTo = colleague
+    ? null
+    : callTargetList(desk, call, { id: transferId, "data-testid": "transfer-to" }, CONNECTED_STATES);
   const consultButton = h(
     "button",
     {

@@ -108,7 +108,7 @@ function onState(desk, entry, { state, reason }, onAnsweredOrEnded) {
 
 function renderIdle(desk) {
   // In after-call work, its panel says why nothing rings (dashboard/wrapup.js).
-  document.getElementById("idle").hidden = desk.calls.size > 0 || desk.wrapUp !== null;
+  document.getElementById("idle").hidden = !desk.idle();
   const status = desk.connection.status;
   const [title, text] =
     status === Connection.CONNECTING

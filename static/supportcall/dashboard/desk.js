@@ -51,6 +51,24 @@ export class Desk extends EventTarget {
     this.calls = new Map();
     this.reconnectAttempt = 0;
     this.reconnectTimer = null;
+    /** The reloads of the forward and transfer lists shown (watchTargets). */
+    this.targetWatchers = new Set();
+  }
+
+  /** Call `reload` whenever who is free may have changed, until the function returned is
+   * called: the connection watches (targets.watch) while some list is shown. */
+  watchTargets(reload) {
+    this.targetWatchers.add(reload);
+    if (this.targetWatchers.size === 1) this.phone?.watchTargets(true).catch(() => {});
+    return () => {
+      if (this.targetWatchers.delete(reload) && !this.targetWatchers.size) {
+        this.phone?.watchTargets(false).catch(() => {});
+      }
+    };
+  }
+
+  targetsChanged() {
+    for (const reload of this.targetWatchers) reload();
   }
 
   setConnection(status, fields = {}) {
@@ -95,6 +113,8 @@ export class Desk extends EventTarget {
     phone.addEventListener("wrap-up", (e) => this.setWrapUp(e.detail));
     phone.addEventListener("queue-waiting", (e) => this.setWaiting(e.detail));
     phone.addEventListener("rated", (e) => this.dispatchEvent(new CustomEvent("rated", { detail: e.detail })));
+    phone.addEventListener("targets-changed", () => this.targetsChanged());
+    if (this.targetWatchers.size) phone.watchTargets(true).catch(() => {});
     phone.addEventListener("closed", () => {
       if (this.phone !== phone) return;
       // What this connection was told may be stale by the time another one comes.
@@ -109,6 +129,7 @@ export class Desk extends EventTarget {
     phone.addEventListener("reconnected", () => {
       if (this.phone !== phone) return;
       this.setWrapUp(phone.hello.wrap_up || null); // it may have ended meanwhile
+      this.targetsChanged(); // and who is free may have changed, untold
       this.setConnection(Connection.CONNECTED);
     });
     this.setPresence(phone.hello.presence || Presence.AVAILABLE, "", phone.hello.away_reason || "");
@@ -150,6 +171,11 @@ export class Desk extends EventTarget {
   removeCall(entry) {
     if (this.calls.get(entry.call.id) === entry) this.calls.delete(entry.call.id);
     this.changed();
+  }
+
+  /** No call on the page and no after-call work: nothing rings or goes on here. */
+  idle() {
+    return this.calls.size === 0 && this.wrapUp === null;
   }
 
   /** Calls that ring and wait for this agent (not those being accepted, declined...). */

@@ -1,40 +1,13 @@
 // A ringing call's card: who, from which page, audio or video, through which
 // queue; accept (with audio or video), decline, ignore or forward.
 
-import { Media, Op } from "../phone.js";
-import { consultNote, refreshTargets, run } from "./call-panel.js";
+import { Media, Op, State } from "../phone.js";
+import { consultNote, run } from "./call-panel.js";
 import { callerDetails, h, icon, mediaChip, queueChip } from "./dom.js";
 import { markShortcut } from "./keys.js";
-import { config } from "./page.js";
+import { callTargetList } from "./targets.js";
 import { showResult } from "./toast.js";
 import { callerName, initials, say } from "./words.js";
-
-/** Who of a target is free now (targets.json), in words; "" when not known. */
-function freeWords({ kind, free }) {
-  if (free === undefined) return "";
-  if (kind === "queue") return say(gettext("%(n)s free"), { n: free });
-  return free ? gettext("free") : gettext("not free");
-}
-
-/** The agents and queues a call may be forwarded or transferred to, grouped; `targets`:
- * the page's list, or targets.json's with who is free now. */
-export function forwardOptions(targets = config.forwardTargets) {
-  const groups = {
-    agent: h("optgroup", { label: gettext("Agents") }),
-    queue: h("optgroup", { label: gettext("Queues") }),
-  };
-  for (const target of targets) {
-    const { kind, address, name } = target;
-    const free = freeWords(target);
-    const attrs = {
-      value: address,
-      "data-name": name,
-      "data-free": target.free === undefined ? null : String(target.free),
-    };
-    groups[kind]?.append(h("option", attrs, `${name} · ${address}${free ? ` (${free})` : ""}`));
-  }
-  return Object.values(groups).filter((group) => group.children.length);
-}
 
 function cardButton(testid, style, iconName, text, label, onclick) {
   const attrs = { type: "button", class: `btn ${style}`, "data-testid": testid, onclick };
@@ -99,8 +72,11 @@ function buildIncoming(desk, entry) {
   const name = callerName(call.from);
   const video = call.media === Media.VIDEO;
   const forwardId = `forward-${call.id}`;
-  const forwardTo = h("select", { id: forwardId, "data-testid": "forward-to" }, forwardOptions());
-  if (config.targetsUrl) forwardTo.addEventListener("focus", () => refreshTargets(forwardTo));
+  // A colleague's call is theirs: it is not forwarded, and has no list.
+  const colleague = call.from?.anonymous === false;
+  const forwardTo = colleague
+    ? null
+    : callTargetList(desk, call, { id: forwardId, "data-testid": "forward-to" }, [State.RINGING]);
   const forward = () => {
     const to = forwardTo.value;
     return decide(desk, entry, Op.FORWARD, say(gettext("Forwarding to %(to)s…"), { to }), () => call.forward(to));
@@ -174,8 +150,7 @@ function buildIncoming(desk, entry) {
         () => decide(desk, entry, Op.IGNORE, gettext("Ignoring…"), () => call.ignore()),
       ),
     ),
-    // A colleague's call is theirs: it is not forwarded.
-    call.from?.anonymous === false ? null : h(
+    colleague ? null : h(
       "div",
       { class: "forward" },
       h("label", { for: forwardId }, gettext("Forward to")),
