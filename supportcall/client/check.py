@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..precall.verdict import Facts, Limits, to_wire
 from ..vocabulary import Media
 from .errors import MediaFailed, SupportCallError
+from .media import most_direct_candidate_type
 from .quality import QualityMeter
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ async def _measure(peer: Any, deadline: float) -> Facts:
     logger.info("check measured %s", fields)
     return Facts(
         connected=True,
-        candidate_type=kind,
+        # The pair ICE chose may be the relay while a direct one works too (see
+        # most_direct_candidate_type): the check says the most direct that connected.
+        candidate_type=most_direct_candidate_type(peer.pc) or kind,
         rtt_ms=fields.get("rtt_ms"),
         loss_pct=fields.get("loss_pct"),
     )

@@ -272,14 +272,39 @@ def create_peer_connection(
     return RTCPeerConnection(configuration=rtc_configuration(ice_servers, ice_transport_policy))
 
 
-def selected_candidate_pair(pc: RTCPeerConnection) -> tuple[str, str] | None:
-    """The ``(local, remote)`` candidate types (host, srflx, prflx, relay) of the pair
-    ICE selected, or ``None`` before one is. aiortc's ``getStats()`` has no
-    ``candidate-pair``, so this reads the nominated pair of aioice's connection."""
+def _ice_connection(pc: RTCPeerConnection) -> Any:
+    """aioice's connection under the peer's first transport (aiortc's ``getStats()`` has
+    no ``candidate-pair``), or None."""
     for transceiver in pc.getTransceivers():
         transport = transceiver.receiver.transport
-        connection = getattr(getattr(transport, "transport", None), "_connection", None)
-        nominated = getattr(connection, "_nominated", None) or {}
-        for pair in nominated.values():
-            return pair.local_candidate.type, pair.remote_candidate.type
+        return getattr(getattr(transport, "transport", None), "_connection", None)
     return None
+
+
+def selected_candidate_pair(pc: RTCPeerConnection) -> tuple[str, str] | None:
+    """The ``(local, remote)`` candidate types (host, srflx, prflx, relay) of the pair
+    ICE selected, or ``None`` before one is: aioice's nominated pair."""
+    nominated = getattr(_ice_connection(pc), "_nominated", None) or {}
+    for pair in nominated.values():
+        return pair.local_candidate.type, pair.remote_candidate.type
+    return None
+
+
+# From the most direct to the least: what a check says it reached.
+DIRECTNESS = ("host", "srflx", "prflx", "relay")
+
+
+def most_direct_candidate_type(pc: RTCPeerConnection) -> str | None:
+    """The most direct local candidate type of any pair whose check succeeded, or None.
+
+    aioice nominates the first pair whose check succeeds, so a host pair whose first
+    check was lost or slow (a loaded machine) can lose to the relay although it works;
+    its check, already sent, still completes. A check before the call says what a call
+    could reach, so it asks this rather than which pair won.
+    """
+    succeeded = {
+        pair.local_candidate.type
+        for pair in getattr(_ice_connection(pc), "_check_list", None) or ()
+        if getattr(pair.state, "name", "") == "SUCCEEDED"
+    }
+    return next((kind for kind in DIRECTNESS if kind in succeeded), None)

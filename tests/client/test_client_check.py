@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from supportcall.client import CallError
+from supportcall.client.media import most_direct_candidate_type
 
 WAIT = 30.0
 
@@ -42,3 +45,27 @@ async def _offer(visitor) -> str:
         return await peer.create_offer()
     finally:
         await peer.close()
+
+
+def _peer_whose_checks(*pairs: tuple[str, str]) -> object:
+    """A peer connection as aiortc and aioice shape it: pairs of (local type, state)."""
+    check_list = [
+        SimpleNamespace(
+            local_candidate=SimpleNamespace(type=kind), state=SimpleNamespace(name=state)
+        )
+        for kind, state in pairs
+    ]
+    connection = SimpleNamespace(_check_list=check_list)
+    transport = SimpleNamespace(transport=SimpleNamespace(_connection=connection))
+    transceiver = SimpleNamespace(receiver=SimpleNamespace(transport=transport))
+    return SimpleNamespace(getTransceivers=lambda: [transceiver])
+
+
+def test_a_check_says_the_most_direct_path_that_connected_not_the_one_ice_picked_first():
+    # The relay's check answered first (ICE took it), the host's a moment later.
+    both = _peer_whose_checks(("relay", "SUCCEEDED"), ("host", "SUCCEEDED"))
+    assert most_direct_candidate_type(both) == "host"
+    only_relay = _peer_whose_checks(("host", "FAILED"), ("relay", "SUCCEEDED"))
+    assert most_direct_candidate_type(only_relay) == "relay"
+    nothing = _peer_whose_checks(("host", "IN_PROGRESS"))
+    assert most_direct_candidate_type(nothing) is None
