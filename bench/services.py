@@ -24,11 +24,10 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.servers import DOMAIN, PASSWORD, PRODUCT_ENV
+
 AGENT = "bench-0"
-DOMAIN = "support.example.com"
 
 
 def main(argv: list[str]) -> int:
@@ -38,19 +37,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", help="write a cProfile of the measured calls here")
     args = parser.parse_args(argv)
     scratch = tempfile.mkdtemp(prefix="supportcall-services-")
+    # The setup scenario's server's settings (unthrottled, no wrap-up), on SQLite.
     os.environ.update(
+        PRODUCT_ENV,
         DJANGO_SETTINGS_MODULE="supportcall.settings",
         DATABASE_URL=f"sqlite:///{scratch}/db.sqlite3",
         SECRET_KEY="bench-services-" + uuid.uuid4().hex,
-        SUPPORTCALL_DOMAIN=DOMAIN,
-        SUPPORTCALL_WRAP_UP_DEFAULT="off",
-        SUPPORTCALL_LOGIN_RATE="1000000000",
-        SUPPORTCALL_SITE_LOGIN_RATE="1000000000",
-        SUPPORTCALL_SITE_CALLS="1000000",
-        LOG_LEVEL="WARNING",
     )
     os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -58,7 +52,7 @@ def main(argv: list[str]) -> int:
 
     call_command("migrate", verbosity=0)
     try:
-        call_command("demo_data", password="bench-password", stdout=io.StringIO())
+        call_command("demo_data", password=PASSWORD, stdout=io.StringIO())
         return _measure(args)
     finally:
         from django.db import connections
@@ -101,7 +95,7 @@ def _caller():
     from supportcall.tokens.issuing import issue
     from supportcall.vocabulary import Role
 
-    ensure_agent(AGENT, "bench-password", ["support"], "Bench 0")
+    ensure_agent(AGENT, PASSWORD, ["support"], "Bench 0")
     Agent.objects.exclude(user__username=AGENT).update(presence="away")
     origin = Site.objects.get(key="demo").allowed_origins[0]
     token, _ = issue(Role.AGENT, f"{AGENT}@{DOMAIN}", user=User.objects.get(username=AGENT))

@@ -131,7 +131,7 @@ def free(
 # The agents of ``candidates`` (a subquery) who are free: available by choice, online,
 # not ringing (but for ``other_call``'s call), not in wrap-up, on fewer calls than they
 # may take (calls answered, and calls placed to colleagues that have not ended). The same
-# as ``with_presence`` says (tests/calls/test_availability.py holds them together).
+# as ``with_presence`` says (tests/calls/test_routing.py holds them together).
 FREE = f"""
 SELECT a.id FROM {Agent._meta.db_table} a
 WHERE a.id IN ({{candidates}}) AND a.presence = %s {{exclude}}

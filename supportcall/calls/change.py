@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -113,6 +113,14 @@ def targets_group() -> str:
     return "targets"
 
 
+def queues_of(agents: Collection[int]) -> set[int]:
+    """The queues these agents answer for (one query; none for no agents)."""
+    if not agents:
+        return set()
+    memberships = Agent.queues.through.objects.filter(agent_id__in=agents)
+    return set(memberships.values_list("queue_id", flat=True))
+
+
 def free_changed(outbox: list[Delivery]) -> None:
     """Who is free may have changed (presence, an agent's first or last connection, a call
     answered or ended, a wrap-up): the watching dashboards reload their lists. Once per
@@ -190,14 +198,7 @@ class Change:
         """Every queue worth a new look, the freed agents' included (one query if any):
         for callers that gather several changes' queues. ``settle(change.own_queues,
         outbox, change.freed)`` looks the agents' up in its own query."""
-        queues = set(self.own_queues)
-        if self.freed:
-            queues.update(
-                Agent.queues.through.objects.filter(agent_id__in=self.freed).values_list(
-                    "queue_id", flat=True
-                )
-            )
-        return queues
+        return self.own_queues | queues_of(self.freed)
 
     def site_endpoints(self) -> list[Endpoint]:
         """The call's site's webhook endpoints, read once per change: one operation's steps

@@ -21,8 +21,8 @@ def message(event: dict[str, Any], skip: str = "", kind: str = EVENT) -> dict[st
 
 
 def batched(outbox: list[Delivery]) -> list[dict[str, Any]]:
-    """The outbox as ``(destination, message)`` pairs, each destination's deliveries in
-    one ``call.batch`` message (``call_batch``) where there are several: an operation
+    """The outbox as sends (``to``, ``group``, ``message``), each destination's deliveries
+    in one ``call.batch`` message (``call_batch``) where there are several: an operation
     tells one connection several things (its route, the answer, the new state, the
     result), and each message through the layer costs (a Redis round trip).
 

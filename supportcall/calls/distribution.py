@@ -378,8 +378,3 @@ def _tell_places(queue: Queue, waiting: list[Call], outbox: list[Delivery]) -> N
         if row.caller_channel:
             outbox.append(Delivery(row.caller_channel, events.queue_position(row.id, position)))
     Call.objects.bulk_update(moved, ["position"])  # one statement however many moved
-
-
-def queues_of(agent_id: int) -> set[int]:
-    """The queues an agent answers for."""
-    return set(Agent.objects.get(pk=agent_id).queues.values_list("pk", flat=True))

@@ -24,7 +24,16 @@ from supportcall.tokens import issuing
 from supportcall.vocabulary import Close, ErrorCode, Reason
 
 from . import connections, distribution, events, files, liveness, machine, wrapup
-from .change import SYSTEM, Change, Delivery, Outcome, each_locked, free_changed, party_group
+from .change import (
+    SYSTEM,
+    Change,
+    Delivery,
+    Outcome,
+    each_locked,
+    free_changed,
+    party_group,
+    queues_of,
+)
 from .delivery import deliver
 from .machine import LegStatus, Phase, TransferStage
 from .models import Call, Connection, WrapUp
@@ -104,7 +113,7 @@ def _end_wrap_ups(now: datetime, outbox: list[Delivery]) -> set[int]:
             address = Agent.objects.select_related("user").get(pk=agent).address
             outbox.append(Delivery(party_group(address), event, group=True))
             free_changed(outbox)
-        queues |= distribution.queues_of(agent)
+        queues |= queues_of({agent})
     return queues
 
 
